@@ -1,0 +1,216 @@
+//! The crate's one error type.
+//!
+//! Every failure a user can cause ends here, as a value whose `Display` says what failed
+//! at this layer and names what the user gave (a path, a vault, a flag), while `source()`
+//! carries the cause. `main` prints the chain joined by ": " and exits with
+//! [`Error::exit_code`]. This module formats; it never prints.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Exit code: the operation failed.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code: the command line was wrong; nothing was done.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: a job is still in progress (scripts poll on it).
+pub const EXIT_IN_PROGRESS: i32 = 3;
+/// Exit code: interrupted by Ctrl-C (as a shell reports SIGINT).
+pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit code: stdout was closed by the reader (as a shell reports SIGPIPE).
+pub const EXIT_BROKEN_PIPE: i32 = 141;
+
+/// Everything that can go wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The command line is wrong (unknown command or flag, bad value, missing argument).
+    Usage(String),
+    /// Reading or writing a local file failed; `path` is what the user named (`-` for
+    /// stdin or stdout).
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// An input the user gave is unusable for a reason found before anything was sent
+    /// (empty file, too large, description with a bad character...).
+    Input(String),
+    /// Data did not verify: a hash or size we computed differs from the one we expected.
+    Mismatch {
+        /// What was compared, naming the file, part or job.
+        what: String,
+        /// The value we expected.
+        expected: String,
+        /// The value we found.
+        actual: String,
+    },
+    /// The failure was already reported on stderr (for example one line per input that
+    /// failed); only the exit code remains to be given.
+    Reported,
+    /// Standard output was closed early by its reader.
+    BrokenPipe,
+    /// No usable credentials, or a credential source failed (the message says which).
+    Credentials(String),
+    /// The configuration is unusable: no region, a bad endpoint, a plain-HTTP endpoint
+    /// that is not loopback without `--allow-http`...
+    Config(String),
+    /// A config or credentials file is malformed.
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong there.
+        message: String,
+    },
+    /// Glacier answered with an error.
+    Service(Box<ServiceError>),
+    /// A request got no usable answer (network down, timeout, TLS failure, dropped
+    /// connection) after all retries.
+    Transport {
+        /// What was being done, e.g. `UploadMultipartPart on vault 'photos'`.
+        what: String,
+        /// The cause.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A job is not finished yet (exit code 3, so scripts can poll).
+    JobInProgress(String),
+    /// Interrupted by the user (Ctrl-C); the message says how to resume.
+    Interrupted(String),
+}
+
+/// An error response from Glacier, with everything needed to report or retry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// What was being done, naming the vault, job, upload or archive.
+    pub context: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Glacier's error code, e.g. `ResourceNotFoundException` (empty if the body had none).
+    pub code: String,
+    /// Glacier's message.
+    pub message: String,
+    /// `x-amzn-RequestId`, if the response had one.
+    pub request_id: Option<String>,
+    /// A hint for the user (clock skew measured, try another tier...), if any.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.context)?;
+        if self.code.is_empty() {
+            write!(f, "HTTP {}", self.status)?;
+        } else {
+            write!(f, "{} (HTTP {})", self.code, self.status)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "; {h}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request ID {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The process exit code this error maps to.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => EXIT_USAGE,
+            Error::Input(_) => EXIT_USAGE,
+            Error::BrokenPipe => EXIT_BROKEN_PIPE,
+            Error::Config(_) | Error::ConfigFile { .. } => EXIT_USAGE,
+            Error::JobInProgress(_) => EXIT_IN_PROGRESS,
+            Error::Interrupted(_) => EXIT_INTERRUPTED,
+            _ => EXIT_FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(msg) => f.write_str(msg),
+            Error::Io { path, .. } => write!(f, "{}", path.display()),
+            Error::Input(msg) => f.write_str(msg),
+            Error::Mismatch {
+                what,
+                expected,
+                actual,
+            } => write!(f, "{what}: expected {expected}, got {actual}"),
+            Error::Reported => f.write_str("failed (reported above)"),
+            Error::BrokenPipe => f.write_str("standard output was closed"),
+            Error::Credentials(msg) => write!(f, "credentials: {msg}"),
+            Error::Config(msg) => f.write_str(msg),
+            Error::ConfigFile {
+                path,
+                line,
+                message,
+            } => write!(f, "{}:{line}: {message}", path.display()),
+            Error::Service(e) => e.fmt(f),
+            Error::Transport { what, .. } => f.write_str(what),
+            Error::JobInProgress(msg) => f.write_str(msg),
+            Error::Interrupted(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Transport { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Renders an error and its causes as one line: `outer: cause: cause`.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        // Some causes repeat their parent's text; don't print it twice.
+        if !s.is_empty() && !out.ends_with(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_names_the_path_then_the_cause() {
+        let e = Error::io(
+            "/no/such",
+            io::Error::new(io::ErrorKind::NotFound, "No such file"),
+        );
+        assert_eq!(chain(&e), "/no/such: No such file");
+        assert_eq!(e.exit_code(), EXIT_FAILURE);
+        assert_eq!(Error::Usage("x".into()).exit_code(), EXIT_USAGE);
+    }
+}

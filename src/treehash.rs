@@ -1,0 +1,518 @@
+//! The Amazon S3 Glacier SHA-256 tree hash.
+//!
+//! Glacier checks every upload and download with a hash tree: SHA-256 over each 1 MiB
+//! chunk, then adjacent pairs hashed together level by level, an odd node at the end of a
+//! level carried up unchanged, until one root remains ("Computing Checksums" in the
+//! Amazon S3 Glacier Developer Guide). This module owns that algorithm and nothing else:
+//! it is pure (no files, no threads, no clock), so the file-level parallel hasher lives in
+//! [`crate::filehash`] and builds on the pieces here.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+/// The size of a tree-hash leaf: 1 MiB.
+pub const CHUNK_SIZE: u64 = 1 << 20;
+
+/// A SHA-256 tree hash (or any node of a hash tree): 32 bytes, shown as lowercase hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TreeHash(pub [u8; 32]);
+
+impl TreeHash {
+    /// The raw 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex, as Glacier sends it in `x-amz-sha256-tree-hash`.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The parent node of two children: SHA-256 of their concatenation.
+    pub fn parent(left: &TreeHash, right: &TreeHash) -> TreeHash {
+        let mut h = Sha256::new();
+        h.update(left.0);
+        h.update(right.0);
+        TreeHash(h.finalize().into())
+    }
+}
+
+impl fmt::Display for TreeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for TreeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TreeHash({})", self.to_hex())
+    }
+}
+
+/// Why a string is not a tree hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseTreeHashError {
+    /// What was wrong, in words.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for ParseTreeHashError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not a SHA-256 tree hash: {}", self.reason)
+    }
+}
+
+impl std::error::Error for ParseTreeHashError {}
+
+impl FromStr for TreeHash {
+    type Err = ParseTreeHashError;
+
+    /// Parses 64 hex digits (either case).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 64 {
+            return Err(ParseTreeHashError {
+                reason: "expected 64 hex digits",
+            });
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| ParseTreeHashError {
+            reason: "contains a character that is not a hex digit",
+        })?;
+        Ok(TreeHash(out))
+    }
+}
+
+/// Joins hashes of consecutive nodes of one level into the root above them, pairing left
+/// to right and carrying an odd last node up unchanged.
+///
+/// Given the tree hashes of consecutive parts of an archive, each part `1 MiB × 2^n` long
+/// (the same `n` for all, the last part possibly shorter), this returns the tree hash of
+/// the whole archive: that is how a multipart upload's final hash is formed. Returns
+/// `None` for an empty slice.
+pub fn combine(hashes: &[TreeHash]) -> Option<TreeHash> {
+    let mut level: Vec<TreeHash> = hashes.to_vec();
+    if level.is_empty() {
+        return None;
+    }
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        for pair in level.chunks(2) {
+            match pair {
+                [l, r] => next.push(TreeHash::parent(l, r)),
+                [odd] => next.push(*odd),
+                _ => unreachable!("chunks(2) yields one or two items"),
+            }
+        }
+        level = next;
+    }
+    Some(level[0])
+}
+
+/// The SHA-256 of one leaf (at most 1 MiB of data).
+pub fn leaf(chunk: &[u8]) -> TreeHash {
+    TreeHash(Sha256::digest(chunk).into())
+}
+
+/// Streaming tree hasher: feed bytes with any split points, get the root.
+///
+/// Memory stays O(log n): completed subtrees are kept on a stack like the digits of a
+/// binary counter and merged as soon as two of the same height exist, which yields the
+/// same root as the level-by-level definition (a node covering `2^k` leaves is the same
+/// in both).
+#[derive(Clone)]
+pub struct TreeHasher {
+    /// The chunk being filled.
+    current: Sha256,
+    /// Bytes in `current`.
+    current_len: u64,
+    /// Completed subtrees, oldest first, each with its height (leaf = 0); heights strictly
+    /// decrease from bottom to top.
+    stack: Vec<(u32, TreeHash)>,
+    /// Total bytes seen.
+    total: u64,
+}
+
+impl Default for TreeHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TreeHasher {
+    /// A hasher that has seen nothing.
+    pub fn new() -> Self {
+        TreeHasher {
+            current: Sha256::new(),
+            current_len: 0,
+            stack: Vec::with_capacity(48),
+            total: 0,
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    /// True when nothing has been fed.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, mut data: &[u8]) {
+        self.total += data.len() as u64;
+        while !data.is_empty() {
+            if self.current_len == 0 && data.len() as u64 >= CHUNK_SIZE {
+                // Whole chunk available: hash it in one call, skipping the state copy.
+                let (chunk, rest) = data.split_at(CHUNK_SIZE as usize);
+                self.push_leaf(leaf(chunk));
+                data = rest;
+                continue;
+            }
+            let room = (CHUNK_SIZE - self.current_len) as usize;
+            let take = room.min(data.len());
+            self.current.update(&data[..take]);
+            self.current_len += take as u64;
+            data = &data[take..];
+            if self.current_len == CHUNK_SIZE {
+                let done = std::mem::take(&mut self.current);
+                self.current_len = 0;
+                self.push_leaf(TreeHash(done.finalize().into()));
+            }
+        }
+    }
+
+    /// Adds a finished node of the given height (leaf = 0) covering the next `2^height`
+    /// chunks. Callers that hash aligned blocks elsewhere use this to join them.
+    pub fn push_subtree(&mut self, height: u32, hash: TreeHash) {
+        let mut node = (height, hash);
+        while let Some(&(h, top)) = self.stack.last() {
+            if h != node.0 {
+                break;
+            }
+            self.stack.pop();
+            node = (h + 1, TreeHash::parent(&top, &node.1));
+        }
+        self.stack.push(node);
+    }
+
+    fn push_leaf(&mut self, hash: TreeHash) {
+        self.push_subtree(0, hash);
+    }
+
+    /// The root. The tree hash of empty input is defined here as the SHA-256 of nothing
+    /// (Glacier never accepts empty archives, but a hash of nothing must not panic).
+    pub fn finish(mut self) -> TreeHash {
+        if self.current_len > 0 || self.stack.is_empty() {
+            let done = std::mem::take(&mut self.current);
+            self.push_leaf(TreeHash(done.finalize().into()));
+        }
+        // Fold the remaining subtrees from the right: the largest complete subtree is the
+        // left child of the root, the rest form its right child.
+        let mut acc: Option<TreeHash> = None;
+        while let Some((_, node)) = self.stack.pop() {
+            acc = Some(match acc {
+                None => node,
+                Some(right) => TreeHash::parent(&node, &right),
+            });
+        }
+        acc.expect("finish always pushes at least one leaf")
+    }
+}
+
+/// The tree hash of a byte slice, in one call.
+pub fn tree_hash(data: &[u8]) -> TreeHash {
+    let mut h = TreeHasher::new();
+    h.update(data);
+    h.finish()
+}
+
+/// Is the byte range `[start, end]` (inclusive) of an archive of `archive_size` bytes
+/// tree-hash aligned, so that Glacier returns its tree hash when it is downloaded?
+///
+/// The rule ("Receiving Checksums When Downloading Data" in the Glacier Developer Guide):
+/// the range is the whole archive, or it is exactly one node of the archive's hash tree:
+/// `2^n` MiB long, starting at a multiple of its length, where a node at the archive's
+/// end may be shorter. Equivalently: there is an `n` with `start` a multiple of
+/// `2^n MiB` and `end + 1` equal to `start + 2^n MiB` or to `archive_size` (with
+/// `start + 2^n MiB > archive_size` in that case).
+pub fn is_tree_hash_aligned(start: u64, end: u64, archive_size: u64) -> bool {
+    if end < start || end >= archive_size {
+        return false;
+    }
+    if start == 0 && end + 1 == archive_size {
+        return true;
+    }
+    let len = end - start + 1;
+    let mut block = CHUNK_SIZE;
+    loop {
+        if start % block == 0 {
+            let block_end = start.saturating_add(block);
+            if len == block || (end + 1 == archive_size && block_end > archive_size) {
+                return true;
+            }
+        } else {
+            // A start not divisible by this block is not divisible by any larger one.
+            return false;
+        }
+        if block >= len.max(CHUNK_SIZE) {
+            // Larger blocks only get longer than the range; they still fit when the
+            // range ends the archive, but that case was checked at the smallest block
+            // that covers it, which is this one or a smaller one.
+            return false;
+        }
+        block = match block.checked_mul(2) {
+            Some(b) => b,
+            None => return false,
+        };
+    }
+}
+
+/// The largest power-of-two multiple of 1 MiB that is at most `n` (at least 1 MiB).
+pub fn floor_pow2_mib(n: u64) -> u64 {
+    if n <= CHUNK_SIZE {
+        return CHUNK_SIZE;
+    }
+    1u64 << (63 - n.leading_zeros())
+}
+
+/// Is `size` a valid Glacier part size: `1 MiB × 2^n` from 1 MiB to 4 GiB?
+pub fn is_valid_part_size(size: u64) -> bool {
+    size.is_power_of_two() && (CHUNK_SIZE..=(4u64 << 30)).contains(&size)
+}
+
+#[cfg(test)]
+pub(crate) mod reference {
+    //! The definition, written to be obviously right rather than fast: hash every chunk,
+    //! then pair up level by level.
+    use super::TreeHash;
+    use sha2::{Digest, Sha256};
+
+    pub fn tree_hash(data: &[u8]) -> TreeHash {
+        let mut level: Vec<[u8; 32]> = if data.is_empty() {
+            vec![Sha256::digest(b"").into()]
+        } else {
+            data.chunks(1 << 20)
+                .map(|c| Sha256::digest(c).into())
+                .collect()
+        };
+        while level.len() > 1 {
+            let mut next = Vec::new();
+            let mut i = 0;
+            while i < level.len() {
+                if i + 1 < level.len() {
+                    let mut h = Sha256::new();
+                    h.update(level[i]);
+                    h.update(level[i + 1]);
+                    next.push(h.finalize().into());
+                } else {
+                    next.push(level[i]);
+                }
+                i += 2;
+            }
+            level = next;
+        }
+        TreeHash(level[0])
+    }
+
+    /// Brute force: is the range one node of the tree, or the whole archive?
+    pub fn is_aligned(start: u64, end: u64, size: u64) -> bool {
+        if end < start || end >= size {
+            return false;
+        }
+        if start == 0 && end + 1 == size {
+            return true;
+        }
+        let mib = 1u64 << 20;
+        let mut n = 0;
+        while n < 40 {
+            let block = mib << n;
+            if start % block == 0 && (end + 1 == (start + block).min(size)) {
+                return true;
+            }
+            n += 1;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    /// Deterministic bytes without a random crate.
+    fn pattern(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    // Vectors below were cross-checked with botocore.utils.calculate_tree_hash
+    // (botocore 1.43.11) on the same inputs: `len` bytes of value 0x61 ('a'). 5 MiB + 17 has an odd leaf count.
+    #[test]
+    fn edge_vectors_match_botocore() {
+        let cases: &[(usize, &str)] = &[
+            (
+                1,
+                "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+            ),
+            (
+                MIB,
+                "9bc1b2a288b26af7257a36277ae3816a7d4f16e89c1e7e77d0a5c48bad62b360",
+            ),
+            (
+                MIB + 1,
+                "8dd49bbc6297567fac3852c2deddcdbc57358bc403c10d4f6dc64b143ad9b27b",
+            ),
+            (
+                3 * MIB,
+                "70239f4f2ead7561f69d48b956b547edef52a1280a93c262c0b582190be7db17",
+            ),
+            (
+                5 * MIB + 17,
+                "aa315fc3563b1d03dd5dcd2526fd6eda45f5662d0523278b98d82fe2f868abfc",
+            ),
+        ];
+        for &(len, want) in cases {
+            let data = vec![b'a'; len];
+            assert_eq!(tree_hash(&data).to_hex(), want, "len {len}");
+            assert_eq!(reference::tree_hash(&data).to_hex(), want, "ref len {len}");
+        }
+    }
+
+    #[test]
+    fn known_vector_from_the_issue() {
+        // 11-byte text repeated 9,627,880 times = 105,906,680 bytes.
+        let data = b"01245678912".repeat(9_627_880);
+        assert_eq!(data.len(), 105_906_680);
+        assert_eq!(
+            tree_hash(&data).to_hex(),
+            "3d417484359fc9f5a3bafd576dc47b8b2de2bf2d4fdac5aa2aff768f2210d386"
+        );
+    }
+
+    #[test]
+    fn small_input_is_plain_sha256() {
+        for len in [0, 1, 100, MIB - 1, MIB] {
+            let data = pattern(len, len as u64);
+            let want: [u8; 32] = Sha256::digest(&data).into();
+            assert_eq!(tree_hash(&data).0, want);
+        }
+    }
+
+    #[test]
+    fn streaming_equals_one_shot_and_reference() {
+        let data = pattern(7 * MIB + 12345, 7);
+        let want = reference::tree_hash(&data);
+        assert_eq!(tree_hash(&data), want);
+        for step in [1usize, 999, 4096, MIB - 1, MIB, MIB + 3, 3 * MIB] {
+            let mut h = TreeHasher::new();
+            for piece in data.chunks(step.max(1)) {
+                h.update(piece);
+            }
+            assert_eq!(h.len(), data.len() as u64);
+            assert_eq!(h.finish(), want, "step {step}");
+        }
+    }
+
+    #[test]
+    fn every_leaf_count_up_to_17_matches_reference() {
+        for leaves in 1..=17usize {
+            for extra in [0usize, 1] {
+                let len = leaves * MIB - if extra == 1 { MIB / 2 } else { 0 };
+                let data = pattern(len, leaves as u64);
+                assert_eq!(
+                    tree_hash(&data),
+                    reference::tree_hash(&data),
+                    "{leaves} leaves, short last {extra}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn aligned_parts_combine_to_whole() {
+        let data = pattern(13 * MIB + 5, 13);
+        let whole = reference::tree_hash(&data);
+        for part in [MIB, 2 * MIB, 4 * MIB, 8 * MIB, 16 * MIB] {
+            let hashes: Vec<TreeHash> = data.chunks(part).map(tree_hash).collect();
+            assert_eq!(combine(&hashes), Some(whole), "part {part}");
+        }
+        assert_eq!(combine(&[]), None);
+    }
+
+    #[test]
+    fn push_subtree_joins_aligned_blocks() {
+        let data = pattern(11 * MIB + 77, 11);
+        let mut h = TreeHasher::new();
+        // Two 4 MiB blocks then the tail streamed.
+        h.push_subtree(2, tree_hash(&data[..4 * MIB]));
+        h.push_subtree(2, tree_hash(&data[4 * MIB..8 * MIB]));
+        h.update(&data[8 * MIB..]);
+        assert_eq!(h.finish(), reference::tree_hash(&data));
+    }
+
+    #[test]
+    fn hex_round_trip_and_errors() {
+        let h = tree_hash(b"abc");
+        let s = h.to_string();
+        assert_eq!(s.parse::<TreeHash>(), Ok(h));
+        assert_eq!(s.to_uppercase().parse::<TreeHash>(), Ok(h));
+        assert!("abc".parse::<TreeHash>().is_err());
+        let bad = format!("{}g", &s[..63]);
+        assert!(bad.parse::<TreeHash>().is_err());
+    }
+
+    #[test]
+    fn alignment_agrees_with_brute_force() {
+        let m = 1u64 << 20;
+        let sizes = [
+            1,
+            m - 1,
+            m,
+            m + 1,
+            3 * m,
+            4 * m,
+            5 * m + 3,
+            8 * m,
+            13 * m + 1,
+        ];
+        for &size in &sizes {
+            let points: Vec<u64> = (0..=16u64)
+                .flat_map(|i| [i * m, (i * m).saturating_sub(1), i * m + 1])
+                .chain([size - 1, size, size + 1])
+                .collect();
+            for &s in &points {
+                for &e in &points {
+                    assert_eq!(
+                        is_tree_hash_aligned(s, e, size),
+                        reference::is_aligned(s, e, size),
+                        "start {s} end {e} size {size}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn part_size_rules() {
+        assert!(is_valid_part_size(1 << 20));
+        assert!(is_valid_part_size(4 << 30));
+        assert!(!is_valid_part_size(8 << 30));
+        assert!(!is_valid_part_size(3 << 20));
+        assert!(!is_valid_part_size(1 << 19));
+        assert_eq!(floor_pow2_mib(5 << 20), 4 << 20);
+        assert_eq!(floor_pow2_mib(1), 1 << 20);
+    }
+}
