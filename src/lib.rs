@@ -5,9 +5,12 @@
 //! them, and [`cli`] on top as the only code that reads argv or prints results.
 
 pub mod cli;
+pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod filehash;
 pub mod progress;
+pub mod sigv4;
 pub mod treehash;
 
 pub use error::{Error, Result};

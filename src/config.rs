@@ -1,0 +1,1 @@
+//! Region, endpoint and profile configuration (being written).

@@ -1,0 +1,1 @@
+//! The credential chain (being written).

@@ -1,0 +1,1 @@
+//! The mock Glacier server (being written).

@@ -1,0 +1,7 @@
+//! The one integration-test binary: the real `glacier` binary driven against files and
+//! the mock Glacier server.
+
+#[allow(dead_code)]
+mod mock;
+mod support;
+mod tree_hash_cli;
