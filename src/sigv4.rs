@@ -173,8 +173,9 @@ pub fn canonical_query(query: &[(&str, &str)]) -> String {
         .iter()
         .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
         .collect();
-    // Sorting the encoded forms, not the raw ones, is what the spec says and what makes
-    // e.g. `~` (kept) sort after `%7E`-free neighbours consistently.
+    // Sort the encoded forms, as create-signed-request.html says: the order differs from
+    // the raw one whenever an encoded byte (now starting with '%', 0x25) meets a kept
+    // character above 0x25, e.g. raw ':' > '0' but "%3A" < "0".
     pairs.sort();
     let mut out = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
@@ -853,13 +854,14 @@ mod tests {
             "Param1=Value1&Param1=value1&Param1=value2"
         );
         assert_eq!(canonical_query(&[("b", ""), ("a", "")]), "a=&b=");
-        // Sorting happens on the encoded form: "%20" (0x25) sorts before "-" (0x2D),
-        // although raw " " (0x20) and "-" would sort the same way; "~" (0x7E, kept) sorts
-        // after letters whereas its raw neighbour "+" becomes "%2B" and sorts first.
+        // Sorting happens on the encoded form: raw "k0" < "k:" < "kz" < "k~", but ':'
+        // becomes "%3A" and '%' (0x25) sorts before digits and letters.
         assert_eq!(
-            canonical_query(&[("k~", "1"), ("k+", "2"), ("k-", "3"), ("k ", "4")]),
-            "k%20=4&k%2B=2&k-=3&k~=1"
+            canonical_query(&[("k~", "1"), ("kz", "2"), ("k:", "3"), ("k0", "4")]),
+            "k%3A=3&k0=4&kz=2&k~=1"
         );
+        // Same for values under one key.
+        assert_eq!(canonical_query(&[("k", "0"), ("k", ":")]), "k=%3A&k=0");
         // Values: reserved characters, slash and UTF-8 are encoded; no form encoding.
         assert_eq!(
             canonical_query(&[("x", "a/b+c=d&e"), ("ሴ", "bar")]),
