@@ -158,10 +158,12 @@ impl IniFile {
             if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
                 continue;
             }
-            if line.starts_with([' ', '\t']) {
-                let (Some(idx), Some(key)) = (current, last_key.as_ref()) else {
-                    return Err(err("indented line does not continue a setting"));
-                };
+            // An indented line continues the setting above it (Python's configparser,
+            // which the AWS CLI uses, reads it so); with no setting above, it is read as
+            // an ordinary line.
+            if let (true, Some(idx), Some(key)) =
+                (line.starts_with([' ', '\t']), current, last_key.as_ref())
+            {
                 let section = &mut sections[idx].1;
                 let mut value = section
                     .entries
@@ -796,6 +798,9 @@ mod tests {
         assert_eq!(line_of(parse("[a]\n = v\n").unwrap_err()).0, 2);
         assert_eq!(line_of(parse("[a] junk\n").unwrap_err()).0, 1);
         assert_eq!(line_of(parse("  indented = first\n").unwrap_err()).0, 1);
+        // Indented lines with no setting above them are ordinary lines.
+        let f = parse("  [a]\n  k = v\n    more\n").unwrap();
+        assert_eq!(f.section("a").unwrap().get("k"), Some("v\nmore"));
         assert_eq!(line_of(parse("[a]\n  indented\n").unwrap_err()).0, 2);
         let e = parse("[a]\nb = c\nbroken\n").unwrap_err().to_string();
         assert!(e.starts_with("/x/config:3: "), "{e}");
