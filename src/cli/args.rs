@@ -129,6 +129,42 @@ impl Args {
         Ok(out)
     }
 
+    /// Exactly the positional values `names` (for messages: `VAULT`, `JOB_ID`...).
+    pub fn exact<const N: usize>(self, command: &str, names: [&str; N]) -> Result<[String; N]> {
+        let got = self.positionals()?;
+        if got.len() < N {
+            return Err(Error::Usage(format!(
+                "{command}: missing {} (usage: glacier {command} {})",
+                names[got.len()..].join(" "),
+                names.join(" ")
+            )));
+        }
+        if got.len() > N {
+            return Err(Error::Usage(format!(
+                "{command}: unexpected argument '{}' (usage: glacier {command} {})",
+                got[N],
+                names.join(" ")
+            )));
+        }
+        Ok(got.try_into().expect("length checked above"))
+    }
+
+    /// The sub-subcommand word (`list` in `vault list`), or a usage error listing the
+    /// choices.
+    pub fn action(&mut self, command: &str, choices: &[&str]) -> Result<String> {
+        match self.subcommand()? {
+            Some(a) if choices.contains(&a.as_str()) => Ok(a),
+            Some(a) => Err(Error::Usage(format!(
+                "unknown command '{command} {a}' (choose: {})",
+                choices.join(", ")
+            ))),
+            None => Err(Error::Usage(format!(
+                "'{command}' needs one of: {} (see 'glacier help {command}')",
+                choices.join(", ")
+            ))),
+        }
+    }
+
     /// Fails if anything is left.
     pub fn finish_empty(self) -> Result<()> {
         let rest = self.positionals()?;

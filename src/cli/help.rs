@@ -8,14 +8,28 @@ glacier - upload, resume, retrieve and verify Amazon S3 Glacier vault archives
 Usage: glacier [GLOBAL OPTIONS] COMMAND [ARGS...]
 
 Commands:
-  tree-hash FILE...        print the SHA-256 tree hash of files ('-' for stdin)
-  help [COMMAND]           show help for a command
-  version                  show the version
+  vault list|describe|create|delete    manage vaults
+  archive delete VAULT ARCHIVE_ID      delete an archive
+  jobs list|describe                   show retrieval jobs
+  uploads list|parts|abort             show or abort multipart uploads in progress
+  tree-hash FILE...                    print the SHA-256 tree hash of files
+  help [COMMAND]                       show help for a command
+  version                              show the version
 
 Global options (before or after the command):
   --json                   machine-readable output on stdout
   -q, --quiet              no progress or notes on stderr
-  -v, --verbose            log each request on stderr
+  -v, --verbose            log each request (never secrets) on stderr
+  --region REGION          AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)
+  --profile NAME           profile from ~/.aws/config and ~/.aws/credentials
+  --endpoint-url URL       endpoint (else AWS_ENDPOINT_URL_GLACIER, AWS_ENDPOINT_URL,
+                           profile endpoint_url, https://glacier.REGION.amazonaws.com)
+  --account-id ID          account ID in request paths (default '-': your own)
+  --allow-http             allow a plain http:// endpoint that is not loopback
+  --max-attempts N         attempts per request, retries included (default 10)
+  --connect-timeout SECS   connection set-up limit (default 10)
+  --timeout SECS           base time limit per request, plus 1 s per 64 KiB moved
+                           (default 60)
   -h, --help               show help
   -V, --version            show the version
 
@@ -45,11 +59,55 @@ Options:
       --json        one JSON object per input: path, size, tree_hash[, sha256]
 ";
 
+const VAULT: &str = "\
+glacier vault - manage vaults
+
+Usage:
+  glacier vault list                 every vault: archives, size, dates (--json: array)
+  glacier vault describe VAULT       one vault's details
+  glacier vault create VAULT         create a vault (succeeds if it exists)
+  glacier vault delete VAULT         delete a vault; Glacier refuses a non-empty one
+
+Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
+Archive counts and sizes come from the vault's last inventory (Glacier updates it
+about once a day).
+";
+
+const ARCHIVE: &str = "\
+glacier archive - work with archives
+
+Usage:
+  glacier archive delete VAULT ARCHIVE_ID
+
+ARCHIVE_ID may begin with '-'; it is accepted as it is, or after '--'.
+";
+
+const JOBS: &str = "\
+glacier jobs - show retrieval jobs
+
+Usage:
+  glacier jobs list [--completed true|false] [--status InProgress|Succeeded|Failed] VAULT
+  glacier jobs describe VAULT JOB_ID
+";
+
+const UPLOADS: &str = "\
+glacier uploads - multipart uploads in progress
+
+Usage:
+  glacier uploads list VAULT               uploads not yet completed or aborted
+  glacier uploads parts VAULT UPLOAD_ID    the parts Glacier has for one upload
+  glacier uploads abort VAULT UPLOAD_ID    abort it; its parts are discarded
+";
+
 /// The help page for `topic` (`None`: the overview).
 pub fn page(topic: Option<&str>) -> Result<String> {
     match topic {
         None | Some("help") => Ok(OVERVIEW.to_string()),
         Some("tree-hash") => Ok(TREE_HASH.to_string()),
+        Some(t) if t == "vault" || t.starts_with("vault ") => Ok(VAULT.to_string()),
+        Some(t) if t == "archive" || t.starts_with("archive ") => Ok(ARCHIVE.to_string()),
+        Some(t) if t == "jobs" || t.starts_with("jobs ") => Ok(JOBS.to_string()),
+        Some(t) if t == "uploads" || t.starts_with("uploads ") => Ok(UPLOADS.to_string()),
         Some(other) => Err(Error::Usage(format!(
             "no help for unknown command '{other}' (see 'glacier --help')"
         ))),

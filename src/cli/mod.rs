@@ -6,15 +6,25 @@
 //! and the environment for options, and the only one that prints results. Each command
 //! lives in its own file with its parser and its runner.
 
+mod archive;
 mod args;
 mod help;
+mod jobs;
 mod output;
 mod tree_hash;
+mod uploads;
+mod vault;
 
 pub use args::Args;
 pub use output::Output;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{self, Env, ProcessEnv, Settings};
+use crate::credentials;
 use crate::error::{self, Error, Result};
+use crate::glacier::{Client, ClientConfig};
 
 /// Options that apply to every command and may stand before or after it.
 #[derive(Debug, Clone, Default)]
@@ -25,21 +35,79 @@ pub struct Global {
     pub quiet: bool,
     /// `--verbose`: log each request on stderr.
     pub verbose: bool,
+    /// `--region`, `--profile`, `--endpoint-url`, `--account-id`, `--allow-http`.
+    pub settings: Settings,
+    /// `--max-attempts`: attempts per request, retries included.
+    pub max_attempts: Option<u32>,
+    /// `--connect-timeout` and `--timeout` in seconds.
+    pub connect_timeout: Option<u64>,
+    /// See [`Global::connect_timeout`].
+    pub timeout: Option<u64>,
 }
 
 impl Global {
     fn parse(args: &mut Args) -> Result<Global> {
-        Ok(Global {
+        let g = Global {
             json: args.flag("--json"),
             quiet: args.flag_short("-q", "--quiet"),
             verbose: args.flag_short("-v", "--verbose"),
-        })
+            settings: Settings {
+                region: args.value(&["--region"])?,
+                profile: args.value(&["--profile"])?,
+                endpoint_url: args.value(&["--endpoint-url"])?,
+                account_id: args.value(&["--account-id"])?,
+                allow_http: args.flag("--allow-http"),
+            },
+            max_attempts: args.value(&["--max-attempts"])?,
+            connect_timeout: args.value(&["--connect-timeout"])?,
+            timeout: args.value(&["--timeout"])?,
+        };
+        if g.max_attempts == Some(0) {
+            return Err(Error::Usage("--max-attempts must be at least 1".into()));
+        }
+        Ok(g)
+    }
+
+    /// Builds the Glacier client from flags, environment and profile files.
+    pub fn client(&self) -> Result<Client> {
+        let env = ProcessEnv;
+        let resolved = config::resolve(&self.settings, &env)?;
+        let credentials = credentials::chain(&resolved, &env)?;
+        let mut cfg = ClientConfig::new(resolved, credentials);
+        if let Some(n) = self.max_attempts {
+            cfg.retry.max_attempts = n;
+        }
+        // Test hook: the integration tests shorten backoff so retry paths run fast.
+        if let Some(ms) = env
+            .var("GLACIER_RETRY_BASE_MS")
+            .and_then(|v| v.parse().ok())
+        {
+            cfg.retry.base_delay = Duration::from_millis(ms);
+            cfg.retry.max_delay = Duration::from_millis(ms * 8);
+        }
+        if let Some(s) = self.connect_timeout {
+            cfg.connect_timeout = Duration::from_secs(s);
+        }
+        if let Some(s) = self.timeout {
+            cfg.timeout = Duration::from_secs(s);
+        }
+        if self.verbose {
+            cfg.log = Some(Arc::new(|line: &str| eprintln!("glacier: {line}")));
+        }
+        Client::new(cfg)
     }
 
     /// Should progress be drawn? Only on a terminal, and never with `--quiet`.
     pub fn progress_enabled(&self) -> bool {
         use std::io::IsTerminal;
         !self.quiet && std::io::stderr().is_terminal()
+    }
+}
+
+/// A note for the user on stderr (not a result), unless `--quiet`.
+pub fn note(global: &Global, msg: &str) {
+    if !global.quiet {
+        eprintln!("glacier: {msg}");
     }
 }
 
@@ -52,6 +120,14 @@ pub enum Command {
     Version,
     /// `glacier tree-hash`.
     TreeHash(tree_hash::TreeHashCmd),
+    /// `glacier vault ...`.
+    Vault(vault::VaultCmd),
+    /// `glacier jobs ...`.
+    Jobs(jobs::JobsCmd),
+    /// `glacier uploads ...`.
+    Uploads(uploads::UploadsCmd),
+    /// `glacier archive ...`.
+    Archive(archive::ArchiveCmd),
 }
 
 /// Parses argv (without the program name) into the global options and a command.
@@ -67,6 +143,7 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
         return Ok((global, Command::Help(None)));
     };
     if help {
+        // `glacier vault list --help` asks for the page of `vault`.
         return Ok((global, Command::Help(Some(name))));
     }
     let cmd = match name.as_str() {
@@ -79,6 +156,10 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
             Command::Version
         }
         "tree-hash" => Command::TreeHash(tree_hash::TreeHashCmd::parse(args)?),
+        "vault" => Command::Vault(vault::VaultCmd::parse(args)?),
+        "jobs" => Command::Jobs(jobs::JobsCmd::parse(args)?),
+        "uploads" => Command::Uploads(uploads::UploadsCmd::parse(args)?),
+        "archive" => Command::Archive(archive::ArchiveCmd::parse(args)?),
         other => {
             return Err(Error::Usage(format!(
                 "unknown command '{other}' (see 'glacier --help')"
@@ -94,6 +175,10 @@ pub fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()> {
         Command::Help(topic) => out.text(&help::page(topic.as_deref())?),
         Command::Version => out.line(&format!("glacier {}", env!("CARGO_PKG_VERSION"))),
         Command::TreeHash(c) => c.run(global, out),
+        Command::Vault(c) => c.run(global, out),
+        Command::Jobs(c) => c.run(global, out),
+        Command::Uploads(c) => c.run(global, out),
+        Command::Archive(c) => c.run(global, out),
     }
 }
 

@@ -49,6 +49,42 @@ impl Output {
         self.line(&v.to_string())
     }
 
+    /// Writes rows as an aligned table under a header line; an empty table prints the
+    /// `empty` note instead.
+    pub fn table(&mut self, header: &[&str], rows: &[Vec<String>], empty: &str) -> Result<()> {
+        if rows.is_empty() {
+            return self.line(empty);
+        }
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for r in rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let fmt_row = |cells: Vec<&str>| {
+            let mut line = String::new();
+            for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+                if i + 1 == cells.len() {
+                    line.push_str(c);
+                } else {
+                    line.push_str(&format!("{c:<w$}  "));
+                }
+            }
+            line
+        };
+        self.line(&fmt_row(header.to_vec()))?;
+        for r in rows {
+            self.line(&fmt_row(r.iter().map(String::as_str).collect()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a serializable value as one line of JSON.
+    pub fn json_value<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
+        let s = serde_json::to_string(v).map_err(|e| Error::Input(e.to_string()))?;
+        self.line(&s)
+    }
+
     /// Flushes, so results reach a pipe before a slow next step (or the exit).
     pub fn flush(&mut self) -> Result<()> {
         self.sink.flush().map_err(map)

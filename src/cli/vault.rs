@@ -1,0 +1,101 @@
+//! `glacier vault list | describe VAULT | create VAULT | delete VAULT`
+
+use super::{Args, Global, Output, note};
+use crate::error::Result;
+use crate::glacier::{VaultDescription, check_vault_name};
+use crate::progress::human_bytes;
+
+/// A parsed `vault` command.
+#[derive(Debug)]
+pub enum VaultCmd {
+    /// List every vault.
+    List,
+    /// Show one vault.
+    Describe(String),
+    /// Create a vault.
+    Create(String),
+    /// Delete an empty vault.
+    Delete(String),
+}
+
+impl VaultCmd {
+    pub(super) fn parse(mut args: Args) -> Result<VaultCmd> {
+        let action = args.action("vault", &["list", "describe", "create", "delete"])?;
+        if action == "list" {
+            args.exact("vault list", [])?;
+            return Ok(VaultCmd::List);
+        }
+        let [vault] = args.exact(&format!("vault {action}"), ["VAULT"])?;
+        check_vault_name(&vault)?;
+        Ok(match action.as_str() {
+            "describe" => VaultCmd::Describe(vault),
+            "create" => VaultCmd::Create(vault),
+            _ => VaultCmd::Delete(vault),
+        })
+    }
+
+    pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        let client = global.client()?;
+        match self {
+            VaultCmd::List => {
+                let vaults = client.list_vaults()?;
+                if global.json {
+                    return out.json_value(&vaults);
+                }
+                let rows: Vec<Vec<String>> = vaults.iter().map(row).collect();
+                out.table(
+                    &["VAULT", "ARCHIVES", "SIZE", "CREATED", "LAST INVENTORY"],
+                    &rows,
+                    "no vaults",
+                )
+            }
+            VaultCmd::Describe(v) => {
+                let d = client.describe_vault(&v)?;
+                if global.json {
+                    return out.json_value(&d);
+                }
+                out.line(&format!("vault:           {}", d.vault_name))?;
+                out.line(&format!("arn:             {}", d.vault_arn))?;
+                out.line(&format!("created:         {}", d.creation_date))?;
+                out.line(&format!(
+                    "last inventory:  {}",
+                    d.last_inventory_date.as_deref().unwrap_or("never")
+                ))?;
+                out.line(&format!("archives:        {}", d.number_of_archives))?;
+                out.line(&format!(
+                    "size:            {} ({} bytes)",
+                    human_bytes(d.size_in_bytes),
+                    d.size_in_bytes
+                ))
+            }
+            VaultCmd::Create(v) => {
+                let location = client.create_vault(&v)?;
+                if global.json {
+                    return out.json(&serde_json::json!({"vault": v, "location": location}));
+                }
+                note(global, &format!("created vault '{v}'"));
+                Ok(())
+            }
+            VaultCmd::Delete(v) => {
+                client.delete_vault(&v)?;
+                if global.json {
+                    return out.json(&serde_json::json!({"vault": v, "deleted": true}));
+                }
+                note(global, &format!("deleted vault '{v}'"));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn row(d: &VaultDescription) -> Vec<String> {
+    vec![
+        d.vault_name.clone(),
+        d.number_of_archives.to_string(),
+        human_bytes(d.size_in_bytes),
+        d.creation_date.clone(),
+        d.last_inventory_date
+            .clone()
+            .unwrap_or_else(|| "never".into()),
+    ]
+}
