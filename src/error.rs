@@ -79,6 +79,13 @@ pub enum Error {
     JobInProgress(String),
     /// Interrupted by the user (Ctrl-C); the message says how to resume.
     Interrupted(String),
+    /// An error with advice appended (how to resume, what to try).
+    WithHint {
+        /// The error.
+        error: Box<Error>,
+        /// What the user can do about it.
+        hint: String,
+    },
 }
 
 /// An error response from Glacier, with everything needed to report or retry it.
@@ -137,6 +144,7 @@ impl Error {
             Error::Config(_) | Error::ConfigFile { .. } => EXIT_USAGE,
             Error::JobInProgress(_) => EXIT_IN_PROGRESS,
             Error::Interrupted(_) => EXIT_INTERRUPTED,
+            Error::WithHint { error, .. } => error.exit_code(),
             _ => EXIT_FAILURE,
         }
     }
@@ -166,6 +174,7 @@ impl fmt::Display for Error {
             Error::Transport { what, .. } => f.write_str(what),
             Error::JobInProgress(msg) => f.write_str(msg),
             Error::Interrupted(msg) => f.write_str(msg),
+            Error::WithHint { error, hint } => write!(f, "{}; {hint}", chain(error.as_ref())),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod glacier;
 pub mod progress;
 pub mod sigv4;
 pub mod treehash;
+pub mod upload;
 
 pub use error::{Error, Result};
 pub use treehash::{TreeHash, TreeHasher};

@@ -8,6 +8,7 @@ glacier - upload, resume, retrieve and verify Amazon S3 Glacier vault archives
 Usage: glacier [GLOBAL OPTIONS] COMMAND [ARGS...]
 
 Commands:
+  upload VAULT FILE...                 upload a file, stdin, or several files/dirs packed
   vault list|describe|create|delete    manage vaults
   archive delete VAULT ARCHIVE_ID      delete an archive
   jobs list|describe                   show retrieval jobs
@@ -59,6 +60,42 @@ Options:
       --json        one JSON object per input: path, size, tree_hash[, sha256]
 ";
 
+const UPLOAD: &str = "\
+glacier upload - upload an archive to a vault
+
+Usage: glacier upload [OPTIONS] VAULT FILE...
+
+One regular FILE is uploaded as it is; '-' uploads standard input; several FILEs or a
+directory are packed into one .tar.xz stream. Below 100 MiB a single request is used,
+otherwise a multipart upload with parts sent in parallel. Every part is checked by
+SHA-256 tree hash, and the archive's tree hash is compared with Glacier's.
+
+Prints the archive ID on stdout (--json: an object with archive_id, vault, size,
+tree_hash, description, location, upload_id) and appends the same record as one JSON
+line to the receipts file, so an archive ID is never lost. A multipart upload prints
+its upload ID on stderr as soon as it starts; if the run is interrupted, the same
+command with --upload-id ID resumes it: parts Glacier has are verified against the
+local data and only the rest is sent.
+
+Options:
+  -d, --description TEXT  archive description, at most 1,024 printable ASCII characters
+                          (default: the file name, or a summary of packed inputs)
+                          (alias: --arc-desc)
+  -p, --part-size MiB     part size, a power of two from 1 to 4096 (default: the
+                          smallest of 8, 16, 32... that fits the file in 10,000 parts;
+                          64 for standard input, which can then be up to 625 GiB)
+  -t, --threads N         parts in flight (default 4) (alias: --num-threads)
+      --max-memory MiB    cap on part buffers: threads x part size must fit (default 512)
+  -u, --upload-id ID      resume this multipart upload
+      --receipts FILE     append the receipt here (default:
+                          $XDG_DATA_HOME/glacier-upload/receipts.jsonl, else
+                          ~/.local/share/glacier-upload/receipts.jsonl)
+      --no-receipts       do not write a receipt
+
+Ctrl-C stops scheduling parts, lets parts in flight finish, prints the resume command
+and exits with 130; a second Ctrl-C exits at once.
+";
+
 const VAULT: &str = "\
 glacier vault - manage vaults
 
@@ -104,6 +141,7 @@ pub fn page(topic: Option<&str>) -> Result<String> {
     match topic {
         None | Some("help") => Ok(OVERVIEW.to_string()),
         Some("tree-hash") => Ok(TREE_HASH.to_string()),
+        Some("upload") => Ok(UPLOAD.to_string()),
         Some(t) if t == "vault" || t.starts_with("vault ") => Ok(VAULT.to_string()),
         Some(t) if t == "archive" || t.starts_with("archive ") => Ok(ARCHIVE.to_string()),
         Some(t) if t == "jobs" || t.starts_with("jobs ") => Ok(JOBS.to_string()),

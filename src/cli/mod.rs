@@ -12,6 +12,7 @@ mod help;
 mod jobs;
 mod output;
 mod tree_hash;
+mod upload;
 mod uploads;
 mod vault;
 
@@ -128,6 +129,8 @@ pub enum Command {
     Uploads(uploads::UploadsCmd),
     /// `glacier archive ...`.
     Archive(archive::ArchiveCmd),
+    /// `glacier upload ...`.
+    Upload(upload::UploadCmd),
 }
 
 /// Parses argv (without the program name) into the global options and a command.
@@ -160,6 +163,7 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
         "jobs" => Command::Jobs(jobs::JobsCmd::parse(args)?),
         "uploads" => Command::Uploads(uploads::UploadsCmd::parse(args)?),
         "archive" => Command::Archive(archive::ArchiveCmd::parse(args)?),
+        "upload" => Command::Upload(upload::UploadCmd::parse(args)?),
         other => {
             return Err(Error::Usage(format!(
                 "unknown command '{other}' (see 'glacier --help')"
@@ -179,6 +183,7 @@ pub fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()> {
         Command::Jobs(c) => c.run(global, out),
         Command::Uploads(c) => c.run(global, out),
         Command::Archive(c) => c.run(global, out),
+        Command::Upload(c) => c.run(global, out),
     }
 }
 

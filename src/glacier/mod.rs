@@ -147,14 +147,27 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// A request body: shared bytes, so a retry sends the same buffer again instead of a
-/// copy (never held twice in memory).
+/// A request body, kept so that a retry can send it again without holding a second
+/// copy: shared bytes (a part buffer, a JSON body), or a range of a file re-read from
+/// disk on every attempt.
 #[derive(Clone)]
 pub struct Payload {
-    data: Arc<Vec<u8>>,
-    start: usize,
-    end: usize,
+    source: Source,
     sha256: String,
+}
+
+#[derive(Clone)]
+enum Source {
+    Bytes {
+        data: Arc<Vec<u8>>,
+        start: usize,
+        end: usize,
+    },
+    File {
+        file: Arc<std::fs::File>,
+        offset: u64,
+        len: u64,
+    },
 }
 
 struct Slice(Arc<Vec<u8>>, usize, usize);
@@ -165,14 +178,47 @@ impl AsRef<[u8]> for Slice {
     }
 }
 
+/// Reads `len` bytes of a file from `offset` with positioned reads, failing if the file
+/// ends early (so a file that shrank is never sent short).
+struct FileRange {
+    file: Arc<std::fs::File>,
+    pos: u64,
+    end: u64,
+}
+
+impl std::io::Read for FileRange {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let want = (buf.len() as u64).min(self.end - self.pos) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file shrank while it was uploaded",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 impl Payload {
     /// `data[start..end]` with its SHA-256 (hex), computed by the caller in the same pass
     /// as the tree hash.
     pub fn new(data: Arc<Vec<u8>>, start: usize, end: usize, sha256: String) -> Payload {
         Payload {
-            data,
-            start,
-            end,
+            source: Source::Bytes { data, start, end },
+            sha256,
+        }
+    }
+
+    /// `len` bytes of `file` from `offset`, re-read on every attempt, with their SHA-256.
+    pub fn file_range(file: Arc<std::fs::File>, offset: u64, len: u64, sha256: String) -> Payload {
+        Payload {
+            source: Source::File { file, offset, len },
             sha256,
         }
     }
@@ -185,21 +231,34 @@ impl Payload {
     }
 
     /// The body length.
-    pub fn len(&self) -> usize {
-        self.end - self.start
+    pub fn len(&self) -> u64 {
+        match &self.source {
+            Source::Bytes { start, end, .. } => (end - start) as u64,
+            Source::File { len, .. } => *len,
+        }
     }
 
     /// True for an empty body.
     pub fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.len() == 0
     }
 
     fn body(&self) -> Body {
-        Body::from(bytes::Bytes::from_owner(Slice(
-            Arc::clone(&self.data),
-            self.start,
-            self.end,
-        )))
+        match &self.source {
+            Source::Bytes { data, start, end } => Body::from(bytes::Bytes::from_owner(Slice(
+                Arc::clone(data),
+                *start,
+                *end,
+            ))),
+            Source::File { file, offset, len } => Body::sized(
+                FileRange {
+                    file: Arc::clone(file),
+                    pos: *offset,
+                    end: offset + len,
+                },
+                *len,
+            ),
+        }
     }
 }
 
@@ -432,7 +491,7 @@ impl Client {
             url.push('?');
             url.push_str(&sigv4::canonical_query(&query));
         }
-        let bytes = body_len as u64 + call.response_bytes;
+        let bytes = body_len + call.response_bytes;
         let timeout = self.timeout + Duration::from_secs(bytes / self.min_rate);
         let mut rb = self
             .http

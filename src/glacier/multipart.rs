@@ -138,7 +138,7 @@ impl Client {
         body: &Payload,
         tree_hash: &TreeHash,
     ) -> Result<()> {
-        let end = start + body.len() as u64 - 1;
+        let end = start + body.len() - 1;
         let call = Call::new(
             "UploadMultipartPart",
             format!("part {start}-{end} of {}", ctx(vault, upload_id)),

@@ -1,0 +1,345 @@
+//! `glacier upload [OPTIONS] VAULT FILE...`
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use serde_json::json;
+
+use super::{Args, Global, Output, note};
+use crate::config::{Env, ProcessEnv};
+use crate::error::{Error, Result};
+use crate::glacier::{UploadId, check_vault_name};
+use crate::progress::{Progress, human_bytes};
+use crate::upload::{self, Events, Input, Options, plan};
+
+const DEFAULT_THREADS: usize = 4;
+const DEFAULT_MAX_MEMORY_MIB: u64 = 512;
+
+/// A parsed `upload` command.
+#[derive(Debug)]
+pub struct UploadCmd {
+    vault: String,
+    files: Vec<String>,
+    description: Option<String>,
+    part_size: Option<u64>,
+    threads: usize,
+    max_memory: u64,
+    upload_id: Option<UploadId>,
+    receipts: Receipts,
+}
+
+#[derive(Debug)]
+enum Receipts {
+    Default,
+    File(PathBuf),
+    Off,
+}
+
+impl UploadCmd {
+    pub(super) fn parse(mut args: Args) -> Result<UploadCmd> {
+        let description = args.value::<String>(&["--description", "-d", "--arc-desc"])?;
+        if let Some(d) = &description {
+            plan::check_description(d)?;
+        }
+        let part_size = args
+            .value::<u64>(&["--part-size", "-p"])?
+            .map(plan::part_size_from_mib)
+            .transpose()?;
+        let threads = args
+            .value::<usize>(&["--threads", "-t", "--num-threads"])?
+            .unwrap_or(DEFAULT_THREADS);
+        if threads == 0 || threads > 64 {
+            return Err(Error::Usage(format!(
+                "--threads {threads}: use 1 to 64"
+            )));
+        }
+        let max_memory = args
+            .value::<u64>(&["--max-memory"])?
+            .unwrap_or(DEFAULT_MAX_MEMORY_MIB);
+        if max_memory == 0 {
+            return Err(Error::Usage("--max-memory must be at least 1 (MiB)".into()));
+        }
+        let upload_id = args
+            .value::<String>(&["--upload-id", "-u"])?
+            .map(UploadId::new)
+            .transpose()?;
+        let receipts_file = args.value::<PathBuf>(&["--receipts"])?;
+        let no_receipts = args.flag("--no-receipts");
+        let receipts = match (receipts_file, no_receipts) {
+            (Some(_), true) => {
+                return Err(Error::Usage(
+                    "--receipts and --no-receipts contradict each other".into(),
+                ));
+            }
+            (Some(f), false) => Receipts::File(f),
+            (None, true) => Receipts::Off,
+            (None, false) => Receipts::Default,
+        };
+        let mut rest = args.positionals()?;
+        if rest.is_empty() {
+            return Err(Error::Usage(
+                "upload: missing VAULT and FILE (usage: glacier upload [OPTIONS] VAULT FILE...)"
+                    .into(),
+            ));
+        }
+        let vault = rest.remove(0);
+        check_vault_name(&vault)?;
+        if rest.is_empty() {
+            return Err(Error::Usage(format!(
+                "upload: missing FILE to upload to vault '{vault}' ('-' reads standard input)"
+            )));
+        }
+        Ok(UploadCmd {
+            vault,
+            files: rest,
+            description,
+            part_size,
+            threads,
+            max_memory: max_memory << 20,
+            upload_id,
+            receipts,
+        })
+    }
+
+    /// The command that resumes this upload, quoted for a POSIX shell.
+    fn resume_command(&self, id: &UploadId) -> String {
+        let mut words = vec![
+            "glacier".to_string(),
+            "upload".into(),
+            "--upload-id".into(),
+            id.to_string(),
+            "--".into(),
+            self.vault.clone(),
+        ];
+        words.extend(self.files.iter().cloned());
+        words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
+    }
+
+    pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        let (input, default_description, total) = self.open_input()?;
+        let description = self.description.clone().unwrap_or(default_description);
+        let client = global.client()?;
+        let data = data_dir(&ProcessEnv);
+        let receipts_path = match &self.receipts {
+            Receipts::Off => None,
+            Receipts::File(f) => Some(f.clone()),
+            Receipts::Default => data.as_ref().map(|d| d.join("receipts.jsonl")),
+        };
+
+        let stop = Arc::new(AtomicBool::new(false));
+        install_ctrl_c(&stop)?;
+        let progress = Progress::start("upload", total, global.progress_enabled());
+        let opts = Options {
+            vault: self.vault.clone(),
+            description: description.clone(),
+            part_size: self.part_size,
+            threads: self.threads,
+            max_memory: self.max_memory,
+            upload_id: self.upload_id.clone(),
+            stop: Arc::clone(&stop),
+            progress: progress.shared_counter(),
+            state_dir: data.map(|d| d.join("uploads")),
+        };
+        let events = CliEvents {
+            cmd: &self,
+            global,
+            started: std::sync::Mutex::new(None),
+        };
+        let result = upload::upload(&client, input, &opts, &events);
+        drop(progress);
+        let outcome = match result {
+            Ok(o) => o,
+            Err(e) => {
+                let started = events.started.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                return Err(match started {
+                    Some(id) => Error::WithHint {
+                        error: Box::new(e),
+                        hint: format!(
+                            "upload ID {id} is kept; resume with: {}",
+                            self.resume_command(&id)
+                        ),
+                    },
+                    None => e,
+                });
+            }
+        };
+
+        let record = json!({
+            "archive_id": outcome.archive.archive_id.as_str(),
+            "vault": self.vault,
+            "size": outcome.size,
+            "tree_hash": outcome.archive.tree_hash.to_hex(),
+            "description": description,
+            "location": outcome.archive.location,
+            "upload_id": outcome.upload_id.as_ref().map(|u| u.as_str()),
+        });
+        if let Some(path) = &receipts_path {
+            let mut receipt = record.clone();
+            receipt["time"] = json!(
+                time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            );
+            receipt["inputs"] = json!(self.files);
+            upload::state::append_receipt(path, &receipt).map_err(|e| Error::WithHint {
+                error: Box::new(e),
+                hint: format!(
+                    "the archive WAS uploaded: archive ID {}",
+                    outcome.archive.archive_id
+                ),
+            })?;
+        }
+        if outcome.parts_reused > 0 {
+            note(
+                global,
+                &format!(
+                    "resumed: {} parts were already on Glacier and matched, {} uploaded",
+                    outcome.parts_reused, outcome.parts_uploaded
+                ),
+            );
+        }
+        note(
+            global,
+            &format!(
+                "uploaded {} ({} bytes) to vault '{}', tree hash {}",
+                human_bytes(outcome.size),
+                outcome.size,
+                self.vault,
+                outcome.archive.tree_hash
+            ),
+        );
+        if global.json {
+            out.json(&record)
+        } else {
+            out.line(outcome.archive.archive_id.as_str())
+        }
+    }
+
+    /// Opens the input and checks what can be checked before anything is sent. Returns
+    /// the input, the default description, and the size if known.
+    fn open_input(&self) -> Result<(Input, String, Option<u64>)> {
+        if self.files.len() == 1 && self.files[0] == "-" {
+            let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::stdin());
+            return Ok((
+                Input::Stream {
+                    label: "standard input".into(),
+                    reader,
+                    size_hint: None,
+                    fingerprint: None,
+                },
+                "standard input".into(),
+                None,
+            ));
+        }
+        if self.files.iter().any(|f| f == "-") {
+            return Err(Error::Usage(
+                "'-' (standard input) cannot be packed with other FILEs".into(),
+            ));
+        }
+        if self.files.len() == 1 {
+            let path = PathBuf::from(&self.files[0]);
+            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+            if meta.is_file() {
+                let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+                if meta.len() == 0 {
+                    return Err(Error::Input(format!(
+                        "{} is empty; Glacier archives are at least 1 byte",
+                        path.display()
+                    )));
+                }
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.files[0].clone());
+                return Ok((
+                    Input::File { path, file },
+                    plan::description_from_name(&name),
+                    Some(meta.len()),
+                ));
+            }
+        }
+        self.packed_input()
+    }
+
+    fn packed_input(&self) -> Result<(Input, String, Option<u64>)> {
+        Err(Error::Usage(format!(
+            "{}: packing directories and several files is not available yet",
+            self.files.join(", ")
+        )))
+    }
+}
+
+/// Reports upload events on stderr.
+struct CliEvents<'a> {
+    cmd: &'a UploadCmd,
+    global: &'a Global,
+    started: std::sync::Mutex<Option<UploadId>>,
+}
+
+impl Events for CliEvents<'_> {
+    fn upload_started(&self, upload_id: &UploadId, part_size: u64, parts: Option<u64>) {
+        *self.started.lock().unwrap_or_else(|p| p.into_inner()) = Some(upload_id.clone());
+        let parts = parts.map(|p| format!("{p} parts of ")).unwrap_or_default();
+        note(
+            self.global,
+            &format!(
+                "multipart upload ID {upload_id} ({parts}{} MiB); if interrupted, resume with: {}",
+                part_size >> 20,
+                self.cmd.resume_command(upload_id)
+            ),
+        );
+    }
+
+    fn note(&self, msg: &str) {
+        note(self.global, msg);
+    }
+}
+
+/// Where receipts and resume state live: `$XDG_DATA_HOME/glacier-upload`, else
+/// `~/.local/share/glacier-upload`.
+pub fn data_dir(env: &dyn Env) -> Option<PathBuf> {
+    env.var("XDG_DATA_HOME")
+        .filter(|v| Path::new(v).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| env.home().map(|h| h.join(".local/share")))
+        .map(|d| d.join("glacier-upload"))
+}
+
+/// First Ctrl-C: set `stop` (finish parts in flight, then report the upload ID). Second:
+/// exit at once with 130.
+fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<()> {
+    use signal_hook::consts::SIGINT;
+    let err = |e: std::io::Error| Error::Input(format!("cannot handle Ctrl-C: {e}"));
+    // Registered first, so it sees the flag as it was before this signal set it.
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(stop)).map_err(err)?;
+    signal_hook::flag::register(SIGINT, Arc::clone(stop)).map_err(err)?;
+    Ok(())
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_quote(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("a/b.txt"), "a/b.txt");
+        assert_eq!(shell_quote("my file"), "'my file'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

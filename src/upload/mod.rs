@@ -1,0 +1,266 @@
+//! Uploading an archive: one request for small files, otherwise a multipart upload whose
+//! parts go up in parallel from a pool of worker threads fed over a bounded crossbeam
+//! channel.
+//!
+//! Memory is bounded by workers × part size: a regular file is read by the workers
+//! themselves with positioned reads into one reusable buffer each; a stream (stdin, a
+//! `.tar.xz` being packed) is cut into parts by one reader thread that takes buffers from
+//! a fixed pool. Each part's linear SHA-256 and tree hash are computed in one pass over
+//! the buffer, and a part counts as done only when Glacier accepted it. Resuming lists the
+//! parts Glacier has, re-hashes the local data for those parts and uploads only the rest.
+//! This module knows files, threads and the client; it never prints (events go to the
+//! caller) and never reads argv.
+
+pub mod plan;
+mod pool;
+pub mod state;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::filehash;
+use crate::glacier::{ArchiveCreated, Client, Payload, UploadId};
+use crate::treehash::{self, TreeHash, TreeHasher};
+
+pub use plan::{SINGLE_REQUEST_LIMIT, STREAM_PART_SIZE, default_part_size};
+
+/// What to upload.
+pub enum Input {
+    /// A regular file: read in parallel with positioned reads.
+    File {
+        /// The path, for messages and the resume state.
+        path: PathBuf,
+        /// The open file.
+        file: File,
+    },
+    /// A stream of unknown length, read once, in order.
+    Stream {
+        /// What it is, for messages (`standard input`, `packed .tar.xz of 3 inputs`).
+        label: String,
+        /// The bytes.
+        reader: Box<dyn Read + Send>,
+        /// The expected size, if known (for the part size and progress).
+        size_hint: Option<u64>,
+        /// Identifies the exact input (a hash of a packing plan); lets a resume trust
+        /// that the stream is the same one. `None` for stdin.
+        fingerprint: Option<String>,
+    },
+}
+
+/// How to upload.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The vault.
+    pub vault: String,
+    /// The archive description (checked: ≤ 1,024 printable ASCII).
+    pub description: String,
+    /// The part size asked for, in bytes (checked: 1 MiB × 2^n).
+    pub part_size: Option<u64>,
+    /// Parts in flight.
+    pub threads: usize,
+    /// Upper bound for part buffers: threads × part size must fit.
+    pub max_memory: u64,
+    /// Resume this upload instead of starting one.
+    pub upload_id: Option<UploadId>,
+    /// Set (by Ctrl-C) to stop scheduling new parts.
+    pub stop: Arc<AtomicBool>,
+    /// Bytes done so far, for the progress display.
+    pub progress: Arc<AtomicU64>,
+    /// Where resume state is kept (`None`: not kept).
+    pub state_dir: Option<PathBuf>,
+}
+
+/// A finished upload.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What Glacier stored.
+    pub archive: ArchiveCreated,
+    /// Archive size in bytes.
+    pub size: u64,
+    /// The multipart upload ID (none for a single request).
+    pub upload_id: Option<UploadId>,
+    /// The part size used (none for a single request).
+    pub part_size: Option<u64>,
+    /// Parts sent in this run.
+    pub parts_uploaded: u64,
+    /// Parts already on Glacier (resume) that matched the local data.
+    pub parts_reused: u64,
+}
+
+/// What the upload reports while it runs.
+pub trait Events: Sync {
+    /// A multipart upload has an ID (right after initiation, or at resume): the caller
+    /// should show it at once so an interrupted run can always be resumed.
+    fn upload_started(&self, upload_id: &UploadId, part_size: u64, parts: Option<u64>);
+    /// Something the user should know (a re-uploaded part...).
+    fn note(&self, msg: &str);
+}
+
+/// Linear SHA-256 (hex) and tree hash of a buffer, in one pass: each 1 MiB chunk is fed
+/// to both hashers while it is in cache.
+pub fn hash_part(data: &[u8]) -> (String, TreeHash) {
+    let mut linear = Sha256::new();
+    let mut tree = TreeHasher::new();
+    for chunk in data.chunks(treehash::CHUNK_SIZE as usize) {
+        linear.update(chunk);
+        tree.update(chunk);
+    }
+    (hex::encode(linear.finalize()), tree.finish())
+}
+
+/// Uploads `input` to `opts.vault`.
+pub fn upload(
+    client: &Client,
+    input: Input,
+    opts: &Options,
+    events: &dyn Events,
+) -> Result<Outcome> {
+    plan::check_description(&opts.description)?;
+    match input {
+        Input::File { path, file } => upload_file(client, path, file, opts, events),
+        Input::Stream {
+            label,
+            reader,
+            size_hint,
+            fingerprint,
+        } => upload_stream(client, &label, reader, size_hint, fingerprint, opts, events),
+    }
+}
+
+/// Size and modification time: what tells us a file changed under us.
+fn fingerprint(path: &std::path::Path, file: &File) -> Result<(u64, Option<SystemTime>)> {
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    Ok((meta.len(), meta.modified().ok()))
+}
+
+fn upload_file(
+    client: &Client,
+    path: PathBuf,
+    file: File,
+    opts: &Options,
+    events: &dyn Events,
+) -> Result<Outcome> {
+    let (size, modified) = fingerprint(&path, &file)?;
+    let what = format!("FILE {}", path.display());
+    if size == 0 {
+        return Err(Error::Input(format!(
+            "{} is empty; Glacier archives are at least 1 byte",
+            path.display()
+        )));
+    }
+    let file = Arc::new(file);
+    let check_unchanged = || -> Result<()> {
+        if fingerprint(&path, &file)? != (size, modified) {
+            return Err(Error::Input(format!(
+                "{} changed while it was uploaded; nothing was completed",
+                path.display()
+            )));
+        }
+        Ok(())
+    };
+
+    if opts.upload_id.is_none() && size < SINGLE_REQUEST_LIMIT && opts.part_size.is_none() {
+        let digests = filehash::hash_file(
+            &file,
+            size,
+            filehash::Options {
+                threads: opts.threads.max(2),
+                sha256: true,
+                progress: None,
+            },
+        )
+        .map_err(|e| Error::io(&path, e))?;
+        let sha = hex::encode(digests.sha256.expect("sha256 was asked for"));
+        let payload = Payload::file_range(Arc::clone(&file), 0, size, sha);
+        let archive =
+            client.upload_archive(&opts.vault, &opts.description, &payload, &digests.tree_hash)?;
+        opts.progress.fetch_add(size, Ordering::Relaxed);
+        check_unchanged()?;
+        return Ok(Outcome {
+            archive,
+            size,
+            upload_id: None,
+            part_size: None,
+            parts_uploaded: 1,
+            parts_reused: 0,
+        });
+    }
+
+    let input_id = state::InputId::File {
+        path: path.clone(),
+        size,
+        modified_ns: modified.and_then(state::nanos),
+    };
+    let session = pool::Session::start(client, opts, events, &input_id, Some(size), &what)?;
+    let result = session.run_file(&path, &file, size);
+    let (tree_hash, uploaded, reused) = result?;
+    check_unchanged()?;
+    session.complete(size, tree_hash, uploaded, reused)
+}
+
+fn upload_stream(
+    client: &Client,
+    label: &str,
+    mut reader: Box<dyn Read + Send>,
+    size_hint: Option<u64>,
+    fingerprint: Option<String>,
+    opts: &Options,
+    events: &dyn Events,
+) -> Result<Outcome> {
+    let part_size = opts.part_size.unwrap_or_else(|| match size_hint {
+        Some(s) => default_part_size(s),
+        None => STREAM_PART_SIZE,
+    });
+    // Read the first part: a stream that ends within it goes up in one request.
+    let mut first = vec![0u8; part_size as usize];
+    let n = pool::read_full(&mut reader, &mut first).map_err(|e| Error::io(label, e))?;
+    if n == 0 && opts.upload_id.is_none() {
+        return Err(Error::Input(format!(
+            "{label} is empty; Glacier archives are at least 1 byte"
+        )));
+    }
+    if n < first.len() && opts.upload_id.is_none() && opts.part_size.is_none() {
+        first.truncate(n);
+        let (sha, tree_hash) = hash_part(&first);
+        let payload = Payload::new(Arc::new(first), 0, n, sha);
+        let archive = client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
+        opts.progress.fetch_add(n as u64, Ordering::Relaxed);
+        return Ok(Outcome {
+            archive,
+            size: n as u64,
+            upload_id: None,
+            part_size: None,
+            parts_uploaded: 1,
+            parts_reused: 0,
+        });
+    }
+    let mut opts = opts.clone();
+    opts.part_size = Some(part_size);
+    let input_id = state::InputId::Stream {
+        label: label.to_string(),
+        fingerprint,
+    };
+    let session = pool::Session::start(client, &opts, events, &input_id, size_hint, label)?;
+    let (size, tree_hash, uploaded, reused) = session.run_stream(label, reader, first, n)?;
+    session.complete(size, tree_hash, uploaded, reused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pass_hashes_match_the_separate_ones() {
+        let data: Vec<u8> = (0..(3 << 20) + 5).map(|i| (i % 253) as u8).collect();
+        let (sha, tree) = hash_part(&data);
+        assert_eq!(sha, hex::encode(Sha256::digest(&data)));
+        assert_eq!(tree, treehash::tree_hash(&data));
+    }
+}

@@ -1,0 +1,149 @@
+//! The pure part planner: part sizes, part counts and the rules Glacier sets for them.
+//! No files, no network.
+
+use crate::error::{Error, Result};
+use crate::treehash::{CHUNK_SIZE, is_valid_part_size};
+
+const MIB: u64 = CHUNK_SIZE;
+
+/// Below this, one UploadArchive request; from here on, a multipart upload (AWS
+/// recommends multipart above 100 MB).
+pub const SINGLE_REQUEST_LIMIT: u64 = 100 * MIB;
+
+/// Glacier allows at most this many parts per upload.
+pub const MAX_PARTS: u64 = 10_000;
+
+/// The smallest default part size: fewer, larger requests than 1 MiB parts, small
+/// enough that a retry resends little.
+pub const MIN_DEFAULT_PART_SIZE: u64 = 8 * MIB;
+
+/// The part size for a stream whose size is unknown (stdin): 64 MiB parts allow
+/// archives up to 625 GiB; a larger stream needs `--part-size`.
+pub const STREAM_PART_SIZE: u64 = 64 * MIB;
+
+/// The largest archive: 10,000 parts of 4 GiB.
+pub const MAX_ARCHIVE_SIZE: u64 = MAX_PARTS * 4096 * MIB;
+
+/// The default part size for `size` bytes: the smallest power of two MiB that is at
+/// least 8 MiB and fits the archive in 10,000 parts.
+pub fn default_part_size(size: u64) -> u64 {
+    let mut p = MIN_DEFAULT_PART_SIZE;
+    while p < 4096 * MIB && size.div_ceil(p) > MAX_PARTS {
+        p *= 2;
+    }
+    p
+}
+
+/// Number of parts for `size` bytes in parts of `part_size` (at least one).
+pub fn part_count(size: u64, part_size: u64) -> u64 {
+    size.div_ceil(part_size).max(1)
+}
+
+/// Checks a part size given in MiB on the command line and returns it in bytes.
+pub fn part_size_from_mib(mib: u64) -> Result<u64> {
+    let bytes = mib.checked_mul(MIB).unwrap_or(0);
+    if !is_valid_part_size(bytes) {
+        return Err(Error::Usage(format!(
+            "--part-size {mib}: must be a power of two from 1 to 4096 (MiB)"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Checks that `size` bytes fit in 10,000 parts of `part_size`.
+pub fn check_fits(size: u64, part_size: u64, what: &str) -> Result<()> {
+    if size > MAX_ARCHIVE_SIZE {
+        return Err(Error::Input(format!(
+            "{what} is {size} bytes: larger than Glacier's largest archive (10,000 parts of 4 GiB)"
+        )));
+    }
+    let parts = part_count(size, part_size);
+    if parts > MAX_PARTS {
+        return Err(Error::Input(format!(
+            "{what} would need {parts} parts of {} MiB; Glacier allows 10,000: use --part-size {} or more",
+            part_size / MIB,
+            default_part_size(size) / MIB
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an archive description: at most 1,024 printable ASCII characters
+/// (Glacier API Reference, "Upload Archive": x-amz-archive-description).
+pub fn check_description(d: &str) -> Result<()> {
+    if d.len() > 1024 {
+        return Err(Error::Usage(format!(
+            "--description is {} characters; Glacier allows at most 1,024",
+            d.len()
+        )));
+    }
+    if let Some(c) = d.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(Error::Usage(format!(
+            "--description contains {c:?}; Glacier allows only printable ASCII (space to '~')"
+        )));
+    }
+    Ok(())
+}
+
+/// Makes a default description from a file name: printable ASCII only (others become
+/// '?'), at most 1,024 characters.
+pub fn description_from_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .take(1024)
+        .collect()
+}
+
+/// How many parts may be in flight: the thread count, capped so that
+/// `threads × part_size` stays within `max_memory`.
+pub fn threads_for_memory(threads: usize, part_size: u64, max_memory: u64) -> Result<usize> {
+    let fit = (max_memory / part_size) as usize;
+    if fit == 0 {
+        return Err(Error::Usage(format!(
+            "--part-size {} MiB is larger than --max-memory {} MiB",
+            part_size / MIB,
+            max_memory / MIB
+        )));
+    }
+    Ok(threads.clamp(1, fit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_part_sizes() {
+        assert_eq!(default_part_size(1), 8 * MIB);
+        assert_eq!(default_part_size(80_000 * MIB), 8 * MIB);
+        assert_eq!(default_part_size(80_000 * MIB + 1), 16 * MIB);
+        assert_eq!(default_part_size(MAX_ARCHIVE_SIZE), 4096 * MIB);
+    }
+
+    #[test]
+    fn part_size_and_fit_errors_name_the_flag() {
+        assert_eq!(part_size_from_mib(8).expect("ok"), 8 * MIB);
+        assert!(part_size_from_mib(3).is_err());
+        assert!(part_size_from_mib(0).is_err());
+        assert!(part_size_from_mib(8192).is_err());
+        let e = check_fits(20_000 * MIB, MIB, "FILE x").expect_err("too many");
+        assert!(e.to_string().contains("--part-size 8"), "{e}");
+        assert!(check_fits(10_000 * MIB, MIB, "x").is_ok());
+    }
+
+    #[test]
+    fn descriptions() {
+        assert!(check_description("photos 2024").is_ok());
+        assert!(check_description(&"a".repeat(1025)).is_err());
+        assert!(check_description("tab\there").is_err());
+        assert!(check_description("é").is_err());
+        assert_eq!(description_from_name("café.txt"), "caf?.txt");
+    }
+
+    #[test]
+    fn memory_caps_threads() {
+        assert_eq!(threads_for_memory(4, 8 * MIB, 512 * MIB).expect("ok"), 4);
+        assert_eq!(threads_for_memory(8, 128 * MIB, 512 * MIB).expect("ok"), 4);
+        assert!(threads_for_memory(4, 1024 * MIB, 512 * MIB).is_err());
+    }
+}
