@@ -2,10 +2,14 @@
 //!
 //! ```text
 //! cargo run --release --example mock-glacier -- [--port N] [--dir DIR] [--vault NAME]...
+//!     [--job-polls N]
 //! ```
 //!
 //! The first line on stdout is the URL; the test credentials and matching environment
-//! variables go to stderr. It serves until killed.
+//! variables go to stderr. It serves until killed. Jobs complete after `--job-polls`
+//! DescribeJob calls (default 0: at once), since nothing else can complete them here.
+//! Without `--dir` the storage is a temporary directory that a kill leaves behind; its
+//! path is printed.
 
 #[allow(dead_code)]
 #[path = "mod.rs"]
@@ -15,12 +19,15 @@ use std::io::Write;
 use std::path::PathBuf;
 
 fn usage() -> ! {
-    eprintln!("usage: mock-glacier [--port N] [--dir DIR] [--vault NAME]...");
+    eprintln!("usage: mock-glacier [--port N] [--dir DIR] [--vault NAME]... [--job-polls N]");
     std::process::exit(2);
 }
 
 fn main() {
-    let mut cfg = mock::MockConfig::default();
+    let mut cfg = mock::MockConfig {
+        job_completes_after_polls: Some(0),
+        ..mock::MockConfig::default()
+    };
     let mut vaults = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -29,6 +36,9 @@ fn main() {
             "--port" => cfg.port = value().parse().unwrap_or_else(|_| usage()),
             "--dir" => cfg.dir = Some(PathBuf::from(value())),
             "--vault" => vaults.push(value()),
+            "--job-polls" => {
+                cfg.job_completes_after_polls = Some(value().parse().unwrap_or_else(|_| usage()))
+            }
             "-h" | "--help" => usage(),
             _ => usage(),
         }

@@ -20,6 +20,7 @@
 //! `faults` (rule matching), `util` (dates, JSON errors, hashing).
 
 mod auth;
+pub mod client;
 mod faults;
 mod http;
 mod jobs;
