@@ -3,5 +3,6 @@
 
 #[allow(dead_code)]
 mod mock;
+mod mock_selftest;
 mod support;
 mod tree_hash_cli;

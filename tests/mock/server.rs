@@ -1,0 +1,433 @@
+//! Connections and dispatch: accepts on the listener, serves each connection on its own
+//! thread with keep-alive, routes a request to its Glacier operation, runs the
+//! authentication checks, applies injected faults, calls the operation and records the
+//! exchange. Every response gets `x-amzn-RequestId` and `Date` (the mock's clock).
+
+use std::io::{BufReader, Read};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::faults::{Fault, Faults};
+use super::http::{
+    Body, BodyFault, Head, HeadError, RespBody, Response, read_head, write_response,
+};
+use super::store::{self, Store};
+use super::util::{ApiError, http_date, make_id, percent_decode};
+use super::{MockConfig, RecordedRequest, auth, jobs, multipart};
+
+/// Largest body accepted by operations that take JSON or nothing.
+const MAX_SMALL_BODY: u64 = 1 << 20;
+
+/// What the server threads share.
+pub struct Shared {
+    pub cfg: MockConfig,
+    pub dir: PathBuf,
+    pub store: Store,
+    pub faults: Faults,
+    pub log: Mutex<Vec<RecordedRequest>>,
+    stop: AtomicBool,
+    conns: Mutex<Vec<(Option<TcpStream>, JoinHandle<()>)>>,
+}
+
+impl Shared {
+    pub fn new(cfg: MockConfig, dir: PathBuf) -> Shared {
+        Shared {
+            store: Store::new(dir.clone(), cfg.job_completes_after_polls),
+            cfg,
+            dir,
+            faults: Faults::default(),
+            log: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            conns: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The mock's clock: real time plus the configured skew.
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + time::Duration::seconds(self.cfg.clock_skew_secs)
+    }
+
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Unblocks every connection thread (shutting its socket) and waits for them.
+    pub fn join_connections(&self) {
+        let conns = std::mem::take(&mut *self.conns.lock().expect("connections lock"));
+        for (stream, _) in &conns {
+            if let Some(s) = stream {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+        }
+        for (_, h) in conns {
+            let _ = h.join();
+        }
+    }
+}
+
+pub fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    for conn in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = conn else { continue };
+        let _ = stream.set_nodelay(true);
+        let clone = stream.try_clone().ok();
+        let sh = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name("mock-glacier-conn".into())
+            .spawn(move || serve(&sh, stream));
+        if let Ok(h) = spawned {
+            let mut conns = shared.conns.lock().expect("connections lock");
+            conns.retain(|(_, h)| !h.is_finished());
+            conns.push((clone, h));
+        }
+    }
+}
+
+/// A request ID unique in this process, shaped like Glacier's.
+fn request_id() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    make_id("request", N.fetch_add(1, Ordering::Relaxed), 47, false)
+}
+
+/// The operation a request is for, and the names in its path.
+struct Route {
+    op: &'static str,
+    vault: String,
+    id: String,
+}
+
+fn route(head: &Head) -> Result<Route, (&'static str, ApiError)> {
+    let unknown = || {
+        (
+            "Unknown",
+            ApiError::new(
+                404,
+                "UnknownOperationException",
+                format!("No operation matches {} {}", head.method, head.path),
+            ),
+        )
+    };
+    let segs: Vec<String> = match head.path.strip_prefix('/') {
+        Some(p) => p
+            .split('/')
+            .map(|s| percent_decode(s).ok_or_else(unknown))
+            .collect::<Result<_, _>>()?,
+        None => return Err(unknown()),
+    };
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let m = head.method.as_str();
+    let op = match (m, s.as_slice()) {
+        ("GET", [_, "vaults"]) => "ListVaults",
+        ("PUT", [_, "vaults", _]) => "CreateVault",
+        ("GET", [_, "vaults", _]) => "DescribeVault",
+        ("DELETE", [_, "vaults", _]) => "DeleteVault",
+        ("POST", [_, "vaults", _, "archives"]) => "UploadArchive",
+        ("DELETE", [_, "vaults", _, "archives", _]) => "DeleteArchive",
+        ("POST", [_, "vaults", _, "multipart-uploads"]) => "InitiateMultipartUpload",
+        ("GET", [_, "vaults", _, "multipart-uploads"]) => "ListMultipartUploads",
+        ("PUT", [_, "vaults", _, "multipart-uploads", _]) => "UploadMultipartPart",
+        ("GET", [_, "vaults", _, "multipart-uploads", _]) => "ListParts",
+        ("POST", [_, "vaults", _, "multipart-uploads", _]) => "CompleteMultipartUpload",
+        ("DELETE", [_, "vaults", _, "multipart-uploads", _]) => "AbortMultipartUpload",
+        ("POST", [_, "vaults", _, "jobs"]) => "InitiateJob",
+        ("GET", [_, "vaults", _, "jobs"]) => "ListJobs",
+        ("GET", [_, "vaults", _, "jobs", _]) => "DescribeJob",
+        ("GET", [_, "vaults", _, "jobs", _, "output"]) => "GetJobOutput",
+        _ => return Err(unknown()),
+    };
+    let account = s[0];
+    if account != "-" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+        return Err((
+            op,
+            ApiError::new(
+                403,
+                "AccessDeniedException",
+                format!("Invalid account ID: {account}. Use '-' or the 12-digit account ID"),
+            ),
+        ));
+    }
+    Ok(Route {
+        op,
+        vault: s.get(2).map(|v| v.to_string()).unwrap_or_default(),
+        id: s.get(4).map(|v| v.to_string()).unwrap_or_default(),
+    })
+}
+
+/// What to send.
+enum Outcome {
+    Send(Response),
+    /// Close without a response.
+    Drop,
+}
+
+fn error_response(e: &ApiError) -> Response {
+    Response {
+        status: e.status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: RespBody::Bytes(e.body()),
+    }
+}
+
+fn serve(shared: &Shared, stream: TcpStream) {
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, read_half);
+    let mut writer = stream;
+    loop {
+        let head = match read_head(&mut reader) {
+            Ok(h) => h,
+            Err(HeadError::Closed | HeadError::Io(_)) => return,
+            Err(HeadError::Bad(msg)) => {
+                let e = ApiError::new(400, "BadRequest", msg);
+                let resp = finish_headers(shared, error_response(&e), &request_id());
+                let _ = write_response(&mut writer, &resp, true, None);
+                return;
+            }
+        };
+        let rid = request_id();
+        let mut close = head
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+
+        // Framing: only Content-Length bodies (the client always sends one).
+        let framing = if head.header("transfer-encoding").is_some() {
+            Err(ApiError::new(
+                411,
+                "MissingContentLength",
+                "Transfer-Encoding is not supported; send Content-Length",
+            ))
+        } else {
+            match head.header("content-length").map(str::parse::<u64>) {
+                None => Ok(0),
+                Some(Ok(n)) if head.count("content-length") == 1 => Ok(n),
+                Some(_) => Err(ApiError::new(400, "BadRequest", "Invalid Content-Length")),
+            }
+        };
+        let len = match framing {
+            Ok(n) => n,
+            Err(e) => {
+                let code = Some(e.code.to_string());
+                record(shared, &head, "Unknown", &rid, e.status, code, None);
+                let resp = finish_headers(shared, error_response(&e), &rid);
+                let _ = write_response(&mut writer, &resp, true, None);
+                return;
+            }
+        };
+        if head
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        {
+            use std::io::Write;
+            if writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+                return;
+            }
+        }
+
+        let mut body = Body {
+            inner: &mut reader,
+            remaining: len,
+        };
+        let (op, outcome, fault) = dispatch(shared, &head, len, &mut body);
+        // Whatever the handler left unread is drained so the connection stays usable.
+        if body.drain().is_err() {
+            record(shared, &head, op, &rid, 0, None, fault);
+            return;
+        }
+        let resp = match outcome {
+            Outcome::Drop => {
+                record(shared, &head, op, &rid, 0, None, fault);
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+            Outcome::Send(r) => r,
+        };
+        let body_fault = match fault {
+            Some(Fault::Truncate) if resp.status < 300 => Some(BodyFault::Truncate),
+            Some(Fault::Corrupt) if resp.status < 300 => Some(BodyFault::Corrupt),
+            _ => None,
+        };
+        close |= body_fault == Some(BodyFault::Truncate);
+        let code = (resp.status >= 400).then(|| error_code(&resp)).flatten();
+        record(shared, &head, op, &rid, resp.status, code, fault.clone());
+        if let Some(Fault::Slow(d)) = fault {
+            // The delay a test asked for is the fault itself, not a wait for something.
+            std::thread::sleep(d);
+        }
+        let resp = finish_headers(shared, resp, &rid);
+        if write_response(&mut writer, &resp, close, body_fault).is_err() || close {
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+fn error_code(resp: &Response) -> Option<String> {
+    let RespBody::Bytes(b) = &resp.body else {
+        return None;
+    };
+    let v: serde_json::Value = serde_json::from_slice(b).ok()?;
+    Some(v.get("code")?.as_str()?.to_string())
+}
+
+fn finish_headers(shared: &Shared, mut resp: Response, rid: &str) -> Response {
+    resp.headers
+        .insert(0, ("x-amzn-RequestId".into(), rid.to_string()));
+    resp.headers.push(("Date".into(), http_date(shared.now())));
+    resp
+}
+
+fn record(
+    shared: &Shared,
+    head: &Head,
+    op: &str,
+    rid: &str,
+    status: u16,
+    code: Option<String>,
+    fault: Option<Fault>,
+) {
+    shared
+        .log
+        .lock()
+        .expect("request log lock")
+        .push(RecordedRequest {
+            method: head.method.clone(),
+            path: head.path.clone(),
+            query: head.query.clone(),
+            operation: op.to_string(),
+            status,
+            request_id: rid.to_string(),
+            headers: head.headers.clone(),
+            error_code: code,
+            fault,
+        });
+}
+
+fn dispatch(
+    shared: &Shared,
+    head: &Head,
+    len: u64,
+    body: &mut Body,
+) -> (&'static str, Outcome, Option<Fault>) {
+    let now = shared.now();
+    let route = route(head);
+    let op = match &route {
+        Ok(r) => r.op,
+        Err((op, _)) => op,
+    };
+    if let Err(e) = auth::check(head, &shared.cfg, now) {
+        return (op, Outcome::Send(error_response(&e)), None);
+    }
+    let r = match route {
+        Ok(r) => r,
+        Err((_, e)) => return (op, Outcome::Send(error_response(&e)), None),
+    };
+    let fault = shared.faults.pick(op);
+    let early = match &fault {
+        Some(Fault::Throttle) => Some(ApiError::new(400, "ThrottlingException", "Rate exceeded")),
+        Some(Fault::Unavailable) => Some(ApiError::new(
+            503,
+            "ServiceUnavailableException",
+            "Service is temporarily unavailable. Please retry.",
+        )),
+        Some(Fault::RequestTimeout) => Some(ApiError::new(
+            408,
+            "RequestTimeoutException",
+            "Request timed out while receiving the request body.",
+        )),
+        Some(Fault::InternalEmpty) => return (op, Outcome::Send(Response::new(500)), fault),
+        Some(Fault::Drop) => return (op, Outcome::Drop, fault),
+        _ => None,
+    };
+    if let Some(e) = early {
+        return (op, Outcome::Send(error_response(&e)), fault);
+    }
+    let result = run(shared, head, &r, len, body, now);
+    let resp = match result {
+        Ok(resp) => resp,
+        Err(e) => error_response(&e),
+    };
+    (op, Outcome::Send(resp), fault)
+}
+
+/// Reads a small body whole and checks it against `x-amz-content-sha256`.
+fn small_body(head: &Head, len: u64, body: &mut Body) -> Result<Vec<u8>, ApiError> {
+    if len > MAX_SMALL_BODY {
+        return Err(ApiError::invalid(format!(
+            "Request body too large for this operation: {len} bytes"
+        )));
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    body.read_to_end(&mut buf).map_err(|e| {
+        ApiError::new(
+            408,
+            "RequestTimeoutException",
+            format!("body not received: {e}"),
+        )
+    })?;
+    let got = hex::encode(Sha256::digest(&buf));
+    let claimed = head.header("x-amz-content-sha256").unwrap_or_default();
+    if !claimed.eq_ignore_ascii_case(&got) {
+        return Err(ApiError::invalid(format!(
+            "The value passed in as x-amz-content-sha256 does not match the computed payload hash. Computed digest: {got} expected hash: {claimed}"
+        )));
+    }
+    Ok(buf)
+}
+
+fn run(
+    shared: &Shared,
+    head: &Head,
+    r: &Route,
+    len: u64,
+    body: &mut Body,
+    now: OffsetDateTime,
+) -> Result<Response, ApiError> {
+    let st = &shared.store;
+    let (v, id) = (r.vault.as_str(), r.id.as_str());
+    match r.op {
+        "UploadArchive" | "UploadMultipartPart" => {
+            if head.header("content-length").is_none() {
+                return Err(ApiError::missing(
+                    "Required parameter missing: Content-Length",
+                ));
+            }
+            if r.op == "UploadArchive" {
+                store::upload_archive(st, v, head, len, body, now)
+            } else {
+                multipart::upload_part(st, v, id, head, len, body)
+            }
+        }
+        op => {
+            let data = small_body(head, len, body)?;
+            if !data.is_empty() && op != "InitiateJob" {
+                return Err(ApiError::invalid(format!("{op} takes no request body")));
+            }
+            match op {
+                "ListVaults" => store::list_vaults(st, head),
+                "CreateVault" => store::create_vault(st, v, now),
+                "DescribeVault" => store::describe_vault(st, v),
+                "DeleteVault" => store::delete_vault(st, v),
+                "DeleteArchive" => store::delete_archive(st, v, id),
+                "InitiateMultipartUpload" => multipart::initiate(st, v, head, now),
+                "ListMultipartUploads" => multipart::list_uploads(st, v, head),
+                "ListParts" => multipart::list_parts(st, v, id, head),
+                "CompleteMultipartUpload" => multipart::complete(st, v, id, head, now),
+                "AbortMultipartUpload" => multipart::abort(st, v, id),
+                "InitiateJob" => jobs::initiate(st, v, &data, now),
+                "ListJobs" => jobs::list(st, v, head),
+                "DescribeJob" => jobs::describe(st, v, id, now),
+                "GetJobOutput" => jobs::output(st, v, id, head),
+                other => Err(ApiError::internal(format!("unrouted operation {other}"))),
+            }
+        }
+    }
+}
