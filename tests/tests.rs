@@ -6,3 +6,4 @@ mod mock;
 mod mock_selftest;
 mod support;
 mod tree_hash_cli;
+mod upload_cli;

@@ -51,9 +51,7 @@ impl UploadCmd {
             .value::<usize>(&["--threads", "-t", "--num-threads"])?
             .unwrap_or(DEFAULT_THREADS);
         if threads == 0 || threads > 64 {
-            return Err(Error::Usage(format!(
-                "--threads {threads}: use 1 to 64"
-            )));
+            return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
         }
         let max_memory = args
             .value::<u64>(&["--max-memory"])?
@@ -114,7 +112,11 @@ impl UploadCmd {
             self.vault.clone(),
         ];
         words.extend(self.files.iter().cloned());
-        words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
+        words
+            .iter()
+            .map(|w| shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
@@ -152,7 +154,11 @@ impl UploadCmd {
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                let started = events.started.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let started = events
+                    .started
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
                 return Err(match started {
                     Some(id) => Error::WithHint {
                         error: Box::new(e),
@@ -240,9 +246,11 @@ impl UploadCmd {
         }
         if self.files.len() == 1 {
             let path = PathBuf::from(&self.files[0]);
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+            // Found before anything is sent, so a usage-class error (exit 2).
+            let unusable = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
+            let meta = std::fs::metadata(&path).map_err(unusable)?;
             if meta.is_file() {
-                let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+                let file = File::open(&path).map_err(unusable)?;
                 if meta.len() == 0 {
                     return Err(Error::Input(format!(
                         "{} is empty; Glacier archives are at least 1 byte",
@@ -321,8 +329,7 @@ fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<()> {
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn shell_quote(w: &str) -> String {
     let plain = !w.is_empty()
-        && w
-            .bytes()
+        && w.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
     if plain {
         w.to_string()

@@ -230,7 +230,8 @@ fn upload_stream(
         first.truncate(n);
         let (sha, tree_hash) = hash_part(&first);
         let payload = Payload::new(Arc::new(first), 0, n, sha);
-        let archive = client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
+        let archive =
+            client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
         opts.progress.fetch_add(n as u64, Ordering::Relaxed);
         return Ok(Outcome {
             archive,

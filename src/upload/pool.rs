@@ -221,9 +221,7 @@ impl<'a> Session<'a> {
     }
 
     fn record(&self, index: u64, tree: TreeHash, reused: bool, len: usize) {
-        self.opts
-            .progress
-            .fetch_add(len as u64, Ordering::Relaxed);
+        self.opts.progress.fetch_add(len as u64, Ordering::Relaxed);
         self.done
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -238,7 +236,12 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn worker(&self, jobs: &Receiver<Job>, free: Option<&Sender<Arc<Vec<u8>>>>, file: Option<(&Path, &File, u64)>) {
+    fn worker(
+        &self,
+        jobs: &Receiver<Job>,
+        free: Option<&Sender<Arc<Vec<u8>>>>,
+        file: Option<(&Path, &File, u64)>,
+    ) {
         let mut own: Option<Arc<Vec<u8>>> = None;
         for job in jobs.iter() {
             if self.halted() {
@@ -273,7 +276,12 @@ impl<'a> Session<'a> {
     }
 
     /// Uploads the parts of a regular file: workers read their parts themselves.
-    pub(super) fn run_file(&self, path: &Path, file: &File, size: u64) -> Result<(TreeHash, u64, u64)> {
+    pub(super) fn run_file(
+        &self,
+        path: &Path,
+        file: &File,
+        size: u64,
+    ) -> Result<(TreeHash, u64, u64)> {
         let parts = part_count(size, self.part_size);
         let (tx, rx) = bounded::<Job>(self.threads);
         std::thread::scope(|s| {
@@ -415,7 +423,13 @@ impl<'a> Session<'a> {
     }
 
     /// Completes the upload and forgets its resume state.
-    pub(super) fn complete(&self, size: u64, tree_hash: TreeHash, uploaded: u64, reused: u64) -> Result<Outcome> {
+    pub(super) fn complete(
+        &self,
+        size: u64,
+        tree_hash: TreeHash,
+        uploaded: u64,
+        reused: u64,
+    ) -> Result<Outcome> {
         let archive = self.client.complete_multipart_upload(
             &self.opts.vault,
             &self.upload_id,

@@ -25,7 +25,7 @@ pub enum InputId {
         /// Its size.
         size: u64,
         /// Its modification time, nanoseconds since the Unix epoch.
-        modified_ns: Option<i128>,
+        modified_ns: Option<i64>,
     },
     /// A stream.
     Stream {
@@ -70,10 +70,10 @@ pub struct UploadState {
 }
 
 /// Nanoseconds since the epoch, for a modification time.
-pub fn nanos(t: SystemTime) -> Option<i128> {
+pub fn nanos(t: SystemTime) -> Option<i64> {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .ok()
-        .map(|d| d.as_nanos() as i128)
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
 }
 
 fn state_path(dir: &Path, upload_id: &UploadId) -> PathBuf {
@@ -119,7 +119,8 @@ pub fn append_receipt(path: &Path, receipt: &serde_json::Value) -> Result<()> {
         .open(path)
         .map_err(|e| Error::io(path, e))?;
     // One write call for the whole line: appends of one line don't interleave.
-    f.write_all(line.as_bytes()).map_err(|e| Error::io(path, e))?;
+    f.write_all(line.as_bytes())
+        .map_err(|e| Error::io(path, e))?;
     f.sync_data().map_err(|e| Error::io(path, e))
 }
 
@@ -143,6 +144,16 @@ mod tests {
         };
         save(&dir, &st).expect("save");
         let id = UploadId::from_server("U1");
+        // A real modification time (nanoseconds) must survive the round trip.
+        let st = UploadState {
+            input: InputId::File {
+                path: "/x".into(),
+                size: 5,
+                modified_ns: nanos(SystemTime::now()),
+            },
+            ..st
+        };
+        save(&dir, &st).expect("save");
         assert_eq!(load(&dir, &id), Some(st.clone()));
         assert!(st.input.same_data_as(&st.input));
         remove(&dir, &id);
@@ -151,7 +162,10 @@ mod tests {
         let r = dir.join("sub/receipts.jsonl");
         append_receipt(&r, &serde_json::json!({"a": 1})).expect("append");
         append_receipt(&r, &serde_json::json!({"a": 2})).expect("append");
-        assert_eq!(fs::read_to_string(&r).expect("read"), "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!(
+            fs::read_to_string(&r).expect("read"),
+            "{\"a\":1}\n{\"a\":2}\n"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
