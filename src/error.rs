@@ -75,6 +75,8 @@ pub enum Error {
         /// The cause.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A job cannot give what was asked: it failed, or it is of another kind.
+    Job(String),
     /// A job is not finished yet (exit code 3, so scripts can poll).
     JobInProgress(String),
     /// Interrupted by the user (Ctrl-C); the message says how to resume.
@@ -172,6 +174,7 @@ impl fmt::Display for Error {
             } => write!(f, "{}:{line}: {message}", path.display()),
             Error::Service(e) => e.fmt(f),
             Error::Transport { what, .. } => f.write_str(what),
+            Error::Job(msg) => f.write_str(msg),
             Error::JobInProgress(msg) => f.write_str(msg),
             Error::Interrupted(msg) => f.write_str(msg),
             Error::WithHint { error, hint } => write!(f, "{}; {hint}", chain(error.as_ref())),

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod download;
 pub mod error;
 pub mod filehash;
 pub mod glacier;

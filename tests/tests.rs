@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod mock;
 mod mock_selftest;
+mod retrieval_cli;
 mod support;
 mod tree_hash_cli;
 mod upload_cli;

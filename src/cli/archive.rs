@@ -1,27 +1,249 @@
-//! `glacier archive delete VAULT ARCHIVE_ID` (retrieval commands join here).
+//! `glacier archive init-retrieval | get | delete`
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::retrieval::{finished_job, print_job};
+use super::upload::install_ctrl_c;
 use super::{Args, Global, Output, note};
-use crate::error::Result;
-use crate::glacier::{ArchiveId, check_vault_name};
+use crate::download::{self, DEFAULT_CHUNK_SIZE};
+use crate::error::{Error, Result};
+use crate::glacier::{ArchiveId, JobId, JobRequest, check_vault_name};
+use crate::progress::{Progress, human_bytes};
+use crate::treehash::is_valid_part_size;
+use crate::upload::plan::check_description;
 
 /// A parsed `archive` command.
 #[derive(Debug)]
 pub enum ArchiveCmd {
+    /// Start an archive retrieval job.
+    InitRetrieval {
+        /// The vault.
+        vault: String,
+        /// The archive.
+        archive_id: ArchiveId,
+        /// The InitiateJob body.
+        request: JobRequest,
+        /// Wait for the job to finish before printing its ID.
+        wait: bool,
+    },
+    /// Download a retrieval job's output.
+    Get {
+        /// The vault.
+        vault: String,
+        /// The job.
+        job_id: JobId,
+        /// Where to: a path, or `-` for stdout.
+        file: String,
+        /// Wait for the job first.
+        wait: bool,
+        /// Download options.
+        threads: usize,
+        /// Chunk size in bytes.
+        chunk_size: u64,
+        /// Replace an existing file.
+        force: bool,
+    },
     /// Delete an archive.
     Delete(String, ArchiveId),
 }
 
+/// Parses `START-END` (inclusive bytes) and checks the MiB rules Glacier sets for a
+/// retrieval range (API Reference, "Initiate Job": RetrievalByteRange): START a multiple
+/// of 1 MiB, END + 1 a multiple of 1 MiB or the archive's end (which only Glacier knows).
+pub fn parse_retrieval_range(s: &str) -> Result<(u64, u64)> {
+    let bad = |why: &str| Error::Usage(format!("--range '{s}': {why}"));
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| bad("use START-END, in bytes"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| bad("START is not a number of bytes"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| bad("END is not a number of bytes"))?;
+    if b < a {
+        return Err(bad("END is before START"));
+    }
+    if a % (1 << 20) != 0 {
+        return Err(bad("START must be a multiple of 1 MiB (1048576)"));
+    }
+    Ok((a, b))
+}
+
 impl ArchiveCmd {
     pub(super) fn parse(mut args: Args) -> Result<ArchiveCmd> {
-        let _action = args.action("archive", &["delete"])?;
-        let [vault, id] = args.exact("archive delete", ["VAULT", "ARCHIVE_ID"])?;
-        check_vault_name(&vault)?;
-        Ok(ArchiveCmd::Delete(vault, ArchiveId::new(id)?))
+        let action = args.action("archive", &["init-retrieval", "get", "delete"])?;
+        match action.as_str() {
+            "init-retrieval" => {
+                let tier = args.value::<String>(&["--tier"])?;
+                if let Some(t) = &tier {
+                    if !["Expedited", "Standard", "Bulk"].contains(&t.as_str()) {
+                        return Err(Error::Usage(format!(
+                            "--tier '{t}': use Expedited, Standard or Bulk"
+                        )));
+                    }
+                }
+                let range = args.value::<String>(&["--range"])?;
+                if let Some(r) = &range {
+                    parse_retrieval_range(r)?;
+                }
+                let description = args.value::<String>(&["--description", "-d"])?;
+                if let Some(d) = &description {
+                    check_description(d)?;
+                }
+                let sns_topic = args.value::<String>(&["--sns-topic"])?;
+                let wait = args.flag("--wait");
+                let [vault, id] = args.exact("archive init-retrieval", ["VAULT", "ARCHIVE_ID"])?;
+                check_vault_name(&vault)?;
+                let archive_id = ArchiveId::new(id)?;
+                Ok(ArchiveCmd::InitRetrieval {
+                    request: JobRequest {
+                        kind: "archive-retrieval".into(),
+                        archive_id: Some(archive_id.to_string()),
+                        description,
+                        sns_topic,
+                        tier,
+                        retrieval_byte_range: range,
+                        ..Default::default()
+                    },
+                    vault,
+                    archive_id,
+                    wait,
+                })
+            }
+            "get" => {
+                let wait = args.flag("--wait");
+                let threads = args.value::<usize>(&["--threads", "-t"])?.unwrap_or(4);
+                if threads == 0 || threads > 64 {
+                    return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
+                }
+                let chunk_mib = args.value::<u64>(&["--chunk-size"])?;
+                let chunk_size = match chunk_mib {
+                    None => DEFAULT_CHUNK_SIZE,
+                    Some(m) if is_valid_part_size(m.saturating_mul(1 << 20)) && m <= 1024 => {
+                        m << 20
+                    }
+                    Some(m) => {
+                        return Err(Error::Usage(format!(
+                            "--chunk-size {m}: must be a power of two from 1 to 1024 (MiB)"
+                        )));
+                    }
+                };
+                let force = args.flag("--force");
+                let [vault, job, file] = args.exact("archive get", ["VAULT", "JOB_ID", "FILE"])?;
+                check_vault_name(&vault)?;
+                if file != "-" {
+                    download::check_target(std::path::Path::new(&file), force)?;
+                }
+                Ok(ArchiveCmd::Get {
+                    vault,
+                    job_id: JobId::new(job)?,
+                    file,
+                    wait,
+                    threads,
+                    chunk_size,
+                    force,
+                })
+            }
+            _ => {
+                let [vault, id] = args.exact("archive delete", ["VAULT", "ARCHIVE_ID"])?;
+                check_vault_name(&vault)?;
+                Ok(ArchiveCmd::Delete(vault, ArchiveId::new(id)?))
+            }
+        }
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
         let client = global.client()?;
         match self {
+            ArchiveCmd::InitRetrieval {
+                vault,
+                archive_id,
+                request,
+                wait,
+            } => {
+                let job_id = client.initiate_job(&vault, &request)?;
+                note(
+                    global,
+                    &format!("started retrieval job {job_id} for archive {archive_id}"),
+                );
+                if wait {
+                    out.flush()?;
+                    let job =
+                        finished_job(&client, global, &vault, &job_id, "ArchiveRetrieval", true)?;
+                    return print_job(out, global, &vault, &job_id, Some(&job));
+                }
+                print_job(out, global, &vault, &job_id, None)
+            }
+            ArchiveCmd::Get {
+                vault,
+                job_id,
+                file,
+                wait,
+                threads,
+                chunk_size,
+                force,
+            } => {
+                let job = finished_job(&client, global, &vault, &job_id, "ArchiveRetrieval", wait)?;
+                let (size, _) = download::expected_output(&job)?;
+                let stop = Arc::new(AtomicBool::new(false));
+                install_ctrl_c(&stop)?;
+                let progress = Progress::start("download", Some(size), global.progress_enabled());
+                let opts = download::Options {
+                    threads,
+                    chunk_size,
+                    force,
+                    progress: progress.shared_counter(),
+                    stop,
+                };
+                let result = if file == "-" {
+                    out.flush()?;
+                    let mut stdout = std::io::stdout().lock();
+                    download::download_to_writer(&client, &vault, &job, &mut stdout, &opts)
+                } else {
+                    download::download_to_file(&client, &vault, &job, &PathBuf::from(&file), &opts)
+                };
+                drop(progress);
+                let o = result.map_err(|e| match e {
+                    Error::Interrupted(m) if file != "-" => {
+                        Error::Interrupted(format!("{m}; run the same command again to resume"))
+                    }
+                    e => e,
+                })?;
+                if o.chunks_resumed > 0 {
+                    note(
+                        global,
+                        &format!("resumed: kept {} verified chunks", o.chunks_resumed),
+                    );
+                }
+                let verdict = if o.verified_whole {
+                    "matches Glacier's"
+                } else {
+                    "computed locally: Glacier gives no tree hash for a range that is not tree-hash aligned"
+                };
+                if file != "-" {
+                    note(
+                        global,
+                        &format!(
+                            "wrote {} ({} bytes) to {file}; tree hash {} {verdict}",
+                            human_bytes(o.size),
+                            o.size,
+                            o.tree_hash
+                        ),
+                    );
+                    if global.json {
+                        return out.json(&serde_json::json!({
+                            "file": file, "size": o.size, "tree_hash": o.tree_hash.to_hex(),
+                            "verified": o.verified_whole, "job_id": job_id.as_str(),
+                        }));
+                    }
+                }
+                Ok(())
+            }
             ArchiveCmd::Delete(vault, id) => {
                 client.delete_archive(&vault, &id)?;
                 if global.json {
@@ -35,5 +257,26 @@ impl ArchiveCmd {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retrieval_ranges() {
+        assert_eq!(
+            parse_retrieval_range("0-1048575").expect("ok"),
+            (0, 1_048_575)
+        );
+        assert_eq!(
+            parse_retrieval_range("1048576-5000000").expect("ok"),
+            (1_048_576, 5_000_000)
+        );
+        assert!(parse_retrieval_range("5-10").is_err());
+        assert!(parse_retrieval_range("10-5").is_err());
+        assert!(parse_retrieval_range("a-b").is_err());
+        assert!(parse_retrieval_range("100").is_err());
     }
 }

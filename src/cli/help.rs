@@ -10,7 +10,7 @@ Usage: glacier [GLOBAL OPTIONS] COMMAND [ARGS...]
 Commands:
   upload VAULT FILE...                 upload a file, stdin, or several files/dirs packed
   vault list|describe|create|delete    manage vaults
-  archive delete VAULT ARCHIVE_ID      delete an archive
+  archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
   jobs list|describe                   show retrieval jobs
   uploads list|parts|abort             show or abort multipart uploads in progress
   tree-hash FILE...                    print the SHA-256 tree hash of files
@@ -41,6 +41,8 @@ Exit codes:
   0    success
   1    the operation failed (details on stderr)
   2    usage error: bad command line or input; nothing was done
+  3    the job is not finished yet (archive get, inventory get without --wait)
+  130  interrupted by Ctrl-C (the message says how to resume)
   141  standard output was closed early by its reader
 ";
 
@@ -111,12 +113,39 @@ about once a day).
 ";
 
 const ARCHIVE: &str = "\
-glacier archive - work with archives
+glacier archive - retrieve or delete archives
 
 Usage:
+  glacier archive init-retrieval [OPTIONS] VAULT ARCHIVE_ID
+  glacier archive get [OPTIONS] VAULT JOB_ID FILE
   glacier archive delete VAULT ARCHIVE_ID
 
-ARCHIVE_ID may begin with '-'; it is accepted as it is, or after '--'.
+Retrieval takes two steps: init-retrieval starts a job and prints its ID (stdout;
+--json for an object); when the job has finished (hours for Standard), get downloads
+its output.
+
+init-retrieval options:
+      --tier T            Expedited, Standard (default) or Bulk
+      --range START-END   bytes to retrieve (inclusive); START a multiple of 1 MiB,
+                          END+1 a multiple of 1 MiB or the archive's size
+  -d, --description TEXT  job description (printable ASCII, at most 1,024)
+      --sns-topic ARN     notify this SNS topic when the job finishes
+      --wait              wait until the job finishes, then print its ID
+
+get options:
+      --wait              wait for the job to finish first (polls with growing intervals)
+  -t, --threads N         chunks downloaded in parallel (default 4)
+      --chunk-size MiB    chunk size, a power of two up to 1024 (default 32)
+      --force             replace FILE if it exists (also a symbolic link at FILE)
+
+get downloads into FILE.glacier-part, checks every chunk against the tree hash Glacier
+sends and fetches a bad chunk again, checks the whole against the job's tree hash,
+and only then renames it to FILE. Interrupted, it keeps verified chunks: run the same
+command again to resume. FILE '-' writes to standard output, in order, each chunk
+verified before it is written.
+
+A job that is not finished exits with code 3 (scripts can poll on it).
+ARCHIVE_ID and JOB_ID may begin with '-'; they are accepted as they are, or after '--'.
 ";
 
 const JOBS: &str = "\

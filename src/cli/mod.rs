@@ -11,6 +11,7 @@ mod args;
 mod help;
 mod jobs;
 mod output;
+mod retrieval;
 mod tree_hash;
 mod upload;
 mod uploads;

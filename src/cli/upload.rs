@@ -317,7 +317,7 @@ pub fn data_dir(env: &dyn Env) -> Option<PathBuf> {
 
 /// First Ctrl-C: set `stop` (finish parts in flight, then report the upload ID). Second:
 /// exit at once with 130.
-fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<()> {
+pub(super) fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<()> {
     use signal_hook::consts::SIGINT;
     let err = |e: std::io::Error| Error::Input(format!("cannot handle Ctrl-C: {e}"));
     // Registered first, so it sees the flag as it was before this signal set it.

@@ -19,7 +19,7 @@ mod vaults;
 pub use archives::ArchiveCreated;
 pub use ids::{ArchiveId, JobId, UploadId};
 pub use jobs::{InventoryParameters, JobDescription, JobOutput, JobRequest};
-pub use multipart::{PartList, PartRange, UploadDescription};
+pub use multipart::{PartList, PartRange, UploadDescription, parse_range as parse_byte_range};
 pub use vaults::{VaultDescription, check_vault_name};
 
 use std::sync::{Arc, Mutex};

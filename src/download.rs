@@ -1,0 +1,506 @@
+//! Downloading an archive retrieval job's output: parallel ranged GETs of tree-hash
+//! aligned chunks, each verified against the hash Glacier sends for it and fetched again
+//! if it does not match, the whole checked against the job's tree hash, and only then
+//! moved into place.
+//!
+//! Chunks are written with positioned writes into a temporary file beside the target,
+//! hashed as they stream in (one SHA-256 pass per byte). A small append-only log beside
+//! the temporary file records each verified chunk, so an interrupted download run again
+//! keeps what it has. The target is never overwritten without `force`, never left
+//! partial under its final name, and a symlink there is not followed. This module knows
+//! files, threads and the client; it never prints.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::bounded;
+
+use crate::error::{Error, Result};
+use crate::glacier::{Client, JobDescription, JobId};
+use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
+
+/// Default chunk size: 32 MiB, a tree-hash aligned size that keeps a re-fetch cheap.
+pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
+
+/// Fetch attempts per chunk when the bytes do not verify or the body breaks off.
+const CHUNK_ATTEMPTS: u32 = 5;
+
+/// How to download.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Chunks in flight.
+    pub threads: usize,
+    /// Chunk size: 1 MiB × 2^n.
+    pub chunk_size: u64,
+    /// Replace an existing target.
+    pub force: bool,
+    /// Bytes verified so far, for progress.
+    pub progress: Arc<AtomicU64>,
+    /// Set by Ctrl-C: stop fetching new chunks.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// What a finished download checked.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Bytes written.
+    pub size: u64,
+    /// Tree hash of the bytes.
+    pub tree_hash: TreeHash,
+    /// Whether the whole was compared with a hash Glacier gave (false only for a ranged
+    /// retrieval that is not tree-hash aligned, where Glacier gives none).
+    pub verified_whole: bool,
+    /// Chunks kept from an earlier interrupted run.
+    pub chunks_resumed: u64,
+}
+
+/// The job's output: its size and the tree hash Glacier says it has, if any.
+pub fn expected_output(job: &JobDescription) -> Result<(u64, Option<TreeHash>)> {
+    let parse =
+        |h: &Option<String>| -> Option<TreeHash> { h.as_deref().and_then(|s| s.parse().ok()) };
+    let archive_size = job.archive_size_in_bytes.unwrap_or(0);
+    let (size, whole) = match job
+        .retrieval_byte_range
+        .as_deref()
+        .and_then(crate::glacier::parse_byte_range)
+    {
+        Some((a, b)) => (b - a + 1, a == 0 && b + 1 == archive_size),
+        None => (archive_size, true),
+    };
+    let hash = parse(&job.sha256_tree_hash).or_else(|| {
+        if whole {
+            parse(&job.archive_sha256_tree_hash)
+        } else {
+            None
+        }
+    });
+    Ok((size, hash))
+}
+
+/// Paths of the temporary file and its log for `target`.
+fn temp_paths(target: &Path) -> (PathBuf, PathBuf) {
+    let mut tmp = target.as_os_str().to_owned();
+    tmp.push(".glacier-part");
+    let mut log = tmp.clone();
+    log.push(".log");
+    (PathBuf::from(tmp), PathBuf::from(log))
+}
+
+/// Refuses to clobber: an existing target needs `force`, and a symlink at the target is
+/// never followed (it would write into another file).
+pub fn check_target(target: &Path, force: bool) -> Result<()> {
+    match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(target, e)),
+        Ok(m) if m.is_dir() => Err(Error::Input(format!("{} is a directory", target.display()))),
+        Ok(_) if force => Ok(()),
+        Ok(m) if m.file_type().is_symlink() => Err(Error::Input(format!(
+            "{} is a symbolic link; not following it (use --force to replace the link itself)",
+            target.display()
+        ))),
+        Ok(_) => Err(Error::Input(format!(
+            "{} exists; use --force to replace it",
+            target.display()
+        ))),
+    }
+}
+
+/// The chunk log: a header line naming the job, then one `index hash` line per chunk
+/// verified and synced to disk. Append + flush only: a crash leaves at worst a torn last
+/// line, which is ignored.
+struct ChunkLog {
+    file: Mutex<File>,
+}
+
+fn log_header(job_id: &JobId, size: u64, chunk_size: u64) -> String {
+    format!("glacier-download v1 {job_id} {size} {chunk_size}")
+}
+
+/// Reads the chunks an earlier run verified, if its log matches this job exactly.
+fn read_log(path: &Path, header: &str, chunks: u64) -> Vec<Option<TreeHash>> {
+    let mut done = vec![None; chunks as usize];
+    let Ok(f) = File::open(path) else {
+        return done;
+    };
+    let mut lines = BufReader::new(f).lines();
+    if lines.next().and_then(|l| l.ok()).as_deref() != Some(header) {
+        return done;
+    }
+    for line in lines.map_while(|l| l.ok()) {
+        let mut it = line.split(' ');
+        let (Some(i), Some(h), None) = (it.next(), it.next(), it.next()) else {
+            continue;
+        };
+        if let (Ok(i), Ok(h)) = (i.parse::<u64>(), h.parse::<TreeHash>()) {
+            if i < chunks {
+                done[i as usize] = Some(h);
+            }
+        }
+    }
+    done
+}
+
+impl ChunkLog {
+    fn open(path: &Path, header: &str, fresh: bool) -> Result<ChunkLog> {
+        let mut f = if fresh {
+            let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
+            writeln!(f, "{header}").map_err(|e| Error::io(path, e))?;
+            f
+        } else {
+            OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?
+        };
+        f.flush().map_err(|e| Error::io(path, e))?;
+        Ok(ChunkLog {
+            file: Mutex::new(f),
+        })
+    }
+
+    fn record(&self, path: &Path, index: u64, hash: &TreeHash) -> Result<()> {
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.write_all(format!("{index} {hash}\n").as_bytes())
+            .and_then(|()| f.flush())
+            .map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Downloads the output of `job` (already checked to be a succeeded archive retrieval)
+/// into `target`.
+pub fn download_to_file(
+    client: &Client,
+    vault: &str,
+    job: &JobDescription,
+    target: &Path,
+    opts: &Options,
+) -> Result<Outcome> {
+    let job_id = JobId::from_server(job.job_id.clone());
+    let (size, expected) = expected_output(job)?;
+    check_target(target, opts.force)?;
+    let cs = opts.chunk_size;
+    let chunks = size.div_ceil(cs).max(1);
+    let (tmp, log_path) = temp_paths(target);
+    let header = log_header(&job_id, size, cs);
+
+    let mut done = read_log(&log_path, &header, chunks);
+    let resumed = done.iter().filter(|d| d.is_some()).count() as u64;
+    let fresh = resumed == 0 || !tmp.exists();
+    if fresh {
+        done = vec![None; chunks as usize];
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(fresh)
+        .open(&tmp)
+        .map_err(|e| Error::io(&tmp, e))?;
+    file.set_len(size).map_err(|e| Error::io(&tmp, e))?;
+    let log = ChunkLog::open(&log_path, &header, fresh)?;
+    let resumed = if fresh { 0 } else { resumed };
+    for (i, d) in done.iter().enumerate() {
+        if d.is_some() {
+            let len = (size - i as u64 * cs).min(cs);
+            opts.progress.fetch_add(len, Ordering::Relaxed);
+        }
+    }
+
+    let results = Mutex::new(done);
+    let failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let (tx, rx) = bounded::<u64>(opts.threads);
+    std::thread::scope(|s| {
+        for _ in 0..opts.threads.max(1) {
+            let rx = rx.clone();
+            let (file, tmp, log, log_path, results, failed, first_error) = (
+                &file,
+                &tmp,
+                &log,
+                &log_path,
+                &results,
+                &failed,
+                &first_error,
+            );
+            let job_id = &job_id;
+            s.spawn(move || {
+                for index in rx.iter() {
+                    if failed.load(Ordering::Relaxed) || opts.stop.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let start = index * cs;
+                    let end = (start + cs).min(size) - 1;
+                    let r = fetch_chunk(
+                        client,
+                        vault,
+                        job_id,
+                        (start, end),
+                        size,
+                        |data, at| file.write_all_at(data, at).map_err(|e| Error::io(tmp, e)),
+                        &opts.progress,
+                    )
+                    .and_then(|h| {
+                        file.sync_data().map_err(|e| Error::io(tmp, e))?;
+                        log.record(log_path, index, &h)?;
+                        results.lock().unwrap_or_else(|p| p.into_inner())[index as usize] = Some(h);
+                        Ok(())
+                    });
+                    if let Err(e) = r {
+                        failed.store(true, Ordering::Relaxed);
+                        first_error
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
+                    }
+                }
+            });
+        }
+        drop(rx);
+        let todo: Vec<u64> = {
+            let r = results.lock().unwrap_or_else(|p| p.into_inner());
+            (0..chunks).filter(|i| r[*i as usize].is_none()).collect()
+        };
+        for i in todo {
+            if failed.load(Ordering::Relaxed)
+                || opts.stop.load(Ordering::Relaxed)
+                || tx.send(i).is_err()
+            {
+                break;
+            }
+        }
+        drop(tx);
+    });
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let hashes: Vec<TreeHash> = results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| Error::Interrupted("download interrupted".into()))?;
+    let tree_hash = treehash::combine(&hashes).expect("at least one chunk");
+    if let Some(want) = expected {
+        if want != tree_hash {
+            // The whole does not match although every chunk did: start over next time.
+            let _ = fs::remove_file(&log_path);
+            return Err(Error::Mismatch {
+                what: format!("job {job_id}: tree hash of the downloaded output"),
+                expected: want.to_hex(),
+                actual: tree_hash.to_hex(),
+            });
+        }
+    }
+    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(file);
+    check_target(target, opts.force)?;
+    fs::rename(&tmp, target).map_err(|e| Error::io(target, e))?;
+    let _ = fs::remove_file(&log_path);
+    Ok(Outcome {
+        size,
+        tree_hash,
+        verified_whole: expected.is_some(),
+        chunks_resumed: resumed,
+    })
+}
+
+/// Downloads the job output in order to `out` (standard output), one verified chunk at a
+/// time, so nothing unverified is ever written (except a final unaligned tail, which the
+/// whole-output check still covers).
+pub fn download_to_writer(
+    client: &Client,
+    vault: &str,
+    job: &JobDescription,
+    out: &mut dyn Write,
+    opts: &Options,
+) -> Result<Outcome> {
+    let job_id = JobId::from_server(job.job_id.clone());
+    let (size, expected) = expected_output(job)?;
+    let cs = opts.chunk_size;
+    let mut hashes = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut start = 0;
+    while start < size {
+        if opts.stop.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted("download interrupted".into()));
+        }
+        let end = (start + cs).min(size) - 1;
+        buf.clear();
+        buf.resize((end - start + 1) as usize, 0);
+        let h = fetch_chunk(
+            client,
+            vault,
+            &job_id,
+            (start, end),
+            size,
+            |data, at| {
+                let off = (at - start) as usize;
+                buf[off..off + data.len()].copy_from_slice(data);
+                Ok(())
+            },
+            &opts.progress,
+        )?;
+        out.write_all(&buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                Error::BrokenPipe
+            } else {
+                Error::io("-", e)
+            }
+        })?;
+        hashes.push(h);
+        start = end + 1;
+    }
+    out.flush().map_err(|e| Error::io("-", e))?;
+    let tree_hash = treehash::combine(&hashes).unwrap_or_else(|| treehash::tree_hash(&[]));
+    if let Some(want) = expected {
+        if want != tree_hash {
+            return Err(Error::Mismatch {
+                what: format!("job {job_id}: tree hash of the output written to stdout"),
+                expected: want.to_hex(),
+                actual: tree_hash.to_hex(),
+            });
+        }
+    }
+    Ok(Outcome {
+        size,
+        tree_hash,
+        verified_whole: expected.is_some(),
+        chunks_resumed: 0,
+    })
+}
+
+/// Fetches the inclusive byte range of the job output, handing bytes to `sink` with their
+/// offset while hashing them, and checks them against the hash Glacier sent. A short
+/// body, a broken connection or a hash mismatch fetches the chunk again, up to
+/// `CHUNK_ATTEMPTS` times. Returns the chunk's tree hash.
+fn fetch_chunk(
+    client: &Client,
+    vault: &str,
+    job_id: &JobId,
+    (start, end): (u64, u64),
+    output_size: u64,
+    mut sink: impl FnMut(&[u8], u64) -> Result<()>,
+    progress: &AtomicU64,
+) -> Result<TreeHash> {
+    let len = end - start + 1;
+    let whole = start == 0 && end + 1 == output_size;
+    let mut buf = vec![0u8; CHUNK_SIZE as usize];
+    let mut last = String::new();
+    for _attempt in 0..CHUNK_ATTEMPTS {
+        let range = if whole { None } else { Some((start, end)) };
+        let mut resp = client.job_output(vault, job_id, range)?;
+        let sent = resp.tree_hash;
+        let mut hasher = TreeHasher::new();
+        let mut got = 0u64;
+        let outcome: std::result::Result<(), String> = loop {
+            let want = (buf.len() as u64).min(len - got) as usize;
+            if want == 0 {
+                // Anything beyond the range is a broken answer.
+                let mut extra = [0u8; 1];
+                break match resp.read(&mut extra) {
+                    Ok(0) => Ok(()),
+                    Ok(_) => Err("more bytes than the range".into()),
+                    Err(e) => Err(e.to_string()),
+                };
+            }
+            match resp.read(&mut buf[..want]) {
+                Ok(0) => break Err(format!("body ended after {got} of {len} bytes")),
+                Ok(n) => {
+                    sink(&buf[..n], start + got)?;
+                    hasher.update(&buf[..n]);
+                    got += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(format!("body broke off after {got} of {len} bytes: {e}")),
+            }
+        };
+        if let Err(why) = outcome {
+            last = why;
+            continue;
+        }
+        let ours = hasher.finish();
+        match sent {
+            Some(theirs) if theirs != ours => {
+                last = format!("tree hash {ours} differs from Glacier's {theirs}");
+                continue;
+            }
+            _ => {}
+        }
+        progress.fetch_add(len, Ordering::Relaxed);
+        return Ok(ours);
+    }
+    Err(Error::Mismatch {
+        what: format!("job {job_id}: bytes {start}-{end} after {CHUNK_ATTEMPTS} attempts"),
+        expected: "data matching Glacier's tree hash".into(),
+        actual: last,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(
+        range: Option<&str>,
+        size: u64,
+        hash: Option<&str>,
+        archive_hash: &str,
+    ) -> JobDescription {
+        serde_json::from_value(serde_json::json!({
+            "JobId": "j", "Action": "ArchiveRetrieval", "CreationDate": "x", "Completed": true,
+            "StatusCode": "Succeeded", "ArchiveSizeInBytes": size, "RetrievalByteRange": range,
+            "SHA256TreeHash": hash, "ArchiveSHA256TreeHash": archive_hash,
+        }))
+        .expect("job json")
+    }
+
+    #[test]
+    fn expected_output_uses_the_range_and_the_right_hash() {
+        let h = "a".repeat(64);
+        let a = "b".repeat(64);
+        let (size, hash) = expected_output(&job(None, 100, None, &a)).expect("ok");
+        assert_eq!((size, hash.map(|h| h.to_hex())), (100, Some(a.clone())));
+        let (size, hash) =
+            expected_output(&job(Some("1048576-2097151"), 5 << 20, Some(&h), &a)).expect("ok");
+        assert_eq!((size, hash.map(|h| h.to_hex())), (1 << 20, Some(h)));
+        let (size, hash) =
+            expected_output(&job(Some("1048576-3000000"), 5 << 20, None, &a)).expect("ok");
+        assert_eq!((size, hash), (3_000_000 - 1_048_576 + 1, None));
+    }
+
+    #[test]
+    fn torn_log_lines_are_ignored_and_a_foreign_log_is_not_trusted() {
+        let dir = std::env::temp_dir().join(format!("glacier-dl-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("dir");
+        let p = dir.join("log");
+        let h = treehash::tree_hash(b"x");
+        fs::write(&p, format!("HDR\n0 {h}\n2 {h}\n1 {}", &h.to_hex()[..10])).expect("write");
+        assert_eq!(read_log(&p, "HDR", 3), vec![Some(h), None, Some(h)]);
+        assert_eq!(read_log(&p, "OTHER", 3), vec![None, None, None]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn targets_are_not_clobbered() {
+        let dir = std::env::temp_dir().join(format!("glacier-dl2-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("dir");
+        let f = dir.join("f");
+        fs::write(&f, b"x").expect("write");
+        assert!(check_target(&f, false).is_err());
+        assert!(check_target(&f, true).is_ok());
+        let l = dir.join("l");
+        let _ = std::os::unix::fs::symlink(&f, &l);
+        assert!(
+            check_target(&l, false)
+                .expect_err("symlink")
+                .to_string()
+                .contains("symbolic link")
+        );
+        assert!(check_target(&dir.join("new"), false).is_ok());
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,392 @@
+//! `glacier archive init-retrieval` and `archive get` through the real binary against
+//! the mock: whole and ranged retrievals, verification, re-fetching, resume, refusal to
+//! clobber, waiting, and job states.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::mock::{ACCESS_KEY, Fault, FaultRule, MockConfig, MockGlacier, REGION, SECRET_KEY};
+use crate::support::{Run, TempDir, glacier, pattern};
+
+const MIB: usize = 1 << 20;
+
+fn cmd(mock: &MockGlacier, data: &Path) -> Command {
+    let mut c = glacier();
+    c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL_GLACIER", mock.url())
+        .env("XDG_DATA_HOME", data)
+        .env("GLACIER_RETRY_BASE_MS", "1")
+        .env("GLACIER_POLL_MS", "1");
+    c
+}
+
+fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
+    cmd(mock, data)
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into()
+}
+
+fn count(mock: &MockGlacier, op: &str) -> usize {
+    mock.requests().iter().filter(|r| r.operation == op).count()
+}
+
+/// A vault with one archive of `data`, and a finished retrieval job for it (optionally
+/// ranged). Returns (mock, archive ID, job ID).
+fn retrieval(data: &[u8], range: Option<&str>, dir: &Path) -> (MockGlacier, String, String) {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let archive = mock.put_archive("v", data, "seed");
+    let mut args = vec!["archive", "init-retrieval", "--tier", "Bulk"];
+    if let Some(r) = range {
+        args.extend(["--range", r]);
+    }
+    args.extend(["v", archive.as_str()]);
+    let job = run(&mock, dir, &args).ok().trim().to_string();
+    mock.complete_jobs();
+    (mock, archive, job)
+}
+
+#[test]
+fn whole_archive_in_parallel_chunks() {
+    let dir = TempDir::new("rt1");
+    let data = pattern(5 * MIB + 3, 21);
+    let (mock, archive, job) = retrieval(&data, None, dir.path());
+    assert!(
+        archive.starts_with('-'),
+        "the mock's first archive ID starts with '-'"
+    );
+    let out = dir.join("out.bin");
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--chunk-size",
+            "1",
+            "-t",
+            "3",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    );
+    r.ok();
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    assert!(r.stderr.contains("matches Glacier's"), "{}", r.stderr);
+    assert_eq!(count(&mock, "GetJobOutput"), 6);
+    assert!(!dir.join("out.bin.glacier-part").exists());
+    assert!(!dir.join("out.bin.glacier-part.log").exists());
+}
+
+#[test]
+fn ranged_retrievals_aligned_and_not() {
+    let dir = TempDir::new("rt2");
+    let data = pattern(5 * MIB, 22);
+    let (mock, _, job) = retrieval(&data, Some("1048576-3145727"), dir.path());
+    let out = dir.join("a.bin");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--chunk-size",
+            "1",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("written"), &data[MIB..3 * MIB]);
+
+    // A range that ends at the archive's (unaligned) end and is no node of the tree:
+    // Glacier gives no tree hash for it.
+    let data = pattern(5 * MIB + 3, 28);
+    let (mock, _, job) = retrieval(&data, Some("1048576-5242882"), dir.path());
+    let out = dir.join("b.bin");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "get", "v", &job, out.to_str().expect("utf8")],
+    );
+    r.ok();
+    assert_eq!(std::fs::read(&out).expect("written"), &data[MIB..]);
+    assert!(r.stderr.contains("computed locally"), "{}", r.stderr);
+}
+
+#[test]
+fn tiny_archive_and_stdout() {
+    let dir = TempDir::new("rt3");
+    let data = pattern(100, 23);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    let out = dir.join("t.bin");
+    run(
+        &mock,
+        dir.path(),
+        &["archive", "get", "v", &job, out.to_str().expect("utf8")],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    let o = cmd(&mock, dir.path())
+        .args(["archive", "get", "v", &job, "-"])
+        .stdout(Stdio::piped())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, data);
+}
+
+#[test]
+fn a_corrupt_chunk_is_fetched_again_and_a_permanently_corrupt_one_fails_cleanly() {
+    let dir = TempDir::new("rt4");
+    let data = pattern(4 * MIB, 24);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    mock.inject(FaultRule::times(Fault::Corrupt, Some("GetJobOutput"), 1));
+    mock.inject(FaultRule::times(Fault::Truncate, Some("GetJobOutput"), 1));
+    let out = dir.join("c.bin");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--chunk-size",
+            "1",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    assert_eq!(count(&mock, "GetJobOutput"), 4 + 2);
+
+    mock.inject(FaultRule::always(Fault::Corrupt, Some("GetJobOutput")));
+    let bad = dir.join("bad.bin");
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--chunk-size",
+            "1",
+            "v",
+            &job,
+            bad.to_str().expect("utf8"),
+        ],
+    );
+    let err = r.fails(1);
+    assert!(err.contains("after 5 attempts"), "{err}");
+    assert!(!bad.exists(), "no partial file under the final name");
+}
+
+#[test]
+fn an_interrupted_download_resumes_with_the_chunks_it_has() {
+    let dir = TempDir::new("rt5");
+    let data = pattern(8 * MIB, 25);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    mock.inject(FaultRule::always(
+        Fault::Slow(Duration::from_millis(80)),
+        Some("GetJobOutput"),
+    ));
+    let out = dir.join("r.bin");
+    let mut child = cmd(&mock, dir.path())
+        .args([
+            "archive",
+            "get",
+            "--chunk-size",
+            "1",
+            "-t",
+            "1",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let log = dir.join("r.bin.glacier-part.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&log).map_or(0, |s| s.lines().count()) < 3 {
+        assert!(Instant::now() < deadline, "no chunks logged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    mock.clear_faults();
+    assert!(!out.exists());
+    let before = count(&mock, "GetJobOutput");
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--chunk-size",
+            "1",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    );
+    r.ok();
+    assert!(r.stderr.contains("resumed: kept"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    assert!(count(&mock, "GetJobOutput") - before < 8);
+}
+
+#[test]
+fn existing_files_and_links_are_not_clobbered_without_force() {
+    let dir = TempDir::new("rt6");
+    let data = pattern(1000, 26);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    let out = dir.join("exists.bin");
+    std::fs::write(&out, b"precious").expect("write");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "get", "v", &job, out.to_str().expect("utf8")],
+    );
+    assert!(r.fails(2).contains("--force"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&out).expect("kept"), b"precious");
+    let link = dir.join("link.bin");
+    std::os::unix::fs::symlink(&out, &link).expect("symlink");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "get", "v", &job, link.to_str().expect("utf8")],
+    );
+    assert!(r.fails(2).contains("symbolic link"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&out).expect("kept"), b"precious");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--force",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("replaced"), data);
+}
+
+#[test]
+fn job_states_wait_and_errors() {
+    let dir = TempDir::new("rt7");
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(3),
+        ..MockConfig::default()
+    });
+    mock.create_vault("v");
+    let data = pattern(3 * MIB, 27);
+    let archive = mock.put_archive("v", &data, "seed");
+    let job = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "v", &archive],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    let out = dir.join("w.bin");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "get", "v", &job, out.to_str().expect("utf8")],
+    );
+    let err = r.fails(3);
+    assert!(
+        err.contains("not finished") && err.contains("--wait"),
+        "{err}"
+    );
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--wait",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    );
+    r.ok();
+    assert!(r.stderr.contains("InProgress"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+
+    let unknown = "J".repeat(92);
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "v",
+            &unknown,
+            dir.join("u").to_str().expect("utf8"),
+        ],
+    );
+    let err = r.fails(1);
+    assert!(
+        err.contains("ResourceNotFoundException") && err.contains(&unknown),
+        "{err}"
+    );
+
+    mock.expire_job("v", &job);
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "--force",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    );
+    assert!(
+        r.fails(1).contains("ResourceNotFoundException"),
+        "{}",
+        r.stderr
+    );
+
+    for (args, want) in [
+        (
+            vec!["archive", "init-retrieval", "--tier", "Fast", "v", &archive],
+            "--tier 'Fast'",
+        ),
+        (
+            vec![
+                "archive",
+                "init-retrieval",
+                "--range",
+                "5-10",
+                "v",
+                &archive,
+            ],
+            "multiple of 1 MiB",
+        ),
+        (
+            vec!["archive", "get", "--chunk-size", "3", "v", &job, "x"],
+            "--chunk-size 3",
+        ),
+        (vec!["archive", "get", "v", &job], "missing FILE"),
+    ] {
+        let r = run(&mock, dir.path(), &args);
+        assert!(r.fails(2).contains(want), "{args:?}: {}", r.stderr);
+    }
+}
