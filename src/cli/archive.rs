@@ -24,7 +24,7 @@ pub enum ArchiveCmd {
         /// The archive.
         archive_id: ArchiveId,
         /// The InitiateJob body.
-        request: JobRequest,
+        request: Box<JobRequest>,
         /// Wait for the job to finish before printing its ID.
         wait: bool,
     },
@@ -101,7 +101,7 @@ impl ArchiveCmd {
                 check_vault_name(&vault)?;
                 let archive_id = ArchiveId::new(id)?;
                 Ok(ArchiveCmd::InitRetrieval {
-                    request: JobRequest {
+                    request: Box::new(JobRequest {
                         kind: "archive-retrieval".into(),
                         archive_id: Some(archive_id.to_string()),
                         description,
@@ -109,7 +109,7 @@ impl ArchiveCmd {
                         tier,
                         retrieval_byte_range: range,
                         ..Default::default()
-                    },
+                    }),
                     vault,
                     archive_id,
                     wait,
