@@ -9,6 +9,7 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod filehash;
+pub mod pack;
 pub mod progress;
 pub mod sigv4;
 pub mod treehash;

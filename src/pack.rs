@@ -1,0 +1,1 @@
+//! Packing several files or directories into one `.tar.xz` stream (being written).
