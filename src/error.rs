@@ -137,6 +137,19 @@ impl Error {
         }
     }
 
+    /// Turns an I/O error from a reader that carries a crate error inside (the packing
+    /// stream does, naming the file at fault) back into that error; any other I/O error
+    /// is attributed to `path`.
+    pub fn from_io(e: io::Error, path: impl Into<PathBuf>) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            if let Some(Ok(err)) = e.into_inner().map(|inner| inner.downcast::<Error>()) {
+                return *err;
+            }
+            return Error::io(path, io::Error::other("unknown error"));
+        }
+        Error::io(path, e)
+    }
+
     /// The process exit code this error maps to.
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -577,16 +577,7 @@ fn walk(root: &Path, root_name: &Path, out: &mut Vec<Entry>) -> Result<()> {
 /// (every error [`PackReader`] returns does, naming the file at fault); any other
 /// I/O error is attributed to the packed stream.
 pub fn error_from_io(e: io::Error) -> Error {
-    if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-        if let Some(inner) = e.into_inner() {
-            match inner.downcast::<Error>() {
-                Ok(err) => return *err,
-                Err(other) => return Error::io("(packed stream)", io::Error::other(other)),
-            }
-        }
-        return Error::io("(packed stream)", io::Error::other("unknown error"));
-    }
-    Error::io("(packed stream)", e)
+    Error::from_io(e, "(packed stream)")
 }
 
 /// Wraps a crate error into an I/O error (for `Read`/`Write`), keeping it recoverable

@@ -68,7 +68,10 @@ glacier upload - upload an archive to a vault
 Usage: glacier upload [OPTIONS] VAULT FILE...
 
 One regular FILE is uploaded as it is; '-' uploads standard input; several FILEs or a
-directory are packed into one .tar.xz stream. Below 100 MiB a single request is used,
+directory are packed into one .tar.xz stream, uploaded as it is produced (no temporary
+file). Packing is deterministic (entries sorted; mtime and permission bits kept; owner
+0, no user names; symlinks stored as links), so an interrupted packed upload resumes
+when the inputs are unchanged; a file that changes while it is packed stops the upload. Below 100 MiB a single request is used,
 otherwise a multipart upload with parts sent in parallel. Every part is checked by
 SHA-256 tree hash, and the archive's tree hash is compared with Glacier's.
 
@@ -89,6 +92,9 @@ Options:
   -t, --threads N         parts in flight (default 4) (alias: --num-threads)
       --max-memory MiB    cap on part buffers: threads x part size must fit (default 512)
   -u, --upload-id ID      resume this multipart upload
+      --xz-level N        xz preset 0-9 for packed uploads (default 0: about 8 MB/s
+                          of mixed data per core here, 41% of the input; higher levels
+                          shrink text a little more at 2-6x the CPU time)
       --receipts FILE     append the receipt here (default:
                           $XDG_DATA_HOME/glacier-upload/receipts.jsonl, else
                           ~/.local/share/glacier-upload/receipts.jsonl)

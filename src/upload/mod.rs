@@ -214,19 +214,27 @@ fn upload_stream(
     opts: &Options,
     events: &dyn Events,
 ) -> Result<Outcome> {
-    let part_size = opts.part_size.unwrap_or_else(|| match size_hint {
-        Some(s) => default_part_size(s),
-        None => STREAM_PART_SIZE,
-    });
+    let part_size = match (&opts.upload_id, opts.part_size) {
+        (_, Some(p)) => p,
+        // Resuming: the upload's own part size decides how the stream is cut.
+        (Some(id), None) => client.list_parts(&opts.vault, id)?.part_size,
+        (None, None) => size_hint.map_or(STREAM_PART_SIZE, default_part_size),
+    };
+    if !treehash::is_valid_part_size(part_size) {
+        return Err(Error::Input(format!(
+            "part size {part_size} is not 1 MiB × 2^n"
+        )));
+    }
     // Read the first part: a stream that ends within it goes up in one request.
     let mut first = vec![0u8; part_size as usize];
-    let n = pool::read_full(&mut reader, &mut first).map_err(|e| Error::io(label, e))?;
+    let n = pool::read_full(&mut reader, &mut first).map_err(|e| Error::from_io(e, label))?;
     if n == 0 && opts.upload_id.is_none() {
         return Err(Error::Input(format!(
             "{label} is empty; Glacier archives are at least 1 byte"
         )));
     }
     if n < first.len() && opts.upload_id.is_none() && opts.part_size.is_none() {
+        // Fits in one part: one request.
         first.truncate(n);
         let (sha, tree_hash) = hash_part(&first);
         let payload = Payload::new(Arc::new(first), 0, n, sha);

@@ -386,7 +386,7 @@ impl<'a> Session<'a> {
                 },
             };
             let slot = Arc::get_mut(&mut buf).expect("reclaimed buffers are unshared");
-            len = read_full(reader, &mut slot[..ps]).map_err(|e| Error::io(label, e))?;
+            len = read_full(reader, &mut slot[..ps]).map_err(|e| Error::from_io(e, label))?;
         }
         if index == 0 {
             return Err(Error::Input(format!(
