@@ -117,3 +117,30 @@ impl From<Output> for Run {
 pub fn run(args: &[&str]) -> Run {
     glacier().args(args).output().expect("run glacier").into()
 }
+
+/// The real `glacier` binary set up to talk to `mock`: its keys and region in the
+/// environment, its URL as the Glacier endpoint, upload state under `data_home`, instance
+/// metadata disabled (so a credentials failure never reaches for 169.254.169.254), and
+/// a 1 ms retry base delay so retry paths run fast.
+pub fn glacier_mock(mock: &crate::mock::MockGlacier, data_home: &Path) -> Command {
+    let mut c = glacier();
+    c.env("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", crate::mock::SECRET_KEY)
+        .env("AWS_REGION", crate::mock::REGION)
+        .env("AWS_ENDPOINT_URL_GLACIER", mock.url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("XDG_DATA_HOME", data_home)
+        .env("GLACIER_RETRY_BASE_MS", "1");
+    c
+}
+
+/// Runs `glacier` with `args` against `mock` (see [`glacier_mock`]), with a fresh data
+/// directory that is removed afterwards.
+pub fn run_mock(mock: &crate::mock::MockGlacier, args: &[&str]) -> Run {
+    let home = TempDir::new("data-home");
+    glacier_mock(mock, home.path())
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into()
+}
