@@ -554,7 +554,7 @@ fn uploads_list_parts_and_abort() {
     );
     assert_eq!(
         r.stderr,
-        format!("glacier: upload {first}: part size 1.0 MiB, 1 parts present\n")
+        format!("glacier: upload {first}: part size 1.0 MiB, 1 part present\n")
     );
     let v = json(quiet_ok(&run_mock(
         &m,
