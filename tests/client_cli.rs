@@ -325,6 +325,55 @@ fn invalid_vault_names_are_usage_errors_before_any_request() {
     assert!(m.requests().is_empty());
 }
 
+#[test]
+fn usage_errors_say_exactly_what_is_wrong_and_send_nothing() {
+    let m = MockGlacier::start();
+    for (args, want) in [
+        (
+            &["vault", "list", "extra"][..],
+            "glacier: vault list: unexpected argument 'extra' (usage: glacier vault list)",
+        ),
+        (
+            &["uploads", "abort", "v"],
+            "glacier: uploads abort: missing UPLOAD_ID (usage: glacier uploads abort VAULT UPLOAD_ID)",
+        ),
+        (
+            &["vault"],
+            "glacier: 'vault' needs one of: list, describe, create, delete (see 'glacier help vault')",
+        ),
+        (
+            &["vault", "list", "--timeout", "0"],
+            "glacier: --timeout must be at least 1 (seconds)",
+        ),
+        (
+            &["--connect-timeout=0", "vault", "list"],
+            "glacier: --connect-timeout must be at least 1 (seconds)",
+        ),
+        (
+            &[
+                "--max-attempts",
+                "2",
+                "vault",
+                "list",
+                "--max-attempts",
+                "3",
+            ],
+            "glacier: --max-attempts given more than once",
+        ),
+        (
+            &["vault", "list", "--region"],
+            "glacier: --region needs a value",
+        ),
+        (
+            &["archive", "delete", "v", "not an id"],
+            "glacier: 'not an id' is not a valid archive ID (letters, digits, '-' and '_' only)",
+        ),
+    ] {
+        assert_eq!(fails_once(&run_mock(&m, args), 2), want, "{args:?}");
+    }
+    assert!(m.requests().is_empty());
+}
+
 // ---- jobs ----
 
 /// A vault with two finished jobs (an archive retrieval and an inventory) and one still
