@@ -7,7 +7,8 @@
 
 use crate::mock::client::{Client, req};
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier, RecordedRequest, SECRET_KEY};
-use crate::support::{Run, TempDir, glacier_mock, pattern, run_mock};
+use crate::support::{Run, TempDir, glacier_mock, mock_client, pattern, run_mock};
+use glacier_upload::glacier::JobRequest;
 
 const MIB: usize = 1 << 20;
 
@@ -484,6 +485,60 @@ fn jobs_list_shows_every_job_and_filters_by_completion_and_status() {
 }
 
 #[test]
+fn jobs_list_keeps_its_filter_on_every_page() {
+    let m = MockGlacier::start();
+    m.create_vault("v");
+    let aid = m.put_archive("v", b"abc", "");
+    let client = mock_client(&m);
+    let request = JobRequest {
+        kind: "archive-retrieval".into(),
+        archive_id: Some(aid),
+        ..JobRequest::default()
+    };
+    // Four threads share the client: seeding is most of this test's time.
+    let start = |n: usize| {
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let (client, request) = (&client, &request);
+                s.spawn(move || {
+                    for _ in (t..n).step_by(4) {
+                        client.initiate_job("v", request).expect("initiate job");
+                    }
+                });
+            }
+        });
+    };
+    start(2);
+    m.complete_jobs();
+    // 1001 in progress: two pages of 1000 at most.
+    start(1001);
+    let v = json(quiet_ok(&run_mock(
+        &m,
+        &["jobs", "list", "v", "--json", "--status", "InProgress"],
+    )));
+    let list = v.as_array().expect("array");
+    assert_eq!(list.len(), 1001);
+    assert!(list.iter().all(|j| j["StatusCode"] == "InProgress"));
+    let mut ids: Vec<&str> = list
+        .iter()
+        .map(|j| j["JobId"].as_str().expect("id"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1001, "no job twice");
+    let pages = ops(&m, "ListJobs");
+    assert_eq!(pages.len(), 2);
+    let q = &pages[1].query;
+    assert!(q.iter().any(|(k, _)| k == "marker"), "{q:?}");
+    assert!(
+        q.contains(&("statuscode".to_string(), "InProgress".to_string())),
+        "the filter goes with the marker: {q:?}"
+    );
+    let table = quiet_ok(&run_mock(&m, &["jobs", "list", "v"])).to_string();
+    assert_eq!(table.lines().count(), 1 + 1003);
+}
+
+#[test]
 fn jobs_list_bad_filter_values_are_usage_errors_naming_the_flag() {
     let m = MockGlacier::start();
     m.create_vault("v");
@@ -730,6 +785,27 @@ fn global_flags_work_before_and_after_the_subcommand() {
         .into();
     let plain = run_mock(&m, &["vault", "list"]);
     assert_eq!(quiet_ok(&r), quiet_ok(&plain));
+}
+
+#[test]
+fn a_reader_that_closes_stdout_early_ends_the_run_quietly() {
+    let m = MockGlacier::start();
+    // More table than a pipe buffer holds, so the writer meets the closed pipe.
+    for i in 0..1500 {
+        m.create_vault(&format!("vault-with-a-long-name-{i:05}"));
+    }
+    let home = TempDir::new("pipe");
+    let mut child = glacier_mock(&m, home.path())
+        .args(["vault", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn glacier");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "stderr: {stderr}");
+    assert_eq!(stderr, "");
 }
 
 // ---- configuration and credentials ----

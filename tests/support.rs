@@ -144,3 +144,21 @@ pub fn run_mock(mock: &crate::mock::MockGlacier, args: &[&str]) -> Run {
         .expect("run glacier")
         .into()
 }
+
+/// The crate's own Glacier client pointed at `mock`, for seeding state through the API
+/// quickly (it keeps connections alive and sends each request in one piece, where the
+/// raw test client pays a delayed-ACK wait per request with a body).
+pub fn mock_client(mock: &crate::mock::MockGlacier) -> glacier_upload::glacier::Client {
+    use glacier_upload::config::{self, MapEnv, Settings};
+    let env = MapEnv::new()
+        .with("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
+        .with("AWS_SECRET_ACCESS_KEY", crate::mock::SECRET_KEY)
+        .with("AWS_REGION", crate::mock::REGION)
+        .with("AWS_ENDPOINT_URL_GLACIER", &mock.url())
+        .with("AWS_EC2_METADATA_DISABLED", "true");
+    let resolved = config::resolve(&Settings::default(), &env).expect("mock settings resolve");
+    let credentials =
+        glacier_upload::credentials::chain(&resolved, &env).expect("mock credentials");
+    let cfg = glacier_upload::glacier::ClientConfig::new(resolved, credentials);
+    glacier_upload::glacier::Client::new(cfg).expect("client for the mock")
+}
