@@ -117,3 +117,48 @@ impl From<Output> for Run {
 pub fn run(args: &[&str]) -> Run {
     glacier().args(args).output().expect("run glacier").into()
 }
+
+/// The real `glacier` binary set up to talk to `mock`: its keys and region in the
+/// environment, its URL as the Glacier endpoint, upload state under `data_home`, instance
+/// metadata disabled (so a credentials failure never reaches for 169.254.169.254), and
+/// a 1 ms retry base delay so retry paths run fast.
+pub fn glacier_mock(mock: &crate::mock::MockGlacier, data_home: &Path) -> Command {
+    let mut c = glacier();
+    c.env("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", crate::mock::SECRET_KEY)
+        .env("AWS_REGION", crate::mock::REGION)
+        .env("AWS_ENDPOINT_URL_GLACIER", mock.url())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("XDG_DATA_HOME", data_home)
+        .env("GLACIER_RETRY_BASE_MS", "1");
+    c
+}
+
+/// Runs `glacier` with `args` against `mock` (see [`glacier_mock`]), with a fresh data
+/// directory that is removed afterwards.
+pub fn run_mock(mock: &crate::mock::MockGlacier, args: &[&str]) -> Run {
+    let home = TempDir::new("data-home");
+    glacier_mock(mock, home.path())
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into()
+}
+
+/// The crate's own Glacier client pointed at `mock`, for seeding state through the API
+/// quickly (it keeps connections alive and sends each request in one piece, where the
+/// raw test client pays a delayed-ACK wait per request with a body).
+pub fn mock_client(mock: &crate::mock::MockGlacier) -> glacier_upload::glacier::Client {
+    use glacier_upload::config::{self, MapEnv, Settings};
+    let env = MapEnv::new()
+        .with("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
+        .with("AWS_SECRET_ACCESS_KEY", crate::mock::SECRET_KEY)
+        .with("AWS_REGION", crate::mock::REGION)
+        .with("AWS_ENDPOINT_URL_GLACIER", &mock.url())
+        .with("AWS_EC2_METADATA_DISABLED", "true");
+    let resolved = config::resolve(&Settings::default(), &env).expect("mock settings resolve");
+    let credentials =
+        glacier_upload::credentials::chain(&resolved, &env).expect("mock credentials");
+    let cfg = glacier_upload::glacier::ClientConfig::new(resolved, credentials);
+    glacier_upload::glacier::Client::new(cfg).expect("client for the mock")
+}

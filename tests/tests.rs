@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `glacier` binary driven against files and
 //! the mock Glacier server.
 
+mod client_cli;
 #[allow(dead_code)]
 mod mock;
 mod mock_selftest;

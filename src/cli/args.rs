@@ -88,9 +88,11 @@ impl Args {
                     })?;
                 let Some(v) = v else { break };
                 if let Some((_, prev)) = &found {
-                    return Err(Error::Usage(format!(
-                        "{prev} given more than once (as {prev} and {name})"
-                    )));
+                    return Err(Error::Usage(if *prev == name {
+                        format!("{name} given more than once")
+                    } else {
+                        format!("{prev} given more than once (as {prev} and {name})")
+                    }));
                 }
                 found = Some((v, name));
             }
@@ -132,18 +134,21 @@ impl Args {
     /// Exactly the positional values `names` (for messages: `VAULT`, `JOB_ID`...).
     pub fn exact<const N: usize>(self, command: &str, names: [&str; N]) -> Result<[String; N]> {
         let got = self.positionals()?;
+        // `glacier vault list` takes no values: no trailing space in its usage.
+        let usage = std::iter::once(command)
+            .chain(names.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ");
         if got.len() < N {
             return Err(Error::Usage(format!(
-                "{command}: missing {} (usage: glacier {command} {})",
-                names[got.len()..].join(" "),
-                names.join(" ")
+                "{command}: missing {} (usage: glacier {usage})",
+                names[got.len()..].join(" ")
             )));
         }
         if got.len() > N {
             return Err(Error::Usage(format!(
-                "{command}: unexpected argument '{}' (usage: glacier {command} {})",
-                got[N],
-                names.join(" ")
+                "{command}: unexpected argument '{}' (usage: glacier {usage})",
+                got[N]
             )));
         }
         Ok(got.try_into().expect("length checked above"))
@@ -211,5 +216,24 @@ mod tests {
         assert!(a.value::<usize>(&["--threads", "-t"]).is_err());
         let mut a = args(&["--threads"]);
         assert!(a.value::<usize>(&["--threads"]).is_err());
+        let mut a = args(&["--threads", "2", "--threads=3"]);
+        let e = a.value::<usize>(&["--threads"]).expect_err("twice");
+        assert_eq!(e.to_string(), "--threads given more than once");
+    }
+
+    #[test]
+    fn usage_lines_have_no_stray_space() {
+        let e = args(&["x"]).exact("vault list", []).expect_err("extra");
+        assert_eq!(
+            e.to_string(),
+            "vault list: unexpected argument 'x' (usage: glacier vault list)"
+        );
+        let e = args(&[])
+            .exact("jobs list", ["VAULT"])
+            .expect_err("missing");
+        assert_eq!(
+            e.to_string(),
+            "jobs list: missing VAULT (usage: glacier jobs list VAULT)"
+        );
     }
 }

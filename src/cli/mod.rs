@@ -67,6 +67,16 @@ impl Global {
         if g.max_attempts == Some(0) {
             return Err(Error::Usage("--max-attempts must be at least 1".into()));
         }
+        // A zero limit would fail every request (or, for the connection, mean whatever
+        // the HTTP stack makes of it); neither is what anyone asking for it wants.
+        for (flag, v) in [
+            ("--connect-timeout", g.connect_timeout),
+            ("--timeout", g.timeout),
+        ] {
+            if v == Some(0) {
+                return Err(Error::Usage(format!("{flag} must be at least 1 (seconds)")));
+            }
+        }
         Ok(g)
     }
 

@@ -79,9 +79,10 @@ impl UploadsCmd {
                 note(
                     global,
                     &format!(
-                        "upload {id}: part size {}, {} parts present",
+                        "upload {id}: part size {}, {} part{} present",
                         human_bytes(list.part_size),
-                        list.parts.len()
+                        list.parts.len(),
+                        if list.parts.len() == 1 { "" } else { "s" }
                     ),
                 );
                 let rows: Vec<Vec<String>> = list
