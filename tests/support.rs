@@ -63,6 +63,8 @@ pub fn glacier() -> Command {
         "HOME",
         std::env::temp_dir().join("glacier-test-home-nonexistent"),
     );
+    // Never let a test reach for the EC2 metadata service (a non-loopback address).
+    c.env("AWS_EC2_METADATA_DISABLED", "true");
     c.stdin(Stdio::null());
     c
 }
