@@ -116,7 +116,15 @@ impl fmt::Display for ServiceError {
             write!(f, "{} (HTTP {})", self.code, self.status)?;
         }
         if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
+            // "…for details.; check the credentials" reads badly: drop the period when
+            // more follows.
+            let more = self.hint.is_some() || self.request_id.is_some();
+            let msg = if more {
+                self.message.trim_end_matches('.')
+            } else {
+                &self.message
+            };
+            write!(f, ": {msg}")?;
         }
         if let Some(h) = &self.hint {
             write!(f, "; {h}")?;
