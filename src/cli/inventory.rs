@@ -1,0 +1,313 @@
+//! `glacier inventory init-retrieval [OPTIONS] VAULT`,
+//! `glacier inventory get [OPTIONS] VAULT JOB_ID`
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use time::format_description::well_known::Rfc3339;
+
+use super::retrieval::{finished_job, print_job};
+use super::{Args, Global, Output, note};
+use crate::download::check_target;
+use crate::error::{Error, Result};
+use crate::glacier::{InventoryParameters, JobId, JobRequest, check_vault_name};
+use crate::inventory::{self, Format, Render};
+use crate::progress::human_bytes;
+use crate::treehash::TreeHasher;
+
+/// A parsed `inventory` command.
+#[derive(Debug)]
+pub enum InventoryCmd {
+    /// Start an inventory retrieval job.
+    InitRetrieval {
+        /// The vault.
+        vault: String,
+        /// The InitiateJob body.
+        request: Box<JobRequest>,
+        /// Wait for the job to finish before printing its ID.
+        wait: bool,
+    },
+    /// Print or save an inventory job's output.
+    Get {
+        /// The vault.
+        vault: String,
+        /// The job.
+        job_id: JobId,
+        /// Wait for the job first.
+        wait: bool,
+        /// Save the raw output here instead of printing it.
+        output: Option<PathBuf>,
+        /// How to print it.
+        render: Render,
+        /// Replace an existing output file.
+        force: bool,
+    },
+}
+
+/// Accepts `YYYY-MM-DD` or an RFC 3339 time and returns what Glacier wants (ISO 8601 in
+/// UTC, e.g. `2026-01-31T00:00:00Z`).
+pub fn parse_date(flag: &str, s: &str) -> Result<String> {
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        return Ok(format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ));
+    }
+    let parts: Vec<&str> = s.split('-').collect();
+    if let [y, m, d] = parts[..] {
+        if let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u8>(), d.parse::<u8>()) {
+            let month = time::Month::try_from(m).ok();
+            if let Some(date) = month.and_then(|m| time::Date::from_calendar_date(y, m, d).ok()) {
+                return Ok(format!(
+                    "{:04}-{:02}-{:02}T00:00:00Z",
+                    date.year(),
+                    u8::from(date.month()),
+                    date.day()
+                ));
+            }
+        }
+    }
+    Err(Error::Usage(format!(
+        "{flag} '{s}': use a date like 2026-01-31 or a time like 2026-01-31T12:00:00Z"
+    )))
+}
+
+impl InventoryCmd {
+    pub(super) fn parse(mut args: Args) -> Result<InventoryCmd> {
+        let action = args.action("inventory", &["init-retrieval", "get"])?;
+        if action == "init-retrieval" {
+            let format = args
+                .value::<String>(&["--format"])?
+                .map(|f| match f.to_ascii_uppercase().as_str() {
+                    "JSON" | "CSV" => Ok(f.to_ascii_uppercase()),
+                    _ => Err(Error::Usage(format!("--format '{f}': use JSON or CSV"))),
+                })
+                .transpose()?;
+            let start_date = args
+                .value::<String>(&["--start-date"])?
+                .map(|d| parse_date("--start-date", &d))
+                .transpose()?;
+            let end_date = args
+                .value::<String>(&["--end-date"])?
+                .map(|d| parse_date("--end-date", &d))
+                .transpose()?;
+            if let (Some(a), Some(b)) = (&start_date, &end_date) {
+                if a >= b {
+                    return Err(Error::Usage(format!(
+                        "--start-date {a} is not before --end-date {b}"
+                    )));
+                }
+            }
+            let limit = args.value::<u64>(&["--limit"])?;
+            if limit == Some(0) {
+                return Err(Error::Usage("--limit must be at least 1".into()));
+            }
+            let description = args.value::<String>(&["--description", "-d"])?;
+            if let Some(d) = &description {
+                crate::upload::plan::check_description(d)?;
+            }
+            let wait = args.flag("--wait");
+            let [vault] = args.exact("inventory init-retrieval", ["VAULT"])?;
+            check_vault_name(&vault)?;
+            let params = (start_date.is_some() || end_date.is_some() || limit.is_some()).then(|| {
+                InventoryParameters {
+                    start_date,
+                    end_date,
+                    limit: limit.map(|l| l.to_string()),
+                    marker: None,
+                }
+            });
+            return Ok(InventoryCmd::InitRetrieval {
+                vault,
+                request: Box::new(JobRequest {
+                    kind: "inventory-retrieval".into(),
+                    description,
+                    format,
+                    inventory_retrieval_parameters: params,
+                    ..Default::default()
+                }),
+                wait,
+            });
+        }
+        let wait = args.flag("--wait");
+        let output = args.value::<PathBuf>(&["--output", "-o"])?;
+        let render = args.value::<Render>(&["--format"])?;
+        let force = args.flag("--force");
+        if output.is_some() && render.is_some() {
+            return Err(Error::Usage(
+                "--output saves the inventory as Glacier sent it; --format only applies when printing"
+                    .into(),
+            ));
+        }
+        let [vault, job] = args.exact("inventory get", ["VAULT", "JOB_ID"])?;
+        check_vault_name(&vault)?;
+        if let Some(o) = &output {
+            check_target(o, force)?;
+        }
+        Ok(InventoryCmd::Get {
+            vault,
+            job_id: JobId::new(job)?,
+            wait,
+            output,
+            render: render.unwrap_or(Render::Table),
+            force,
+        })
+    }
+
+    pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        let client = global.client()?;
+        match self {
+            InventoryCmd::InitRetrieval {
+                vault,
+                request,
+                wait,
+            } => {
+                let job_id = client.initiate_job(&vault, &request)?;
+                note(global, &format!("started inventory job {job_id} for vault '{vault}'"));
+                if wait {
+                    let job = finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", true)?;
+                    return print_job(out, global, &vault, &job_id, Some(&job));
+                }
+                print_job(out, global, &vault, &job_id, None)
+            }
+            InventoryCmd::Get {
+                vault,
+                job_id,
+                wait,
+                output,
+                render,
+                force,
+            } => {
+                finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", wait)?;
+                let body = client.job_output(&vault, &job_id, None)?;
+                let expected = body.tree_hash;
+                let mut reader = HashingReader {
+                    inner: body,
+                    hasher: TreeHasher::new(),
+                };
+                match output {
+                    Some(path) => {
+                        let size = save_raw(&mut reader, &path, force)?;
+                        check_hash(&job_id, reader, expected)?;
+                        note(global, &format!("saved the inventory ({}) to {}", human_bytes(size), path.display()));
+                        Ok(())
+                    }
+                    None => {
+                        out.flush()?;
+                        let mut buffered = BufReader::with_capacity(1 << 16, &mut reader);
+                        let format = sniff(&mut buffered).map_err(|e| Error::io("inventory", e))?;
+                        let mut stdout = std::io::stdout().lock();
+                        let summary = inventory::render(&mut buffered, format, render, &mut stdout)?;
+                        drop(buffered);
+                        check_hash(&job_id, reader, expected)?;
+                        if render != Render::Table {
+                            note(
+                                global,
+                                &format!(
+                                    "{} archives, {}",
+                                    summary.archives,
+                                    human_bytes(summary.total_bytes)
+                                ),
+                            );
+                        }
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Hashes what passes through, so the whole output can be checked when Glacier sends a
+/// tree hash for it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: TreeHasher,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn check_hash<R>(
+    job_id: &JobId,
+    reader: HashingReader<R>,
+    expected: Option<crate::treehash::TreeHash>,
+) -> Result<()> {
+    let ours = reader.hasher.finish();
+    match expected {
+        Some(want) if want != ours => Err(Error::Mismatch {
+            what: format!("inventory of job {job_id}: tree hash"),
+            expected: want.to_hex(),
+            actual: ours.to_hex(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// JSON inventories start with `{`; anything else is Glacier's CSV.
+fn sniff(r: &mut impl BufRead) -> std::io::Result<Format> {
+    loop {
+        let buf = r.fill_buf()?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => return Ok(if buf[i] == b'{' { Format::Json } else { Format::Csv }),
+            None if buf.is_empty() => return Ok(Format::Json),
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
+    }
+}
+
+/// Streams the raw output into `path` through a temporary file, renamed when complete.
+fn save_raw(reader: &mut impl Read, path: &Path, force: bool) -> Result<u64> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".glacier-part");
+    let tmp = PathBuf::from(tmp);
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let size = std::io::copy(reader, &mut f).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::Transport {
+            what: format!("downloading the inventory into {}", path.display()),
+            source: Box::new(e),
+        }
+    })?;
+    f.flush().and_then(|()| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+    check_target(path, force)?;
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("--x", "2026-01-31").expect("ok"), "2026-01-31T00:00:00Z");
+        assert_eq!(
+            parse_date("--x", "2026-01-31T12:00:00+02:00").expect("ok"),
+            "2026-01-31T10:00:00Z"
+        );
+        assert!(parse_date("--x", "2026-02-30").is_err());
+        assert!(parse_date("--x", "yesterday").expect_err("bad").to_string().starts_with("--x 'yesterday'"));
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(&mut &b"  \n{\"a\":1}"[..]).expect("ok"), Format::Json);
+        assert_eq!(sniff(&mut &b"ArchiveId,ArchiveDescription"[..]).expect("ok"), Format::Csv);
+    }
+}
