@@ -3,28 +3,16 @@
 //! clobber, waiting, and job states.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::mock::{ACCESS_KEY, Fault, FaultRule, MockConfig, MockGlacier, REGION, SECRET_KEY};
-use crate::support::{Run, TempDir, glacier, pattern};
+use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
+use crate::support::{Run, TempDir, glacier_mock, pattern};
 
 const MIB: usize = 1 << 20;
 
-fn cmd(mock: &MockGlacier, data: &Path) -> Command {
-    let mut c = glacier();
-    c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ENDPOINT_URL_GLACIER", mock.url())
-        .env("XDG_DATA_HOME", data)
-        .env("GLACIER_RETRY_BASE_MS", "1")
-        .env("GLACIER_POLL_MS", "1");
-    c
-}
-
 fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
-    cmd(mock, data)
+    glacier_mock(mock, data)
         .args(args)
         .output()
         .expect("run glacier")
@@ -134,7 +122,7 @@ fn tiny_archive_and_stdout() {
     )
     .ok();
     assert_eq!(std::fs::read(&out).expect("written"), data);
-    let o = cmd(&mock, dir.path())
+    let o = glacier_mock(&mock, dir.path())
         .args(["archive", "get", "v", &job, "-"])
         .stdout(Stdio::piped())
         .output()
@@ -198,7 +186,7 @@ fn an_interrupted_download_resumes_with_the_chunks_it_has() {
         Some("GetJobOutput"),
     ));
     let out = dir.join("r.bin");
-    let mut child = cmd(&mock, dir.path())
+    let mut child = glacier_mock(&mock, dir.path())
         .args([
             "archive",
             "get",

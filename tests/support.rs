@@ -123,7 +123,7 @@ pub fn run(args: &[&str]) -> Run {
 /// The real `glacier` binary set up to talk to `mock`: its keys and region in the
 /// environment, its URL as the Glacier endpoint, upload state under `data_home`, instance
 /// metadata disabled (so a credentials failure never reaches for 169.254.169.254), and
-/// a 1 ms retry base delay so retry paths run fast.
+/// 1 ms retry and job-poll base delays so retry and wait paths run fast.
 pub fn glacier_mock(mock: &crate::mock::MockGlacier, data_home: &Path) -> Command {
     let mut c = glacier();
     c.env("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
@@ -132,7 +132,8 @@ pub fn glacier_mock(mock: &crate::mock::MockGlacier, data_home: &Path) -> Comman
         .env("AWS_ENDPOINT_URL_GLACIER", mock.url())
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("XDG_DATA_HOME", data_home)
-        .env("GLACIER_RETRY_BASE_MS", "1");
+        .env("GLACIER_RETRY_BASE_MS", "1")
+        .env("GLACIER_POLL_MS", "1");
     c
 }
 

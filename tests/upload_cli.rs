@@ -6,25 +6,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::mock::{ACCESS_KEY, Fault, FaultRule, MockGlacier, REGION, SECRET_KEY};
-use crate::support::{Run, TempDir, glacier, pattern};
+use crate::mock::{Fault, FaultRule, MockGlacier};
+use crate::support::{Run, TempDir, glacier_mock, pattern};
 
 const MIB: usize = 1 << 20;
 
-/// The binary pointed at `mock`, with its data dir (receipts, resume state) in `data`.
-fn cmd(mock: &MockGlacier, data: &Path) -> Command {
-    let mut c = glacier();
-    c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ENDPOINT_URL_GLACIER", mock.url())
-        .env("XDG_DATA_HOME", data)
-        .env("GLACIER_RETRY_BASE_MS", "1");
-    c
-}
-
 fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
-    cmd(mock, data)
+    glacier_mock(mock, data)
         .args(args)
         .output()
         .expect("run glacier")
@@ -127,7 +115,7 @@ fn exactly_one_part() {
 }
 
 fn upload_stdin(mock: &MockGlacier, data_dir: &Path, data: &[u8], extra: &[&str]) -> Run {
-    let mut child = cmd(mock, data_dir)
+    let mut child = glacier_mock(mock, data_dir)
         .arg("upload")
         .args(extra)
         .args(["v", "-"])
@@ -179,7 +167,7 @@ fn start_slow_upload(
         Fault::Slow(Duration::from_millis(60)),
         Some("UploadMultipartPart"),
     ));
-    let mut child = cmd(mock, data)
+    let mut child = glacier_mock(mock, data)
         .args([
             "upload",
             "-p",
@@ -557,7 +545,7 @@ fn packed_directory_round_trips_and_resumes() {
         Fault::Slow(Duration::from_millis(150)),
         Some("UploadMultipartPart"),
     ));
-    let mut child = cmd(&mock, dir.path())
+    let mut child = glacier_mock(&mock, dir.path())
         .args(["upload", "-p", "1", "-t", "1", "v", tree_s, extra_s])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
