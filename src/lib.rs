@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod error;
 pub mod filehash;
 pub mod glacier;
+pub mod inventory;
 pub mod progress;
 pub mod sigv4;
 pub mod treehash;
