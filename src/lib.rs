@@ -11,6 +11,7 @@ pub mod download;
 pub mod error;
 pub mod filehash;
 pub mod glacier;
+pub mod inventory;
 pub mod pack;
 pub mod progress;
 pub mod sigv4;

@@ -9,6 +9,7 @@
 mod archive;
 mod args;
 mod help;
+mod inventory;
 mod jobs;
 mod output;
 mod retrieval;
@@ -142,6 +143,8 @@ pub enum Command {
     Archive(archive::ArchiveCmd),
     /// `glacier upload ...`.
     Upload(upload::UploadCmd),
+    /// `glacier inventory ...`.
+    Inventory(inventory::InventoryCmd),
 }
 
 /// Parses argv (without the program name) into the global options and a command.
@@ -175,6 +178,7 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
         "uploads" => Command::Uploads(uploads::UploadsCmd::parse(args)?),
         "archive" => Command::Archive(archive::ArchiveCmd::parse(args)?),
         "upload" => Command::Upload(upload::UploadCmd::parse(args)?),
+        "inventory" => Command::Inventory(inventory::InventoryCmd::parse(args)?),
         other => {
             return Err(Error::Usage(format!(
                 "unknown command '{other}' (see 'glacier --help')"
@@ -195,6 +199,7 @@ pub fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()> {
         Command::Uploads(c) => c.run(global, out),
         Command::Archive(c) => c.run(global, out),
         Command::Upload(c) => c.run(global, out),
+        Command::Inventory(c) => c.run(global, out),
     }
 }
 
