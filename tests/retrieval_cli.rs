@@ -378,3 +378,174 @@ fn job_states_wait_and_errors() {
         assert!(r.fails(2).contains(want), "{args:?}: {}", r.stderr);
     }
 }
+
+/// A vault with three archives (one description with a comma, a quote and a newline)
+/// and a finished inventory job in `format`.
+fn inventory_job(format: &str, dir: &Path) -> (MockGlacier, Vec<String>, String) {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let ids = vec![
+        mock.put_archive("v", &pattern(10, 31), "plain"),
+        mock.put_archive("v", &pattern(2 * MIB, 32), "with, comma and \"quote\""),
+        mock.put_archive("v", &pattern(5, 33), "third"),
+    ];
+    let job = run(
+        &mock,
+        dir,
+        &["inventory", "init-retrieval", "--format", format, "v"],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    (mock, ids, job)
+}
+
+#[test]
+fn inventories_in_every_format() {
+    let dir = TempDir::new("rt8");
+    for format in ["JSON", "CSV"] {
+        let (mock, ids, job) = inventory_job(format, dir.path());
+        let r = run(&mock, dir.path(), &["inventory", "get", "v", &job]);
+        assert!(r.fails(3).contains("not finished"), "{}", r.stderr);
+        mock.complete_jobs();
+
+        let table = run(&mock, dir.path(), &["inventory", "get", "v", &job]);
+        let table = table.ok();
+        for id in &ids {
+            assert!(table.contains(id.as_str()), "{format}: {table}");
+        }
+        assert!(
+            table.trim_end().ends_with("3 archives, 2.0 MiB total"),
+            "{format}: {table}"
+        );
+
+        let jsonl = run(
+            &mock,
+            dir.path(),
+            &["inventory", "get", "--format", "jsonl", "v", &job],
+        );
+        let rows: Vec<serde_json::Value> = jsonl
+            .ok()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        assert_eq!(rows.len(), 3, "{format}");
+        let quoted = rows
+            .iter()
+            .find(|r| r["archive_id"] == ids[1].as_str())
+            .expect("second archive");
+        assert_eq!(quoted["description"], "with, comma and \"quote\"");
+        assert_eq!(quoted["size"], 2 * MIB);
+
+        let csv = run(
+            &mock,
+            dir.path(),
+            &["inventory", "get", "--format", "csv", "v", &job],
+        );
+        let csv = csv.ok();
+        assert!(
+            csv.starts_with("ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("\"with, comma and \"\"quote\"\"\""), "{csv}");
+
+        let json = run(
+            &mock,
+            dir.path(),
+            &["inventory", "get", "--format", "json", "v", &job],
+        );
+        let doc: serde_json::Value = serde_json::from_str(json.ok()).expect("json document");
+        assert_eq!(
+            doc["ArchiveList"].as_array().map(Vec::len),
+            Some(3),
+            "{format}"
+        );
+
+        let saved = dir.join(&format!("inv.{format}"));
+        let saved_s = saved.to_str().expect("utf8");
+        run(
+            &mock,
+            dir.path(),
+            &["inventory", "get", "-o", saved_s, "v", &job],
+        )
+        .ok();
+        let raw = std::fs::read_to_string(&saved).expect("saved");
+        assert_eq!(raw.starts_with('{'), format == "JSON", "{raw}");
+        let r = run(
+            &mock,
+            dir.path(),
+            &["inventory", "get", "-o", saved_s, "v", &job],
+        );
+        assert!(r.fails(2).contains("--force"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn inventory_mistakes() {
+    let dir = TempDir::new("rt9");
+    let (mock, ids, job) = inventory_job("JSON", dir.path());
+    mock.complete_jobs();
+    for (args, want) in [
+        (
+            vec!["inventory", "init-retrieval", "--format", "XML", "v"],
+            "--format 'XML'",
+        ),
+        (
+            vec![
+                "inventory",
+                "init-retrieval",
+                "--start-date",
+                "yesterday",
+                "v",
+            ],
+            "--start-date 'yesterday'",
+        ),
+        (
+            vec![
+                "inventory",
+                "init-retrieval",
+                "--start-date",
+                "2026-02-01",
+                "--end-date",
+                "2026-01-01",
+                "v",
+            ],
+            "not before",
+        ),
+        (
+            vec!["inventory", "get", "--format", "yaml", "v", &job],
+            "--format 'yaml'",
+        ),
+        (
+            vec!["inventory", "get", "--format", "csv", "-o", "x", "v", &job],
+            "--output",
+        ),
+    ] {
+        let r = run(&mock, dir.path(), &args);
+        assert!(r.fails(2).contains(want), "{args:?}: {}", r.stderr);
+    }
+    // An archive job is not an inventory, and the other way round.
+    let archive_job = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "v", &ids[0]],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    mock.complete_jobs();
+    let r = run(&mock, dir.path(), &["inventory", "get", "v", &archive_job]);
+    assert!(r.fails(1).contains("glacier archive get"), "{}", r.stderr);
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "get",
+            "v",
+            &job,
+            dir.join("x").to_str().expect("utf8"),
+        ],
+    );
+    assert!(r.fails(1).contains("glacier inventory get"), "{}", r.stderr);
+}

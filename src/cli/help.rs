@@ -11,6 +11,7 @@ Commands:
   upload VAULT FILE...                 upload a file, stdin, or several files/dirs packed
   vault list|describe|create|delete    manage vaults
   archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
+  inventory init-retrieval|get         list a vault's archives (two steps)
   jobs list|describe                   show retrieval jobs
   uploads list|parts|abort             show or abort multipart uploads in progress
   tree-hash FILE...                    print the SHA-256 tree hash of files
@@ -104,6 +105,36 @@ Ctrl-C stops scheduling parts, lets parts in flight finish, prints the resume co
 and exits with 130; a second Ctrl-C exits at once.
 ";
 
+const INVENTORY: &str = "\
+glacier inventory - list what a vault holds (two steps)
+
+Usage:
+  glacier inventory init-retrieval [OPTIONS] VAULT
+  glacier inventory get [OPTIONS] VAULT JOB_ID
+
+Glacier keeps no live list of a vault's archives: an inventory job produces one
+(usually within hours), taken from the vault's last daily inventory.
+
+init-retrieval options:
+      --format JSON|CSV     output format of the job (default JSON)
+      --start-date DATE     only archives created at or after DATE (2026-01-31 or
+                            2026-01-31T12:00:00Z)
+      --end-date DATE       only archives created before DATE
+      --limit N             at most N archives
+  -d, --description TEXT    job description
+      --wait                wait until the job finishes, then print its ID
+
+get options:
+      --wait                wait for the job to finish first
+      --format F            table (default), json (the document), jsonl (one archive
+                            per line) or csv
+  -o, --output FILE         save the inventory as Glacier sent it (not with --format)
+      --force               replace FILE if it exists
+
+Inventories are read as a stream (they can exceed memory); a job that is not finished
+exits with code 3.
+";
+
 const VAULT: &str = "\
 glacier vault - manage vaults
 
@@ -177,6 +208,7 @@ pub fn page(topic: Option<&str>) -> Result<String> {
         None | Some("help") => Ok(OVERVIEW.to_string()),
         Some("tree-hash") => Ok(TREE_HASH.to_string()),
         Some("upload") => Ok(UPLOAD.to_string()),
+        Some(t) if t == "inventory" || t.starts_with("inventory ") => Ok(INVENTORY.to_string()),
         Some(t) if t == "vault" || t.starts_with("vault ") => Ok(VAULT.to_string()),
         Some(t) if t == "archive" || t.starts_with("archive ") => Ok(ARCHIVE.to_string()),
         Some(t) if t == "jobs" || t.starts_with("jobs ") => Ok(JOBS.to_string()),

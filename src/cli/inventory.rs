@@ -116,14 +116,15 @@ impl InventoryCmd {
             let wait = args.flag("--wait");
             let [vault] = args.exact("inventory init-retrieval", ["VAULT"])?;
             check_vault_name(&vault)?;
-            let params = (start_date.is_some() || end_date.is_some() || limit.is_some()).then(|| {
-                InventoryParameters {
-                    start_date,
-                    end_date,
-                    limit: limit.map(|l| l.to_string()),
-                    marker: None,
-                }
-            });
+            let params =
+                (start_date.is_some() || end_date.is_some() || limit.is_some()).then(|| {
+                    InventoryParameters {
+                        start_date,
+                        end_date,
+                        limit: limit.map(|l| l.to_string()),
+                        marker: None,
+                    }
+                });
             return Ok(InventoryCmd::InitRetrieval {
                 vault,
                 request: Box::new(JobRequest {
@@ -170,9 +171,13 @@ impl InventoryCmd {
                 wait,
             } => {
                 let job_id = client.initiate_job(&vault, &request)?;
-                note(global, &format!("started inventory job {job_id} for vault '{vault}'"));
+                note(
+                    global,
+                    &format!("started inventory job {job_id} for vault '{vault}'"),
+                );
                 if wait {
-                    let job = finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", true)?;
+                    let job =
+                        finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", true)?;
                     return print_job(out, global, &vault, &job_id, Some(&job));
                 }
                 print_job(out, global, &vault, &job_id, None)
@@ -196,7 +201,14 @@ impl InventoryCmd {
                     Some(path) => {
                         let size = save_raw(&mut reader, &path, force)?;
                         check_hash(&job_id, reader, expected)?;
-                        note(global, &format!("saved the inventory ({}) to {}", human_bytes(size), path.display()));
+                        note(
+                            global,
+                            &format!(
+                                "saved the inventory ({}) to {}",
+                                human_bytes(size),
+                                path.display()
+                            ),
+                        );
                         Ok(())
                     }
                     None => {
@@ -204,7 +216,8 @@ impl InventoryCmd {
                         let mut buffered = BufReader::with_capacity(1 << 16, &mut reader);
                         let format = sniff(&mut buffered).map_err(|e| Error::io("inventory", e))?;
                         let mut stdout = std::io::stdout().lock();
-                        let summary = inventory::render(&mut buffered, format, render, &mut stdout)?;
+                        let summary =
+                            inventory::render(&mut buffered, format, render, &mut stdout)?;
                         drop(buffered);
                         check_hash(&job_id, reader, expected)?;
                         if render != Render::Table {
@@ -261,7 +274,13 @@ fn sniff(r: &mut impl BufRead) -> std::io::Result<Format> {
     loop {
         let buf = r.fill_buf()?;
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => return Ok(if buf[i] == b'{' { Format::Json } else { Format::Csv }),
+            Some(i) => {
+                return Ok(if buf[i] == b'{' {
+                    Format::Json
+                } else {
+                    Format::Csv
+                });
+            }
             None if buf.is_empty() => return Ok(Format::Json),
             None => {
                 let n = buf.len();
@@ -284,7 +303,9 @@ fn save_raw(reader: &mut impl Read, path: &Path, force: bool) -> Result<u64> {
             source: Box::new(e),
         }
     })?;
-    f.flush().and_then(|()| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+    f.flush()
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
     check_target(path, force)?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
     Ok(size)
@@ -296,18 +317,29 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(parse_date("--x", "2026-01-31").expect("ok"), "2026-01-31T00:00:00Z");
+        assert_eq!(
+            parse_date("--x", "2026-01-31").expect("ok"),
+            "2026-01-31T00:00:00Z"
+        );
         assert_eq!(
             parse_date("--x", "2026-01-31T12:00:00+02:00").expect("ok"),
             "2026-01-31T10:00:00Z"
         );
         assert!(parse_date("--x", "2026-02-30").is_err());
-        assert!(parse_date("--x", "yesterday").expect_err("bad").to_string().starts_with("--x 'yesterday'"));
+        assert!(
+            parse_date("--x", "yesterday")
+                .expect_err("bad")
+                .to_string()
+                .starts_with("--x 'yesterday'")
+        );
     }
 
     #[test]
     fn sniffing() {
         assert_eq!(sniff(&mut &b"  \n{\"a\":1}"[..]).expect("ok"), Format::Json);
-        assert_eq!(sniff(&mut &b"ArchiveId,ArchiveDescription"[..]).expect("ok"), Format::Csv);
+        assert_eq!(
+            sniff(&mut &b"ArchiveId,ArchiveDescription"[..]).expect("ok"),
+            Format::Csv
+        );
     }
 }
