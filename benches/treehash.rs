@@ -74,3 +74,15 @@ fn tree_hash_file(b: divan::Bencher, threads: usize) {
         .expect("hash")
     });
 }
+
+/// One thread, positioned reads of different sizes into a reused buffer: how much the
+/// copy out of the page cache costs at each size (the file hasher uses
+/// `filehash::READ_SIZE`).
+#[divan::bench(sample_count = 10, args = [256 << 10, 1 << 20, 4 << 20, 16 << 20])]
+fn read_size(b: divan::Bencher, size: usize) {
+    let file = &*FILE;
+    let mut buf = vec![0u8; size];
+    b.counter(BytesCount::new(LEN)).bench_local(|| {
+        filehash::tree_hash_range(file, 0, LEN as u64, &mut buf, None).expect("hash")
+    });
+}

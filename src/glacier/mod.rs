@@ -158,24 +158,12 @@ pub struct Payload {
 
 #[derive(Clone)]
 enum Source {
-    Bytes {
-        data: Arc<Vec<u8>>,
-        start: usize,
-        end: usize,
-    },
+    Bytes(bytes::Bytes),
     File {
         file: Arc<std::fs::File>,
         offset: u64,
         len: u64,
     },
-}
-
-struct Slice(Arc<Vec<u8>>, usize, usize);
-
-impl AsRef<[u8]> for Slice {
-    fn as_ref(&self) -> &[u8] {
-        &self.0[self.1..self.2]
-    }
 }
 
 /// Reads `len` bytes of a file from `offset` with positioned reads, failing if the file
@@ -206,11 +194,12 @@ impl std::io::Read for FileRange {
 }
 
 impl Payload {
-    /// `data[start..end]` with its SHA-256 (hex), computed by the caller in the same pass
-    /// as the tree hash.
-    pub fn new(data: Arc<Vec<u8>>, start: usize, end: usize, sha256: String) -> Payload {
+    /// Shared bytes with their SHA-256 (hex), computed by the caller in the same pass as
+    /// the tree hash. `Bytes::from_owner` lets a pooled buffer go back to its pool when
+    /// the HTTP layer drops its last reference.
+    pub fn new(data: bytes::Bytes, sha256: String) -> Payload {
         Payload {
-            source: Source::Bytes { data, start, end },
+            source: Source::Bytes(data),
             sha256,
         }
     }
@@ -226,14 +215,13 @@ impl Payload {
     /// A small body (JSON) whose hash is computed here.
     pub fn from_vec(v: Vec<u8>) -> Payload {
         let sha256 = sigv4::sha256_hex(&v);
-        let end = v.len();
-        Payload::new(Arc::new(v), 0, end, sha256)
+        Payload::new(bytes::Bytes::from(v), sha256)
     }
 
     /// The body length.
     pub fn len(&self) -> u64 {
         match &self.source {
-            Source::Bytes { start, end, .. } => (end - start) as u64,
+            Source::Bytes(b) => b.len() as u64,
             Source::File { len, .. } => *len,
         }
     }
@@ -245,11 +233,7 @@ impl Payload {
 
     fn body(&self) -> Body {
         match &self.source {
-            Source::Bytes { data, start, end } => Body::from(bytes::Bytes::from_owner(Slice(
-                Arc::clone(data),
-                *start,
-                *end,
-            ))),
+            Source::Bytes(b) => Body::from(b.clone()),
             Source::File { file, offset, len } => Body::sized(
                 FileRange {
                     file: Arc::clone(file),

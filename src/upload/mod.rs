@@ -237,7 +237,7 @@ fn upload_stream(
         // Fits in one part: one request.
         first.truncate(n);
         let (sha, tree_hash) = hash_part(&first);
-        let payload = Payload::new(Arc::new(first), 0, n, sha);
+        let payload = Payload::new(bytes::Bytes::from(first), sha);
         let archive =
             client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
         opts.progress.fetch_add(n as u64, Ordering::Relaxed);

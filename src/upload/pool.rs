@@ -5,8 +5,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
@@ -34,7 +34,86 @@ pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 /// A part to hash and upload. `data` is `None` when the worker reads it from the file.
 struct Job {
     index: u64,
-    data: Option<(Arc<Vec<u8>>, usize)>,
+    data: Option<Pooled>,
+}
+
+/// The part buffers of a session: at most `max` are ever allocated, so memory stays at
+/// `max × part size` whatever the archive size. A buffer goes back to the pool when its
+/// last user drops it: the worker if the part needed no upload, otherwise the HTTP layer
+/// once it has sent the request body (the body shares the buffer, never copies it).
+struct Buffers {
+    home: Sender<Vec<u8>>,
+    free: Receiver<Vec<u8>>,
+    made: std::sync::atomic::AtomicUsize,
+    max: usize,
+    size: usize,
+}
+
+/// A buffer on loan from [`Buffers`]; `len` bytes of it are the part.
+pub(super) struct Pooled {
+    buf: Vec<u8>,
+    len: usize,
+    home: Sender<Vec<u8>>,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        // The pool outlives every loan unless the session is gone, and then the buffer is
+        // simply freed.
+        let _ = self.home.send(std::mem::take(&mut self.buf));
+    }
+}
+
+impl Buffers {
+    fn new(max: usize, size: usize, already_made: usize) -> Buffers {
+        let (home, free) = crossbeam_channel::unbounded();
+        Buffers {
+            home,
+            free,
+            made: std::sync::atomic::AtomicUsize::new(already_made),
+            max: max.max(1),
+            size,
+        }
+    }
+
+    /// Wraps a buffer made outside the pool (counted in `already_made`).
+    fn adopt(&self, buf: Vec<u8>, len: usize) -> Pooled {
+        Pooled {
+            buf,
+            len,
+            home: self.home.clone(),
+        }
+    }
+
+    /// A free buffer: a returned one, a new one while fewer than `max` exist, or else the
+    /// next one returned.
+    fn take(&self) -> Pooled {
+        let buf = match self.free.try_recv() {
+            Ok(b) => b,
+            Err(_) => {
+                let room = self
+                    .made
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |m| {
+                        (m < self.max).then_some(m + 1)
+                    })
+                    .is_ok();
+                if room {
+                    vec![0u8; self.size]
+                } else {
+                    self.free
+                        .recv()
+                        .expect("the pool keeps a sender of its own")
+                }
+            }
+        };
+        self.adopt(buf, 0)
+    }
 }
 
 /// An upload in progress and the shared state of its workers.
@@ -187,9 +266,10 @@ impl<'a> Session<'a> {
     }
 
     /// Hashes one part and uploads it unless Glacier already has exactly it.
-    fn process(&self, index: u64, data: &Arc<Vec<u8>>, len: usize) -> Result<()> {
+    fn process(&self, index: u64, data: Pooled) -> Result<()> {
         let start = index * self.part_size;
-        let bytes = &data[..len];
+        let len = data.len;
+        let bytes = data.as_ref();
         if let Some(theirs) = self.known.get(&index) {
             let ours = treehash::tree_hash(bytes);
             if ours == *theirs {
@@ -213,7 +293,7 @@ impl<'a> Session<'a> {
             ));
         }
         let (sha, tree) = hash_part(bytes);
-        let payload = Payload::new(Arc::clone(data), 0, len, sha);
+        let payload = Payload::new(bytes::Bytes::from_owner(data), sha);
         self.client
             .upload_part(&self.opts.vault, &self.upload_id, start, &payload, &tree)?;
         self.record(index, tree, false, len);
@@ -228,45 +308,22 @@ impl<'a> Session<'a> {
             .push((index, tree, reused));
     }
 
-    /// A buffer of one part size, reusing `buf` when no request still holds it.
-    fn reclaim(&self, buf: Option<Arc<Vec<u8>>>) -> Arc<Vec<u8>> {
-        match buf {
-            Some(b) if Arc::strong_count(&b) == 1 && Arc::weak_count(&b) == 0 => b,
-            _ => Arc::new(vec![0u8; self.part_size as usize]),
-        }
-    }
-
-    fn worker(
-        &self,
-        jobs: &Receiver<Job>,
-        free: Option<&Sender<Arc<Vec<u8>>>>,
-        file: Option<(&Path, &File, u64)>,
-    ) {
-        let mut own: Option<Arc<Vec<u8>>> = None;
+    fn worker(&self, jobs: &Receiver<Job>, buffers: &Buffers, file: Option<(&Path, &File, u64)>) {
         for job in jobs.iter() {
             if self.halted() {
                 continue; // drain without work so the producer never blocks
             }
             let result = match job.data {
-                Some((buf, len)) => {
-                    let r = self.process(job.index, &buf, len);
-                    if let Some(free) = free {
-                        let _ = free.send(buf);
-                    }
-                    r
-                }
+                Some(data) => self.process(job.index, data),
                 None => {
                     let (path, file, size) = file.expect("file jobs come with a file");
-                    let mut buf = self.reclaim(own.take());
+                    let mut data = buffers.take();
                     let start = job.index * self.part_size;
-                    let len = (size - start).min(self.part_size) as usize;
-                    let slot = Arc::get_mut(&mut buf).expect("reclaimed buffers are unshared");
-                    let r = file
-                        .read_exact_at(&mut slot[..len], start)
+                    data.len = (size - start).min(self.part_size) as usize;
+                    let len = data.len;
+                    file.read_exact_at(&mut data.buf[..len], start)
                         .map_err(|e| Error::io(path, e))
-                        .and_then(|()| self.process(job.index, &buf, len));
-                    own = Some(buf);
-                    r
+                        .and_then(|()| self.process(job.index, data))
                 }
             };
             if let Err(e) = result {
@@ -284,10 +341,12 @@ impl<'a> Session<'a> {
     ) -> Result<(TreeHash, u64, u64)> {
         let parts = part_count(size, self.part_size);
         let (tx, rx) = bounded::<Job>(self.threads);
+        let buffers = Buffers::new(self.threads, self.part_size as usize, 0);
         std::thread::scope(|s| {
             for _ in 0..self.threads {
                 let rx = rx.clone();
-                s.spawn(move || self.worker(&rx, None, Some((path, file, size))));
+                let buffers = &buffers;
+                s.spawn(move || self.worker(&rx, buffers, Some((path, file, size))));
             }
             drop(rx);
             for index in 0..parts {
@@ -311,16 +370,18 @@ impl<'a> Session<'a> {
         first_len: usize,
     ) -> Result<(u64, TreeHash, u64, u64)> {
         let (tx, rx) = bounded::<Job>(0);
-        let (free_tx, free_rx) = bounded::<Arc<Vec<u8>>>(self.threads + 1);
+        // The first part was read before the session began: it is buffer one of `threads`.
+        let buffers = Buffers::new(self.threads, self.part_size as usize, 1);
+        let first = buffers.adopt(first, first_len);
         let mut produced: Result<(u64, u64)> = Ok((0, 0));
         std::thread::scope(|s| {
             for _ in 0..self.threads {
                 let rx = rx.clone();
-                let free_tx = free_tx.clone();
-                s.spawn(move || self.worker(&rx, Some(&free_tx), None));
+                let buffers = &buffers;
+                s.spawn(move || self.worker(&rx, buffers, None));
             }
             drop(rx);
-            produced = self.produce(label, &mut reader, first, first_len, &tx, &free_rx);
+            produced = self.produce(label, &mut reader, first, &tx, &buffers);
             drop(tx);
         });
         let (parts, size) = produced?;
@@ -340,18 +401,16 @@ impl<'a> Session<'a> {
         &self,
         label: &str,
         reader: &mut dyn Read,
-        first: Vec<u8>,
-        first_len: usize,
+        first: Pooled,
         tx: &Sender<Job>,
-        free: &Receiver<Arc<Vec<u8>>>,
+        buffers: &Buffers,
     ) -> Result<(u64, u64)> {
         let ps = self.part_size as usize;
-        let mut allocated = 1;
-        let mut buf = Arc::new(first);
-        let mut len = first_len;
+        let mut data = first;
         let mut index = 0u64;
         let mut total = 0u64;
         loop {
+            let len = data.len;
             if len > 0 {
                 if index >= MAX_PARTS {
                     return Err(Error::Input(format!(
@@ -360,13 +419,11 @@ impl<'a> Session<'a> {
                     )));
                 }
                 total += len as u64;
-                if tx
-                    .send(Job {
-                        index,
-                        data: Some((buf, len)),
-                    })
-                    .is_err()
-                {
+                let job = Job {
+                    index,
+                    data: Some(data),
+                };
+                if tx.send(job).is_err() {
                     break;
                 }
                 index += 1;
@@ -374,19 +431,9 @@ impl<'a> Session<'a> {
             if len < ps || self.halted() {
                 break;
             }
-            buf = match free.try_recv() {
-                Ok(b) => self.reclaim(Some(b)),
-                Err(_) if allocated < self.threads => {
-                    allocated += 1;
-                    self.reclaim(None)
-                }
-                Err(_) => match free.recv() {
-                    Ok(b) => self.reclaim(Some(b)),
-                    Err(_) => break,
-                },
-            };
-            let slot = Arc::get_mut(&mut buf).expect("reclaimed buffers are unshared");
-            len = read_full(reader, &mut slot[..ps]).map_err(|e| Error::from_io(e, label))?;
+            data = buffers.take();
+            data.len =
+                read_full(reader, &mut data.buf[..ps]).map_err(|e| Error::from_io(e, label))?;
         }
         if index == 0 {
             return Err(Error::Input(format!(
