@@ -109,6 +109,25 @@ pub fn check_target(target: &Path, force: bool) -> Result<()> {
     }
 }
 
+/// The part file and its log are the download's own, but a symbolic link planted at
+/// either would make the download truncate and write the file it points to: refuse it,
+/// or with `force` remove the link itself (never its target).
+fn check_own_file(path: &Path, force: bool) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            if force {
+                fs::remove_file(path).map_err(|e| Error::io(path, e))
+            } else {
+                Err(Error::Input(format!(
+                    "{} is a symbolic link; not following it (use --force to replace the link itself)",
+                    path.display()
+                )))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The chunk log: a header line naming the job, then one `index hash` line per chunk
 /// verified and synced to disk. Append + flush only: a crash leaves at worst a torn last
 /// line, which is ignored.
@@ -185,6 +204,8 @@ pub fn download_to_file(
     let cs = opts.chunk_size;
     let chunks = size.div_ceil(cs).max(1);
     let (tmp, log_path) = temp_paths(target);
+    check_own_file(&tmp, opts.force)?;
+    check_own_file(&log_path, opts.force)?;
     let header = log_header(&job_id, size, cs);
 
     let mut done = read_log(&log_path, &header, chunks);
