@@ -90,6 +90,13 @@ fn temp_paths(target: &Path) -> (PathBuf, PathBuf) {
     (PathBuf::from(tmp), PathBuf::from(log))
 }
 
+/// Whether an earlier run left verified chunks for `target` that the same command run
+/// again would keep (a chunk log with at least one chunk line beside the part file).
+pub fn has_kept_chunks(target: &Path) -> bool {
+    let (tmp, log) = temp_paths(target);
+    tmp.exists() && fs::read_to_string(log).is_ok_and(|s| s.lines().skip(1).any(|l| !l.is_empty()))
+}
+
 /// Refuses to clobber: an existing target needs `force`, and a symlink at the target is
 /// never followed (it would write into another file).
 pub fn check_target(target: &Path, force: bool) -> Result<()> {
