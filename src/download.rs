@@ -90,6 +90,13 @@ fn temp_paths(target: &Path) -> (PathBuf, PathBuf) {
     (PathBuf::from(tmp), PathBuf::from(log))
 }
 
+/// Whether an earlier run left verified chunks for `target` that the same command run
+/// again would keep (a chunk log with at least one chunk line beside the part file).
+pub fn has_kept_chunks(target: &Path) -> bool {
+    let (tmp, log) = temp_paths(target);
+    tmp.exists() && fs::read_to_string(log).is_ok_and(|s| s.lines().skip(1).any(|l| !l.is_empty()))
+}
+
 /// Refuses to clobber: an existing target needs `force`, and a symlink at the target is
 /// never followed (it would write into another file).
 pub fn check_target(target: &Path, force: bool) -> Result<()> {
@@ -106,6 +113,25 @@ pub fn check_target(target: &Path, force: bool) -> Result<()> {
             "{} exists; use --force to replace it",
             target.display()
         ))),
+    }
+}
+
+/// The part file and its log are the download's own, but a symbolic link planted at
+/// either would make the download truncate and write the file it points to: refuse it,
+/// or with `force` remove the link itself (never its target).
+fn check_own_file(path: &Path, force: bool) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            if force {
+                fs::remove_file(path).map_err(|e| Error::io(path, e))
+            } else {
+                Err(Error::Input(format!(
+                    "{} is a symbolic link; not following it (use --force to replace the link itself)",
+                    path.display()
+                )))
+            }
+        }
+        _ => Ok(()),
     }
 }
 
@@ -185,6 +211,8 @@ pub fn download_to_file(
     let cs = opts.chunk_size;
     let chunks = size.div_ceil(cs).max(1);
     let (tmp, log_path) = temp_paths(target);
+    check_own_file(&tmp, opts.force)?;
+    check_own_file(&log_path, opts.force)?;
     let header = log_header(&job_id, size, cs);
 
     let mut done = read_log(&log_path, &header, chunks);

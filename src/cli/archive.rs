@@ -1,6 +1,6 @@
 //! `glacier archive init-retrieval | get | delete`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -211,6 +211,18 @@ impl ArchiveCmd {
                 let o = result.map_err(|e| match e {
                     Error::Interrupted(m) if file != "-" => {
                         Error::Interrupted(format!("{m}; run the same command again to resume"))
+                    }
+                    // A failure (exit 1) after some chunks verified: say they are kept.
+                    e if file != "-"
+                        && e.exit_code() == 1
+                        && download::has_kept_chunks(Path::new(&file)) =>
+                    {
+                        Error::WithHint {
+                            error: Box::new(e),
+                            hint: format!(
+                                "verified chunks are kept in {file}.glacier-part; run the same command again to resume"
+                            ),
+                        }
                     }
                     e => e,
                 })?;
