@@ -19,7 +19,7 @@ show cargo build --release --locked --quiet --bin glacier --example mock-glacier
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/glacier-demo.XXXXXX")
 mock_pid=
-cleanup() { [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { { [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; } || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 say "2. start the mock Glacier (strict: checks SigV4 signatures, tree hashes, part rules)"
