@@ -8,5 +8,6 @@ mod mock;
 mod mock_selftest;
 mod retrieval_cli;
 mod support;
+mod tls;
 mod tree_hash_cli;
 mod upload_cli;
