@@ -60,3 +60,37 @@ pub fn expand(seed: &[u8], len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Structured inputs: the `arbitrary` crate libFuzzer already brings.
+pub use libfuzzer_sys::arbitrary::{self, Unstructured};
+
+/// A string of at most `max` characters, each picked from `alphabet`, so generated values
+/// stay within the grammar a round-trip needs while still hitting its edge characters.
+pub fn string_from(
+    u: &mut Unstructured,
+    alphabet: &[char],
+    max: usize,
+) -> arbitrary::Result<String> {
+    let len = u.int_in_range(0..=max)?;
+    (0..len).map(|_| u.choose(alphabet).copied()).collect()
+}
+
+/// Like [`string_from`], but at least one character long.
+pub fn nonempty_from(
+    u: &mut Unstructured,
+    alphabet: &[char],
+    max: usize,
+) -> arbitrary::Result<String> {
+    let first = *u.choose(alphabet)?;
+    let rest = string_from(u, alphabet, max.saturating_sub(1))?;
+    Ok(format!("{first}{rest}"))
+}
+
+/// A permutation of `items` chosen by the input (Fisher-Yates).
+pub fn shuffle<T>(u: &mut Unstructured, items: &mut [T]) -> arbitrary::Result<()> {
+    for i in (1..items.len()).rev() {
+        let j = u.int_in_range(0..=i)?;
+        items.swap(i, j);
+    }
+    Ok(())
+}
