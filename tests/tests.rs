@@ -2,6 +2,7 @@
 //! the mock Glacier server.
 
 mod client_cli;
+mod fuzz_regressions;
 #[allow(dead_code)]
 mod mock;
 mod mock_selftest;
