@@ -87,10 +87,12 @@ impl ArchiveCmd {
                         )));
                     }
                 }
-                let range = args.value::<String>(&["--range"])?;
-                if let Some(r) = &range {
-                    parse_retrieval_range(r)?;
-                }
+                // Glacier gets the numbers that were checked, written canonically: the
+                // parser tolerates spaces, '+' and leading zeros that Glacier may not.
+                let range = args
+                    .value::<String>(&["--range"])?
+                    .map(|r| parse_retrieval_range(&r).map(|(a, b)| format!("{a}-{b}")))
+                    .transpose()?;
                 let description = args.value::<String>(&["--description", "-d"])?;
                 if let Some(d) = &description {
                     check_description(d)?;

@@ -43,6 +43,19 @@ impl Args {
             head.pop();
         }
         let tail = tail.into_iter().map(utf8).collect::<Result<_>>()?;
+        // pico-args strips a quote pair around the value of `--flag=value` and refuses
+        // ("needs a value") one that opens a quote without closing it, so
+        // `--description='"x'` would lose or fail on a quote the shell left in on
+        // purpose. Given as two arguments, the value is taken verbatim.
+        let head = head
+            .into_iter()
+            .flat_map(|a| match a.to_str().and_then(|s| s.split_once('=')) {
+                Some((flag, value)) if flag.starts_with('-') && value.starts_with(['"', '\'']) => {
+                    vec![OsString::from(flag), OsString::from(value)]
+                }
+                _ => vec![a],
+            })
+            .collect();
         Ok(Args {
             inner: pico_args::Arguments::from_vec(head),
             tail,
