@@ -416,7 +416,7 @@ fn fetch_chunk(
 ) -> Result<TreeHash> {
     let len = end - start + 1;
     let whole = start == 0 && end + 1 == output_size;
-    let mut buf = vec![0u8; CHUNK_SIZE as usize];
+    let mut buf = crate::filehash::AlignedBuf::new(CHUNK_SIZE as usize);
     let mut last = String::new();
     for _attempt in 0..CHUNK_ATTEMPTS {
         let range = if whole { None } else { Some((start, end)) };

@@ -103,6 +103,15 @@ pub trait Events: Sync {
     fn note(&self, msg: &str);
 }
 
+/// The first `len` bytes of a buffer, as a request body that shares it (no copy).
+struct Prefix(filehash::AlignedBuf, usize);
+
+impl AsRef<[u8]> for Prefix {
+    fn as_ref(&self) -> &[u8] {
+        &self.0[..self.1]
+    }
+}
+
 /// Linear SHA-256 (hex) and tree hash of a buffer, in one pass: each 1 MiB chunk is fed
 /// to both hashers while it is in cache.
 pub fn hash_part(data: &[u8]) -> (String, TreeHash) {
@@ -226,7 +235,7 @@ fn upload_stream(
         )));
     }
     // Read the first part: a stream that ends within it goes up in one request.
-    let mut first = vec![0u8; part_size as usize];
+    let mut first = filehash::AlignedBuf::new(part_size as usize);
     let n = pool::read_full(&mut reader, &mut first).map_err(|e| Error::from_io(e, label))?;
     if n == 0 && opts.upload_id.is_none() {
         return Err(Error::Input(format!(
@@ -235,9 +244,8 @@ fn upload_stream(
     }
     if n < first.len() && opts.upload_id.is_none() && opts.part_size.is_none() {
         // Fits in one part: one request.
-        first.truncate(n);
-        let (sha, tree_hash) = hash_part(&first);
-        let payload = Payload::new(bytes::Bytes::from(first), sha);
+        let (sha, tree_hash) = hash_part(&first[..n]);
+        let payload = Payload::new(bytes::Bytes::from_owner(Prefix(first, n)), sha);
         let archive =
             client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
         opts.progress.fetch_add(n as u64, Ordering::Relaxed);

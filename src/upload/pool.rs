@@ -14,6 +14,7 @@ use super::plan::{self, MAX_PARTS, check_fits, part_count, threads_for_memory};
 use super::state::{self, InputId, UploadState};
 use super::{Events, Options, Outcome, hash_part};
 use crate::error::{Error, Result};
+use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, Payload, UploadId};
 use crate::treehash::{self, TreeHash};
 
@@ -42,8 +43,8 @@ struct Job {
 /// last user drops it: the worker if the part needed no upload, otherwise the HTTP layer
 /// once it has sent the request body (the body shares the buffer, never copies it).
 struct Buffers {
-    home: Sender<Vec<u8>>,
-    free: Receiver<Vec<u8>>,
+    home: Sender<AlignedBuf>,
+    free: Receiver<AlignedBuf>,
     made: std::sync::atomic::AtomicUsize,
     max: usize,
     size: usize,
@@ -51,9 +52,9 @@ struct Buffers {
 
 /// A buffer on loan from [`Buffers`]; `len` bytes of it are the part.
 pub(super) struct Pooled {
-    buf: Vec<u8>,
+    buf: AlignedBuf,
     len: usize,
-    home: Sender<Vec<u8>>,
+    home: Sender<AlignedBuf>,
 }
 
 impl AsRef<[u8]> for Pooled {
@@ -66,7 +67,9 @@ impl Drop for Pooled {
     fn drop(&mut self) {
         // The pool outlives every loan unless the session is gone, and then the buffer is
         // simply freed.
-        let _ = self.home.send(std::mem::take(&mut self.buf));
+        let _ = self
+            .home
+            .send(std::mem::replace(&mut self.buf, AlignedBuf::new(0)));
     }
 }
 
@@ -83,7 +86,7 @@ impl Buffers {
     }
 
     /// Wraps a buffer made outside the pool (counted in `already_made`).
-    fn adopt(&self, buf: Vec<u8>, len: usize) -> Pooled {
+    fn adopt(&self, buf: AlignedBuf, len: usize) -> Pooled {
         Pooled {
             buf,
             len,
@@ -104,7 +107,7 @@ impl Buffers {
                     })
                     .is_ok();
                 if room {
-                    vec![0u8; self.size]
+                    AlignedBuf::new(self.size)
                 } else {
                     self.free
                         .recv()
@@ -366,7 +369,7 @@ impl<'a> Session<'a> {
         &self,
         label: &str,
         mut reader: Box<dyn Read + Send>,
-        first: Vec<u8>,
+        first: AlignedBuf,
         first_len: usize,
     ) -> Result<(u64, TreeHash, u64, u64)> {
         let (tx, rx) = bounded::<Job>(0);
