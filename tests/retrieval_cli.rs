@@ -549,3 +549,29 @@ fn inventory_mistakes() {
     );
     assert!(r.fails(1).contains("glacier inventory get"), "{}", r.stderr);
 }
+
+#[test]
+fn init_retrieval_wait_prints_the_job_id_first_then_waits() {
+    let dir = TempDir::new("rt10");
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(2),
+        ..MockConfig::default()
+    });
+    mock.create_vault("v");
+    let archive = mock.put_archive("v", &pattern(10, 34), "seed");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "--wait", "v", &archive],
+    );
+    let job = r.ok().trim().to_string();
+    assert_eq!(job.len(), 92, "{}", r.stdout);
+    assert!(r.stderr.contains("InProgress"), "{}", r.stderr);
+    let r = run(
+        &mock,
+        dir.path(),
+        &["--json", "inventory", "init-retrieval", "--wait", "v"],
+    );
+    let v: serde_json::Value = serde_json::from_str(r.ok().trim()).expect("json");
+    assert_eq!(v["job"]["StatusCode"], "Succeeded");
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use super::retrieval::{finished_job, print_job};
+use super::retrieval::{finished_job, start_job};
 use super::upload::install_ctrl_c;
 use super::{Args, Global, Output, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
@@ -168,18 +168,17 @@ impl ArchiveCmd {
                 request,
                 wait,
             } => {
-                let job_id = client.initiate_job(&vault, &request)?;
-                note(
+                let what = format!("retrieval of archive {archive_id}");
+                start_job(
+                    &client,
                     global,
-                    &format!("started retrieval job {job_id} for archive {archive_id}"),
-                );
-                if wait {
-                    out.flush()?;
-                    let job =
-                        finished_job(&client, global, &vault, &job_id, "ArchiveRetrieval", true)?;
-                    return print_job(out, global, &vault, &job_id, Some(&job));
-                }
-                print_job(out, global, &vault, &job_id, None)
+                    out,
+                    &vault,
+                    &request,
+                    "ArchiveRetrieval",
+                    &what,
+                    wait,
+                )
             }
             ArchiveCmd::Get {
                 vault,

@@ -122,7 +122,7 @@ init-retrieval options:
       --end-date DATE       only archives created before DATE
       --limit N             at most N archives
   -d, --description TEXT    job description
-      --wait                wait until the job finishes, then print its ID
+      --wait                print the job ID, then wait until the job succeeds
 
 get options:
       --wait                wait for the job to finish first
@@ -167,7 +167,7 @@ init-retrieval options:
                           END+1 a multiple of 1 MiB or the archive's size
   -d, --description TEXT  job description (printable ASCII, at most 1,024)
       --sns-topic ARN     notify this SNS topic when the job finishes
-      --wait              wait until the job finishes, then print its ID
+      --wait              print the job ID, then wait until the job succeeds
 
 get options:
       --wait              wait for the job to finish first (polls with growing intervals)

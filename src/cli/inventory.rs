@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use time::format_description::well_known::Rfc3339;
 
-use super::retrieval::{finished_job, print_job};
+use super::retrieval::{finished_job, start_job};
 use super::{Args, Global, Output, note};
 use crate::download::check_target;
 use crate::error::{Error, Result};
@@ -170,17 +170,17 @@ impl InventoryCmd {
                 request,
                 wait,
             } => {
-                let job_id = client.initiate_job(&vault, &request)?;
-                note(
+                let what = format!("inventory of vault '{vault}'");
+                start_job(
+                    &client,
                     global,
-                    &format!("started inventory job {job_id} for vault '{vault}'"),
-                );
-                if wait {
-                    let job =
-                        finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", true)?;
-                    return print_job(out, global, &vault, &job_id, Some(&job));
-                }
-                print_job(out, global, &vault, &job_id, None)
+                    out,
+                    &vault,
+                    &request,
+                    "InventoryRetrieval",
+                    &what,
+                    wait,
+                )
             }
             InventoryCmd::Get {
                 vault,

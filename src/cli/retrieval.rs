@@ -96,6 +96,35 @@ pub fn finished_job(
     }
 }
 
+/// Starts a job, says so on stderr, optionally waits for it to succeed, and prints its
+/// ID (with `--json`, and after waiting, the job's description too).
+#[allow(clippy::too_many_arguments)]
+pub fn start_job(
+    client: &Client,
+    global: &Global,
+    out: &mut super::Output,
+    vault: &str,
+    request: &crate::glacier::JobRequest,
+    action: &str,
+    what: &str,
+    wait: bool,
+) -> Result<()> {
+    let job_id = client.initiate_job(vault, request)?;
+    note(global, &format!("started {what}: job {job_id}"));
+    if wait {
+        // The job ID matters even if waiting is interrupted: print it first.
+        if !global.json {
+            out.line(job_id.as_str())?;
+            out.flush()?;
+            finished_job(client, global, vault, &job_id, action, true)?;
+            return Ok(());
+        }
+        let job = finished_job(client, global, vault, &job_id, action, true)?;
+        return print_job(out, global, vault, &job_id, Some(&job));
+    }
+    print_job(out, global, vault, &job_id, None)
+}
+
 /// The job ID as a result: one line, or `{"job_id", "vault", ...}` with `--json`.
 pub fn print_job(
     out: &mut super::Output,
