@@ -75,14 +75,26 @@ fn tree_hash_file(b: divan::Bencher, threads: usize) {
     });
 }
 
-/// One thread, positioned reads of different sizes into a reused buffer: how much the
-/// copy out of the page cache costs at each size (the file hasher uses
+/// One thread, positioned reads of different sizes into a reused page-aligned buffer:
+/// how much the copy out of the page cache costs at each size (the file hasher uses
 /// `filehash::READ_SIZE`).
 #[divan::bench(sample_count = 10, args = [256 << 10, 1 << 20, 4 << 20, 16 << 20])]
 fn read_size(b: divan::Bencher, size: usize) {
     let file = &*FILE;
-    let mut buf = vec![0u8; size];
+    let mut buf = filehash::AlignedBuf::new(size);
     b.counter(BytesCount::new(LEN)).bench_local(|| {
         filehash::tree_hash_range(file, 0, LEN as u64, &mut buf, None).expect("hash")
     });
+}
+
+/// The same with a 4 MiB buffer as malloc returns it (16 bytes past a page boundary):
+/// why `AlignedBuf` exists.
+#[divan::bench(sample_count = 10)]
+fn read_unaligned_4mib(b: divan::Bencher) {
+    let file = &*FILE;
+    let mut raw = vec![0u8; (4 << 20) + 4096];
+    let off = 16 + raw.as_ptr().align_offset(4096).min(4096 - 16);
+    let buf = &mut raw[off..off + (4 << 20)];
+    b.counter(BytesCount::new(LEN))
+        .bench_local(|| filehash::tree_hash_range(file, 0, LEN as u64, buf, None).expect("hash"));
 }
