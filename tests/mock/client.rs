@@ -36,6 +36,12 @@ pub struct Req {
     pub date: OffsetDateTime,
     /// A session token to send and sign.
     pub token: Option<String>,
+    /// Sign and send this `x-amz-content-sha256` instead of the body's.
+    pub payload: Option<String>,
+    /// Headers sent but left out of the signature.
+    pub unsigned: Vec<(String, String)>,
+    /// After signing, send this value for that (signed) header instead.
+    pub tamper: Option<(String, String)>,
 }
 
 /// A request with the default (valid) credentials, date and version header.
@@ -51,6 +57,9 @@ pub fn req(method: &'static str, path: &str) -> Req {
         version: true,
         date: OffsetDateTime::now_utc(),
         token: None,
+        payload: None,
+        unsigned: Vec::new(),
+        tamper: None,
     }
 }
 
@@ -137,7 +146,10 @@ impl Client {
     pub fn send(&mut self, r: Req) -> std::io::Result<Resp> {
         let host = self.addr.to_string();
         let amz_date = sigv4::amz_date(r.date);
-        let payload = hex::encode(Sha256::digest(&r.body));
+        let payload = r
+            .payload
+            .clone()
+            .unwrap_or_else(|| hex::encode(Sha256::digest(&r.body)));
         let mut headers: Vec<(String, String)> = vec![
             ("host".into(), host),
             ("x-amz-date".into(), amz_date.clone()),
@@ -184,6 +196,12 @@ impl Client {
             target.push_str(&q.join("&"));
         }
         let mut msg = format!("{} {} HTTP/1.1\r\n", r.method, target);
+        if let Some((name, value)) = &r.tamper {
+            for (_, v) in headers.iter_mut().filter(|(k, _)| k == name) {
+                *v = value.clone();
+            }
+        }
+        headers.extend(r.unsigned.iter().cloned());
         for (k, v) in &headers {
             msg.push_str(&format!("{k}: {v}\r\n"));
         }

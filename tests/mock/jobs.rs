@@ -106,6 +106,10 @@ impl Job {
                 m.insert("ArchiveSHA256TreeHash".into(), archive_hash.to_hex().into());
                 m.insert("SHA256TreeHash".into(), range_hash.into());
                 m.insert("RetrievalByteRange".into(), format!("{start}-{end}").into());
+                m.insert(
+                    "InventoryRetrievalParameters".into(),
+                    serde_json::Value::Null,
+                );
             }
             Kind::Inventory {
                 format,

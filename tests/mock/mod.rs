@@ -17,7 +17,8 @@
 //! Module map: `http` (wire format), `auth` (header and signature checks), `server`
 //! (connections, dispatch, fault application, request log), `store` (vaults, archives,
 //! on-disk files, IDs), `multipart` (uploads and parts), `jobs` (jobs and their output),
-//! `faults` (rule matching), `util` (dates, JSON errors, hashing).
+//! `faults` (rule matching), `util` (dates, JSON errors, hashing), and `client`, a tiny
+//! signed raw-HTTP client for tests that need to send what the crate's client never would.
 
 mod auth;
 pub mod client;
