@@ -71,6 +71,12 @@ pub fn expected_output(job: &JobDescription) -> Result<(u64, Option<TreeHash>)> 
         Some((a, b)) => (b - a + 1, a == 0 && b + 1 == archive_size),
         None => (archive_size, true),
     };
+    if size == 0 {
+        return Err(Error::Job(format!(
+            "job {} reports no output size (ArchiveSizeInBytes); nothing to download",
+            job.job_id
+        )));
+    }
     let hash = parse(&job.sha256_tree_hash).or_else(|| {
         if whole {
             parse(&job.archive_sha256_tree_hash)

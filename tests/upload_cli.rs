@@ -588,3 +588,47 @@ fn packed_directory_round_trips_and_resumes() {
     );
     assert!(r.fails(2).contains("nope"), "{}", r.stderr);
 }
+
+#[test]
+fn ctrl_c_on_a_stream_never_completes_a_cut_short_archive() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("up13");
+    mock.inject(FaultRule::always(
+        Fault::Slow(Duration::from_millis(60)),
+        Some("UploadMultipartPart"),
+    ));
+    let mut child = glacier_mock(&mock, dir.path())
+        .args(["upload", "-p", "1", "-t", "1", "v", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let data = pattern(12 * MIB, 14);
+    // The writer ends with an error once the tool stops reading: that is expected.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    wait_for("parts on the mock", 20, || {
+        mock.uploads("v")
+            .first()
+            .is_some_and(|u| u.parts.len() >= 2)
+    });
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("was not uploaded to its end"), "{err}");
+    assert!(
+        mock.archives("v").is_empty(),
+        "no archive from a cut-short stream"
+    );
+    assert_eq!(count(&mock, "CompleteMultipartUpload"), 0);
+}

@@ -140,7 +140,7 @@ impl UploadCmd {
         };
 
         let stop = Arc::new(AtomicBool::new(false));
-        install_ctrl_c(&stop)?;
+        let exit_now = install_ctrl_c(&stop)?;
         let progress = Progress::start("upload", total, global.progress_enabled());
         let opts = Options {
             vault: self.vault.clone(),
@@ -157,6 +157,7 @@ impl UploadCmd {
             cmd: &self,
             global,
             started: std::sync::Mutex::new(None),
+            exit_now,
         };
         let result = upload::upload(&client, input, &opts, &events);
         drop(progress);
@@ -337,6 +338,8 @@ struct CliEvents<'a> {
     cmd: &'a UploadCmd,
     global: &'a Global,
     started: std::sync::Mutex<Option<UploadId>>,
+    /// The second-Ctrl-C exit, turned off once the archive is being created.
+    exit_now: signal_hook::SigId,
 }
 
 impl Events for CliEvents<'_> {
@@ -356,6 +359,12 @@ impl Events for CliEvents<'_> {
     fn note(&self, msg: &str) {
         note(self.global, msg);
     }
+
+    fn completing(&self) {
+        // From here a Ctrl-C could leave an archive whose ID nobody recorded: ignore it
+        // until the receipt is written and the ID printed.
+        signal_hook::low_level::unregister(self.exit_now);
+    }
 }
 
 /// Where receipts and resume state live: `$XDG_DATA_HOME/glacier-upload`, else
@@ -369,14 +378,16 @@ pub fn data_dir(env: &dyn Env) -> Option<PathBuf> {
 }
 
 /// First Ctrl-C: set `stop` (finish parts in flight, then report the upload ID). Second:
-/// exit at once with 130.
-pub(super) fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<()> {
+/// exit at once with 130. Returns the handle of that immediate exit, so it can be turned
+/// off while an archive is being created and its ID recorded.
+pub(super) fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<signal_hook::SigId> {
     use signal_hook::consts::SIGINT;
     let err = |e: std::io::Error| Error::Input(format!("cannot handle Ctrl-C: {e}"));
     // Registered first, so it sees the flag as it was before this signal set it.
-    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(stop)).map_err(err)?;
+    let exit_now = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(stop))
+        .map_err(err)?;
     signal_hook::flag::register(SIGINT, Arc::clone(stop)).map_err(err)?;
-    Ok(())
+    Ok(exit_now)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.

@@ -222,7 +222,17 @@ impl Client {
         .ok(&[201])
         .header("x-amz-archive-size", archive_size.to_string())
         .header("x-amz-sha256-tree-hash", tree_hash.to_hex());
-        let resp = self.send(&call)?;
+        let resp = self.send(&call).map_err(|e| match e {
+            // A retried Complete whose first attempt succeeded (answer lost) finds the
+            // upload gone: the archive exists, but its ID is only in Glacier's inventory.
+            Error::Service(s) if s.code == "ResourceNotFoundException" => Error::WithHint {
+                error: Box::new(Error::Service(s)),
+                hint: format!(
+                    "if an earlier attempt of this request timed out, the archive may already exist: look for size {archive_size} and tree hash {tree_hash} in the vault's next inventory"
+                ),
+            },
+            e => e,
+        })?;
         archive_created(
             &resp,
             &format!("CompleteMultipartUpload on {}", call.context),

@@ -101,6 +101,9 @@ pub trait Events: Sync {
     fn upload_started(&self, upload_id: &UploadId, part_size: u64, parts: Option<u64>);
     /// Something the user should know (a re-uploaded part...).
     fn note(&self, msg: &str);
+    /// The request that creates the archive is about to be sent: from here until the
+    /// archive ID is recorded, the run must not be cut short.
+    fn completing(&self) {}
 }
 
 /// The first `len` bytes of a buffer, as a request body that shares it (no copy).
@@ -188,10 +191,19 @@ fn upload_file(
         .map_err(|e| Error::io(&path, e))?;
         let sha = hex::encode(digests.sha256.expect("sha256 was asked for"));
         let payload = Payload::file_range(Arc::clone(&file), 0, size, sha);
+        events.completing();
         let archive =
             client.upload_archive(&opts.vault, &opts.description, &payload, &digests.tree_hash)?;
         opts.progress.fetch_add(size, Ordering::Relaxed);
-        check_unchanged()?;
+        // Glacier checked the bytes it got against our hash, so the archive is whole; but
+        // if the file changed meanwhile it may mix versions. Never lose its ID.
+        check_unchanged().map_err(|e| Error::WithHint {
+            error: Box::new(e),
+            hint: format!(
+                "an archive WAS created from what was read: archive ID {} (delete it with 'glacier archive delete' if unwanted)",
+                archive.archive_id
+            ),
+        })?;
         return Ok(Outcome {
             archive,
             size,

@@ -376,7 +376,7 @@ impl<'a> Session<'a> {
         // The first part was read before the session began: it is buffer one of `threads`.
         let buffers = Buffers::new(self.threads, self.part_size as usize, 1);
         let first = buffers.adopt(first, first_len);
-        let mut produced: Result<(u64, u64)> = Ok((0, 0));
+        let mut produced: Result<(u64, u64, bool)> = Ok((0, 0, false));
         std::thread::scope(|s| {
             for _ in 0..self.threads {
                 let rx = rx.clone();
@@ -387,7 +387,18 @@ impl<'a> Session<'a> {
             produced = self.produce(label, &mut reader, first, &tx, &buffers);
             drop(tx);
         });
-        let (parts, size) = produced?;
+        let (parts, size, ended) = produced?;
+        // A part that failed, or Ctrl-C, explains everything below: report it first.
+        if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(e);
+        }
+        if !ended {
+            // The parts so far are all on Glacier, but the stream was not read to its
+            // end: completing now would store a cut-short archive.
+            return Err(Error::Interrupted(format!(
+                "interrupted after {parts} parts; {label} was not uploaded to its end"
+            )));
+        }
         if let Some(max) = self.known.keys().max() {
             if *max >= parts {
                 return Err(Error::Input(format!(
@@ -407,11 +418,12 @@ impl<'a> Session<'a> {
         first: Pooled,
         tx: &Sender<Job>,
         buffers: &Buffers,
-    ) -> Result<(u64, u64)> {
+    ) -> Result<(u64, u64, bool)> {
         let ps = self.part_size as usize;
         let mut data = first;
         let mut index = 0u64;
         let mut total = 0u64;
+        let mut ended = false;
         loop {
             let len = data.len;
             if len > 0 {
@@ -431,19 +443,23 @@ impl<'a> Session<'a> {
                 }
                 index += 1;
             }
-            if len < ps || self.halted() {
+            if len < ps {
+                ended = true;
+                break;
+            }
+            if self.halted() {
                 break;
             }
             data = buffers.take();
             data.len =
                 read_full(reader, &mut data.buf[..ps]).map_err(|e| Error::from_io(e, label))?;
         }
-        if index == 0 {
+        if index == 0 && ended {
             return Err(Error::Input(format!(
                 "{label} is empty; Glacier archives are at least 1 byte"
             )));
         }
-        Ok((index, total))
+        Ok((index, total, ended))
     }
 
     /// Collects the results: the error that stopped the pool, an interruption, or the
