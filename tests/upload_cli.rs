@@ -632,3 +632,26 @@ fn ctrl_c_on_a_stream_never_completes_a_cut_short_archive() {
     );
     assert_eq!(count(&mock, "CompleteMultipartUpload"), 0);
 }
+
+#[test]
+fn a_lost_upload_archive_answer_is_not_retried_but_a_refusal_is() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("up14");
+    let f = dir.join("small.bin");
+    std::fs::write(&f, pattern(1000, 15)).expect("write");
+    let f = f.to_str().expect("utf8");
+
+    // Throttling is a definite "no": retried, and the upload succeeds.
+    mock.inject(FaultRule::times(Fault::Throttle, Some("UploadArchive"), 1));
+    run(&mock, dir.path(), &["upload", "v", f]).ok();
+    assert_eq!(count(&mock, "UploadArchive"), 2);
+
+    // A dropped connection after the body went out may have stored the archive:
+    // retrying could store it twice and lose the first ID, so the user is told instead.
+    mock.inject(FaultRule::times(Fault::Drop, Some("UploadArchive"), 1));
+    let r = run(&mock, dir.path(), &["upload", "v", f]);
+    let err = r.fails(1);
+    assert!(err.contains("may or may not have been stored"), "{err}");
+    assert_eq!(count(&mock, "UploadArchive"), 3);
+}

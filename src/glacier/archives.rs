@@ -77,7 +77,19 @@ impl Client {
         .header("x-amz-archive-description", description)
         .header("x-amz-sha256-tree-hash", tree_hash.to_hex())
         .body(body);
-        let resp = self.send(&call)?;
+        // Retrying after a lost answer would store the archive twice and lose the first
+        // ID: Glacier has no idempotency token for UploadArchive.
+        let call = Call {
+            idempotent: false,
+            ..call
+        };
+        let resp = self.send(&call).map_err(|e| match e {
+            e @ Error::Transport { .. } => Error::WithHint {
+                error: Box::new(e),
+                hint: "the archive may or may not have been stored; it was not retried so as not to store it twice (an archive that was stored shows in the vault's next inventory)".into(),
+            },
+            e => e,
+        })?;
         archive_created(&resp, &format!("UploadArchive on {what}"), tree_hash)
     }
 

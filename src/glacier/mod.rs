@@ -262,6 +262,10 @@ pub(crate) struct Call<'a> {
     pub ok: &'a [u16],
     /// Expected response size, for the timeout.
     pub response_bytes: u64,
+    /// False for a request whose repetition could create something twice
+    /// (UploadArchive): a transport error after the request may have reached Glacier is
+    /// then reported instead of retried.
+    pub idempotent: bool,
 }
 
 impl<'a> Call<'a> {
@@ -277,6 +281,7 @@ impl<'a> Call<'a> {
             body: None,
             ok: &[200],
             response_bytes: 0,
+            idempotent: true,
         }
     }
 
@@ -398,7 +403,8 @@ impl Client {
                     (Error::Service(e), r)
                 }
                 Err(Failure::Transport(e)) => {
-                    let r = is_retryable_transport(&e);
+                    // A refused connection never reached Glacier: always safe to retry.
+                    let r = is_retryable_transport(&e) && (call.idempotent || e.is_connect());
                     (
                         Error::Transport {
                             what: format!("{} on {}", call.op, call.context),
