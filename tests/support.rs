@@ -115,6 +115,26 @@ impl From<Output> for Run {
     }
 }
 
+/// Runs `cmd` with `data` on its standard input (fed from a thread, so a large input
+/// never deadlocks against a full stdout pipe), collecting stdout and stderr.
+pub fn run_with_stdin(mut cmd: Command, data: &[u8]) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn glacier");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let feed = data.to_vec();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &feed));
+    let out = child.wait_with_output().expect("wait for glacier");
+    writer
+        .join()
+        .expect("join the stdin writer")
+        .expect("feed stdin");
+    out.into()
+}
+
 /// Runs `glacier` with `args`.
 pub fn run(args: &[&str]) -> Run {
     glacier().args(args).output().expect("run glacier").into()

@@ -1,9 +1,8 @@
 //! `glacier tree-hash` and the general command-line behaviour, through the real binary.
 
-use std::io::Write;
 use std::process::Stdio;
 
-use crate::support::{TempDir, glacier, pattern, run};
+use crate::support::{TempDir, glacier, pattern, run, run_with_stdin};
 
 const MIB: usize = 1 << 20;
 
@@ -75,22 +74,10 @@ fn json_and_sha256_and_stats() {
 #[test]
 fn reads_stdin() {
     let data = pattern(2 * MIB + 5, 4);
-    let mut child = glacier()
-        .args(["tree-hash", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let feed = data.clone();
-    let writer = std::thread::spawn(move || stdin.write_all(&feed));
-    let out = child.wait_with_output().expect("wait");
-    writer.join().expect("join").expect("write stdin");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("{}  -\n", reference(&data))
-    );
+    let mut cmd = glacier();
+    cmd.args(["tree-hash", "-"]);
+    let out = run_with_stdin(cmd, &data);
+    assert_eq!(out.ok(), format!("{}  -\n", reference(&data)));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, pattern};
+use crate::support::{Run, TempDir, glacier_mock, pattern, run_with_stdin};
 
 const MIB: usize = 1 << 20;
 
@@ -115,21 +115,9 @@ fn exactly_one_part() {
 }
 
 fn upload_stdin(mock: &MockGlacier, data_dir: &Path, data: &[u8], extra: &[&str]) -> Run {
-    let mut child = glacier_mock(mock, data_dir)
-        .arg("upload")
-        .args(extra)
-        .args(["v", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let feed = data.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&feed));
-    let out = child.wait_with_output().expect("wait");
-    writer.join().expect("join").expect("feed stdin");
-    out.into()
+    let mut cmd = glacier_mock(mock, data_dir);
+    cmd.arg("upload").args(extra).args(["v", "-"]);
+    run_with_stdin(cmd, data)
 }
 
 #[test]
