@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use crate::error::{Error, Result};
 
-/// Where results go: stdout, or a buffer in tests.
+/// Where results go: standard output.
 pub struct Output {
     sink: Box<dyn Write>,
 }
@@ -26,11 +26,6 @@ impl Output {
         Output {
             sink: Box::new(io::BufWriter::new(io::stdout())),
         }
-    }
-
-    /// Any writer (tests).
-    pub fn to_writer(w: impl Write + 'static) -> Output {
-        Output { sink: Box::new(w) }
     }
 
     /// Writes `s` followed by a newline.

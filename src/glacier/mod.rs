@@ -371,11 +371,6 @@ impl Client {
         })
     }
 
-    /// The configuration this client uses.
-    pub fn resolved(&self) -> &Resolved {
-        &self.resolved
-    }
-
     fn log(&self, line: impl FnOnce() -> String) {
         if let Some(l) = &self.log {
             l(&line());
