@@ -140,7 +140,7 @@ impl UploadCmd {
         };
 
         let stop = Arc::new(AtomicBool::new(false));
-        let exit_now = install_ctrl_c(&stop)?;
+        crate::signals::install(&stop)?;
         let progress = Progress::start("upload", total, global.progress_enabled());
         let opts = Options {
             vault: self.vault.clone(),
@@ -157,7 +157,6 @@ impl UploadCmd {
             cmd: &self,
             global,
             started: std::sync::Mutex::new(None),
-            exit_now,
         };
         let result = upload::upload(&client, input, &opts, &events);
         drop(progress);
@@ -207,6 +206,11 @@ impl UploadCmd {
                 ),
             })?;
         }
+        // Only now, with the ID on disk, may the resume state go: a crash before this
+        // point finds the upload again and completes it once more.
+        if let (Some(dir), Some(id)) = (&opts.state_dir, &outcome.upload_id) {
+            upload::state::remove(dir, id);
+        }
         if outcome.parts_reused > 0 {
             note(
                 global,
@@ -219,18 +223,30 @@ impl UploadCmd {
         note(
             global,
             &format!(
-                "uploaded {} ({} bytes) to vault '{}', tree hash {}",
+                "uploaded {} ({} bytes) to vault '{}', tree hash {}, archive ID {}",
                 human_bytes(outcome.size),
                 outcome.size,
                 self.vault,
-                outcome.archive.tree_hash
+                outcome.archive.tree_hash,
+                outcome.archive.archive_id
             ),
         );
         if global.json {
-            out.json(&record)
+            out.json(&record)?;
         } else {
-            out.line(outcome.archive.archive_id.as_str())
+            out.line(outcome.archive.archive_id.as_str())?;
         }
+        out.flush()?;
+        let held = crate::signals::held();
+        if held > 0 {
+            note(
+                global,
+                &format!(
+                    "{held} signal(s) arrived while the archive was being created; they were held until its ID was recorded"
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// Opens the input and checks what can be checked before anything is sent. Returns
@@ -338,8 +354,6 @@ struct CliEvents<'a> {
     cmd: &'a UploadCmd,
     global: &'a Global,
     started: std::sync::Mutex<Option<UploadId>>,
-    /// The second-Ctrl-C exit, turned off once the archive is being created.
-    exit_now: signal_hook::SigId,
 }
 
 impl Events for CliEvents<'_> {
@@ -361,9 +375,9 @@ impl Events for CliEvents<'_> {
     }
 
     fn completing(&self) {
-        // From here a Ctrl-C could leave an archive whose ID nobody recorded: ignore it
+        // From here a signal could leave an archive whose ID nobody recorded: hold them
         // until the receipt is written and the ID printed.
-        signal_hook::low_level::unregister(self.exit_now);
+        crate::signals::hold_until_exit();
     }
 }
 
@@ -375,19 +389,6 @@ pub fn data_dir(env: &dyn Env) -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| env.home().map(|h| h.join(".local/share")))
         .map(|d| d.join("glacier-upload"))
-}
-
-/// First Ctrl-C: set `stop` (finish parts in flight, then report the upload ID). Second:
-/// exit at once with 130. Returns the handle of that immediate exit, so it can be turned
-/// off while an archive is being created and its ID recorded.
-pub(super) fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<signal_hook::SigId> {
-    use signal_hook::consts::SIGINT;
-    let err = |e: std::io::Error| Error::Input(format!("cannot handle Ctrl-C: {e}"));
-    // Registered first, so it sees the flag as it was before this signal set it.
-    let exit_now = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(stop))
-        .map_err(err)?;
-    signal_hook::flag::register(SIGINT, Arc::clone(stop)).map_err(err)?;
-    Ok(exit_now)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.

@@ -258,6 +258,7 @@ fn upload_stream(
         // Fits in one part: one request.
         let (sha, tree_hash) = hash_part(&first[..n]);
         let payload = Payload::new(bytes::Bytes::from_owner(Prefix(first, n)), sha);
+        events.completing();
         let archive =
             client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
         opts.progress.fetch_add(n as u64, Ordering::Relaxed);

@@ -488,7 +488,9 @@ impl<'a> Session<'a> {
         Ok((tree, parts - reused, reused))
     }
 
-    /// Completes the upload and forgets its resume state.
+    /// Completes the upload. Its resume state is kept: the caller removes it (with
+    /// [`state::remove`]) only once the archive ID is recorded, so a crash in between
+    /// still finds the upload to complete again.
     pub(super) fn complete(
         &self,
         size: u64,
@@ -496,15 +498,13 @@ impl<'a> Session<'a> {
         uploaded: u64,
         reused: u64,
     ) -> Result<Outcome> {
+        self.events.completing();
         let archive = self.client.complete_multipart_upload(
             &self.opts.vault,
             &self.upload_id,
             size,
             &tree_hash,
         )?;
-        if let Some(dir) = &self.opts.state_dir {
-            state::remove(dir, &self.upload_id);
-        }
         Ok(Outcome {
             archive,
             size,
