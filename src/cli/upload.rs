@@ -146,6 +146,7 @@ impl UploadCmd {
             vault: self.vault.clone(),
             description: description.clone(),
             part_size: self.part_size,
+            part_size_given: self.part_size.is_some(),
             threads: self.threads,
             max_memory: self.max_memory,
             upload_id: self.upload_id.clone(),

@@ -63,6 +63,9 @@ pub struct Options {
     pub description: String,
     /// The part size asked for, in bytes (checked: 1 MiB × 2^n).
     pub part_size: Option<u64>,
+    /// `part_size` is the user's own choice (`--part-size`), not one made for them: if it
+    /// cannot fit `max_memory`, that is an error rather than fewer parts in flight.
+    pub part_size_given: bool,
     /// Parts in flight.
     pub threads: usize,
     /// Upper bound for part buffers: threads × part size must fit.

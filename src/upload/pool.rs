@@ -159,7 +159,12 @@ impl<'a> Session<'a> {
                 if let Some(s) = size {
                     check_fits(s, part_size, what)?;
                 }
-                threads_for_memory(opts.threads, part_size, opts.max_memory)?;
+                threads_for_memory(
+                    opts.threads,
+                    part_size,
+                    opts.max_memory,
+                    opts.part_size_given,
+                )?;
                 let id =
                     client.initiate_multipart_upload(&opts.vault, part_size, &opts.description)?;
                 events.upload_started(&id, part_size, size.map(|s| part_count(s, part_size)));
@@ -199,7 +204,12 @@ impl<'a> Session<'a> {
                         "upload {id} reports part size {part_size}, which is not 1 MiB × 2^n"
                     )));
                 }
-                threads_for_memory(opts.threads, part_size, opts.max_memory)?;
+                threads_for_memory(
+                    opts.threads,
+                    part_size,
+                    opts.max_memory,
+                    opts.part_size_given,
+                )?;
                 if let Some(s) = size {
                     check_fits(s, part_size, what)?;
                 }
@@ -241,7 +251,12 @@ impl<'a> Session<'a> {
                 (id.clone(), part_size)
             }
         };
-        let threads = threads_for_memory(opts.threads, part_size, opts.max_memory)?;
+        let threads = threads_for_memory(
+            opts.threads,
+            part_size,
+            opts.max_memory,
+            opts.part_size_given,
+        )?;
         Ok(Session {
             client,
             opts,
