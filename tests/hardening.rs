@@ -380,7 +380,10 @@ fn an_upload_whose_faults_never_clear_fails_fast_naming_the_error_and_the_upload
         let uploads = mock.uploads("v");
         assert_eq!(uploads.len(), 1);
         let id = &uploads[0].upload_id;
-        let resume = format!("glacier upload --upload-id {id} -- v {}", f.display());
+        let resume = format!(
+            "glacier upload --upload-id {id} --part-size 1 -- v {}",
+            f.display()
+        );
         assert!(err.contains(&resume), "{fault:?}: {err}");
         // The upload ID was on stderr from the start, too.
         assert!(

@@ -301,7 +301,7 @@ fn ctrl_c_prints_a_working_resume_command() {
     let last = err.lines().last().unwrap_or_default();
     assert!(last.starts_with("glacier: interrupted with "), "{err}");
     let resume = format!(
-        "resume with: glacier upload --upload-id {id} -- v {}",
+        "resume with: glacier upload --upload-id {id} --part-size 1 -- v {}",
         f.display()
     );
     assert!(last.ends_with(&resume), "{err}");
@@ -352,7 +352,10 @@ fn interrupted_message_names_the_resume_command() {
     let err = r.fails(1).lines().last().unwrap_or_default().to_string();
     assert!(err.contains("ServiceUnavailableException"), "{err}");
     let id = mock.uploads("v")[0].upload_id.clone();
-    let resume = format!("glacier upload --upload-id {id} -- v {}", f.display());
+    let resume = format!(
+        "glacier upload --upload-id {id} --part-size 1 -- v {}",
+        f.display()
+    );
     assert!(err.contains(&resume), "{err}");
     mock.clear_faults();
     let r = run(

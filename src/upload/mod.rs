@@ -78,6 +78,12 @@ pub struct Options {
     pub progress: Arc<AtomicU64>,
     /// Where resume state is kept (`None`: not kept).
     pub state_dir: Option<PathBuf>,
+    /// Which Glacier this is (endpoint, account, region), recorded in the resume state
+    /// so a re-run only resumes an upload of the same place.
+    pub origin: String,
+    /// Without an `upload_id`, look for the resume state of an interrupted upload of the
+    /// same input and resume it (`--no-resume` turns this off).
+    pub auto_resume: bool,
 }
 
 /// A finished upload.
@@ -149,6 +155,50 @@ pub fn upload(
     }
 }
 
+/// Looks for an interrupted upload of the same input (see [`state::find`]) that Glacier
+/// still has, and returns options that resume it. A state whose upload Glacier no longer
+/// lists (completed, aborted or expired) is removed, with a note.
+fn auto_resume(
+    client: &Client,
+    opts: &Options,
+    input: &state::InputId,
+    size: Option<u64>,
+    events: &dyn Events,
+) -> Result<Option<Options>> {
+    if opts.upload_id.is_some() || !opts.auto_resume {
+        return Ok(None);
+    }
+    let Some(dir) = &opts.state_dir else {
+        return Ok(None);
+    };
+    let Some(st) = state::find(dir, &opts.vault, &opts.origin, input) else {
+        return Ok(None);
+    };
+    let id = UploadId::from_server(st.upload_id.clone());
+    match client.list_parts(&opts.vault, &id) {
+        Ok(list) => {
+            let of = size
+                .map(|s| format!(" of {}", plan::part_count(s, list.part_size)))
+                .unwrap_or_default();
+            events.note(&format!(
+                "resuming upload {id}: {}{of} parts already in Glacier (--no-resume starts afresh)",
+                list.parts.len()
+            ));
+            let mut resumed = opts.clone();
+            resumed.upload_id = Some(id);
+            Ok(Some(resumed))
+        }
+        Err(Error::Service(e)) if e.code == "ResourceNotFoundException" => {
+            state::remove(dir, &id);
+            events.note(&format!(
+                "upload {id} of this input is no longer in Glacier (completed, aborted or expired after 24 hours idle): starting a new one"
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Size and modification time: what tells us a file changed under us.
 fn fingerprint(path: &std::path::Path, file: &File) -> Result<(u64, Option<SystemTime>)> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
@@ -171,6 +221,14 @@ fn upload_file(
         )));
     }
     let file = Arc::new(file);
+    // Absolute, so a re-run from another directory still finds the resume state.
+    let input_id = state::InputId::File {
+        path: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
+        size,
+        modified_ns: modified.and_then(state::nanos),
+    };
+    let resumed = auto_resume(client, opts, &input_id, Some(size), events)?;
+    let opts = resumed.as_ref().unwrap_or(opts);
     let check_unchanged = || -> Result<()> {
         if fingerprint(&path, &file)? != (size, modified) {
             return Err(Error::Input(format!(
@@ -217,11 +275,6 @@ fn upload_file(
         });
     }
 
-    let input_id = state::InputId::File {
-        path: path.clone(),
-        size,
-        modified_ns: modified.and_then(state::nanos),
-    };
     let session = pool::Session::start(client, opts, events, &input_id, Some(size), &what)?;
     let result = session.run_file(&path, &file, size);
     let (tree_hash, uploaded, reused) = result?;
@@ -238,6 +291,12 @@ fn upload_stream(
     opts: &Options,
     events: &dyn Events,
 ) -> Result<Outcome> {
+    let input_id = state::InputId::Stream {
+        label: label.to_string(),
+        fingerprint,
+    };
+    let resumed = auto_resume(client, opts, &input_id, size_hint, events)?;
+    let opts = resumed.as_ref().unwrap_or(opts);
     let part_size = match (&opts.upload_id, opts.part_size) {
         (_, Some(p)) => p,
         // Resuming: the upload's own part size decides how the stream is cut.
@@ -276,10 +335,6 @@ fn upload_stream(
     }
     let mut opts = opts.clone();
     opts.part_size = Some(part_size);
-    let input_id = state::InputId::Stream {
-        label: label.to_string(),
-        fingerprint,
-    };
     let session = pool::Session::start(client, &opts, events, &input_id, size_hint, label)?;
     let (size, tree_hash, uploaded, reused) = session.run_stream(label, reader, first, n)?;
     session.complete(size, tree_hash, uploaded, reused)

@@ -177,6 +177,7 @@ impl<'a> Session<'a> {
                             upload_id: id.to_string(),
                             part_size,
                             input: input.clone(),
+                            origin: opts.origin.clone(),
                         },
                     ) {
                         events.note(&format!(

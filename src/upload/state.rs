@@ -67,6 +67,11 @@ pub struct UploadState {
     pub part_size: u64,
     /// Where its data comes from.
     pub input: InputId,
+    /// Which Glacier it lives in (endpoint, account, region; see
+    /// [`Options::origin`](super::Options::origin)): an upload of another account or
+    /// endpoint is never resumed automatically. Empty in states written before it existed.
+    #[serde(default)]
+    pub origin: String,
 }
 
 /// Nanoseconds since the epoch, for a modification time.
@@ -98,6 +103,36 @@ pub fn save(dir: &Path, state: &UploadState) -> Result<()> {
 pub fn load(dir: &Path, upload_id: &UploadId) -> Option<UploadState> {
     let text = fs::read(state_path(dir, upload_id)).ok()?;
     serde_json::from_slice(&text).ok()
+}
+
+/// The state of an interrupted upload of the same input to the same vault in the same
+/// Glacier (`origin`), if this machine has one: what lets a plain re-run resume. The
+/// newest match wins (by file modification time) should there be several.
+pub fn find(dir: &Path, vault: &str, origin: &str, input: &InputId) -> Option<UploadState> {
+    let mut best: Option<(SystemTime, UploadState)> = None;
+    for entry in fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Some(st) = fs::read(&path)
+            .ok()
+            .and_then(|t| serde_json::from_slice::<UploadState>(&t).ok())
+        else {
+            continue;
+        };
+        if st.vault != vault || st.origin != origin || !input.same_data_as(&st.input) {
+            continue;
+        }
+        let when = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        if best.as_ref().is_none_or(|(t, _)| when > *t) {
+            best = Some((when, st));
+        }
+    }
+    best.map(|(_, st)| st)
 }
 
 /// Forgets an upload's state (after completion).
@@ -141,6 +176,7 @@ mod tests {
                 size: 5,
                 modified_ns: Some(7),
             },
+            origin: "https://glacier.example 012345678901".into(),
         };
         save(&dir, &st).expect("save");
         let id = UploadId::from_server("U1");
@@ -156,6 +192,10 @@ mod tests {
         save(&dir, &st).expect("save");
         assert_eq!(load(&dir, &id), Some(st.clone()));
         assert!(st.input.same_data_as(&st.input));
+        // Found again by what it uploads, but only in the same vault and Glacier.
+        assert_eq!(find(&dir, "v", &st.origin, &st.input), Some(st.clone()));
+        assert_eq!(find(&dir, "w", &st.origin, &st.input), None);
+        assert_eq!(find(&dir, "v", "elsewhere", &st.input), None);
         remove(&dir, &id);
         assert_eq!(load(&dir, &id), None);
 
