@@ -269,3 +269,92 @@ fn no_resume_starts_afresh_and_a_vanished_upload_is_cleaned_up() {
         .count();
     assert_eq!(states, 0, "the stale state was removed");
 }
+
+/// InitiateMultipartUpload whose answer is lost after Glacier started the upload: the
+/// client finds that upload instead of starting a second one (an orphan).
+#[test]
+fn a_lost_initiate_answer_leaves_no_orphan_upload() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("lost-init");
+    let f = dir.join("a.bin");
+    let data = pattern(3 * MIB, 25);
+    std::fs::write(&f, &data).expect("write");
+    mock.inject(FaultRule::times(
+        Fault::DropAfter,
+        Some("InitiateMultipartUpload"),
+        1,
+    ));
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "-p", "1", "v", f.to_str().expect("utf8")],
+    );
+    let id = r.ok().trim().to_string();
+    assert_eq!(count(&mock, "InitiateMultipartUpload"), 1, "{}", r.stderr);
+    assert_eq!(count(&mock, "ListMultipartUploads"), 1);
+    assert!(mock.uploads("v").is_empty(), "orphan upload left");
+    assert_eq!(
+        std::fs::read(mock.archive_path("v", &id)).expect("archive"),
+        data
+    );
+    assert!(
+        r.stderr
+            .contains("answer to InitiateMultipartUpload was lost"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// CompleteMultipartUpload carried out by Glacier, its answer lost, the run over (every
+/// retry lost too): running the command again completes the upload once more, gets the
+/// archive ID Glacier keeps giving for a while, and records it.
+#[test]
+fn a_lost_complete_answer_is_recovered_by_running_again() {
+    for explicit in [false, true] {
+        let mock = MockGlacier::start();
+        mock.create_vault("v");
+        let dir = TempDir::new("lost-complete");
+        let f = dir.join("a.bin");
+        std::fs::write(&f, pattern(3 * MIB, 26)).expect("write");
+        mock.inject(FaultRule::always(
+            Fault::DropAfter,
+            Some("CompleteMultipartUpload"),
+        ));
+        let path = f.to_str().expect("utf8");
+        let r = run(
+            &mock,
+            dir.path(),
+            &["upload", "--max-attempts", "2", "-p", "1", "v", path],
+        );
+        r.fails(1);
+        mock.clear_faults();
+        let archive = mock.archives("v")[0].archive_id.clone();
+        assert!(mock.uploads("v").is_empty(), "Glacier completed it");
+        assert!(!receipts(dir.path()).contains(&archive));
+        let r = if explicit {
+            let id = r
+                .stderr
+                .split("multipart upload ID ")
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+                .expect("upload ID on stderr")
+                .to_string();
+            run(
+                &mock,
+                dir.path(),
+                &["upload", "--upload-id", &id, "v", path],
+            )
+        } else {
+            run(&mock, dir.path(), &["upload", "-p", "1", "v", path])
+        };
+        assert_eq!(r.ok().trim(), archive, "explicit {explicit}: {}", r.stderr);
+        assert!(receipts(dir.path()).contains(&archive));
+        assert_eq!(mock.archives("v").len(), 1);
+        assert_eq!(count(&mock, "InitiateMultipartUpload"), 1);
+        let states = std::fs::read_dir(dir.join("glacier-upload/uploads"))
+            .expect("state dir")
+            .count();
+        assert_eq!(states, 0);
+    }
+}

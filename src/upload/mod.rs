@@ -11,6 +11,7 @@
 //! This module knows files, threads and the client; it never prints (events go to the
 //! caller) and never reads argv.
 
+pub mod lost;
 pub mod plan;
 mod pool;
 pub mod state;
@@ -158,21 +159,31 @@ pub fn upload(
 /// Looks for an interrupted upload of the same input (see [`state::find`]) that Glacier
 /// still has, and returns options that resume it. A state whose upload Glacier no longer
 /// lists (completed, aborted or expired) is removed, with a note.
+/// What a look for an interrupted upload found.
+enum Resume {
+    /// Nothing to resume: start a new upload.
+    Fresh,
+    /// Options that resume the upload found.
+    Found(Options),
+    /// A state whose upload Glacier no longer lists.
+    Gone(UploadId),
+}
+
 fn auto_resume(
     client: &Client,
     opts: &Options,
     input: &state::InputId,
     size: Option<u64>,
     events: &dyn Events,
-) -> Result<Option<Options>> {
+) -> Result<Resume> {
     if opts.upload_id.is_some() || !opts.auto_resume {
-        return Ok(None);
+        return Ok(Resume::Fresh);
     }
     let Some(dir) = &opts.state_dir else {
-        return Ok(None);
+        return Ok(Resume::Fresh);
     };
     let Some(st) = state::find(dir, &opts.vault, &opts.origin, input) else {
-        return Ok(None);
+        return Ok(Resume::Fresh);
     };
     let id = UploadId::from_server(st.upload_id.clone());
     match client.list_parts(&opts.vault, &id) {
@@ -186,17 +197,21 @@ fn auto_resume(
             ));
             let mut resumed = opts.clone();
             resumed.upload_id = Some(id);
-            Ok(Some(resumed))
+            Ok(Resume::Found(resumed))
         }
-        Err(Error::Service(e)) if e.code == "ResourceNotFoundException" => {
-            state::remove(dir, &id);
-            events.note(&format!(
-                "upload {id} of this input is no longer in Glacier (completed, aborted or expired after 24 hours idle): starting a new one"
-            ));
-            Ok(None)
-        }
+        Err(e) if lost::is_gone(&e) => Ok(Resume::Gone(id)),
         Err(e) => Err(e),
     }
+}
+
+/// Forgets the state of an upload Glacier no longer has, saying so.
+fn forget_gone(opts: &Options, id: &UploadId, events: &dyn Events) {
+    if let Some(dir) = &opts.state_dir {
+        state::remove(dir, id);
+    }
+    events.note(&format!(
+        "upload {id} of this input is no longer in Glacier (completed, aborted or expired after 24 hours idle): starting a new one"
+    ));
 }
 
 /// Size and modification time: what tells us a file changed under us.
@@ -227,7 +242,18 @@ fn upload_file(
         size,
         modified_ns: modified.and_then(state::nanos),
     };
-    let resumed = auto_resume(client, opts, &input_id, Some(size), events)?;
+    let resumed = match auto_resume(client, opts, &input_id, Some(size), events)? {
+        Resume::Found(o) => Some(o),
+        Resume::Fresh => None,
+        Resume::Gone(id) => {
+            // Every part may be up and only Complete's answer lost: try that first.
+            match lost::complete_again(client, opts, &id, &path, &file, size, events) {
+                Ok(outcome) => return Ok(outcome),
+                Err(_) => forget_gone(opts, &id, events),
+            }
+            None
+        }
+    };
     let opts = resumed.as_ref().unwrap_or(opts);
     let check_unchanged = || -> Result<()> {
         if fingerprint(&path, &file)? != (size, modified) {
@@ -275,7 +301,17 @@ fn upload_file(
         });
     }
 
-    let session = pool::Session::start(client, opts, events, &input_id, Some(size), &what)?;
+    let session = match pool::Session::start(client, opts, events, &input_id, Some(size), &what) {
+        Ok(s) => s,
+        Err(e) if lost::is_gone(&e) => {
+            let id = opts
+                .upload_id
+                .as_ref()
+                .expect("only a resume lists an upload");
+            return lost::complete_again(client, opts, id, &path, &file, size, events);
+        }
+        Err(e) => return Err(e),
+    };
     let result = session.run_file(&path, &file, size);
     let (tree_hash, uploaded, reused) = result?;
     check_unchanged()?;
@@ -295,7 +331,14 @@ fn upload_stream(
         label: label.to_string(),
         fingerprint,
     };
-    let resumed = auto_resume(client, opts, &input_id, size_hint, events)?;
+    let resumed = match auto_resume(client, opts, &input_id, size_hint, events)? {
+        Resume::Found(o) => Some(o),
+        Resume::Fresh => None,
+        Resume::Gone(id) => {
+            forget_gone(opts, &id, events);
+            None
+        }
+    };
     let opts = resumed.as_ref().unwrap_or(opts);
     let part_size = match (&opts.upload_id, opts.part_size) {
         (_, Some(p)) => p,

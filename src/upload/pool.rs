@@ -165,8 +165,7 @@ impl<'a> Session<'a> {
                     opts.max_memory,
                     opts.part_size_given,
                 )?;
-                let id =
-                    client.initiate_multipart_upload(&opts.vault, part_size, &opts.description)?;
+                let id = super::lost::initiate(client, opts, part_size, events)?;
                 events.upload_started(&id, part_size, size.map(|s| part_count(s, part_size)));
                 if let Some(dir) = &opts.state_dir {
                     // Losing the state only makes a resume stricter; don't fail the upload.
