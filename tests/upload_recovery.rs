@@ -358,3 +358,49 @@ fn a_lost_complete_answer_is_recovered_by_running_again() {
         assert_eq!(states, 0);
     }
 }
+
+/// InitiateJob whose answer is lost after Glacier started the job: the client finds that
+/// job (ListJobs) instead of starting and paying for a second retrieval; an inventory
+/// job likewise.
+#[test]
+fn a_lost_initiate_job_answer_starts_no_second_retrieval() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let archive = mock.put_archive("v", &pattern(3 * MIB, 27), "d");
+    let dir = TempDir::new("lost-job");
+    for args in [
+        vec![
+            "archive",
+            "init-retrieval",
+            "--tier",
+            "Bulk",
+            "v",
+            archive.as_str(),
+        ],
+        vec!["inventory", "init-retrieval", "v"],
+    ] {
+        mock.inject(FaultRule::times(Fault::DropAfter, Some("InitiateJob"), 1));
+        let before = count(&mock, "InitiateJob");
+        let r = run(&mock, dir.path(), &args);
+        let job = r.ok().trim().to_string();
+        assert_eq!(
+            count(&mock, "InitiateJob"),
+            before + 1,
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("answer to InitiateJob was lost"),
+            "{}",
+            r.stderr
+        );
+        let jobs = crate::support::mock_client(&mock)
+            .list_jobs("v", None, None)
+            .expect("list jobs");
+        assert!(jobs.iter().any(|j| j.job_id == job), "{args:?}");
+    }
+    let jobs = crate::support::mock_client(&mock)
+        .list_jobs("v", None, None)
+        .expect("list jobs");
+    assert_eq!(jobs.len(), 2, "one job per command");
+}
