@@ -404,3 +404,26 @@ fn a_lost_initiate_job_answer_starts_no_second_retrieval() {
         .expect("list jobs");
     assert_eq!(jobs.len(), 2, "one job per command");
 }
+
+/// Exit 2 promises "nothing was done": a resume refused after ListParts went out exits 1.
+#[test]
+fn a_resume_refused_after_a_request_is_not_exit_2() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("exit-after-sent");
+    let f = dir.join("big.bin");
+    std::fs::write(&f, pattern(4 * MIB, 28)).expect("write");
+    let mut args = UPLOAD_ARGS.to_vec();
+    args.extend(["v", f.to_str().expect("utf8")]);
+    kill_after_one_part(&mock, dir.path(), dir.path(), &args);
+    let id = mock.uploads("v")[0].upload_id.clone();
+    let path = f.to_str().expect("utf8");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "-u", &id, "-p", "2", "v", path],
+    );
+    let err = r.fails(1);
+    assert!(err.contains("--part-size 2 MiB disagrees"), "{err}");
+    assert_eq!(count(&mock, "ListParts"), 1);
+}

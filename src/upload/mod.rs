@@ -159,6 +159,19 @@ pub fn upload(
 /// Looks for an interrupted upload of the same input (see [`state::find`]) that Glacier
 /// still has, and returns options that resume it. A state whose upload Glacier no longer
 /// lists (completed, aborted or expired) is removed, with a note.
+/// An error found after a request was sent keeps its message but not the exit code 2,
+/// which promises that nothing was done.
+fn after_sent(e: Error) -> Error {
+    match e {
+        Error::Usage(m) | Error::Input(m) => Error::Failed(m),
+        Error::WithHint { error, hint } => Error::WithHint {
+            error: Box::new(after_sent(*error)),
+            hint,
+        },
+        e => e,
+    }
+}
+
 /// What a look for an interrupted upload found.
 enum Resume {
     /// Nothing to resume: start a new upload.
@@ -285,7 +298,7 @@ fn upload_file(
         // Glacier checked the bytes it got against our hash, so the archive is whole; but
         // if the file changed meanwhile it may mix versions. Never lose its ID.
         check_unchanged().map_err(|e| Error::WithHint {
-            error: Box::new(e),
+            error: Box::new(after_sent(e)),
             hint: format!(
                 "an archive WAS created from what was read: archive ID {} (delete it with 'glacier archive delete' if unwanted)",
                 archive.archive_id
@@ -308,14 +321,17 @@ fn upload_file(
                 .upload_id
                 .as_ref()
                 .expect("only a resume lists an upload");
-            return lost::complete_again(client, opts, id, &path, &file, size, events);
+            return lost::complete_again(client, opts, id, &path, &file, size, events)
+                .map_err(after_sent);
         }
         Err(e) => return Err(e),
     };
     let result = session.run_file(&path, &file, size);
-    let (tree_hash, uploaded, reused) = result?;
-    check_unchanged()?;
-    session.complete(size, tree_hash, uploaded, reused)
+    let (tree_hash, uploaded, reused) = result.map_err(after_sent)?;
+    check_unchanged().map_err(after_sent)?;
+    session
+        .complete(size, tree_hash, uploaded, reused)
+        .map_err(after_sent)
 }
 
 fn upload_stream(
@@ -347,7 +363,7 @@ fn upload_stream(
         (None, None) => size_hint.map_or(STREAM_PART_SIZE, default_part_size),
     };
     if !treehash::is_valid_part_size(part_size) {
-        return Err(Error::Input(format!(
+        return Err(Error::Failed(format!(
             "part size {part_size} is not 1 MiB × 2^n"
         )));
     }
@@ -379,8 +395,12 @@ fn upload_stream(
     let mut opts = opts.clone();
     opts.part_size = Some(part_size);
     let session = pool::Session::start(client, &opts, events, &input_id, size_hint, label)?;
-    let (size, tree_hash, uploaded, reused) = session.run_stream(label, reader, first, n)?;
-    session.complete(size, tree_hash, uploaded, reused)
+    let (size, tree_hash, uploaded, reused) = session
+        .run_stream(label, reader, first, n)
+        .map_err(after_sent)?;
+    session
+        .complete(size, tree_hash, uploaded, reused)
+        .map_err(after_sent)
 }
 
 #[cfg(test)]

@@ -149,6 +149,22 @@ impl<'a> Session<'a> {
         size: Option<u64>,
         what: &str,
     ) -> Result<Session<'a>> {
+        let started = Session::start_or_resume(client, opts, events, input, size, what);
+        match &opts.upload_id {
+            // A resume refused after ListParts was sent is not exit 2 ("nothing sent").
+            Some(_) => started.map_err(super::after_sent),
+            None => started,
+        }
+    }
+
+    fn start_or_resume(
+        client: &'a Client,
+        opts: &'a Options,
+        events: &'a dyn Events,
+        input: &InputId,
+        size: Option<u64>,
+        what: &str,
+    ) -> Result<Session<'a>> {
         let mut known = HashMap::new();
         let mut trusted = false;
         let (upload_id, part_size) = match &opts.upload_id {
