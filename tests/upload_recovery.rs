@@ -427,3 +427,37 @@ fn a_resume_refused_after_a_request_is_not_exit_2() {
     assert!(err.contains("--part-size 2 MiB disagrees"), "{err}");
     assert_eq!(count(&mock, "ListParts"), 1);
 }
+
+/// The resume state outlives a receipt that could not be written: the archive exists but
+/// nothing recorded its ID, so a re-run must still find the upload and recover the ID.
+#[test]
+fn the_resume_state_is_kept_until_the_receipt_is_written() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("state-after-receipt");
+    let f = dir.join("a.bin");
+    std::fs::write(&f, pattern(3 * MIB, 29)).expect("write");
+    let unwritable = dir.join("receipts-is-a-directory");
+    std::fs::create_dir(&unwritable).expect("mkdir");
+    let path = f.to_str().expect("utf8");
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "upload",
+            "-p",
+            "1",
+            "--receipts",
+            unwritable.to_str().expect("utf8"),
+            "v",
+            path,
+        ],
+    );
+    let err = r.fails(1);
+    let archive = mock.archives("v")[0].archive_id.clone();
+    assert!(err.contains(&archive), "{err}");
+    let r = run(&mock, dir.path(), &["upload", "-p", "1", "v", path]);
+    assert_eq!(r.ok().trim(), archive, "{}", r.stderr);
+    assert!(receipts(dir.path()).contains(&archive));
+    assert_eq!(mock.archives("v").len(), 1, "no second archive");
+}
