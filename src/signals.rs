@@ -79,12 +79,20 @@ pub fn install(stop: &Arc<AtomicBool>) -> Result<()> {
     Ok(())
 }
 
-/// From now until the process exits, no signal ends it (see the module comment). Called
-/// just before the request that creates an archive is sent. Held to the very end rather
-/// than released by the command: the archive ID may be printed last by `main`, in the
-/// error line that says the archive was created but something after it failed.
+/// From now until the process exits (or [`release`]), no signal ends it (see the module
+/// comment). Called just before the request that creates an archive is sent. Held to
+/// the very end rather than released by the command: the archive ID may be printed last
+/// by `main`, in the error line that says the archive was created but something after
+/// it failed.
 pub fn hold_until_exit() {
     HOLDS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Ends one [`hold_until_exit`]: for a request that Glacier refused, so it created
+/// nothing and the command goes on to other work (a new upload) that a second signal
+/// may cut short again.
+pub fn release() {
+    let _ = HOLDS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
 }
 
 /// How many signals arrived while an archive was being created (and were held).

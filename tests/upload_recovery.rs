@@ -55,7 +55,8 @@ fn receipts(data: &Path) -> String {
 
 /// Signals sent while the request that creates the archive is on its way are held: the
 /// archive ID still reaches stdout and the receipts file, and the run succeeds.
-fn signals_during_creation_are_held(op: &'static str, size: usize, extra: &[&str]) {
+/// `stdin`: feed the data on standard input (`-`) instead of naming a file.
+fn signals_during_creation_are_held(op: &'static str, size: usize, extra: &[&str], stdin: bool) {
     let mock = MockGlacier::start();
     mock.create_vault("v");
     let dir = TempDir::new("sig-hold");
@@ -65,8 +66,25 @@ fn signals_during_creation_are_held(op: &'static str, size: usize, extra: &[&str
     mock.inject(FaultRule::always(Fault::Hold(gate.clone()), Some(op)));
     let mut args = vec!["upload"];
     args.extend_from_slice(extra);
-    args.extend(["v", f.to_str().expect("utf8")]);
-    let child = spawn(&mock, dir.path(), &args);
+    args.extend([
+        "v",
+        if stdin {
+            "-"
+        } else {
+            f.to_str().expect("utf8")
+        },
+    ]);
+    let child = glacier_mock(&mock, dir.path())
+        .args(&args)
+        .stdin(if stdin {
+            Stdio::from(std::fs::File::open(&f).expect("open"))
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn glacier");
     wait_for(op, 30, || count(&mock, op) == 1);
     kill(&child, "INT");
     kill(&child, "INT");
@@ -88,12 +106,16 @@ fn signals_during_creation_are_held(op: &'static str, size: usize, extra: &[&str
 
 #[test]
 fn signals_during_complete_multipart_upload_are_held() {
-    signals_during_creation_are_held("CompleteMultipartUpload", 3 * MIB, &["-p", "1"]);
+    for stdin in [false, true] {
+        signals_during_creation_are_held("CompleteMultipartUpload", 3 * MIB, &["-p", "1"], stdin);
+    }
 }
 
 #[test]
 fn signals_during_upload_archive_are_held() {
-    signals_during_creation_are_held("UploadArchive", MIB, &[]);
+    for stdin in [false, true] {
+        signals_during_creation_are_held("UploadArchive", MIB, &[], stdin);
+    }
 }
 
 /// SIGTERM (`timeout`, systemd) and SIGHUP (a closed terminal) act like Ctrl-C: parts in
@@ -460,4 +482,30 @@ fn the_resume_state_is_kept_until_the_receipt_is_written() {
     assert_eq!(r.ok().trim(), archive, "{}", r.stderr);
     assert!(receipts(dir.path()).contains(&archive));
     assert_eq!(mock.archives("v").len(), 1, "no second archive");
+}
+
+/// Auto-resume of a packed upload: the same inputs pack to the same bytes (the packing
+/// fingerprint matches), so a plain re-run resumes.
+#[test]
+fn a_packed_upload_resumes_by_its_fingerprint() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("auto-resume-packed");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    // Patterned bytes barely compress, so the archive spans several 1 MiB parts.
+    std::fs::write(tree.join("big.bin"), pattern(4 * MIB, 30)).expect("write");
+    let mut args = UPLOAD_ARGS.to_vec();
+    args.extend(["v", tree.to_str().expect("utf8")]);
+    kill_after_one_part(&mock, dir.path(), dir.path(), &args);
+    let id = mock.uploads("v")[0].upload_id.clone();
+    let r = run(&mock, dir.path(), &args);
+    r.ok();
+    assert!(
+        r.stderr.contains(&format!("resuming upload {id}: 1 ")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(count(&mock, "InitiateMultipartUpload"), 1);
+    assert!(mock.uploads("v").is_empty());
 }

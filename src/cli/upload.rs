@@ -432,6 +432,10 @@ impl Events for CliEvents<'_> {
         // until the receipt is written and the ID printed.
         crate::signals::hold_until_exit();
     }
+
+    fn not_completing(&self) {
+        crate::signals::release();
+    }
 }
 
 /// Where receipts and resume state live: `$XDG_DATA_HOME/glacier-upload`, else

@@ -114,6 +114,9 @@ pub trait Events: Sync {
     /// The request that creates the archive is about to be sent: from here until the
     /// archive ID is recorded, the run must not be cut short.
     fn completing(&self) {}
+    /// That request was refused (it created nothing) and the upload goes on another way:
+    /// the run may be cut short again.
+    fn not_completing(&self) {}
 }
 
 /// The first `len` bytes of a buffer, as a request body that shares it (no copy).
@@ -262,7 +265,10 @@ fn upload_file(
             // Every part may be up and only Complete's answer lost: try that first.
             match lost::complete_again(client, opts, &id, &path, &file, size, events) {
                 Ok(outcome) => return Ok(outcome),
-                Err(_) => forget_gone(opts, &id, events),
+                Err(_) => {
+                    events.not_completing();
+                    forget_gone(opts, &id, events);
+                }
             }
             None
         }
