@@ -509,3 +509,44 @@ fn a_packed_upload_resumes_by_its_fingerprint() {
     assert_eq!(count(&mock, "InitiateMultipartUpload"), 1);
     assert!(mock.uploads("v").is_empty());
 }
+
+/// An interrupted upload is resumed only from the same place: another profile (which may
+/// be another account, even when both say account `-`) starts its own upload.
+#[test]
+fn another_profile_does_not_resume_the_upload() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("auto-resume-profile");
+    let f = dir.join("big.bin");
+    std::fs::write(&f, pattern(3 * MIB, 31)).expect("write");
+    let mut args = UPLOAD_ARGS.to_vec();
+    args.extend(["v", f.to_str().expect("utf8")]);
+    kill_after_one_part(&mock, dir.path(), dir.path(), &args);
+    let config = dir.join("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile other]\nregion = {}\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            crate::mock::REGION,
+            crate::mock::ACCESS_KEY,
+            crate::mock::SECRET_KEY
+        ),
+    )
+    .expect("write");
+    let mut other = vec!["--profile", "other"];
+    other.extend(&args);
+    let r: Run = glacier_mock(&mock, dir.path())
+        .env("AWS_CONFIG_FILE", &config)
+        .args(&other)
+        .output()
+        .expect("run glacier")
+        .into();
+    r.ok();
+    assert!(!r.stderr.contains("resuming"), "{}", r.stderr);
+    assert_eq!(count(&mock, "InitiateMultipartUpload"), 2);
+    // The first profile's upload is still there, and still resumable by its owner.
+    assert_eq!(mock.uploads("v").len(), 1);
+    let r = run(&mock, dir.path(), &args);
+    r.ok();
+    assert!(r.stderr.contains("resuming upload"), "{}", r.stderr);
+}

@@ -175,9 +175,11 @@ impl UploadCmd {
         let description = self.description.clone().unwrap_or(default_description);
         let client = global.client()?;
         let resolved = crate::config::resolve(&global.settings, &ProcessEnv)?;
+        // The account is often `-` (the caller's own): the profile tells two of them
+        // apart where the account ID cannot.
         let origin = format!(
-            "{} {} {}",
-            resolved.endpoint.url, resolved.account_id, resolved.region
+            "{} {} {} profile {}",
+            resolved.endpoint.url, resolved.account_id, resolved.region, resolved.profile.name
         );
         let data = data_dir(&ProcessEnv);
         let receipts_path = match &self.receipts {

@@ -79,7 +79,7 @@ pub struct Options {
     pub progress: Arc<AtomicU64>,
     /// Where resume state is kept (`None`: not kept).
     pub state_dir: Option<PathBuf>,
-    /// Which Glacier this is (endpoint, account, region), recorded in the resume state
+    /// Which Glacier this is (endpoint, account, region, profile), recorded in the resume state
     /// so a re-run only resumes an upload of the same place.
     pub origin: String,
     /// Without an `upload_id`, look for the resume state of an interrupted upload of the
