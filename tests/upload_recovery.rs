@@ -550,3 +550,34 @@ fn another_profile_does_not_resume_the_upload() {
     r.ok();
     assert!(r.stderr.contains("resuming upload"), "{}", r.stderr);
 }
+
+/// A packed upload whose Complete answer was lost: the resume state recorded the size
+/// and tree hash being completed, so the re-run completes it again without packing.
+#[test]
+fn a_lost_complete_answer_of_a_packed_upload_is_recovered() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("lost-complete-packed");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    std::fs::write(tree.join("big.bin"), pattern(2 * MIB, 32)).expect("write");
+    mock.inject(FaultRule::always(
+        Fault::DropAfter,
+        Some("CompleteMultipartUpload"),
+    ));
+    let t = tree.to_str().expect("utf8");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "--max-attempts", "2", "-p", "1", "v", t],
+    );
+    r.fails(1);
+    mock.clear_faults();
+    let archive = mock.archives("v")[0].archive_id.clone();
+    let parts_sent = count(&mock, "UploadMultipartPart");
+    let r = run(&mock, dir.path(), &["upload", "-p", "1", "v", t]);
+    assert_eq!(r.ok().trim(), archive, "{}", r.stderr);
+    assert!(receipts(dir.path()).contains(&archive));
+    assert_eq!(mock.archives("v").len(), 1);
+    assert_eq!(count(&mock, "UploadMultipartPart"), parts_sent);
+}

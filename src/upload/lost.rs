@@ -21,6 +21,7 @@ use super::{Events, Options, Outcome, state};
 use crate::error::{Error, Result};
 use crate::filehash;
 use crate::glacier::{Client, UploadDescription, UploadId};
+use crate::treehash::TreeHash;
 
 /// How far back an upload may have been created to count as "the one our lost request
 /// made": the request's own time limit with retries is well within it, and an upload
@@ -95,22 +96,16 @@ pub fn initiate(
 
 /// Is this Glacier's "no such upload" (completed, aborted or expired)?
 pub fn is_gone(e: &Error) -> bool {
-    matches!(e, Error::Service(s) if s.code == "ResourceNotFoundException")
+    match e {
+        Error::Service(s) => s.code == "ResourceNotFoundException",
+        Error::WithHint { error, .. } => is_gone(error),
+        _ => false,
+    }
 }
 
-/// Completes `upload_id` once more from the local file: for an upload Glacier no longer
-/// lists, whose completion may have succeeded with its answer lost. Glacier answers a
-/// repeated Complete with the same archive ID for a while; after that, or if the upload
-/// was aborted or expired, the error says what to look for in an inventory.
-pub fn complete_again(
-    client: &Client,
-    opts: &Options,
-    upload_id: &UploadId,
-    path: &Path,
-    file: &File,
-    size: u64,
-    events: &dyn Events,
-) -> Result<Outcome> {
+/// The tree hash of a whole local file, for [`complete_again`] when no resume state
+/// recorded what was being completed.
+pub fn file_tree_hash(opts: &Options, path: &Path, file: &File, size: u64) -> Result<TreeHash> {
     let digests = filehash::hash_file(
         file,
         size,
@@ -121,9 +116,30 @@ pub fn complete_again(
         },
     )
     .map_err(|e| Error::io(path, e))?;
+    Ok(digests.tree_hash)
+}
+
+/// What a resume state says was being completed, if it says so and is readable.
+pub fn recorded(st: &state::UploadState) -> Option<(u64, TreeHash)> {
+    let c = st.completing.as_ref()?;
+    Some((c.size, c.tree_hash.parse().ok()?))
+}
+
+/// Completes `upload_id` once more with `size` and `tree_hash`: for an upload Glacier no
+/// longer lists, whose completion may have succeeded with its answer lost. Glacier
+/// answers a repeated Complete with the same archive ID for a while; after that, or if
+/// the upload was aborted or expired, the error says what to look for in an inventory.
+pub fn complete_again(
+    client: &Client,
+    opts: &Options,
+    upload_id: &UploadId,
+    size: u64,
+    tree_hash: TreeHash,
+    events: &dyn Events,
+) -> Result<Outcome> {
     events.completing();
     let archive = client
-        .complete_multipart_upload(&opts.vault, upload_id, size, &digests.tree_hash)
+        .complete_multipart_upload(&opts.vault, upload_id, size, &tree_hash)
         .map_err(|e| {
             // Replace the client's generic advice with the whole story, once.
             let e = match e {
@@ -136,8 +152,7 @@ pub fn complete_again(
             Error::WithHint {
                 error: Box::new(e),
                 hint: format!(
-                    "upload {upload_id} was completed earlier and its answer lost (its archive, {size} bytes with tree hash {}, then shows in the vault's next inventory), or aborted, or expired after 24 hours idle (then nothing was stored)",
-                    digests.tree_hash
+                    "upload {upload_id} was completed earlier and its answer lost (its archive, {size} bytes with tree hash {tree_hash}, then shows in the vault's next inventory), or aborted, or expired after 24 hours idle (then nothing was stored)"
                 ),
             }
         })?;

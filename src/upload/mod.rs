@@ -181,8 +181,9 @@ enum Resume {
     Fresh,
     /// Options that resume the upload found.
     Found(Options),
-    /// A state whose upload Glacier no longer lists.
-    Gone(UploadId),
+    /// A state whose upload Glacier no longer lists, with what it was completing (if it
+    /// got that far: every part was up, only Complete's answer may be lost).
+    Gone(UploadId, Option<(u64, TreeHash)>),
 }
 
 fn auto_resume(
@@ -215,9 +216,49 @@ fn auto_resume(
             resumed.upload_id = Some(id);
             Ok(Resume::Found(resumed))
         }
-        Err(e) if lost::is_gone(&e) => Ok(Resume::Gone(id)),
+        Err(e) if lost::is_gone(&e) => Ok(Resume::Gone(id, lost::recorded(&st))),
         Err(e) => Err(e),
     }
+}
+
+/// For a re-run whose upload Glacier no longer lists: if its state recorded the archive
+/// being completed (every part was up; only Complete's answer may have been lost),
+/// complete it again and return the outcome. Otherwise, or when Glacier refuses, forget
+/// the state so a new upload starts.
+fn recover_gone(
+    client: &Client,
+    opts: &Options,
+    id: &UploadId,
+    completing: Option<(u64, TreeHash)>,
+    events: &dyn Events,
+) -> Result<Option<Outcome>> {
+    if let Some((size, tree_hash)) = completing {
+        match lost::complete_again(client, opts, id, size, tree_hash, events) {
+            Ok(outcome) => return Ok(Some(outcome)),
+            // Refused: nothing was created, a new upload follows.
+            Err(e) if lost::is_gone(&e) => events.not_completing(),
+            // No answer again: the state is kept for the next run.
+            Err(e) => return Err(after_sent(e)),
+        }
+    }
+    forget_gone(opts, id, events);
+    Ok(None)
+}
+
+/// An explicit resume (`--upload-id`) of an upload Glacier no longer lists: completes it
+/// again if the resume state recorded what was being completed; `None` if it did not.
+fn complete_recorded(
+    client: &Client,
+    opts: &Options,
+    id: &UploadId,
+    events: &dyn Events,
+) -> Option<Result<Outcome>> {
+    let (size, tree_hash) = opts
+        .state_dir
+        .as_ref()
+        .and_then(|d| state::load(d, id))
+        .and_then(|st| lost::recorded(&st))?;
+    Some(lost::complete_again(client, opts, id, size, tree_hash, events).map_err(after_sent))
 }
 
 /// Forgets the state of an upload Glacier no longer has, saying so.
@@ -261,14 +302,9 @@ fn upload_file(
     let resumed = match auto_resume(client, opts, &input_id, Some(size), events)? {
         Resume::Found(o) => Some(o),
         Resume::Fresh => None,
-        Resume::Gone(id) => {
-            // Every part may be up and only Complete's answer lost: try that first.
-            match lost::complete_again(client, opts, &id, &path, &file, size, events) {
-                Ok(outcome) => return Ok(outcome),
-                Err(_) => {
-                    events.not_completing();
-                    forget_gone(opts, &id, events);
-                }
+        Resume::Gone(id, completing) => {
+            if let Some(outcome) = recover_gone(client, opts, &id, completing, events)? {
+                return Ok(outcome);
             }
             None
         }
@@ -327,7 +363,13 @@ fn upload_file(
                 .upload_id
                 .as_ref()
                 .expect("only a resume lists an upload");
-            return lost::complete_again(client, opts, id, &path, &file, size, events)
+            // Every part may be up and only Complete's answer lost: what was being
+            // completed is in the resume state, or else it is this file, whole.
+            if let Some(result) = complete_recorded(client, opts, id, events) {
+                return result;
+            }
+            let tree_hash = lost::file_tree_hash(opts, &path, &file, size)?;
+            return lost::complete_again(client, opts, id, size, tree_hash, events)
                 .map_err(after_sent);
         }
         Err(e) => return Err(e),
@@ -356,8 +398,10 @@ fn upload_stream(
     let resumed = match auto_resume(client, opts, &input_id, size_hint, events)? {
         Resume::Found(o) => Some(o),
         Resume::Fresh => None,
-        Resume::Gone(id) => {
-            forget_gone(opts, &id, events);
+        Resume::Gone(id, completing) => {
+            if let Some(outcome) = recover_gone(client, opts, &id, completing, events)? {
+                return Ok(outcome);
+            }
             None
         }
     };
@@ -365,7 +409,13 @@ fn upload_stream(
     let part_size = match (&opts.upload_id, opts.part_size) {
         (_, Some(p)) => p,
         // Resuming: the upload's own part size decides how the stream is cut.
-        (Some(id), None) => client.list_parts(&opts.vault, id)?.part_size,
+        (Some(id), None) => match client.list_parts(&opts.vault, id) {
+            Ok(list) => list.part_size,
+            Err(e) if lost::is_gone(&e) => {
+                return complete_recorded(client, opts, id, events).unwrap_or(Err(e));
+            }
+            Err(e) => return Err(e),
+        },
         (None, None) => size_hint.map_or(STREAM_PART_SIZE, default_part_size),
     };
     if !treehash::is_valid_part_size(part_size) {

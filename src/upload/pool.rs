@@ -133,6 +133,8 @@ pub(super) struct Session<'a> {
     /// so a part that differs on Glacier is re-uploaded instead of refused.
     trusted: bool,
     what: String,
+    /// What the data comes from, for the resume state.
+    input: InputId,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
     done: Mutex<Vec<(u64, TreeHash, bool)>>,
@@ -193,6 +195,7 @@ impl<'a> Session<'a> {
                             part_size,
                             input: input.clone(),
                             origin: opts.origin.clone(),
+                            completing: None,
                         },
                     ) {
                         events.note(&format!(
@@ -283,6 +286,7 @@ impl<'a> Session<'a> {
             known,
             trusted,
             what: what.to_string(),
+            input: input.clone(),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
             done: Mutex::new(Vec::new()),
@@ -529,6 +533,25 @@ impl<'a> Session<'a> {
         uploaded: u64,
         reused: u64,
     ) -> Result<Outcome> {
+        if let Some(dir) = &self.opts.state_dir {
+            let st = UploadState {
+                vault: self.opts.vault.clone(),
+                upload_id: self.upload_id.to_string(),
+                part_size: self.part_size,
+                input: self.input.clone(),
+                origin: self.opts.origin.clone(),
+                completing: Some(state::Completing {
+                    size,
+                    tree_hash: tree_hash.to_hex(),
+                }),
+            };
+            if let Err(e) = state::save(dir, &st) {
+                self.events.note(&format!(
+                    "could not save resume state: {}",
+                    crate::error::chain(&e)
+                ));
+            }
+        }
         self.events.completing();
         let archive = self.client.complete_multipart_upload(
             &self.opts.vault,

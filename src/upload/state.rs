@@ -72,6 +72,20 @@ pub struct UploadState {
     /// endpoint is never resumed automatically. Empty in states written before it existed.
     #[serde(default)]
     pub origin: String,
+    /// Set (and synced) just before CompleteMultipartUpload is sent: every part is up
+    /// and this is the archive asked for. If the answer is lost, a later run completes
+    /// the upload again with these values instead of starting afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completing: Option<Completing>,
+}
+
+/// The archive a CompleteMultipartUpload asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completing {
+    /// Archive size in bytes.
+    pub size: u64,
+    /// Its tree hash, hex.
+    pub tree_hash: String,
 }
 
 /// Nanoseconds since the epoch, for a modification time.
@@ -177,6 +191,7 @@ mod tests {
                 modified_ns: Some(7),
             },
             origin: "https://glacier.example 012345678901".into(),
+            completing: None,
         };
         save(&dir, &st).expect("save");
         let id = UploadId::from_server("U1");
