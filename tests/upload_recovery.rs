@@ -581,3 +581,28 @@ fn a_lost_complete_answer_of_a_packed_upload_is_recovered() {
     assert_eq!(mock.archives("v").len(), 1);
     assert_eq!(count(&mock, "UploadMultipartPart"), parts_sent);
 }
+
+/// A re-run with another --part-size than the interrupted upload's says which flag to
+/// drop or add, instead of silently starting a second upload.
+#[test]
+fn a_rerun_with_another_part_size_names_both_ways_out() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("auto-resume-part-size");
+    let f = dir.join("big.bin");
+    std::fs::write(&f, pattern(4 * MIB, 33)).expect("write");
+    let mut args = UPLOAD_ARGS.to_vec();
+    args.extend(["v", f.to_str().expect("utf8")]);
+    kill_after_one_part(&mock, dir.path(), dir.path(), &args);
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "-p", "2", "v", f.to_str().expect("utf8")],
+    );
+    let err = r.fails(1);
+    assert!(
+        err.contains("uses 1 MiB parts, not --part-size 2") && err.contains("--no-resume"),
+        "{err}"
+    );
+    assert_eq!(count(&mock, "InitiateMultipartUpload"), 1);
+}

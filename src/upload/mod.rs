@@ -205,6 +205,13 @@ fn auto_resume(
     let id = UploadId::from_server(st.upload_id.clone());
     match client.list_parts(&opts.vault, &id) {
         Ok(list) => {
+            if let Some(p) = opts.part_size.filter(|p| *p != list.part_size) {
+                return Err(Error::Failed(format!(
+                    "an interrupted upload of this input, {id}, uses {} MiB parts, not --part-size {}: leave --part-size out to resume it, or add --no-resume to start afresh",
+                    list.part_size >> 20,
+                    p >> 20
+                )));
+            }
             let of = size
                 .map(|s| format!(" of {}", plan::part_count(s, list.part_size)))
                 .unwrap_or_default();
