@@ -40,7 +40,22 @@ impl InputId {
     /// Can a resumed run trust that its data is what this upload started with?
     pub fn same_data_as(&self, earlier: &InputId) -> bool {
         match (self, earlier) {
-            (InputId::File { .. }, InputId::File { .. }) => self == earlier,
+            (
+                InputId::File {
+                    path: p,
+                    size: s,
+                    modified_ns: m,
+                },
+                InputId::File {
+                    path: q,
+                    size: t,
+                    modified_ns: n,
+                },
+            ) => {
+                // States written before paths were made absolute hold the path as given;
+                // size and modification time still decide for them.
+                s == t && m == n && (p == q || p.is_relative() || q.is_relative())
+            }
             (
                 InputId::Stream {
                     fingerprint: Some(a),
@@ -231,5 +246,17 @@ mod tests {
             fingerprint: None,
         };
         assert!(!a.same_data_as(&a));
+    }
+
+    #[test]
+    fn a_relative_path_from_an_older_state_still_matches_by_size_and_time() {
+        let file = |path: &str, size| InputId::File {
+            path: path.into(),
+            size,
+            modified_ns: Some(1),
+        };
+        assert!(file("/d/big.bin", 5).same_data_as(&file("big.bin", 5)));
+        assert!(!file("/d/big.bin", 5).same_data_as(&file("big.bin", 6)));
+        assert!(!file("/d/big.bin", 5).same_data_as(&file("/e/big.bin", 5)));
     }
 }
