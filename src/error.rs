@@ -75,6 +75,10 @@ pub enum Error {
         /// The cause.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The operation could not go on for a reason found after requests were sent (an
+    /// input that changed under a resumed upload...): exit 1, never 2, since something
+    /// may have been done.
+    Failed(String),
     /// A job cannot give what was asked: it failed, or it is of another kind.
     Job(String),
     /// A job is not finished yet (exit code 3, so scripts can poll).
@@ -195,6 +199,7 @@ impl fmt::Display for Error {
             } => write!(f, "{}:{line}: {message}", path.display()),
             Error::Service(e) => e.fmt(f),
             Error::Transport { what, .. } => f.write_str(what),
+            Error::Failed(msg) => f.write_str(msg),
             Error::Job(msg) => f.write_str(msg),
             Error::JobInProgress(msg) => f.write_str(msg),
             Error::Interrupted(msg) => f.write_str(msg),

@@ -12,3 +12,4 @@ mod support;
 mod tls;
 mod tree_hash_cli;
 mod upload_cli;
+mod upload_recovery;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use super::retrieval::{finished_job, start_job};
-use super::upload::install_ctrl_c;
 use super::{Args, Global, Output, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
@@ -192,7 +191,7 @@ impl ArchiveCmd {
                 let job = finished_job(&client, global, &vault, &job_id, "ArchiveRetrieval", wait)?;
                 let (size, _) = download::expected_output(&job)?;
                 let stop = Arc::new(AtomicBool::new(false));
-                install_ctrl_c(&stop)?;
+                crate::signals::install(&stop)?;
                 let progress = Progress::start("download", Some(size), global.progress_enabled());
                 let opts = download::Options {
                     threads,

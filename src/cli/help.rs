@@ -43,7 +43,9 @@ Exit codes:
   1    the operation failed (details on stderr)
   2    usage error: bad command line or input; nothing was done
   3    the job is not finished yet (archive get, inventory get without --wait)
+  129  interrupted by SIGHUP (a closed terminal), like Ctrl-C
   130  interrupted by Ctrl-C (the message says how to resume)
+  143  interrupted by SIGTERM (timeout, systemd), like Ctrl-C
   141  standard output was closed early by its reader
 ";
 
@@ -79,9 +81,11 @@ SHA-256 tree hash, and the archive's tree hash is compared with Glacier's.
 Prints the archive ID on stdout (--json: an object with archive_id, vault, size,
 tree_hash, description, location, upload_id) and appends the same record as one JSON
 line to the receipts file, so an archive ID is never lost. A multipart upload prints
-its upload ID on stderr as soon as it starts; if the run is interrupted, the same
-command with --upload-id ID resumes it: parts Glacier has are verified against the
-local data and only the rest is sent.
+its upload ID on stderr as soon as it starts; if the run is interrupted, running the
+same command again resumes it (the upload is found by vault, absolute path, size and
+modification time, or by the packing fingerprint), as does the printed command with
+--upload-id ID: parts Glacier has are verified against the local data and only the
+rest is sent.
 
 Options:
   -d, --description TEXT  archive description, at most 1,024 printable ASCII characters
@@ -93,6 +97,8 @@ Options:
   -t, --threads N         parts in flight (default 4) (alias: --num-threads)
       --max-memory MiB    cap on part buffers: threads x part size must fit (default 512)
   -u, --upload-id ID      resume this multipart upload
+      --no-resume         start a new upload even if an interrupted one of the same
+                          input is found
       --xz-level N        xz preset 0-9 for packed uploads (default 0: about 8 MB/s
                           of mixed data per core here, 41% of the input; higher levels
                           shrink text a little more at 2-6x the CPU time)
@@ -101,8 +107,10 @@ Options:
                           ~/.local/share/glacier-upload/receipts.jsonl)
       --no-receipts       do not write a receipt
 
-Ctrl-C stops scheduling parts, lets parts in flight finish, prints the resume command
-and exits with 130; a second Ctrl-C exits at once.
+Ctrl-C, SIGTERM and SIGHUP stop scheduling parts, let parts in flight finish, print
+the resume command and exit with 130, 143 or 129; a second signal exits at once, except
+once the request that creates the archive is sent: then signals are held until the
+archive ID is in the receipts file and on stdout.
 ";
 
 const INVENTORY: &str = "\

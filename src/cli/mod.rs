@@ -215,7 +215,11 @@ pub fn main(argv: Vec<std::ffi::OsString>) -> i32 {
                 Error::Reported | Error::BrokenPipe => {}
                 _ => eprintln!("glacier: {}", error::chain(&e)),
             }
-            e.exit_code()
+            match e.exit_code() {
+                // 130, 143 or 129: which signal interrupted the command.
+                error::EXIT_INTERRUPTED => crate::signals::interrupted_exit_code(),
+                code => code,
+            }
         }
     }
 }

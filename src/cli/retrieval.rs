@@ -9,7 +9,90 @@ use time::format_description::well_known::Rfc3339;
 use super::{Global, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
-use crate::glacier::{Client, JobDescription, JobId};
+use crate::glacier::{Client, JobDescription, JobId, JobRequest};
+
+/// How far back a job may have been created to count as "the one our lost InitiateJob
+/// started": the request's time limit with retries is well within it.
+const RECENT: time::Duration = time::Duration::minutes(15);
+
+/// The job a lost InitiateJob started, if ListJobs shows one: same action, archive,
+/// description, tier and byte range (a whole-archive request matches a job whose range
+/// is the whole archive), created since `since`. The newest wins. ListJobs does not
+/// report inventory parameters, so an inventory job matches on its description.
+pub fn find_started_job(
+    jobs: &[JobDescription],
+    request: &JobRequest,
+    since: OffsetDateTime,
+) -> Option<JobId> {
+    let action = match request.kind.as_str() {
+        "archive-retrieval" => "ArchiveRetrieval",
+        "inventory-retrieval" => "InventoryRetrieval",
+        _ => return None,
+    };
+    let range_matches =
+        |j: &JobDescription| match (&request.retrieval_byte_range, &j.retrieval_byte_range) {
+            (Some(want), Some(got)) => want == got,
+            (Some(_), None) => false,
+            (None, None) => true,
+            (None, Some(got)) => j
+                .archive_size_in_bytes
+                .is_some_and(|size| size > 0 && *got == format!("0-{}", size - 1)),
+        };
+    jobs.iter()
+        .filter(|j| j.action == action)
+        .filter(|j| j.archive_id == request.archive_id)
+        .filter(|j| j.job_description == request.description)
+        .filter(|j| {
+            let want = request.tier.as_deref().unwrap_or("Standard");
+            j.tier.as_deref().is_none_or(|t| t == want)
+        })
+        .filter(|j| action == "InventoryRetrieval" || range_matches(j))
+        .filter_map(|j| {
+            let created = OffsetDateTime::parse(&j.creation_date, &Rfc3339).ok()?;
+            (created >= since).then_some((created, JobId::from_server(&j.job_id)))
+        })
+        .max_by_key(|(created, _)| *created)
+        .map(|(_, id)| id)
+}
+
+/// Starts a job. If the answer is lost after the request went out, the job may exist
+/// (and be billed): look for it with ListJobs before sending the request again, so a lost
+/// answer never starts a second retrieval.
+fn initiate_job(
+    client: &Client,
+    global: &Global,
+    vault: &str,
+    request: &JobRequest,
+) -> Result<JobId> {
+    let sent = OffsetDateTime::now_utc();
+    let err = match client.initiate_job(vault, request) {
+        Ok(id) => return Ok(id),
+        Err(e @ Error::Transport { .. }) => e,
+        Err(e) => return Err(e),
+    };
+    let jobs = client.list_jobs(vault, None, None)?;
+    let chain = crate::error::chain(&err);
+    match find_started_job(&jobs, request, sent - RECENT) {
+        Some(id) => {
+            note(
+                global,
+                &format!(
+                    "the answer to InitiateJob was lost ({chain}), but Glacier lists the job it started: {id}"
+                ),
+            );
+            Ok(id)
+        }
+        None => {
+            note(
+                global,
+                &format!(
+                    "the answer to InitiateJob was lost ({chain}) and Glacier lists no job it started: sending it again"
+                ),
+            );
+            client.initiate_job(vault, request)
+        }
+    }
+}
 
 /// Polls a job until it completes, with growing intervals (15 s, ×1.5, at most 15 min),
 /// telling the user its status on stderr.
@@ -104,12 +187,12 @@ pub fn start_job(
     global: &Global,
     out: &mut super::Output,
     vault: &str,
-    request: &crate::glacier::JobRequest,
+    request: &JobRequest,
     action: &str,
     what: &str,
     wait: bool,
 ) -> Result<()> {
-    let job_id = client.initiate_job(vault, request)?;
+    let job_id = initiate_job(client, global, vault, request)?;
     note(global, &format!("started {what}: job {job_id}"));
     if wait {
         // The job ID matters even if waiting is interrupted: print it first.
@@ -141,5 +224,73 @@ pub fn print_job(
         out.json(&v)
     } else {
         out.line(job_id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, archive: &str, range: &str, tier: &str, created: &str) -> JobDescription {
+        serde_json::from_value(serde_json::json!({
+            "JobId": id, "Action": "ArchiveRetrieval", "ArchiveId": archive,
+            "CreationDate": created, "Completed": false, "StatusCode": "InProgress",
+            "ArchiveSizeInBytes": 3_145_728u64, "RetrievalByteRange": range, "Tier": tier,
+        }))
+        .expect("job json")
+    }
+
+    #[test]
+    fn a_lost_initiate_job_finds_the_same_retrieval_only() {
+        let since = OffsetDateTime::parse("2026-01-01T12:00:00Z", &Rfc3339).expect("date");
+        let jobs = vec![
+            job(
+                "old",
+                "A",
+                "0-3145727",
+                "Standard",
+                "2026-01-01T11:00:00.000Z",
+            ),
+            job(
+                "other-archive",
+                "B",
+                "0-3145727",
+                "Standard",
+                "2026-01-01T12:01:00.000Z",
+            ),
+            job(
+                "other-tier",
+                "A",
+                "0-3145727",
+                "Bulk",
+                "2026-01-01T12:01:00.000Z",
+            ),
+            job(
+                "part",
+                "A",
+                "0-1048575",
+                "Standard",
+                "2026-01-01T12:01:00.000Z",
+            ),
+            job(
+                "whole",
+                "A",
+                "0-3145727",
+                "Standard",
+                "2026-01-01T12:01:00.000Z",
+            ),
+        ];
+        let mut req = JobRequest {
+            kind: "archive-retrieval".into(),
+            archive_id: Some("A".into()),
+            ..JobRequest::default()
+        };
+        let found = find_started_job(&jobs, &req, since);
+        assert_eq!(found.as_ref().map(|j| j.as_str()), Some("whole"));
+        req.retrieval_byte_range = Some("0-1048575".into());
+        let found = find_started_job(&jobs, &req, since);
+        assert_eq!(found.as_ref().map(|j| j.as_str()), Some("part"));
+        req.tier = Some("Expedited".into());
+        assert_eq!(find_started_job(&jobs, &req, since), None);
     }
 }

@@ -30,6 +30,11 @@ pub struct UploadCmd {
     upload_id: Option<UploadId>,
     receipts: Receipts,
     xz_level: u32,
+    /// `--xz-level` was given (so the resume command repeats it).
+    xz_level_given: bool,
+    /// `--max-memory` was given.
+    max_memory_given: bool,
+    no_resume: bool,
 }
 
 #[derive(Debug)]
@@ -55,9 +60,9 @@ impl UploadCmd {
         if threads == 0 || threads > 64 {
             return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
         }
-        let max_memory = args
-            .value::<u64>(&["--max-memory"])?
-            .unwrap_or(DEFAULT_MAX_MEMORY_MIB);
+        let max_memory = args.value::<u64>(&["--max-memory"])?;
+        let max_memory_given = max_memory.is_some();
+        let max_memory = max_memory.unwrap_or(DEFAULT_MAX_MEMORY_MIB);
         if max_memory == 0 {
             return Err(Error::Usage("--max-memory must be at least 1 (MiB)".into()));
         }
@@ -65,9 +70,10 @@ impl UploadCmd {
             .value::<String>(&["--upload-id", "-u"])?
             .map(UploadId::new)
             .transpose()?;
-        let xz_level = args
-            .value::<u32>(&["--xz-level"])?
-            .unwrap_or(pack::DEFAULT_XZ_LEVEL);
+        let xz_level = args.value::<u32>(&["--xz-level"])?;
+        let xz_level_given = xz_level.is_some();
+        let xz_level = xz_level.unwrap_or(pack::DEFAULT_XZ_LEVEL);
+        let no_resume = args.flag("--no-resume");
         if xz_level > 9 {
             return Err(Error::Usage(format!("--xz-level {xz_level}: use 0 to 9")));
         }
@@ -107,19 +113,55 @@ impl UploadCmd {
             upload_id,
             receipts,
             xz_level,
+            xz_level_given,
+            max_memory_given,
+            no_resume,
         })
     }
 
-    /// The command that resumes this upload, quoted for a POSIX shell.
-    fn resume_command(&self, id: &UploadId) -> String {
-        let mut words = vec![
-            "glacier".to_string(),
-            "upload".into(),
+    /// The command that resumes this upload, quoted for a POSIX shell. It repeats every
+    /// flag that shapes the archive or says where it goes, so pasting it into another
+    /// shell (another profile, no `AWS_REGION`) reaches the same upload with the same
+    /// bytes.
+    fn resume_command(&self, global: &Global, id: &UploadId, part_size: u64) -> String {
+        let mut words = vec!["glacier".to_string(), "upload".into()];
+        let s = &global.settings;
+        for (flag, value) in [
+            ("--region", &s.region),
+            ("--profile", &s.profile),
+            ("--endpoint-url", &s.endpoint_url),
+            ("--account-id", &s.account_id),
+        ] {
+            if let Some(v) = value {
+                words.extend([flag.to_string(), v.clone()]);
+            }
+        }
+        if s.allow_http {
+            words.push("--allow-http".into());
+        }
+        words.extend([
             "--upload-id".into(),
             id.to_string(),
-            "--".into(),
-            self.vault.clone(),
-        ];
+            "--part-size".into(),
+            (part_size >> 20).to_string(),
+        ]);
+        if let Some(d) = &self.description {
+            words.extend(["--description".into(), d.clone()]);
+        }
+        if self.xz_level_given {
+            words.extend(["--xz-level".into(), self.xz_level.to_string()]);
+        }
+        if self.max_memory_given {
+            words.extend(["--max-memory".into(), (self.max_memory >> 20).to_string()]);
+        }
+        match &self.receipts {
+            Receipts::Default => {}
+            Receipts::File(f) => {
+                words.extend(["--receipts".into(), f.to_string_lossy().into_owned()]);
+            }
+            Receipts::Off => words.push("--no-receipts".into()),
+        }
+        words.extend(["--".into(), self.vault.clone()]);
         words.extend(self.files.iter().cloned());
         words
             .iter()
@@ -132,6 +174,13 @@ impl UploadCmd {
         let (input, default_description, total) = self.open_input()?;
         let description = self.description.clone().unwrap_or(default_description);
         let client = global.client()?;
+        let resolved = crate::config::resolve(&global.settings, &ProcessEnv)?;
+        // The account is often `-` (the caller's own): the profile tells two of them
+        // apart where the account ID cannot.
+        let origin = format!(
+            "{} {} {} profile {}",
+            resolved.endpoint.url, resolved.account_id, resolved.region, resolved.profile.name
+        );
         let data = data_dir(&ProcessEnv);
         let receipts_path = match &self.receipts {
             Receipts::Off => None,
@@ -140,25 +189,28 @@ impl UploadCmd {
         };
 
         let stop = Arc::new(AtomicBool::new(false));
-        let exit_now = install_ctrl_c(&stop)?;
+        crate::signals::install(&stop)?;
         let progress = Progress::start("upload", total, global.progress_enabled());
         let opts = Options {
             vault: self.vault.clone(),
             description: description.clone(),
             part_size: self.part_size,
+            part_size_given: self.part_size.is_some(),
             threads: self.threads,
             max_memory: self.max_memory,
             upload_id: self.upload_id.clone(),
             stop: Arc::clone(&stop),
             progress: progress.shared_counter(),
             state_dir: data.map(|d| d.join("uploads")),
+            origin,
+            auto_resume: !self.no_resume,
         };
         let events = CliEvents {
             cmd: &self,
             global,
             started: std::sync::Mutex::new(None),
-            exit_now,
         };
+        let state_dir = opts.state_dir.clone();
         let result = upload::upload(&client, input, &opts, &events);
         drop(progress);
         let outcome = match result {
@@ -170,11 +222,11 @@ impl UploadCmd {
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
                 return Err(match started {
-                    Some(id) => Error::WithHint {
+                    Some((id, part_size)) => Error::WithHint {
                         error: Box::new(e),
                         hint: format!(
                             "upload ID {id} is kept; resume with: {}",
-                            self.resume_command(&id)
+                            self.resume_command(global, &id, part_size)
                         ),
                     },
                     None => e,
@@ -207,6 +259,11 @@ impl UploadCmd {
                 ),
             })?;
         }
+        // Only now, with the ID on disk, may the resume state go: a crash before this
+        // point finds the upload again and completes it once more.
+        if let (Some(dir), Some(id)) = (&state_dir, &outcome.upload_id) {
+            upload::state::remove(dir, id);
+        }
         if outcome.parts_reused > 0 {
             note(
                 global,
@@ -219,18 +276,30 @@ impl UploadCmd {
         note(
             global,
             &format!(
-                "uploaded {} ({} bytes) to vault '{}', tree hash {}",
+                "uploaded {} ({} bytes) to vault '{}', tree hash {}, archive ID {}",
                 human_bytes(outcome.size),
                 outcome.size,
                 self.vault,
-                outcome.archive.tree_hash
+                outcome.archive.tree_hash,
+                outcome.archive.archive_id
             ),
         );
         if global.json {
-            out.json(&record)
+            out.json(&record)?;
         } else {
-            out.line(outcome.archive.archive_id.as_str())
+            out.line(outcome.archive.archive_id.as_str())?;
         }
+        out.flush()?;
+        let held = crate::signals::held();
+        if held > 0 {
+            note(
+                global,
+                &format!(
+                    "{held} signal(s) arrived while the archive was being created; they were held until its ID was recorded"
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// Opens the input and checks what can be checked before anything is sent. Returns
@@ -337,21 +406,21 @@ fn plan_fingerprint(plan: &pack::Plan, opts: &pack::Options) -> String {
 struct CliEvents<'a> {
     cmd: &'a UploadCmd,
     global: &'a Global,
-    started: std::sync::Mutex<Option<UploadId>>,
-    /// The second-Ctrl-C exit, turned off once the archive is being created.
-    exit_now: signal_hook::SigId,
+    /// The upload ID and part size, once known.
+    started: std::sync::Mutex<Option<(UploadId, u64)>>,
 }
 
 impl Events for CliEvents<'_> {
     fn upload_started(&self, upload_id: &UploadId, part_size: u64, parts: Option<u64>) {
-        *self.started.lock().unwrap_or_else(|p| p.into_inner()) = Some(upload_id.clone());
+        *self.started.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((upload_id.clone(), part_size));
         let parts = parts.map(|p| format!("{p} parts of ")).unwrap_or_default();
         note(
             self.global,
             &format!(
                 "multipart upload ID {upload_id} ({parts}{} MiB); if interrupted, resume with: {}",
                 part_size >> 20,
-                self.cmd.resume_command(upload_id)
+                self.cmd.resume_command(self.global, upload_id, part_size)
             ),
         );
     }
@@ -361,9 +430,13 @@ impl Events for CliEvents<'_> {
     }
 
     fn completing(&self) {
-        // From here a Ctrl-C could leave an archive whose ID nobody recorded: ignore it
+        // From here a signal could leave an archive whose ID nobody recorded: hold them
         // until the receipt is written and the ID printed.
-        signal_hook::low_level::unregister(self.exit_now);
+        crate::signals::hold_until_exit();
+    }
+
+    fn not_completing(&self) {
+        crate::signals::release();
     }
 }
 
@@ -375,19 +448,6 @@ pub fn data_dir(env: &dyn Env) -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| env.home().map(|h| h.join(".local/share")))
         .map(|d| d.join("glacier-upload"))
-}
-
-/// First Ctrl-C: set `stop` (finish parts in flight, then report the upload ID). Second:
-/// exit at once with 130. Returns the handle of that immediate exit, so it can be turned
-/// off while an archive is being created and its ID recorded.
-pub(super) fn install_ctrl_c(stop: &Arc<AtomicBool>) -> Result<signal_hook::SigId> {
-    use signal_hook::consts::SIGINT;
-    let err = |e: std::io::Error| Error::Input(format!("cannot handle Ctrl-C: {e}"));
-    // Registered first, so it sees the flag as it was before this signal set it.
-    let exit_now = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(stop))
-        .map_err(err)?;
-    signal_hook::flag::register(SIGINT, Arc::clone(stop)).map_err(err)?;
-    Ok(exit_now)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.

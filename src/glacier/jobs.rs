@@ -167,6 +167,13 @@ impl Client {
         .ok(&[202])
         .header("content-type", "application/json")
         .body(&payload);
+        // Not retried after a transport error that may have reached Glacier: a second
+        // retrieval would be billed twice. The caller looks for the job the first
+        // attempt started instead (`cli::retrieval::start_job`).
+        let call = Call {
+            idempotent: false,
+            ..call
+        };
         let resp = self.send(&call)?;
         header(&resp, "x-amz-job-id")
             .map(JobId::from_server)

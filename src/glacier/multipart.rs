@@ -117,6 +117,13 @@ impl Client {
         .ok(&[201])
         .header("x-amz-part-size", part_size.to_string())
         .header("x-amz-archive-description", description);
+        // Not retried after a transport error that may have reached Glacier: a second
+        // upload would be an orphan. The caller looks for the upload the first attempt
+        // made instead (`upload::lost`).
+        let call = Call {
+            idempotent: false,
+            ..call
+        };
         let resp = self.send(&call)?;
         header(&resp, "x-amz-multipart-upload-id")
             .map(UploadId::from_server)

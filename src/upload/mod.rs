@@ -11,6 +11,7 @@
 //! This module knows files, threads and the client; it never prints (events go to the
 //! caller) and never reads argv.
 
+pub mod lost;
 pub mod plan;
 mod pool;
 pub mod state;
@@ -63,6 +64,9 @@ pub struct Options {
     pub description: String,
     /// The part size asked for, in bytes (checked: 1 MiB × 2^n).
     pub part_size: Option<u64>,
+    /// `part_size` is the user's own choice (`--part-size`), not one made for them: if it
+    /// cannot fit `max_memory`, that is an error rather than fewer parts in flight.
+    pub part_size_given: bool,
     /// Parts in flight.
     pub threads: usize,
     /// Upper bound for part buffers: threads × part size must fit.
@@ -75,6 +79,12 @@ pub struct Options {
     pub progress: Arc<AtomicU64>,
     /// Where resume state is kept (`None`: not kept).
     pub state_dir: Option<PathBuf>,
+    /// Which Glacier this is (endpoint, account, region, profile), recorded in the resume state
+    /// so a re-run only resumes an upload of the same place.
+    pub origin: String,
+    /// Without an `upload_id`, look for the resume state of an interrupted upload of the
+    /// same input and resume it (`--no-resume` turns this off).
+    pub auto_resume: bool,
 }
 
 /// A finished upload.
@@ -104,6 +114,9 @@ pub trait Events: Sync {
     /// The request that creates the archive is about to be sent: from here until the
     /// archive ID is recorded, the run must not be cut short.
     fn completing(&self) {}
+    /// That request was refused (it created nothing) and the upload goes on another way:
+    /// the run may be cut short again.
+    fn not_completing(&self) {}
 }
 
 /// The first `len` bytes of a buffer, as a request body that shares it (no copy).
@@ -146,6 +159,125 @@ pub fn upload(
     }
 }
 
+/// Looks for an interrupted upload of the same input (see [`state::find`]) that Glacier
+/// still has, and returns options that resume it. A state whose upload Glacier no longer
+/// lists (completed, aborted or expired) is removed, with a note.
+/// An error found after a request was sent keeps its message but not the exit code 2,
+/// which promises that nothing was done.
+fn after_sent(e: Error) -> Error {
+    match e {
+        Error::Usage(m) | Error::Input(m) => Error::Failed(m),
+        Error::WithHint { error, hint } => Error::WithHint {
+            error: Box::new(after_sent(*error)),
+            hint,
+        },
+        e => e,
+    }
+}
+
+/// What a look for an interrupted upload found.
+enum Resume {
+    /// Nothing to resume: start a new upload.
+    Fresh,
+    /// Options that resume the upload found.
+    Found(Options),
+    /// A state whose upload Glacier no longer lists, with what it was completing (if it
+    /// got that far: every part was up, only Complete's answer may be lost).
+    Gone(UploadId, Option<(u64, TreeHash)>),
+}
+
+fn auto_resume(
+    client: &Client,
+    opts: &Options,
+    input: &state::InputId,
+    size: Option<u64>,
+    events: &dyn Events,
+) -> Result<Resume> {
+    if opts.upload_id.is_some() || !opts.auto_resume {
+        return Ok(Resume::Fresh);
+    }
+    let Some(dir) = &opts.state_dir else {
+        return Ok(Resume::Fresh);
+    };
+    let Some(st) = state::find(dir, &opts.vault, &opts.origin, input) else {
+        return Ok(Resume::Fresh);
+    };
+    let id = UploadId::from_server(st.upload_id.clone());
+    match client.list_parts(&opts.vault, &id) {
+        Ok(list) => {
+            if let Some(p) = opts.part_size.filter(|p| *p != list.part_size) {
+                return Err(Error::Failed(format!(
+                    "an interrupted upload of this input, {id}, uses {} MiB parts, not --part-size {}: leave --part-size out to resume it, or add --no-resume to start afresh",
+                    list.part_size >> 20,
+                    p >> 20
+                )));
+            }
+            let of = size
+                .map(|s| format!(" of {}", plan::part_count(s, list.part_size)))
+                .unwrap_or_default();
+            events.note(&format!(
+                "resuming upload {id}: {}{of} parts already in Glacier (--no-resume starts afresh)",
+                list.parts.len()
+            ));
+            let mut resumed = opts.clone();
+            resumed.upload_id = Some(id);
+            Ok(Resume::Found(resumed))
+        }
+        Err(e) if lost::is_gone(&e) => Ok(Resume::Gone(id, lost::recorded(&st))),
+        Err(e) => Err(e),
+    }
+}
+
+/// For a re-run whose upload Glacier no longer lists: if its state recorded the archive
+/// being completed (every part was up; only Complete's answer may have been lost),
+/// complete it again and return the outcome. Otherwise, or when Glacier refuses, forget
+/// the state so a new upload starts.
+fn recover_gone(
+    client: &Client,
+    opts: &Options,
+    id: &UploadId,
+    completing: Option<(u64, TreeHash)>,
+    events: &dyn Events,
+) -> Result<Option<Outcome>> {
+    if let Some((size, tree_hash)) = completing {
+        match lost::complete_again(client, opts, id, size, tree_hash, events) {
+            Ok(outcome) => return Ok(Some(outcome)),
+            // Refused: nothing was created, a new upload follows.
+            Err(e) if lost::is_gone(&e) => events.not_completing(),
+            // No answer again: the state is kept for the next run.
+            Err(e) => return Err(after_sent(e)),
+        }
+    }
+    forget_gone(opts, id, events);
+    Ok(None)
+}
+
+/// An explicit resume (`--upload-id`) of an upload Glacier no longer lists: completes it
+/// again if the resume state recorded what was being completed; `None` if it did not.
+fn complete_recorded(
+    client: &Client,
+    opts: &Options,
+    id: &UploadId,
+    events: &dyn Events,
+) -> Option<Result<Outcome>> {
+    let (size, tree_hash) = opts
+        .state_dir
+        .as_ref()
+        .and_then(|d| state::load(d, id))
+        .and_then(|st| lost::recorded(&st))?;
+    Some(lost::complete_again(client, opts, id, size, tree_hash, events).map_err(after_sent))
+}
+
+/// Forgets the state of an upload Glacier no longer has, saying so.
+fn forget_gone(opts: &Options, id: &UploadId, events: &dyn Events) {
+    if let Some(dir) = &opts.state_dir {
+        state::remove(dir, id);
+    }
+    events.note(&format!(
+        "upload {id} of this input is no longer in Glacier (completed, aborted or expired after 24 hours idle): starting a new one"
+    ));
+}
+
 /// Size and modification time: what tells us a file changed under us.
 fn fingerprint(path: &std::path::Path, file: &File) -> Result<(u64, Option<SystemTime>)> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
@@ -168,6 +300,23 @@ fn upload_file(
         )));
     }
     let file = Arc::new(file);
+    // Absolute, so a re-run from another directory still finds the resume state.
+    let input_id = state::InputId::File {
+        path: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
+        size,
+        modified_ns: modified.and_then(state::nanos),
+    };
+    let resumed = match auto_resume(client, opts, &input_id, Some(size), events)? {
+        Resume::Found(o) => Some(o),
+        Resume::Fresh => None,
+        Resume::Gone(id, completing) => {
+            if let Some(outcome) = recover_gone(client, opts, &id, completing, events)? {
+                return Ok(outcome);
+            }
+            None
+        }
+    };
+    let opts = resumed.as_ref().unwrap_or(opts);
     let check_unchanged = || -> Result<()> {
         if fingerprint(&path, &file)? != (size, modified) {
             return Err(Error::Input(format!(
@@ -198,7 +347,7 @@ fn upload_file(
         // Glacier checked the bytes it got against our hash, so the archive is whole; but
         // if the file changed meanwhile it may mix versions. Never lose its ID.
         check_unchanged().map_err(|e| Error::WithHint {
-            error: Box::new(e),
+            error: Box::new(after_sent(e)),
             hint: format!(
                 "an archive WAS created from what was read: archive ID {} (delete it with 'glacier archive delete' if unwanted)",
                 archive.archive_id
@@ -214,16 +363,30 @@ fn upload_file(
         });
     }
 
-    let input_id = state::InputId::File {
-        path: path.clone(),
-        size,
-        modified_ns: modified.and_then(state::nanos),
+    let session = match pool::Session::start(client, opts, events, &input_id, Some(size), &what) {
+        Ok(s) => s,
+        Err(e) if lost::is_gone(&e) => {
+            let id = opts
+                .upload_id
+                .as_ref()
+                .expect("only a resume lists an upload");
+            // Every part may be up and only Complete's answer lost: what was being
+            // completed is in the resume state, or else it is this file, whole.
+            if let Some(result) = complete_recorded(client, opts, id, events) {
+                return result;
+            }
+            let tree_hash = lost::file_tree_hash(opts, &path, &file, size)?;
+            return lost::complete_again(client, opts, id, size, tree_hash, events)
+                .map_err(after_sent);
+        }
+        Err(e) => return Err(e),
     };
-    let session = pool::Session::start(client, opts, events, &input_id, Some(size), &what)?;
     let result = session.run_file(&path, &file, size);
-    let (tree_hash, uploaded, reused) = result?;
-    check_unchanged()?;
-    session.complete(size, tree_hash, uploaded, reused)
+    let (tree_hash, uploaded, reused) = result.map_err(after_sent)?;
+    check_unchanged().map_err(after_sent)?;
+    session
+        .complete(size, tree_hash, uploaded, reused)
+        .map_err(after_sent)
 }
 
 fn upload_stream(
@@ -235,14 +398,35 @@ fn upload_stream(
     opts: &Options,
     events: &dyn Events,
 ) -> Result<Outcome> {
+    let input_id = state::InputId::Stream {
+        label: label.to_string(),
+        fingerprint,
+    };
+    let resumed = match auto_resume(client, opts, &input_id, size_hint, events)? {
+        Resume::Found(o) => Some(o),
+        Resume::Fresh => None,
+        Resume::Gone(id, completing) => {
+            if let Some(outcome) = recover_gone(client, opts, &id, completing, events)? {
+                return Ok(outcome);
+            }
+            None
+        }
+    };
+    let opts = resumed.as_ref().unwrap_or(opts);
     let part_size = match (&opts.upload_id, opts.part_size) {
         (_, Some(p)) => p,
         // Resuming: the upload's own part size decides how the stream is cut.
-        (Some(id), None) => client.list_parts(&opts.vault, id)?.part_size,
+        (Some(id), None) => match client.list_parts(&opts.vault, id) {
+            Ok(list) => list.part_size,
+            Err(e) if lost::is_gone(&e) => {
+                return complete_recorded(client, opts, id, events).unwrap_or(Err(e));
+            }
+            Err(e) => return Err(e),
+        },
         (None, None) => size_hint.map_or(STREAM_PART_SIZE, default_part_size),
     };
     if !treehash::is_valid_part_size(part_size) {
-        return Err(Error::Input(format!(
+        return Err(Error::Failed(format!(
             "part size {part_size} is not 1 MiB × 2^n"
         )));
     }
@@ -258,6 +442,7 @@ fn upload_stream(
         // Fits in one part: one request.
         let (sha, tree_hash) = hash_part(&first[..n]);
         let payload = Payload::new(bytes::Bytes::from_owner(Prefix(first, n)), sha);
+        events.completing();
         let archive =
             client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
         opts.progress.fetch_add(n as u64, Ordering::Relaxed);
@@ -272,13 +457,13 @@ fn upload_stream(
     }
     let mut opts = opts.clone();
     opts.part_size = Some(part_size);
-    let input_id = state::InputId::Stream {
-        label: label.to_string(),
-        fingerprint,
-    };
     let session = pool::Session::start(client, &opts, events, &input_id, size_hint, label)?;
-    let (size, tree_hash, uploaded, reused) = session.run_stream(label, reader, first, n)?;
-    session.complete(size, tree_hash, uploaded, reused)
+    let (size, tree_hash, uploaded, reused) = session
+        .run_stream(label, reader, first, n)
+        .map_err(after_sent)?;
+    session
+        .complete(size, tree_hash, uploaded, reused)
+        .map_err(after_sent)
 }
 
 #[cfg(test)]

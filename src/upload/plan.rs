@@ -95,9 +95,20 @@ pub fn description_from_name(name: &str) -> String {
 }
 
 /// How many parts may be in flight: the thread count, capped so that
-/// `threads × part_size` stays within `max_memory`.
-pub fn threads_for_memory(threads: usize, part_size: u64, max_memory: u64) -> Result<usize> {
+/// `threads × part_size` stays within `max_memory`. When the part size was chosen
+/// automatically (a 5 TiB file needs 1 GiB parts) and one part alone is above
+/// `max_memory`, one part goes at a time rather than refusing a file the defaults should
+/// handle; only a `--part-size` the user gave that cannot fit is an error.
+pub fn threads_for_memory(
+    threads: usize,
+    part_size: u64,
+    max_memory: u64,
+    part_size_given: bool,
+) -> Result<usize> {
     let fit = (max_memory / part_size) as usize;
+    if fit == 0 && !part_size_given {
+        return Ok(1);
+    }
     if fit == 0 {
         return Err(Error::Usage(format!(
             "--part-size {} MiB is larger than --max-memory {} MiB",
@@ -142,8 +153,28 @@ mod tests {
 
     #[test]
     fn memory_caps_threads() {
-        assert_eq!(threads_for_memory(4, 8 * MIB, 512 * MIB).expect("ok"), 4);
-        assert_eq!(threads_for_memory(8, 128 * MIB, 512 * MIB).expect("ok"), 4);
-        assert!(threads_for_memory(4, 1024 * MIB, 512 * MIB).is_err());
+        assert_eq!(
+            threads_for_memory(4, 8 * MIB, 512 * MIB, true).expect("ok"),
+            4
+        );
+        assert_eq!(
+            threads_for_memory(8, 128 * MIB, 512 * MIB, false).expect("ok"),
+            4
+        );
+        // The user's own --part-size above --max-memory: a contradiction to report.
+        let e = threads_for_memory(4, 1024 * MIB, 512 * MIB, true).expect_err("conflict");
+        assert!(e.to_string().contains("--max-memory"), "{e}");
+    }
+
+    #[test]
+    fn five_tib_with_default_flags_goes_one_part_at_a_time() {
+        let size = 5u64 << 40;
+        let part = default_part_size(size);
+        assert_eq!(part, 1024 * MIB);
+        assert!(check_fits(size, part, "x").is_ok());
+        assert_eq!(
+            threads_for_memory(4, part, 512 * MIB, false).expect("ok"),
+            1
+        );
     }
 }

@@ -133,6 +133,8 @@ pub(super) struct Session<'a> {
     /// so a part that differs on Glacier is re-uploaded instead of refused.
     trusted: bool,
     what: String,
+    /// What the data comes from, for the resume state.
+    input: InputId,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
     done: Mutex<Vec<(u64, TreeHash, bool)>>,
@@ -142,6 +144,22 @@ impl<'a> Session<'a> {
     /// Initiates an upload, or resumes `opts.upload_id` after checking its parts against
     /// what we know of the input.
     pub(super) fn start(
+        client: &'a Client,
+        opts: &'a Options,
+        events: &'a dyn Events,
+        input: &InputId,
+        size: Option<u64>,
+        what: &str,
+    ) -> Result<Session<'a>> {
+        let started = Session::start_or_resume(client, opts, events, input, size, what);
+        match &opts.upload_id {
+            // A resume refused after ListParts was sent is not exit 2 ("nothing sent").
+            Some(_) => started.map_err(super::after_sent),
+            None => started,
+        }
+    }
+
+    fn start_or_resume(
         client: &'a Client,
         opts: &'a Options,
         events: &'a dyn Events,
@@ -159,9 +177,13 @@ impl<'a> Session<'a> {
                 if let Some(s) = size {
                     check_fits(s, part_size, what)?;
                 }
-                threads_for_memory(opts.threads, part_size, opts.max_memory)?;
-                let id =
-                    client.initiate_multipart_upload(&opts.vault, part_size, &opts.description)?;
+                threads_for_memory(
+                    opts.threads,
+                    part_size,
+                    opts.max_memory,
+                    opts.part_size_given,
+                )?;
+                let id = super::lost::initiate(client, opts, part_size, events)?;
                 events.upload_started(&id, part_size, size.map(|s| part_count(s, part_size)));
                 if let Some(dir) = &opts.state_dir {
                     // Losing the state only makes a resume stricter; don't fail the upload.
@@ -172,6 +194,8 @@ impl<'a> Session<'a> {
                             upload_id: id.to_string(),
                             part_size,
                             input: input.clone(),
+                            origin: opts.origin.clone(),
+                            completing: None,
                         },
                     ) {
                         events.note(&format!(
@@ -199,7 +223,12 @@ impl<'a> Session<'a> {
                         "upload {id} reports part size {part_size}, which is not 1 MiB × 2^n"
                     )));
                 }
-                threads_for_memory(opts.threads, part_size, opts.max_memory)?;
+                threads_for_memory(
+                    opts.threads,
+                    part_size,
+                    opts.max_memory,
+                    opts.part_size_given,
+                )?;
                 if let Some(s) = size {
                     check_fits(s, part_size, what)?;
                 }
@@ -241,7 +270,12 @@ impl<'a> Session<'a> {
                 (id.clone(), part_size)
             }
         };
-        let threads = threads_for_memory(opts.threads, part_size, opts.max_memory)?;
+        let threads = threads_for_memory(
+            opts.threads,
+            part_size,
+            opts.max_memory,
+            opts.part_size_given,
+        )?;
         Ok(Session {
             client,
             opts,
@@ -252,6 +286,7 @@ impl<'a> Session<'a> {
             known,
             trusted,
             what: what.to_string(),
+            input: input.clone(),
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
             done: Mutex::new(Vec::new()),
@@ -488,7 +523,9 @@ impl<'a> Session<'a> {
         Ok((tree, parts - reused, reused))
     }
 
-    /// Completes the upload and forgets its resume state.
+    /// Completes the upload. Its resume state is kept: the caller removes it (with
+    /// [`state::remove`]) only once the archive ID is recorded, so a crash in between
+    /// still finds the upload to complete again.
     pub(super) fn complete(
         &self,
         size: u64,
@@ -496,15 +533,32 @@ impl<'a> Session<'a> {
         uploaded: u64,
         reused: u64,
     ) -> Result<Outcome> {
+        if let Some(dir) = &self.opts.state_dir {
+            let st = UploadState {
+                vault: self.opts.vault.clone(),
+                upload_id: self.upload_id.to_string(),
+                part_size: self.part_size,
+                input: self.input.clone(),
+                origin: self.opts.origin.clone(),
+                completing: Some(state::Completing {
+                    size,
+                    tree_hash: tree_hash.to_hex(),
+                }),
+            };
+            if let Err(e) = state::save(dir, &st) {
+                self.events.note(&format!(
+                    "could not save resume state: {}",
+                    crate::error::chain(&e)
+                ));
+            }
+        }
+        self.events.completing();
         let archive = self.client.complete_multipart_upload(
             &self.opts.vault,
             &self.upload_id,
             size,
             &tree_hash,
         )?;
-        if let Some(dir) = &self.opts.state_dir {
-            state::remove(dir, &self.upload_id);
-        }
         Ok(Outcome {
             archive,
             size,

@@ -40,7 +40,22 @@ impl InputId {
     /// Can a resumed run trust that its data is what this upload started with?
     pub fn same_data_as(&self, earlier: &InputId) -> bool {
         match (self, earlier) {
-            (InputId::File { .. }, InputId::File { .. }) => self == earlier,
+            (
+                InputId::File {
+                    path: p,
+                    size: s,
+                    modified_ns: m,
+                },
+                InputId::File {
+                    path: q,
+                    size: t,
+                    modified_ns: n,
+                },
+            ) => {
+                // States written before paths were made absolute hold the path as given;
+                // size and modification time still decide for them.
+                s == t && m == n && (p == q || p.is_relative() || q.is_relative())
+            }
             (
                 InputId::Stream {
                     fingerprint: Some(a),
@@ -67,6 +82,25 @@ pub struct UploadState {
     pub part_size: u64,
     /// Where its data comes from.
     pub input: InputId,
+    /// Which Glacier it lives in (endpoint, account, region; see
+    /// [`Options::origin`](super::Options::origin)): an upload of another account or
+    /// endpoint is never resumed automatically. Empty in states written before it existed.
+    #[serde(default)]
+    pub origin: String,
+    /// Set (and synced) just before CompleteMultipartUpload is sent: every part is up
+    /// and this is the archive asked for. If the answer is lost, a later run completes
+    /// the upload again with these values instead of starting afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completing: Option<Completing>,
+}
+
+/// The archive a CompleteMultipartUpload asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completing {
+    /// Archive size in bytes.
+    pub size: u64,
+    /// Its tree hash, hex.
+    pub tree_hash: String,
 }
 
 /// Nanoseconds since the epoch, for a modification time.
@@ -98,6 +132,36 @@ pub fn save(dir: &Path, state: &UploadState) -> Result<()> {
 pub fn load(dir: &Path, upload_id: &UploadId) -> Option<UploadState> {
     let text = fs::read(state_path(dir, upload_id)).ok()?;
     serde_json::from_slice(&text).ok()
+}
+
+/// The state of an interrupted upload of the same input to the same vault in the same
+/// Glacier (`origin`), if this machine has one: what lets a plain re-run resume. The
+/// newest match wins (by file modification time) should there be several.
+pub fn find(dir: &Path, vault: &str, origin: &str, input: &InputId) -> Option<UploadState> {
+    let mut best: Option<(SystemTime, UploadState)> = None;
+    for entry in fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Some(st) = fs::read(&path)
+            .ok()
+            .and_then(|t| serde_json::from_slice::<UploadState>(&t).ok())
+        else {
+            continue;
+        };
+        if st.vault != vault || st.origin != origin || !input.same_data_as(&st.input) {
+            continue;
+        }
+        let when = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        if best.as_ref().is_none_or(|(t, _)| when > *t) {
+            best = Some((when, st));
+        }
+    }
+    best.map(|(_, st)| st)
 }
 
 /// Forgets an upload's state (after completion).
@@ -141,6 +205,8 @@ mod tests {
                 size: 5,
                 modified_ns: Some(7),
             },
+            origin: "https://glacier.example 012345678901".into(),
+            completing: None,
         };
         save(&dir, &st).expect("save");
         let id = UploadId::from_server("U1");
@@ -156,6 +222,10 @@ mod tests {
         save(&dir, &st).expect("save");
         assert_eq!(load(&dir, &id), Some(st.clone()));
         assert!(st.input.same_data_as(&st.input));
+        // Found again by what it uploads, but only in the same vault and Glacier.
+        assert_eq!(find(&dir, "v", &st.origin, &st.input), Some(st.clone()));
+        assert_eq!(find(&dir, "w", &st.origin, &st.input), None);
+        assert_eq!(find(&dir, "v", "elsewhere", &st.input), None);
         remove(&dir, &id);
         assert_eq!(load(&dir, &id), None);
 
@@ -176,5 +246,17 @@ mod tests {
             fingerprint: None,
         };
         assert!(!a.same_data_as(&a));
+    }
+
+    #[test]
+    fn a_relative_path_from_an_older_state_still_matches_by_size_and_time() {
+        let file = |path: &str, size| InputId::File {
+            path: path.into(),
+            size,
+            modified_ns: Some(1),
+        };
+        assert!(file("/d/big.bin", 5).same_data_as(&file("big.bin", 5)));
+        assert!(!file("/d/big.bin", 5).same_data_as(&file("big.bin", 6)));
+        assert!(!file("/d/big.bin", 5).same_data_as(&file("/e/big.bin", 5)));
     }
 }

@@ -2,7 +2,7 @@
 //! they were added; the first that matches and fires wins. Deterministic: a rule with a
 //! rate draws from its own seeded xorshift generator.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Something to do wrong on a matching request. The request (with its body) is always
@@ -27,6 +27,47 @@ pub enum Fault {
     /// GetJobOutput only: flip one byte of the body; headers (tree hash included) are
     /// those of the right data.
     Corrupt,
+    /// Perform the operation (the upload, job or archive now exists), then hold the
+    /// answer until the test opens the gate. The request is in the log before the hold,
+    /// so a test can poll for it and act "while Glacier is working".
+    Hold(Gate),
+    /// Perform the operation, then close the connection without answering: the answer
+    /// was lost after Glacier acted on the request.
+    DropAfter,
+}
+
+/// A gate a held answer waits behind; the test opens it. Clones share the gate.
+#[derive(Debug, Clone, Default)]
+pub struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl PartialEq for Gate {
+    fn eq(&self, other: &Gate) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Gate {
+    /// A closed gate.
+    pub fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// Lets every held answer (and every later one) through.
+    pub fn open(&self) {
+        let (lock, cvar) = &*self.0;
+        *lock.lock().expect("gate lock") = true;
+        cvar.notify_all();
+    }
+
+    /// Waits until the gate is open. A test that forgets to open it must not hang the
+    /// server's shutdown for ever: after `limit` the answer goes out anyway.
+    pub(super) fn wait(&self, limit: Duration) {
+        let (lock, cvar) = &*self.0;
+        let open = lock.lock().expect("gate lock");
+        let _ = cvar
+            .wait_timeout_while(open, limit, |open| !*open)
+            .expect("gate lock");
+    }
 }
 
 impl Fault {

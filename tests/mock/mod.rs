@@ -12,7 +12,8 @@
 //! Std only: one thread per connection over `std::net`, HTTP/1.1 with keep-alive and
 //! `Content-Length` bodies. Tests drive faults ([`FaultRule`]) and job completion
 //! ([`MockGlacier::complete_jobs`]) explicitly; nothing here sleeps to wait for anything
-//! (the only sleep is the [`Fault::Slow`] delay a test asks for).
+//! (the only sleep is the [`Fault::Slow`] delay a test asks for; [`Fault::Hold`] waits for
+//! the test to open a [`Gate`]).
 //!
 //! Module map: `http` (wire format), `auth` (header and signature checks), `server`
 //! (connections, dispatch, fault application, request log), `store` (vaults, archives,
@@ -37,7 +38,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use faults::{Fault, FaultRule};
+// The standalone binary (`bin.rs`) holds no answers, so `Gate` is unused there.
+#[allow(unused_imports)]
+pub use faults::{Fault, FaultRule, Gate};
 
 use server::Shared;
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -262,6 +263,9 @@ fn serve(shared: &Shared, stream: TcpStream) {
             // The delay a test asked for is the fault itself, not a wait for something.
             std::thread::sleep(d);
         }
+        if let Some(Fault::Hold(gate)) = &fault {
+            gate.wait(Duration::from_secs(60));
+        }
         let resp = finish_headers(shared, resp, &rid);
         if write_response(&mut writer, &resp, close, body_fault).is_err() || close {
             let _ = writer.shutdown(Shutdown::Both);
@@ -355,6 +359,10 @@ fn dispatch(
         Ok(resp) => resp,
         Err(e) => error_response(&e),
     };
+    if fault == Some(Fault::DropAfter) {
+        // The operation took effect; only its answer is lost.
+        return (op, Outcome::Drop, fault);
+    }
     (op, Outcome::Send(resp), fault)
 }
 

@@ -1,0 +1,124 @@
+//! How the process answers Ctrl-C (SIGINT), SIGTERM and SIGHUP, for every command that
+//! works in steps it can stop between (`upload`, `archive get`).
+//!
+//! The first of these signals sets the command's stop flag: no new part or chunk starts,
+//! those in flight finish, and the command reports how to resume, exiting 128 + the
+//! signal number (130, 143, 129, as a shell reports them). `timeout`, systemd and a
+//! closed terminal send SIGTERM and SIGHUP, so they are treated like Ctrl-C. A second
+//! signal exits at once, except once [`hold_until_exit`] was called: from the moment the request
+//! that creates an archive is sent until its ID is recorded and printed, nothing ends the
+//! process, because Glacier may already have made an archive nobody else will ever learn
+//! the ID of. Signals that arrive then are only counted.
+//!
+//! A watcher thread reads the signals (signal-hook's safe iterator), so no code runs in
+//! a signal handler. This module never prints.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+use crate::error::{EXIT_INTERRUPTED, Error, Result};
+
+/// The first signal received (0: none). One process runs one command, so this is global.
+static FIRST: AtomicI32 = AtomicI32::new(0);
+/// Non-zero once [`hold_until_exit`] was called.
+static HOLDS: AtomicU32 = AtomicU32::new(0);
+/// Signals that arrived while held.
+static HELD: AtomicU32 = AtomicU32::new(0);
+
+/// What the watcher does with one signal, given what came before. Pure, so it is tested
+/// without sending signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The first signal: ask the command to stop between steps.
+    Stop,
+    /// A later signal while an archive is being created: note it, do nothing.
+    Hold,
+    /// A later signal otherwise: exit now with this code.
+    Exit(i32),
+}
+
+/// Decides what a signal does: `first` is the first signal seen before this one (0 if
+/// none), `holding` whether an archive is being created.
+pub fn action(signal: i32, first: i32, holding: bool) -> Action {
+    if first == 0 {
+        Action::Stop
+    } else if holding {
+        Action::Hold
+    } else {
+        Action::Exit(128 + signal)
+    }
+}
+
+/// Starts watching SIGINT, SIGTERM and SIGHUP; the first sets `stop`. Call once per
+/// process (each command does it at most once).
+pub fn install(stop: &Arc<AtomicBool>) -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| Error::Input(format!("cannot handle signals: {e}")))?;
+    let stop = Arc::clone(stop);
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                let holding = HOLDS.load(Ordering::SeqCst) > 0;
+                let first = FIRST
+                    .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+                    .err()
+                    .unwrap_or(0);
+                match action(signal, first, holding) {
+                    Action::Stop => stop.store(true, Ordering::SeqCst),
+                    Action::Hold => {
+                        HELD.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Action::Exit(code) => std::process::exit(code),
+                }
+            }
+        })
+        .map_err(|e| Error::Input(format!("cannot handle signals: {e}")))?;
+    Ok(())
+}
+
+/// From now until the process exits (or [`release`]), no signal ends it (see the module
+/// comment). Called just before the request that creates an archive is sent. Held to
+/// the very end rather than released by the command: the archive ID may be printed last
+/// by `main`, in the error line that says the archive was created but something after
+/// it failed.
+pub fn hold_until_exit() {
+    HOLDS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Ends one [`hold_until_exit`]: for a request that Glacier refused, so it created
+/// nothing and the command goes on to other work (a new upload) that a second signal
+/// may cut short again.
+pub fn release() {
+    let _ = HOLDS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+}
+
+/// How many signals arrived while an archive was being created (and were held).
+pub fn held() -> u32 {
+    HELD.load(Ordering::SeqCst)
+}
+
+/// The exit code of a command interrupted by a signal: 128 + the first signal's number
+/// (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP); 130 if none was seen.
+pub fn interrupted_exit_code() -> i32 {
+    match FIRST.load(Ordering::SeqCst) {
+        0 => EXIT_INTERRUPTED,
+        s => 128 + s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_stops_later_exit_unless_held() {
+        assert_eq!(action(SIGTERM, 0, false), Action::Stop);
+        assert_eq!(action(SIGINT, 0, true), Action::Stop);
+        assert_eq!(action(SIGINT, SIGINT, false), Action::Exit(130));
+        assert_eq!(action(SIGHUP, SIGINT, false), Action::Exit(129));
+        assert_eq!(action(SIGTERM, SIGINT, true), Action::Hold);
+    }
+}
