@@ -575,3 +575,105 @@ fn init_retrieval_wait_prints_the_job_id_first_then_waits() {
     let v: serde_json::Value = serde_json::from_str(r.ok().trim()).expect("json");
     assert_eq!(v["job"]["StatusCode"], "Succeeded");
 }
+
+/// `--timeout` bounds silence, not a whole body: a job output that keeps arriving, only
+/// slowly, is fetched however long it takes in all (issue 10, section 4).
+#[test]
+fn a_slow_body_that_keeps_coming_arrives_under_a_short_timeout() {
+    let dir = TempDir::new("rt11");
+    let data = pattern(2 * MIB, 35);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    // 4 pieces, 400 ms apart: 1.2 s in all against `--timeout 1`, never silent 1 s.
+    let paced = Fault::Paced {
+        pieces: 4,
+        gap: Duration::from_millis(400),
+    };
+    mock.inject(FaultRule::times(paced.clone(), Some("GetJobOutput"), 1));
+    let out = dir.join("slow.bin");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "--timeout",
+            "1",
+            "archive",
+            "get",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    assert_eq!(count(&mock, "GetJobOutput"), 1, "fetched in one go");
+
+    let (mock, _, job) = inventory_job("JSON", dir.path());
+    mock.complete_jobs();
+    mock.inject(FaultRule::times(paced, Some("GetJobOutput"), 1));
+    let saved = dir.join("inv-slow.json");
+    let saved_s = saved.to_str().expect("utf8");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "--timeout",
+            "1",
+            "inventory",
+            "get",
+            "-o",
+            saved_s,
+            "v",
+            &job,
+        ],
+    )
+    .ok();
+    assert_eq!(count(&mock, "GetJobOutput"), 1, "fetched in one go");
+    assert!(
+        std::fs::read_to_string(&saved)
+            .expect("saved")
+            .contains("ArchiveList")
+    );
+}
+
+/// A body that goes silent for longer than `--timeout` is abandoned and fetched again.
+#[test]
+fn a_body_that_stalls_longer_than_the_timeout_is_fetched_again() {
+    let dir = TempDir::new("rt12");
+    let data = pattern(2 * MIB, 36);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    mock.inject(FaultRule::times(
+        Fault::Paced {
+            pieces: 2,
+            gap: Duration::from_millis(2500),
+        },
+        Some("GetJobOutput"),
+        1,
+    ));
+    let out = dir.join("stall.bin");
+    let started = Instant::now();
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "--timeout",
+            "1",
+            "archive",
+            "get",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    assert_eq!(
+        count(&mock, "GetJobOutput"),
+        2,
+        "stalled once, fetched again"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(2400),
+        "gave up on the stall before it ended: {:?}",
+        started.elapsed()
+    );
+}

@@ -91,11 +91,12 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Connection set-up limit.
     pub connect_timeout: Duration,
-    /// The least time any request may take before it is abandoned; larger bodies get
-    /// more (see [`ClientConfig::min_rate`]).
+    /// The longest silence allowed: waiting for an answer's headers, and between two
+    /// reads of a response body, however long the whole body takes. A request with a
+    /// body of `n` bytes may take `timeout + n / min_rate` to send it and be answered.
     pub timeout: Duration,
-    /// Bytes per second a transfer must at least make: a request moving `n` bytes may
-    /// take `timeout + n / min_rate`.
+    /// Bytes per second an upload body must at least make (see
+    /// [`ClientConfig::timeout`]); response bodies are bounded by silence only.
     pub min_rate: u64,
     /// The clock used for signing.
     pub clock: Clock,
@@ -260,8 +261,6 @@ pub(crate) struct Call<'a> {
     pub body: Option<&'a Payload>,
     /// Statuses that count as success.
     pub ok: &'a [u16],
-    /// Expected response size, for the timeout.
-    pub response_bytes: u64,
     /// False for a request whose repetition could create something twice
     /// (UploadArchive): a transport error after the request may have reached Glacier is
     /// then reported instead of retried.
@@ -280,7 +279,6 @@ impl<'a> Call<'a> {
             headers: Vec::new(),
             body: None,
             ok: &[200],
-            response_bytes: 0,
             idempotent: true,
         }
     }
@@ -349,7 +347,7 @@ impl Client {
             .tls_backend_preconfigured(tls)
             .user_agent(concat!("glacier-upload/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(cfg.connect_timeout)
-            .timeout(None)
+            .timeout(cfg.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(50))
@@ -476,13 +474,19 @@ impl Client {
             url.push('?');
             url.push_str(&sigv4::canonical_query(&query));
         }
-        let bytes = body_len + call.response_bytes;
-        let timeout = self.timeout + Duration::from_secs(bytes / self.min_rate);
         let mut rb = self
             .http
             .request(call.method.clone(), &url)
-            .timeout(timeout)
             .header("authorization", authorization);
+        // Timeouts (reqwest 0.13 blocking): the client-wide `timeout` set in `new` bounds
+        // the wait for the headers and then *each* read of the response body, so a
+        // body of any length arrives as long as it never goes silent for `timeout`. A
+        // per-request timeout would instead be a deadline for the whole exchange, body
+        // included; it is only set for a request that sends a body, where sending it
+        // happens inside that first wait, and then only the small answer follows.
+        if body_len > 0 {
+            rb = rb.timeout(self.timeout + Duration::from_secs(body_len / self.min_rate));
+        }
         // reqwest sets Host itself from the URL; every other signed header is sent as is.
         for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
             rb = rb.header(*k, *v);

@@ -27,13 +27,17 @@ pub enum Fault {
     /// GetJobOutput only: flip one byte of the body; headers (tree hash included) are
     /// those of the right data.
     Corrupt,
+    /// GetJobOutput only: the right body in `pieces` equal pieces with `gap` of silence
+    /// before each piece after the first: a slow link that keeps making progress (gap
+    /// under the client's timeout) or one that stalls mid-body (gap over it).
+    Paced { pieces: u32, gap: Duration },
 }
 
 impl Fault {
     /// Faults that spoil a body only make sense where there is one worth spoiling.
     fn applies_to(&self, operation: &str) -> bool {
         match self {
-            Fault::Truncate | Fault::Corrupt => operation == "GetJobOutput",
+            Fault::Truncate | Fault::Corrupt | Fault::Paced { .. } => operation == "GetJobOutput",
             _ => true,
         }
     }
