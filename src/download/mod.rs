@@ -7,7 +7,7 @@
 //! hashed as they stream in (one SHA-256 pass per byte). A small append-only log beside
 //! the temporary file records each verified chunk, so an interrupted download run again
 //! keeps what it has. The target is never overwritten without `force`, never left
-//! partial under its final name, and a symlink there is not followed. [`files`] holds
+//! partial under its final name, and a symlink there is not followed. `files.rs` holds
 //! the lock, the part file's life and the write-verify-rename path that inventory
 //! downloads use too. This module knows files, threads and the client; it never prints.
 
