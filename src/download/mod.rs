@@ -32,6 +32,10 @@ use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
 /// Default chunk size: 32 MiB, a tree-hash aligned size that keeps a re-fetch cheap.
 pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
 
+/// Bytes gathered from the socket before one positioned write: a multiple of the 1 MiB
+/// tree-hash chunk, so blocks start aligned within a (MiB-aligned) chunk.
+const BLOCK_SIZE: u64 = 4 * CHUNK_SIZE;
+
 /// Fetch attempts per chunk when the bytes do not verify or the body breaks off.
 const CHUNK_ATTEMPTS: u32 = 5;
 
@@ -445,7 +449,7 @@ fn fetch_chunk(
 ) -> Result<TreeHash> {
     let len = end - start + 1;
     let whole = start == 0 && end + 1 == output_size;
-    let mut buf = crate::filehash::AlignedBuf::new(CHUNK_SIZE as usize);
+    let mut buf = crate::filehash::AlignedBuf::new(BLOCK_SIZE.min(len) as usize);
     let mut last = String::new();
     for _attempt in 0..CHUNK_ATTEMPTS {
         let range = if whole { None } else { Some((start, end)) };
@@ -464,16 +468,21 @@ fn fetch_chunk(
                     Err(e) => Err(e.to_string()),
                 };
             }
-            match resp.read(&mut buf[..want]) {
-                Ok(0) => break Err(format!("body ended after {got} of {len} bytes")),
-                Ok(n) => {
-                    sink(&buf[..n], start + got)?;
-                    hasher.update(&buf[..n]);
-                    got += n as u64;
+            // Gather socket reads (a few KiB each) into one block before writing and
+            // hashing it: one large positioned write per block instead of hundreds of
+            // small ones that queue on the file's lock in the kernel (issue 15).
+            let filled = match fill_block(&mut resp, &mut buf[..want]) {
+                Ok(n) => n,
+                Err((n, why)) => {
+                    break Err(format!(
+                        "body {why} after {} of {len} bytes",
+                        got + n as u64
+                    ));
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(format!("body broke off after {got} of {len} bytes: {e}")),
-            }
+            };
+            sink(&buf[..filled], start + got)?;
+            hasher.update(&buf[..filled]);
+            got += filled as u64;
         };
         if let Err(why) = outcome {
             last = why;
@@ -495,6 +504,21 @@ fn fetch_chunk(
         expected: "data matching Glacier's tree hash".into(),
         actual: last,
     })
+}
+
+/// Reads until `block` is full; on a short or broken body, returns the bytes read and
+/// what happened ("ended", "broke off: ...").
+fn fill_block(r: &mut impl Read, block: &mut [u8]) -> std::result::Result<usize, (usize, String)> {
+    let mut filled = 0;
+    while filled < block.len() {
+        match r.read(&mut block[filled..]) {
+            Ok(0) => return Err((filled, "ended".into())),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((filled, format!("broke off: {e}"))),
+        }
+    }
+    Ok(filled)
 }
 
 #[cfg(test)]
@@ -559,5 +583,26 @@ mod tests {
         );
         assert!(check_target(&dir.join("new"), false).is_ok());
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A socket hands over a few KiB per read; the file must see whole blocks.
+    #[test]
+    fn socket_reads_are_gathered_into_whole_blocks() {
+        struct Trickle(Vec<u8>, usize);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(3000).min(self.0.len() - self.1);
+                buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+                self.1 += n;
+                Ok(n)
+            }
+        }
+        let data: Vec<u8> = (0..BLOCK_SIZE as usize + 5000).map(|i| i as u8).collect();
+        let mut r = Trickle(data.clone(), 0);
+        let mut block = vec![0u8; BLOCK_SIZE as usize];
+        assert_eq!(fill_block(&mut r, &mut block), Ok(BLOCK_SIZE as usize));
+        assert_eq!(block[..], data[..BLOCK_SIZE as usize]);
+        let (n, why) = fill_block(&mut r, &mut block[..6000]).expect_err("short");
+        assert_eq!((n, why.as_str()), (5000, "ended"));
     }
 }
