@@ -650,7 +650,6 @@ fn a_body_that_stalls_longer_than_the_timeout_is_fetched_again() {
         1,
     ));
     let out = dir.join("stall.bin");
-    let started = Instant::now();
     run(
         &mock,
         dir.path(),
@@ -666,15 +665,13 @@ fn a_body_that_stalls_longer_than_the_timeout_is_fetched_again() {
     )
     .ok();
     assert_eq!(std::fs::read(&out).expect("written"), data);
+    // Had the client sat out the 2.5 s of silence, the body would have arrived whole on
+    // the first request: a second request shows it gave up on the stall and re-fetched
+    // (no wall-clock assertion, which a loaded machine would make flaky).
     assert_eq!(
         count(&mock, "GetJobOutput"),
         2,
         "stalled once, fetched again"
-    );
-    assert!(
-        started.elapsed() < Duration::from_millis(2400),
-        "gave up on the stall before it ended: {:?}",
-        started.elapsed()
     );
 }
 
