@@ -45,3 +45,22 @@ echo "memory bound: threads x part + 32 MiB = $((threads * part_mib + 32)) MiB"
 job=$("$bin" archive init-retrieval bench -- "$archive")
 measure "archive get" "$bin" --quiet archive get -t "$threads" bench "$job" "$work/back.bin"
 cmp "$work/src.bin" "$work/back.bin" && echo "round trip: identical"
+
+# ---- download block (issue 15 "Downloads: large writes"; kept apart from the TLS rows) ----
+# Client CPU of `archive get` against the floor of one SHA-256 pass over the same bytes,
+# measured in this run on one core (`openssl speed`, 1 MiB blocks). "fresh" is the first
+# download into new tmpfs pages; "steady" the third run of the same download.
+sha_rate=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null |
+  awk '/^sha256|^SHA256/ {v=$NF; sub(/k$/, "", v); print v * 1000}')
+floor=$(echo "$size_mib * 1048576 / $sha_rate" | bc -l)
+printf 'one SHA-256 pass (openssl, 1 core): %.0f MB/s = %.3f CPU-s for %d MiB\n' \
+  "$(echo "$sha_rate / 1000000" | bc -l)" "$floor" "$size_mib"
+for run in fresh 2 steady; do
+  rm -f "$work/dl.bin"
+  measure "get $run" "$bin" --quiet archive get -t "$threads" bench "$job" "$work/dl.bin"
+  read -r _ user sys _ <"$work/time"
+  printf '  archive get (%s): %.2f CPU-s = %.2fx one SHA-256 pass (target <= 1.5x)\n' \
+    "$run" "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
+done
+cmp "$work/src.bin" "$work/dl.bin" && echo "download block: round trip identical"
+# ---- end of download block ----

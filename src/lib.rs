@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod download;
+pub mod durable;
 pub mod error;
 pub mod filehash;
 pub mod glacier;

@@ -231,7 +231,7 @@ fn fault_matrix_every_kind_on_upload_and_download_ends_byte_identical() {
         ("RequestTimeout (408)", Fault::RequestTimeout, 115),
         ("Drop (no response)", Fault::Drop, 116),
     ];
-    // A request's time limit is --timeout plus 1 s per 64 KiB moved, so a 1 MiB part
+    // An upload request's time limit is --timeout plus 1 s per 64 KiB sent, so a 1 MiB part
     // has 17 s under `--timeout 1`: only a small request can be slow *past* its limit
     // in CI time. Slow(2 s) hits Initiate and Complete (upload) and DescribeJob
     // (download), each limited to 1 s; the retried Complete also proves Complete is

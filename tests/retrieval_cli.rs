@@ -575,3 +575,186 @@ fn init_retrieval_wait_prints_the_job_id_first_then_waits() {
     let v: serde_json::Value = serde_json::from_str(r.ok().trim()).expect("json");
     assert_eq!(v["job"]["StatusCode"], "Succeeded");
 }
+
+/// `--timeout` bounds silence, not a whole body: a job output that keeps arriving, only
+/// slowly, is fetched however long it takes in all (issue 10, section 4).
+#[test]
+fn a_slow_body_that_keeps_coming_arrives_under_a_short_timeout() {
+    let dir = TempDir::new("rt11");
+    let data = pattern(2 * MIB, 35);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    // 4 pieces, 400 ms apart: 1.2 s in all against `--timeout 1`, never silent 1 s.
+    let paced = Fault::Paced {
+        pieces: 4,
+        gap: Duration::from_millis(400),
+    };
+    mock.inject(FaultRule::times(paced.clone(), Some("GetJobOutput"), 1));
+    let out = dir.join("slow.bin");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "--timeout",
+            "1",
+            "archive",
+            "get",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    assert_eq!(count(&mock, "GetJobOutput"), 1, "fetched in one go");
+
+    let (mock, _, job) = inventory_job("JSON", dir.path());
+    mock.complete_jobs();
+    mock.inject(FaultRule::times(paced, Some("GetJobOutput"), 1));
+    let saved = dir.join("inv-slow.json");
+    let saved_s = saved.to_str().expect("utf8");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "--timeout",
+            "1",
+            "inventory",
+            "get",
+            "-o",
+            saved_s,
+            "v",
+            &job,
+        ],
+    )
+    .ok();
+    assert_eq!(count(&mock, "GetJobOutput"), 1, "fetched in one go");
+    assert!(
+        std::fs::read_to_string(&saved)
+            .expect("saved")
+            .contains("ArchiveList")
+    );
+}
+
+/// A body that goes silent for longer than `--timeout` is abandoned and fetched again.
+#[test]
+fn a_body_that_stalls_longer_than_the_timeout_is_fetched_again() {
+    let dir = TempDir::new("rt12");
+    let data = pattern(2 * MIB, 36);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    mock.inject(FaultRule::times(
+        Fault::Paced {
+            pieces: 2,
+            gap: Duration::from_millis(2500),
+        },
+        Some("GetJobOutput"),
+        1,
+    ));
+    let out = dir.join("stall.bin");
+    run(
+        &mock,
+        dir.path(),
+        &[
+            "--timeout",
+            "1",
+            "archive",
+            "get",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("written"), data);
+    // Had the client sat out the 2.5 s of silence, the body would have arrived whole on
+    // the first request: a second request shows it gave up on the stall and re-fetched
+    // (no wall-clock assertion, which a loaded machine would make flaky).
+    assert_eq!(
+        count(&mock, "GetJobOutput"),
+        2,
+        "stalled once, fetched again"
+    );
+}
+
+/// Two `archive get` runs to the same FILE would write the same part file and log: the
+/// second refuses with one line while the first runs (issue 10, section 5).
+#[test]
+fn a_second_download_to_the_same_file_is_refused_while_the_first_runs() {
+    let dir = TempDir::new("rt13");
+    let data = pattern(4 * MIB, 37);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    mock.inject(FaultRule::always(
+        Fault::Slow(Duration::from_millis(150)),
+        Some("GetJobOutput"),
+    ));
+    let out = dir.join("locked.bin");
+    let out_s = out.to_str().expect("utf8");
+    let args = [
+        "archive",
+        "get",
+        "--chunk-size",
+        "1",
+        "-t",
+        "1",
+        "v",
+        &job,
+        out_s,
+    ];
+    let mut first = glacier_mock(&mock, dir.path())
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let log = dir.join("locked.bin.glacier-part.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&log).map_or(0, |s| s.lines().count()) < 2 {
+        assert!(Instant::now() < deadline, "first download never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = run(&mock, dir.path(), &args);
+    let err = r.fails(2);
+    assert!(err.contains("another download to"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(first.wait().expect("first ends").success());
+    assert_eq!(std::fs::read(&out).expect("first wrote"), data);
+    assert!(!dir.join("locked.bin.glacier-part.lock").exists());
+}
+
+/// A symbolic link planted where `inventory get -o` puts its temporary file would make
+/// it truncate the file the link points to: refused, the other file untouched.
+#[test]
+fn inventory_get_output_never_writes_through_a_planted_link() {
+    let dir = TempDir::new("rt14");
+    let (mock, _, job) = inventory_job("JSON", dir.path());
+    mock.complete_jobs();
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, b"precious").expect("victim");
+    let saved = dir.join("inv.json");
+    std::os::unix::fs::symlink(&victim, dir.join("inv.json.glacier-part")).expect("link");
+    let saved_s = saved.to_str().expect("utf8");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["inventory", "get", "-o", saved_s, "v", &job],
+    );
+    let err = r.fails(2);
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
+    assert!(!saved.exists());
+}
+
+/// Output to stdout cannot be renamed into place after a check, so stderr says whether
+/// the whole was verified.
+#[test]
+fn archive_get_to_stdout_says_whether_the_whole_was_verified() {
+    let dir = TempDir::new("rt15");
+    let data = pattern(3 * MIB, 38);
+    let (mock, _, job) = retrieval(&data, None, dir.path());
+    let o = glacier_mock(&mock, dir.path())
+        .args(["archive", "get", "v", &job, "-"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, data);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("the whole output is verified"), "{err}");
+}

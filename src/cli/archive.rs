@@ -1,6 +1,6 @@
 //! `glacier archive init-retrieval | get | delete`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -208,24 +208,7 @@ impl ArchiveCmd {
                     download::download_to_file(&client, &vault, &job, &PathBuf::from(&file), &opts)
                 };
                 drop(progress);
-                let o = result.map_err(|e| match e {
-                    Error::Interrupted(m) if file != "-" => {
-                        Error::Interrupted(format!("{m}; run the same command again to resume"))
-                    }
-                    // A failure (exit 1) after some chunks verified: say they are kept.
-                    e if file != "-"
-                        && e.exit_code() == 1
-                        && download::has_kept_chunks(Path::new(&file)) =>
-                    {
-                        Error::WithHint {
-                            error: Box::new(e),
-                            hint: format!(
-                                "verified chunks are kept in {file}.glacier-part; run the same command again to resume"
-                            ),
-                        }
-                    }
-                    e => e,
-                })?;
+                let o = result?;
                 if o.chunks_resumed > 0 {
                     note(
                         global,
@@ -237,7 +220,23 @@ impl ArchiveCmd {
                 } else {
                     "computed locally: Glacier gives no tree hash for a range that is not tree-hash aligned"
                 };
-                if file != "-" {
+                if file == "-" {
+                    // Whoever reads stdout cannot see a tree hash: say what was checked.
+                    note(
+                        global,
+                        &format!(
+                            "wrote {} ({} bytes) to stdout; {}: tree hash {} {verdict}",
+                            human_bytes(o.size),
+                            o.size,
+                            if o.verified_whole {
+                                "the whole output is verified"
+                            } else {
+                                "the whole output is NOT verified against Glacier"
+                            },
+                            o.tree_hash
+                        ),
+                    );
+                } else {
                     note(
                         global,
                         &format!(

@@ -30,8 +30,9 @@ Global options (before or after the command):
   --allow-http             allow a plain http:// endpoint that is not loopback
   --max-attempts N         attempts per request, retries included (default 10)
   --connect-timeout SECS   connection set-up limit (default 10)
-  --timeout SECS           base time limit per request, plus 1 s per 64 KiB moved
-                           (default 60)
+  --timeout SECS           longest silence while waiting for an answer or reading a
+                           download (default 60); an upload request gets this plus
+                           1 s per 64 KiB sent
   -h, --help               show help
   -V, --version            show the version
 

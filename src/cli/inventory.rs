@@ -1,20 +1,18 @@
 //! `glacier inventory init-retrieval [OPTIONS] VAULT`,
 //! `glacier inventory get [OPTIONS] VAULT JOB_ID`
 
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 
 use time::format_description::well_known::Rfc3339;
 
 use super::retrieval::{finished_job, start_job};
 use super::{Args, Global, Output, note};
-use crate::download::check_target;
+use crate::download::{VerifyingReader, check_target, save_stream};
 use crate::error::{Error, Result};
 use crate::glacier::{InventoryParameters, JobId, JobRequest, check_vault_name};
 use crate::inventory::{self, Format, Render};
 use crate::progress::human_bytes;
-use crate::treehash::TreeHasher;
 
 /// A parsed `inventory` command.
 #[derive(Debug)]
@@ -193,14 +191,11 @@ impl InventoryCmd {
                 finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", wait)?;
                 let body = client.job_output(&vault, &job_id, None)?;
                 let expected = body.tree_hash;
-                let mut reader = HashingReader {
-                    inner: body,
-                    hasher: TreeHasher::new(),
-                };
+                let mut reader =
+                    VerifyingReader::new(body, expected, format!("inventory of job {job_id}"));
                 match output {
                     Some(path) => {
-                        let size = save_raw(&mut reader, &path, force)?;
-                        check_hash(&job_id, reader, expected)?;
+                        let size = save_stream(reader, &path, force)?;
                         note(
                             global,
                             &format!(
@@ -219,7 +214,7 @@ impl InventoryCmd {
                         let summary =
                             inventory::render(&mut buffered, format, render, &mut stdout)?;
                         drop(buffered);
-                        check_hash(&job_id, reader, expected)?;
+                        reader.finish()?;
                         if render != Render::Table {
                             note(
                                 global,
@@ -235,37 +230,6 @@ impl InventoryCmd {
                 }
             }
         }
-    }
-}
-
-/// Hashes what passes through, so the whole output can be checked when Glacier sends a
-/// tree hash for it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: TreeHasher,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-fn check_hash<R>(
-    job_id: &JobId,
-    reader: HashingReader<R>,
-    expected: Option<crate::treehash::TreeHash>,
-) -> Result<()> {
-    let ours = reader.hasher.finish();
-    match expected {
-        Some(want) if want != ours => Err(Error::Mismatch {
-            what: format!("inventory of job {job_id}: tree hash"),
-            expected: want.to_hex(),
-            actual: ours.to_hex(),
-        }),
-        _ => Ok(()),
     }
 }
 
@@ -288,27 +252,6 @@ fn sniff(r: &mut impl BufRead) -> std::io::Result<Format> {
             }
         }
     }
-}
-
-/// Streams the raw output into `path` through a temporary file, renamed when complete.
-fn save_raw(reader: &mut impl Read, path: &Path, force: bool) -> Result<u64> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".glacier-part");
-    let tmp = PathBuf::from(tmp);
-    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let size = std::io::copy(reader, &mut f).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::Transport {
-            what: format!("downloading the inventory into {}", path.display()),
-            source: Box::new(e),
-        }
-    })?;
-    f.flush()
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    check_target(path, force)?;
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    Ok(size)
 }
 
 #[cfg(test)]

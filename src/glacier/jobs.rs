@@ -239,7 +239,6 @@ impl Client {
         if let Some((a, b)) = range {
             // With '=', unlike Upload Part's Content-Range (API Reference, Get Job Output).
             call = call.header("range", format!("bytes={a}-{b}"));
-            call.response_bytes = b - a + 1;
         }
         let resp = self.send(&call)?;
         let tree_hash = tree_hash_header(&resp, "GetJobOutput")?;

@@ -124,7 +124,9 @@ pub fn save(dir: &Path, state: &UploadState) -> Result<()> {
     let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     f.write_all(&text).map_err(|e| Error::io(&tmp, e))?;
     f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+    fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    // The rename is durable only once the directory entry is (rename(2) on a crash).
+    crate::durable::fsync_dir(dir)
 }
 
 /// Loads the state of an upload, if this machine has it. An unreadable or malformed
@@ -177,6 +179,7 @@ pub fn append_receipt(path: &Path, receipt: &serde_json::Value) -> Result<()> {
     }
     let mut line = receipt.to_string();
     line.push('\n');
+    let existed = path.exists();
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
@@ -185,7 +188,13 @@ pub fn append_receipt(path: &Path, receipt: &serde_json::Value) -> Result<()> {
     // One write call for the whole line: appends of one line don't interleave.
     f.write_all(line.as_bytes())
         .map_err(|e| Error::io(path, e))?;
-    f.sync_data().map_err(|e| Error::io(path, e))
+    f.sync_data().map_err(|e| Error::io(path, e))?;
+    // A receipts file just created exists after a crash only once its directory entry
+    // is synced too.
+    if !existed {
+        crate::durable::fsync_dir(crate::durable::parent_dir(path))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

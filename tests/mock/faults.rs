@@ -34,6 +34,10 @@ pub enum Fault {
     /// Perform the operation, then close the connection without answering: the answer
     /// was lost after Glacier acted on the request.
     DropAfter,
+    /// GetJobOutput only: the right body in `pieces` equal pieces with `gap` of silence
+    /// before each piece after the first: a slow link that keeps making progress (gap
+    /// under the client's timeout) or one that stalls mid-body (gap over it).
+    Paced { pieces: u32, gap: Duration },
 }
 
 /// A gate a held answer waits behind; the test opens it. Clones share the gate.
@@ -74,7 +78,7 @@ impl Fault {
     /// Faults that spoil a body only make sense where there is one worth spoiling.
     fn applies_to(&self, operation: &str) -> bool {
         match self {
-            Fault::Truncate | Fault::Corrupt => operation == "GetJobOutput",
+            Fault::Truncate | Fault::Corrupt | Fault::Paced { .. } => operation == "GetJobOutput",
             _ => true,
         }
     }

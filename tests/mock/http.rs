@@ -200,6 +200,11 @@ pub enum BodyFault {
     Truncate,
     /// Flip the byte in the middle.
     Corrupt,
+    /// Send the body in `pieces` pieces, flushed, with `gap` of silence between them.
+    Paced {
+        pieces: u32,
+        gap: std::time::Duration,
+    },
 }
 
 /// A response.
@@ -280,6 +285,30 @@ pub fn write_response(
         Some(BodyFault::Corrupt) if len > 0 => Some(len / 2),
         _ => None,
     };
+    if let Some(BodyFault::Paced { pieces, gap }) = fault {
+        let body = match &resp.body {
+            RespBody::Empty => Vec::new(),
+            RespBody::Bytes(b) => b.to_vec(),
+            RespBody::File { path, start, .. } => {
+                let mut f = File::open(path)?;
+                f.seek(SeekFrom::Start(*start))?;
+                let mut v = Vec::new();
+                f.take(len).read_to_end(&mut v)?;
+                v
+            }
+        };
+        w.write_all(head.as_bytes())?;
+        let piece = body.len().div_ceil(pieces.max(1) as usize).max(1);
+        for (i, part) in body.chunks(piece).enumerate() {
+            if i > 0 {
+                // The silence is the fault a test asked for, not a wait for something.
+                std::thread::sleep(gap);
+            }
+            w.write_all(part)?;
+            w.flush()?;
+        }
+        return Ok(());
+    }
     match &resp.body {
         RespBody::Empty => w.write_all(head.as_bytes())?,
         RespBody::Bytes(b) => {

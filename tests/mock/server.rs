@@ -254,6 +254,9 @@ fn serve(shared: &Shared, stream: TcpStream) {
         let body_fault = match fault {
             Some(Fault::Truncate) if resp.status < 300 => Some(BodyFault::Truncate),
             Some(Fault::Corrupt) if resp.status < 300 => Some(BodyFault::Corrupt),
+            Some(Fault::Paced { pieces, gap }) if resp.status < 300 => {
+                Some(BodyFault::Paced { pieces, gap })
+            }
             _ => None,
         };
         close |= body_fault == Some(BodyFault::Truncate);

@@ -7,24 +7,34 @@
 //! hashed as they stream in (one SHA-256 pass per byte). A small append-only log beside
 //! the temporary file records each verified chunk, so an interrupted download run again
 //! keeps what it has. The target is never overwritten without `force`, never left
-//! partial under its final name, and a symlink there is not followed. This module knows
-//! files, threads and the client; it never prints.
+//! partial under its final name, and a symlink there is not followed. `files.rs` holds
+//! the lock, the part file's life and the write-verify-rename path that inventory
+//! downloads use too. This module knows files, threads and the client; it never prints.
 
-use std::fs::{self, File, OpenOptions};
+mod files;
+
+pub use files::{DownloadLock, VerifyingReader, save_stream};
+
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::bounded;
 
+use crate::durable;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId};
 use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
 
 /// Default chunk size: 32 MiB, a tree-hash aligned size that keeps a re-fetch cheap.
 pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
+
+/// Bytes gathered from the socket before one positioned write: a multiple of the 1 MiB
+/// tree-hash chunk, so blocks start aligned within a (MiB-aligned) chunk.
+const BLOCK_SIZE: u64 = 4 * CHUNK_SIZE;
 
 /// Fetch attempts per chunk when the bytes do not verify or the body breaks off.
 const CHUNK_ATTEMPTS: u32 = 5;
@@ -87,20 +97,12 @@ pub fn expected_output(job: &JobDescription) -> Result<(u64, Option<TreeHash>)> 
     Ok((size, hash))
 }
 
-/// Paths of the temporary file and its log for `target`.
-fn temp_paths(target: &Path) -> (PathBuf, PathBuf) {
-    let mut tmp = target.as_os_str().to_owned();
-    tmp.push(".glacier-part");
-    let mut log = tmp.clone();
-    log.push(".log");
-    (PathBuf::from(tmp), PathBuf::from(log))
-}
-
 /// Whether an earlier run left verified chunks for `target` that the same command run
 /// again would keep (a chunk log with at least one chunk line beside the part file).
-pub fn has_kept_chunks(target: &Path) -> bool {
-    let (tmp, log) = temp_paths(target);
-    tmp.exists() && fs::read_to_string(log).is_ok_and(|s| s.lines().skip(1).any(|l| !l.is_empty()))
+fn has_kept_chunks(target: &Path) -> bool {
+    let p = files::paths(target);
+    p.part.exists()
+        && fs::read_to_string(p.log).is_ok_and(|s| s.lines().skip(1).any(|l| !l.is_empty()))
 }
 
 /// Refuses to clobber: an existing target needs `force`, and a symlink at the target is
@@ -178,17 +180,16 @@ fn read_log(path: &Path, header: &str, chunks: u64) -> Vec<Option<TreeHash>> {
 
 impl ChunkLog {
     fn open(path: &Path, header: &str, fresh: bool) -> Result<ChunkLog> {
-        let mut f = if fresh {
-            let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
-            writeln!(f, "{header}").map_err(|e| Error::io(path, e))?;
+        let f = if fresh {
+            let mut f = durable::create_new(path)?;
+            writeln!(f, "{header}")
+                .and_then(|()| f.sync_data())
+                .map_err(|e| Error::io(path, e))?;
+            durable::fsync_dir(durable::parent_dir(path))?;
             f
         } else {
-            OpenOptions::new()
-                .append(true)
-                .open(path)
-                .map_err(|e| Error::io(path, e))?
+            durable::open_existing(path, true)?
         };
-        f.flush().map_err(|e| Error::io(path, e))?;
         Ok(ChunkLog {
             file: Mutex::new(f),
         })
@@ -203,7 +204,8 @@ impl ChunkLog {
 }
 
 /// Downloads the output of `job` (already checked to be a succeeded archive retrieval)
-/// into `target`.
+/// into `target`, holding the target's download lock throughout. An interruption or a
+/// failure after some chunks verified says that running the same command again resumes.
 pub fn download_to_file(
     client: &Client,
     vault: &str,
@@ -211,12 +213,37 @@ pub fn download_to_file(
     target: &Path,
     opts: &Options,
 ) -> Result<Outcome> {
+    check_target(target, opts.force)?;
+    let paths = files::paths(target);
+    let _lock = DownloadLock::acquire(target, &paths.lock)?;
+    download_locked(client, vault, job, target, &paths, opts).map_err(|e| match e {
+        Error::Interrupted(m) => {
+            Error::Interrupted(format!("{m}; run the same command again to resume"))
+        }
+        e if e.exit_code() == 1 && has_kept_chunks(target) => Error::WithHint {
+            error: Box::new(e),
+            hint: format!(
+                "verified chunks are kept in {}; run the same command again to resume",
+                paths.part.display()
+            ),
+        },
+        e => e,
+    })
+}
+
+fn download_locked(
+    client: &Client,
+    vault: &str,
+    job: &JobDescription,
+    target: &Path,
+    paths: &files::Paths,
+    opts: &Options,
+) -> Result<Outcome> {
     let job_id = JobId::from_server(job.job_id.clone());
     let (size, expected) = expected_output(job)?;
-    check_target(target, opts.force)?;
     let cs = opts.chunk_size;
     let chunks = size.div_ceil(cs).max(1);
-    let (tmp, log_path) = temp_paths(target);
+    let (tmp, log_path) = (paths.part.clone(), paths.log.clone());
     check_own_file(&tmp, opts.force)?;
     check_own_file(&log_path, opts.force)?;
     let header = log_header(&job_id, size, cs);
@@ -224,16 +251,12 @@ pub fn download_to_file(
     let mut done = read_log(&log_path, &header, chunks);
     let resumed = done.iter().filter(|d| d.is_some()).count() as u64;
     let fresh = resumed == 0 || !tmp.exists();
-    if fresh {
+    let file = if fresh {
         done = vec![None; chunks as usize];
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(fresh)
-        .open(&tmp)
-        .map_err(|e| Error::io(&tmp, e))?;
+        files::start_fresh(paths)?
+    } else {
+        durable::open_existing(&tmp, false)?
+    };
     file.set_len(size).map_err(|e| Error::io(&tmp, e))?;
     let log = ChunkLog::open(&log_path, &header, fresh)?;
     let resumed = if fresh { 0 } else { resumed };
@@ -330,9 +353,13 @@ pub fn download_to_file(
         }
     }
     file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    if let Err(e) = files::read_back(&file, &tmp, size, &tree_hash) {
+        // What is on disk is not what verified: start over next time.
+        let _ = fs::remove_file(&log_path);
+        return Err(e);
+    }
     drop(file);
-    check_target(target, opts.force)?;
-    fs::rename(&tmp, target).map_err(|e| Error::io(target, e))?;
+    files::publish(&tmp, target, opts.force)?;
     let _ = fs::remove_file(&log_path);
     Ok(Outcome {
         size,
@@ -422,7 +449,7 @@ fn fetch_chunk(
 ) -> Result<TreeHash> {
     let len = end - start + 1;
     let whole = start == 0 && end + 1 == output_size;
-    let mut buf = crate::filehash::AlignedBuf::new(CHUNK_SIZE as usize);
+    let mut buf = crate::filehash::AlignedBuf::new(BLOCK_SIZE.min(len) as usize);
     let mut last = String::new();
     for _attempt in 0..CHUNK_ATTEMPTS {
         let range = if whole { None } else { Some((start, end)) };
@@ -441,16 +468,21 @@ fn fetch_chunk(
                     Err(e) => Err(e.to_string()),
                 };
             }
-            match resp.read(&mut buf[..want]) {
-                Ok(0) => break Err(format!("body ended after {got} of {len} bytes")),
-                Ok(n) => {
-                    sink(&buf[..n], start + got)?;
-                    hasher.update(&buf[..n]);
-                    got += n as u64;
+            // Gather socket reads (a few KiB each) into one block before writing and
+            // hashing it: one large positioned write per block instead of hundreds of
+            // small ones that queue on the file's lock in the kernel (issue 15).
+            let filled = match fill_block(&mut resp, &mut buf[..want]) {
+                Ok(n) => n,
+                Err((n, why)) => {
+                    break Err(format!(
+                        "body {why} after {} of {len} bytes",
+                        got + n as u64
+                    ));
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(format!("body broke off after {got} of {len} bytes: {e}")),
-            }
+            };
+            sink(&buf[..filled], start + got)?;
+            hasher.update(&buf[..filled]);
+            got += filled as u64;
         };
         if let Err(why) = outcome {
             last = why;
@@ -472,6 +504,21 @@ fn fetch_chunk(
         expected: "data matching Glacier's tree hash".into(),
         actual: last,
     })
+}
+
+/// Reads until `block` is full; on a short or broken body, returns the bytes read and
+/// what happened ("ended", "broke off: ...").
+fn fill_block(r: &mut impl Read, block: &mut [u8]) -> std::result::Result<usize, (usize, String)> {
+    let mut filled = 0;
+    while filled < block.len() {
+        match r.read(&mut block[filled..]) {
+            Ok(0) => return Err((filled, "ended".into())),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((filled, format!("broke off: {e}"))),
+        }
+    }
+    Ok(filled)
 }
 
 #[cfg(test)]
@@ -536,5 +583,26 @@ mod tests {
         );
         assert!(check_target(&dir.join("new"), false).is_ok());
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A socket hands over a few KiB per read; the file must see whole blocks.
+    #[test]
+    fn socket_reads_are_gathered_into_whole_blocks() {
+        struct Trickle(Vec<u8>, usize);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(3000).min(self.0.len() - self.1);
+                buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+                self.1 += n;
+                Ok(n)
+            }
+        }
+        let data: Vec<u8> = (0..BLOCK_SIZE as usize + 5000).map(|i| i as u8).collect();
+        let mut r = Trickle(data.clone(), 0);
+        let mut block = vec![0u8; BLOCK_SIZE as usize];
+        assert_eq!(fill_block(&mut r, &mut block), Ok(BLOCK_SIZE as usize));
+        assert_eq!(block[..], data[..BLOCK_SIZE as usize]);
+        let (n, why) = fill_block(&mut r, &mut block[..6000]).expect_err("short");
+        assert_eq!((n, why.as_str()), (5000, "ended"));
     }
 }

@@ -1,0 +1,108 @@
+//! Request bodies: shared bytes or a byte range of a file, kept so that a retry can send
+//! them again, with the SHA-256 the signature needs.
+
+use std::sync::Arc;
+
+use reqwest::blocking::Body;
+
+use crate::sigv4;
+
+/// A request body, kept so that a retry can send it again without holding a second
+/// copy: shared bytes (a part buffer, a JSON body), or a range of a file re-read from
+/// disk on every attempt.
+#[derive(Clone)]
+pub struct Payload {
+    source: Source,
+    pub(super) sha256: String,
+}
+
+#[derive(Clone)]
+enum Source {
+    Bytes(bytes::Bytes),
+    File {
+        file: Arc<std::fs::File>,
+        offset: u64,
+        len: u64,
+    },
+}
+
+/// Reads `len` bytes of a file from `offset` with positioned reads, failing if the file
+/// ends early (so a file that shrank is never sent short).
+struct FileRange {
+    file: Arc<std::fs::File>,
+    pos: u64,
+    end: u64,
+}
+
+impl std::io::Read for FileRange {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let want = (buf.len() as u64).min(self.end - self.pos) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file shrank while it was uploaded",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Payload {
+    /// Shared bytes with their SHA-256 (hex), computed by the caller in the same pass as
+    /// the tree hash. `Bytes::from_owner` lets a pooled buffer go back to its pool when
+    /// the HTTP layer drops its last reference.
+    pub fn new(data: bytes::Bytes, sha256: String) -> Payload {
+        Payload {
+            source: Source::Bytes(data),
+            sha256,
+        }
+    }
+
+    /// `len` bytes of `file` from `offset`, re-read on every attempt, with their SHA-256.
+    pub fn file_range(file: Arc<std::fs::File>, offset: u64, len: u64, sha256: String) -> Payload {
+        Payload {
+            source: Source::File { file, offset, len },
+            sha256,
+        }
+    }
+
+    /// A small body (JSON) whose hash is computed here.
+    pub fn from_vec(v: Vec<u8>) -> Payload {
+        let sha256 = sigv4::sha256_hex(&v);
+        Payload::new(bytes::Bytes::from(v), sha256)
+    }
+
+    /// The body length.
+    pub fn len(&self) -> u64 {
+        match &self.source {
+            Source::Bytes(b) => b.len() as u64,
+            Source::File { len, .. } => *len,
+        }
+    }
+
+    /// True for an empty body.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The body for one attempt.
+    pub(super) fn body(&self) -> Body {
+        match &self.source {
+            Source::Bytes(b) => Body::from(b.clone()),
+            Source::File { file, offset, len } => Body::sized(
+                FileRange {
+                    file: Arc::clone(file),
+                    pos: *offset,
+                    end: offset + len,
+                },
+                *len,
+            ),
+        }
+    }
+}
