@@ -114,7 +114,8 @@ impl<'a> Pool<'a> {
         self
     }
 
-    /// Runs `work` on every item of `items` with per-worker state from `init`.
+    /// Runs `work(state, index, item)` on every item of `items`, where `state` is the
+    /// worker's own, built by `init`, and `index` the item's position in `items`.
     ///
     /// `items` is pulled on the calling thread, only while the pool is running. Workers
     /// are capped by the source's `size_hint` upper bound, so a pool with more threads
