@@ -371,6 +371,36 @@ mod tests {
         assert_eq!(out.into_values(), Ok(vec![1, 2, 3, 4, 5]));
     }
 
+    /// The shape of a stream upload: the source reads parts and may fail itself; the
+    /// caller lends it to the pool and asks it afterwards how it ended.
+    #[test]
+    fn a_lent_source_keeps_its_own_state_for_the_caller() {
+        struct Parts {
+            next: u64,
+            error: Option<String>,
+        }
+        impl Iterator for Parts {
+            type Item = u64;
+            fn next(&mut self) -> Option<u64> {
+                if self.next == 4 {
+                    self.error = Some("read failed at part 4".into());
+                    return None;
+                }
+                self.next += 1;
+                Some(self.next - 1)
+            }
+        }
+        let mut parts = Parts {
+            next: 0,
+            error: None,
+        };
+        let out = Pool::new(2)
+            .queue(0)
+            .run(&mut parts, no_state, |_, _, p| Ok::<_, String>(p));
+        assert_eq!(out.into_values(), Ok(vec![0, 1, 2, 3]));
+        assert_eq!(parts.error.as_deref(), Some("read failed at part 4"));
+    }
+
     #[test]
     fn the_first_error_wins_and_stops_scheduling() {
         let pulled = AtomicU64::new(0);
