@@ -20,7 +20,8 @@ use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
 use crate::workers::{Ended, Pool};
 
 /// Bytes read per positioned read. Larger reads cost fewer system calls; 4 MiB measured
-/// best here (see the README's tree-hash figures), and it stays a few MiB per thread.
+/// best here (`cargo bench --bench treehash -- read_size` compares sizes), and it stays
+/// a few MiB per thread.
 pub const READ_SIZE: usize = 4 << 20;
 
 /// A zeroed heap buffer whose usable part starts on a page boundary.
