@@ -1,8 +1,9 @@
 //! Tree hashes of local files and streams, fast.
 //!
-//! A regular file is split into power-of-two-MiB aligned segments that worker threads
-//! claim one at a time and hash with positioned reads into a reused buffer; the segment
-//! roots are then joined with [`treehash::combine`]. Because the segments are aligned
+//! A regular file is split into power-of-two-MiB aligned segments that the
+//! [`workers`](crate::workers) pool hands out one at a time; each worker hashes them with
+//! positioned reads into its own reused buffer, and the segment roots are then joined in
+//! order with [`treehash::combine`]. Because the segments are aligned
 //! nodes of the file's hash tree, the result is the same as hashing the file in one
 //! stream. Memory is one read buffer per thread, whatever the file size. Streams (stdin,
 //! pipes) are hashed in one pass. This module reads files; it never prints (progress is
@@ -11,15 +12,16 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
 use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
+use crate::workers::{Ended, Pool};
 
 /// Bytes read per positioned read. Larger reads cost fewer system calls; 4 MiB measured
-/// best here (see the README's tree-hash figures), and it stays a few MiB per thread.
+/// best here (`cargo bench --bench treehash -- read_size` compares sizes), and it stays
+/// a few MiB per thread.
 pub const READ_SIZE: usize = 4 << 20;
 
 /// A zeroed heap buffer whose usable part starts on a page boundary.
@@ -96,64 +98,50 @@ pub fn hash_file(file: &File, len: u64, opts: Options<'_>) -> io::Result<Digests
     let threads = opts.threads.max(1);
     let seg = segment_size(len, threads);
     let segments = len.div_ceil(seg).max(1);
-    let next = AtomicU64::new(0);
+    // Set by whichever side fails first (the linear pass or a segment), so the other
+    // stops reading too.
     let stop = AtomicBool::new(false);
-    let results: Mutex<Vec<Option<TreeHash>>> = Mutex::new(vec![None; segments as usize]);
-    let first_error: Mutex<Option<io::Error>> = Mutex::new(None);
-    let linear: Mutex<Option<[u8; 32]>> = Mutex::new(None);
-
-    let fail = |e: io::Error| {
-        stop.store(true, Ordering::Relaxed);
-        let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert(e);
-    };
-
-    std::thread::scope(|s| {
-        if opts.sha256 {
-            s.spawn(|| match sha256_range(file, 0, len, &stop) {
-                Ok(d) => *linear.lock().unwrap_or_else(|p| p.into_inner()) = Some(d),
-                Err(e) => fail(e),
-            });
-        }
-        let workers = threads.min(segments as usize);
-        for _ in 0..workers {
+    let (segment_hashes, linear) = std::thread::scope(|s| {
+        let linear = opts.sha256.then(|| {
             s.spawn(|| {
-                let mut buf = AlignedBuf::new(READ_SIZE.min(seg as usize));
-                loop {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= segments {
-                        return;
-                    }
-                    let start = i * seg;
-                    let end = (start + seg).min(len);
-                    match tree_hash_range(file, start, end - start, &mut buf, opts.progress) {
-                        Ok(h) => {
-                            results.lock().unwrap_or_else(|p| p.into_inner())[i as usize] = Some(h)
-                        }
-                        Err(e) => return fail(e),
-                    }
+                let r = sha256_range(file, 0, len, &stop);
+                if r.is_err() {
+                    stop.store(true, Ordering::Relaxed);
                 }
+                r
+            })
+        });
+        let out = Pool::new(threads).stop(&stop).run(
+            0..segments,
+            || Ok(AlignedBuf::new(READ_SIZE.min(seg as usize))),
+            |buf, _, i| {
+                let start = i * seg;
+                let end = (start + seg).min(len);
+                tree_hash_range(file, start, end - start, buf, opts.progress)
+            },
+        );
+        if out.error.is_some() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let linear = linear.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (out.into_values(), linear)
+    });
+    let hashes = match segment_hashes {
+        Ok(h) => h,
+        Err(Ended::Failed(e)) => return Err(e),
+        // Only the linear pass sets the flag without the pool failing: its error.
+        Err(Ended::Stopped { .. }) => {
+            return Err(match linear {
+                Some(Err(e)) => e,
+                _ => io::Error::other("hashing stopped early"),
             });
         }
-    });
-
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
-    }
-    let hashes: Vec<TreeHash> = results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .map(|h| h.ok_or_else(|| io::Error::other("a hashing worker stopped early")))
-        .collect::<io::Result<_>>()?;
+    };
     let tree_hash = treehash::combine(&hashes).expect("at least one segment");
     Ok(Digests {
         size: len,
         tree_hash,
-        sha256: linear.into_inner().unwrap_or_else(|p| p.into_inner()),
+        sha256: linear.transpose()?,
     })
 }
 
@@ -299,16 +287,18 @@ mod tests {
     #[test]
     fn a_file_shorter_than_promised_is_an_error() {
         let f = temp_file(&[1, 2, 3]);
-        let err = hash_file(
-            &f,
-            10,
-            Options {
-                threads: 2,
-                sha256: false,
-                progress: None,
-            },
-        )
-        .expect_err("short file");
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        for sha256 in [false, true] {
+            let err = hash_file(
+                &f,
+                10,
+                Options {
+                    threads: 2,
+                    sha256,
+                    progress: None,
+                },
+            )
+            .expect_err("short file");
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "sha256 {sha256}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod signals;
 pub mod sigv4;
 pub mod treehash;
 pub mod upload;
+pub mod workers;
 
 pub use error::{Error, Result};
 pub use treehash::{TreeHash, TreeHasher};

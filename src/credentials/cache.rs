@@ -1,0 +1,83 @@
+//! [`Cached`]: temporary credentials kept until shortly before they expire, with the
+//! clock injected so tests decide what "now" is.
+
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+
+use super::{Credentials, Provider};
+use crate::error::Result;
+
+/// Temporary credentials are refreshed when they expire within this window, so a request
+/// signed now is not rejected mid-flight (the AWS SDKs refresh 5 to 15 minutes early).
+pub const REFRESH_WINDOW: time::Duration = time::Duration::minutes(5);
+
+/// When a source hands back credentials that are already inside the refresh window, ask it
+/// again at most this often rather than on every request.
+const MIN_REFETCH_INTERVAL: time::Duration = time::Duration::seconds(30);
+
+/// The clock a [`Cached`] provider reads.
+pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// Caches a provider's credentials; refreshes them when they expire within
+/// [`REFRESH_WINDOW`] (clock injected).
+pub struct Cached {
+    inner: Box<dyn Provider>,
+    clock: Clock,
+    // The lock is held while refreshing, so concurrent workers wait for one refresh
+    // instead of all running the credential process at once.
+    state: Mutex<Option<(Credentials, OffsetDateTime)>>,
+}
+
+impl Cached {
+    /// Caches `inner`, reading the system clock.
+    pub fn new(inner: Box<dyn Provider>) -> Cached {
+        Cached::with_clock(inner, Box::new(OffsetDateTime::now_utc))
+    }
+
+    /// Caches `inner`, reading `clock` to decide when to refresh.
+    pub fn with_clock(inner: Box<dyn Provider>, clock: Clock) -> Cached {
+        Cached {
+            inner,
+            clock,
+            state: Mutex::new(None),
+        }
+    }
+}
+
+impl Provider for Cached {
+    fn credentials(&self) -> Result<Credentials> {
+        let now = (self.clock)();
+        // A poisoned lock only means another thread panicked mid-refresh; the cached value
+        // is still a whole `Option`, so carry on with it.
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((creds, fetched_at)) = state.as_ref() {
+            let fresh = match creds.expiration {
+                None => true,
+                Some(exp) => {
+                    now < exp - REFRESH_WINDOW
+                        || (now < exp && now - *fetched_at < MIN_REFETCH_INTERVAL)
+                }
+            };
+            if fresh {
+                return Ok(creds.clone());
+            }
+        }
+        match self.inner.credentials() {
+            Ok(creds) => {
+                *state = Some((creds.clone(), now));
+                Ok(creds)
+            }
+            // A failed early refresh is not fatal while the old credentials still work
+            // (the SDKs' "static stability"): try again on the next request.
+            Err(e) => match state.as_ref() {
+                Some((old, _)) if old.expiration.is_some_and(|exp| now < exp) => Ok(old.clone()),
+                _ => Err(e),
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
