@@ -296,7 +296,7 @@ impl UploadCmd {
             e => e,
         })?;
         let bound = plan.size_bound(&opts);
-        let fingerprint = plan_fingerprint(&plan, &opts);
+        let fingerprint = plan.fingerprint(&opts);
         let summary = plan.summary();
         let label = format!("packed .tar.xz of {}", self.files.join(", "));
         let reader = pack::reader(plan, &opts, None)?;
@@ -311,26 +311,6 @@ impl UploadCmd {
             None,
         ))
     }
-}
-
-/// Identifies a packing plan: the same unchanged inputs packed the same way give the
-/// same bytes, so a resume may trust a matching fingerprint.
-fn plan_fingerprint(plan: &pack::Plan, opts: &pack::Options) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(format!("glacier-pack v1 level {}\n", opts.xz_level));
-    for e in plan.entries() {
-        h.update(format!(
-            "{:?} {:?} {:?} {} {:o} {}\n",
-            e.name(),
-            e.source(),
-            e.kind(),
-            e.size(),
-            e.mode(),
-            e.mtime()
-        ));
-    }
-    hex::encode(h.finalize())
 }
 
 /// Reports upload events on stderr.
