@@ -30,6 +30,7 @@ pub struct UploadCmd {
     upload_id: Option<UploadId>,
     receipts: Receipts,
     xz_level: u32,
+    compression: pack::Compression,
 }
 
 #[derive(Debug)]
@@ -71,6 +72,15 @@ impl UploadCmd {
         if xz_level > 9 {
             return Err(Error::Usage(format!("--xz-level {xz_level}: use 0 to 9")));
         }
+        let compression = match args.value::<String>(&["--compression"])?.as_deref() {
+            None | Some("xz") => pack::Compression::Xz,
+            Some("none") => pack::Compression::None,
+            Some(other) => {
+                return Err(Error::Usage(format!(
+                    "--compression {other}: use xz or none"
+                )));
+            }
+        };
         let receipts_file = args.value::<PathBuf>(&["--receipts"])?;
         let no_receipts = args.flag("--no-receipts");
         let receipts = match (receipts_file, no_receipts) {
@@ -107,6 +117,7 @@ impl UploadCmd {
             upload_id,
             receipts,
             xz_level,
+            compression,
         })
     }
 
@@ -286,6 +297,7 @@ impl UploadCmd {
     fn packed_input(&self) -> Result<(Input, String, Option<u64>)> {
         let inputs: Vec<PathBuf> = self.files.iter().map(PathBuf::from).collect();
         let opts = pack::Options {
+            compression: self.compression,
             xz_level: self.xz_level,
             threads: super::tree_hash::default_threads() as u32,
         };
@@ -296,9 +308,20 @@ impl UploadCmd {
             e => e,
         })?;
         let bound = plan.size_bound(&opts);
+        // --max-memory covers the part buffers and the encoder: the parts take what the
+        // upload will hold, the encoder's threads fit in the rest.
+        let part_size = self
+            .part_size
+            .unwrap_or_else(|| plan::default_part_size(bound));
+        let parts = plan::threads_for_memory(self.threads, part_size, self.max_memory)? as u64;
+        let opts = opts.fit_memory(self.max_memory.saturating_sub(parts * part_size))?;
         let fingerprint = plan.fingerprint(&opts);
-        let summary = plan.summary();
-        let label = format!("packed .tar.xz of {}", self.files.join(", "));
+        let summary = plan.summary(&opts);
+        let label = format!(
+            "packed .{} of {}",
+            opts.compression.extension(),
+            self.files.join(", ")
+        );
         let reader = pack::reader(plan, &opts, None)?;
         Ok((
             Input::Stream {

@@ -1,6 +1,7 @@
-//! The xz side of packing: the options (level, threads), the deterministic block size,
-//! and the `Write` end that compresses the tar stream and hands full buffers to the
-//! reader's channel. Knows nothing of files.
+//! The compression side of packing: the options (xz or none, level, threads), the
+//! deterministic block size, the choice of encoder threads within a memory budget, and
+//! the `Write` end that compresses the tar stream (or passes it through) and hands full
+//! buffers to the reader's channel. Knows nothing of files.
 
 use std::io::{self, Write};
 
@@ -71,9 +72,31 @@ pub fn block_size(level: u32) -> u64 {
     (3 * dict).max(1 << 20)
 }
 
+/// What the tar stream goes through before it is uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// liblzma's multi-threaded xz encoder: a `.tar.xz`.
+    Xz,
+    /// None: a plain `.tar`, for inputs that are already compressed (photos, video,
+    /// archives), where xz only costs CPU time. As deterministic as the `.tar.xz`.
+    None,
+}
+
+impl Compression {
+    /// The file name extension of the packed archive: `tar.xz` or `tar`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Compression::Xz => "tar.xz",
+            Compression::None => "tar",
+        }
+    }
+}
+
 /// How to compress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
+    /// xz or none; with none, `xz_level` and `threads` are unused.
+    pub compression: Compression,
     /// xz preset level, 0..=9 (no "extreme" variants).
     pub xz_level: u32,
     /// xz encoder threads, at least 1. The output does not depend on it.
@@ -87,6 +110,7 @@ impl Default for Options {
             .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX))
             .unwrap_or(1);
         Options {
+            compression: Compression::Xz,
             xz_level: DEFAULT_XZ_LEVEL,
             threads,
         }
@@ -120,10 +144,53 @@ impl Options {
         b
     }
 
-    /// liblzma's estimate of the encoder's memory use in bytes, for the memory budget.
-    /// The pipe to the reader adds about [`PIPE_MEMORY`] on top.
+    /// liblzma's estimate of the encoder's memory use in bytes
+    /// (`lzma_stream_encoder_mt_memusage`), 0 without compression. The pipe to the
+    /// reader adds about [`PIPE_MEMORY`] on top.
     pub fn memory_usage(&self) -> u64 {
-        self.builder().memusage()
+        match self.compression {
+            Compression::Xz => self.builder().memusage(),
+            Compression::None => 0,
+        }
+    }
+
+    /// These options with the most encoder threads, at most `self.threads`, whose
+    /// memory ([`Options::memory_usage`] plus [`PIPE_MEMORY`]) fits in `budget` bytes.
+    ///
+    /// Only the thread count gives: the block size is part of the deterministic format
+    /// ([`block_size`]), and each thread holds about three blocks plus the level's match
+    /// finder, so a level whose single thread does not fit is an error naming
+    /// `--max-memory` and `--xz-level`, never a silently different archive.
+    pub fn fit_memory(self, budget: u64) -> Result<Options> {
+        self.validate()?;
+        let need = |o: &Options| o.memory_usage().saturating_add(PIPE_MEMORY);
+        let one = Options { threads: 1, ..self };
+        if need(&one) > budget {
+            return Err(Error::Usage(format!(
+                "packing at --xz-level {} needs {} MiB for one xz thread, but --max-memory leaves {} MiB for it (use a lower --xz-level, --compression none, or a larger --max-memory)",
+                self.xz_level,
+                need(&one).div_ceil(1 << 20),
+                budget >> 20
+            )));
+        }
+        // Memory grows with the thread count: find the largest count that fits.
+        let (mut lo, mut hi) = (1, self.threads);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if need(&Options {
+                threads: mid,
+                ..self
+            }) <= budget
+            {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        Ok(Options {
+            threads: lo,
+            ..self
+        })
     }
 }
 
@@ -140,10 +207,11 @@ pub(super) enum Msg {
     Failed(Error),
 }
 
-/// The `Write` end the tar builder writes into: compresses with liblzma and sends
-/// full buffers down the channel.
+/// The `Write` end the tar builder writes into: compresses with liblzma (or, without
+/// an encoder, copies) and sends full buffers down the channel.
 pub(super) struct XzWriter {
-    pub(super) stream: Stream,
+    /// The xz encoder; `None` for [`Compression::None`].
+    pub(super) stream: Option<Stream>,
     pub(super) out: Vec<u8>,
     pub(super) tx: Sender<Msg>,
     /// Set after a failure so that the tar builder's drop (which writes the archive's
@@ -170,12 +238,14 @@ impl XzWriter {
 
     /// Ends the xz stream and sends what is left.
     pub(super) fn finish(mut self) -> io::Result<Sender<Msg>> {
-        loop {
+        while self.stream.is_some() {
             if self.out.len() == self.out.capacity() {
                 self.send_out()?;
             }
-            let status = self
-                .stream
+            let Some(stream) = &mut self.stream else {
+                break;
+            };
+            let status = stream
                 .process_vec(&[], &mut self.out, Action::Finish)
                 .map_err(Self::xz_error)?;
             if status == Status::StreamEnd {
@@ -201,11 +271,16 @@ impl Write for XzWriter {
             if self.out.len() == self.out.capacity() {
                 self.send_out()?;
             }
-            let before = self.stream.total_in();
-            self.stream
+            let Some(stream) = &mut self.stream else {
+                let n = buf.len().min(self.out.capacity() - self.out.len());
+                self.out.extend_from_slice(&buf[..n]);
+                return Ok(n);
+            };
+            let before = stream.total_in();
+            stream
                 .process_vec(buf, &mut self.out, Action::Run)
                 .map_err(Self::xz_error)?;
-            let used = (self.stream.total_in() - before) as usize;
+            let used = (stream.total_in() - before) as usize;
             if used > 0 {
                 return Ok(used);
             }

@@ -59,7 +59,7 @@ use std::io;
 
 use crate::error::Error;
 
-pub use compress::{DEFAULT_XZ_LEVEL, Options, PIPE_MEMORY, block_size};
+pub use compress::{Compression, DEFAULT_XZ_LEVEL, Options, PIPE_MEMORY, block_size};
 pub use plan::{Entry, EntryKind, Plan};
 pub use stream::{PackReader, reader};
 

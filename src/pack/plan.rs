@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use tar::{EntryType, Header};
 
-use super::compress::{Options, block_size};
+use super::compress::{Compression, Options, block_size};
 use crate::error::{Error, Result};
 
 /// A tar block; headers and file data are padded to it.
@@ -251,8 +251,12 @@ impl Plan {
     /// a few bytes per 64 KiB: liblzma stores input that does not compress as LZMA2
     /// uncompressed chunks (at most 64 KiB, 3-byte header each), plus per-block headers,
     /// checks and index records, plus the stream header and footer.
+    /// Without compression the bound is exact: the tar size.
     pub fn size_bound(&self, opts: &Options) -> u64 {
         let t = self.tar_size;
+        if opts.compression == Compression::None {
+            return t;
+        }
         let blocks = t.div_ceil(block_size(opts.xz_level)).max(1);
         let chunks = t.div_ceil(64 << 10) + blocks;
         // Block header (at most 1024), padding (3), CRC64 (8), index record (at most 18).
@@ -266,7 +270,12 @@ impl Plan {
     pub fn fingerprint(&self, opts: &Options) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        h.update(format!("glacier-pack v1 level {}\n", opts.xz_level));
+        // The xz line is the one fingerprints had before `--compression none` existed,
+        // so that an upload started then can still be resumed.
+        h.update(match opts.compression {
+            Compression::Xz => format!("glacier-pack v1 level {}\n", opts.xz_level),
+            Compression::None => "glacier-pack v1 tar\n".to_string(),
+        });
         for e in &self.entries {
             h.update(format!(
                 "{:?} {:?} {:?} {} {:o} {}\n",
@@ -281,7 +290,8 @@ impl Plan {
     /// At most 1,024 characters, all in 0x20..=0x7E (what Glacier allows in
     /// `x-amz-archive-description`); other characters become `?`, and a long list of
     /// inputs ends with `+N more`.
-    pub fn summary(&self) -> String {
+    /// The `tar.xz` names the compression: [`Compression::extension`] of `opts`.
+    pub fn summary(&self, opts: &Options) -> String {
         const LIST_MAX: usize = 200;
         let n = self.inputs.len();
         let mut list = String::new();
@@ -314,7 +324,8 @@ impl Plan {
             .filter(|e| e.kind == EntryKind::File)
             .count();
         format!(
-            "glacier-upload tar.xz: {n} input{} ({list}), {files} file{}, {}",
+            "glacier-upload {}: {n} input{} ({list}), {files} file{}, {}",
+            opts.compression.extension(),
             plural(n),
             plural(files),
             human_bytes(self.total_file_bytes)

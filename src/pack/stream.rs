@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::compress::{CHANNEL_BUFFERS, CHUNK, Msg, Options, XzWriter};
+use super::compress::{CHANNEL_BUFFERS, CHUNK, Compression, Msg, Options, XzWriter};
 use super::plan::{Entry, EntryKind, Plan};
 use super::read::{FileReader, changed};
 use super::{error_from_io, to_io};
@@ -87,10 +87,14 @@ enum State {
 /// fail here, before any byte is produced.
 pub fn reader(plan: Plan, opts: &Options, progress: Option<Arc<AtomicU64>>) -> Result<PackReader> {
     opts.validate()?;
-    let stream = opts
-        .builder()
-        .encoder()
-        .map_err(|e| Error::io("(xz encoder)", io::Error::other(e)))?;
+    let stream = match opts.compression {
+        Compression::Xz => Some(
+            opts.builder()
+                .encoder()
+                .map_err(|e| Error::io("(xz encoder)", io::Error::other(e)))?,
+        ),
+        Compression::None => None,
+    };
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BUFFERS);
     let xz = XzWriter {
         stream,

@@ -89,6 +89,7 @@ fn pack_all(plan: Plan, opts: Options) -> Vec<u8> {
 
 fn fast(threads: u32) -> Options {
     Options {
+        compression: Compression::Xz,
         xz_level: 0,
         threads,
     }
@@ -474,7 +475,7 @@ fn the_summary_is_short_printable_ascii() {
     let inputs = sample_tree(&root);
     let plan = Plan::scan(&inputs).unwrap();
     assert_eq!(
-        plan.summary(),
+        plan.summary(&fast(1)),
         format!(
             "glacier-upload tar.xz: 3 inputs (tree/, notes.txt, top-link), 9 files, {}",
             human_bytes(plan.total_file_bytes())
@@ -487,7 +488,7 @@ fn the_summary_is_short_printable_ascii() {
             p
         })
         .collect();
-    let s = Plan::scan(&many).unwrap().summary();
+    let s = Plan::scan(&many).unwrap().summary(&fast(1));
     assert!(s.len() <= 1024, "{}", s.len());
     assert!(s.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{s}");
     assert!(
@@ -511,11 +512,11 @@ fn bad_options_are_refused_before_packing() {
     for opts in [
         Options {
             xz_level: 10,
-            threads: 1,
+            ..fast(1)
         },
         Options {
             xz_level: 1,
-            threads: 0,
+            ..fast(0)
         },
     ] {
         assert!(matches!(
@@ -543,4 +544,94 @@ fn the_fingerprint_follows_the_inputs_and_the_options() {
     let c = Plan::scan(&inputs).unwrap();
     assert_ne!(a.fingerprint(&fast(1)), c.fingerprint(&fast(1)));
     fs::remove_dir_all(&root).unwrap();
+}
+
+fn plain() -> Options {
+    Options {
+        compression: Compression::None,
+        ..fast(1)
+    }
+}
+
+#[test]
+fn without_compression_the_stream_is_the_same_tar_and_its_size_is_exact() {
+    let root = temp_dir("plain");
+    let inputs = sample_tree(&root);
+    let plan = Plan::scan(&inputs).unwrap();
+    let tar_bytes = pack_all(plan.clone(), plain());
+    assert_eq!(tar_bytes.len() as u64, plan.tar_size());
+    assert_eq!(plan.size_bound(&plain()), plan.tar_size());
+    // The same tar stream the xz variant compresses, so as deterministic as that one.
+    assert_eq!(tar_bytes, unxz(&pack_all(plan.clone(), fast(2))));
+    assert!(
+        plan.summary(&plain())
+            .starts_with("glacier-upload tar: 3 inputs")
+    );
+    assert_ne!(plan.fingerprint(&plain()), plan.fingerprint(&fast(1)));
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn without_compression_the_archive_unpacks_with_the_system_tar() {
+    let root = temp_dir("plain-tar");
+    let inputs = sample_tree(&root);
+    let plan = Plan::scan(&inputs).unwrap();
+    let tar_bytes = pack_all(plan, plain());
+    let out = root.join("out");
+    fs::create_dir(&out).unwrap();
+    let mut child = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg("-")
+        .arg("-C")
+        .arg(&out)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&tar_bytes).unwrap();
+    assert!(child.wait().unwrap().success());
+    let tree = root.join("tree");
+    for f in ["a.txt", "big.bin", "run.sh", "sub/deeper/f.txt", "empty"] {
+        assert_eq!(
+            fs::read(out.join("tree").join(f)).unwrap(),
+            fs::read(tree.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(fs::read(out.join("tree/sub").join(LONG)).unwrap(), b"long");
+    assert_eq!(fs::read(out.join("notes.txt")).unwrap(), b"notes");
+    assert_eq!(
+        fs::read_link(out.join("tree/link")).unwrap(),
+        Path::new("a.txt")
+    );
+    assert!(out.join("tree/empty dir").is_dir());
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn encoder_threads_are_chosen_to_fit_the_memory_budget() {
+    let level6 = |threads| Options {
+        compression: Compression::Xz,
+        xz_level: 6,
+        threads,
+    };
+    let need = |o: Options| o.memory_usage() + PIPE_MEMORY;
+    // liblzma's estimate grows with the thread count, so there is something to fit.
+    assert!(need(level6(2)) > need(level6(1)));
+    assert_eq!(level6(4).fit_memory(u64::MAX).unwrap(), level6(4));
+    assert_eq!(level6(4).fit_memory(need(level6(4))).unwrap(), level6(4));
+    assert_eq!(level6(4).fit_memory(need(level6(3))).unwrap(), level6(3));
+    assert_eq!(
+        level6(4).fit_memory(need(level6(2)) - 1).unwrap(),
+        level6(1)
+    );
+    match level6(4).fit_memory(need(level6(1)) - 1) {
+        Err(Error::Usage(msg)) => {
+            assert!(msg.contains("--max-memory"), "{msg}");
+            assert!(msg.contains("--xz-level 6"), "{msg}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without compression only the pipe's buffers count.
+    assert_eq!(plain().fit_memory(PIPE_MEMORY).unwrap(), plain());
+    assert!(plain().fit_memory(PIPE_MEMORY - 1).is_err());
 }
