@@ -1,12 +1,14 @@
-//! Packing several files or directories into one `.tar.xz` stream, produced as it is read.
+//! Packing several files or directories into one `.tar.xz` stream (or a plain `.tar` with
+//! [`Compression::None`]), produced as it is read.
 //!
 //! `glacier upload VAULT FILE...` with several inputs, or with a directory, uploads a
 //! `.tar.xz` made on the fly: [`Plan::scan`] walks the inputs and checks everything it
 //! can before a byte is sent (missing or unreadable paths, unsupported file types,
 //! archive-name clashes), then [`reader`] packs on a background thread and hands the
 //! compressed bytes to whoever reads the returned [`PackReader`]. Nothing is written to
-//! disk and memory stays bounded: the xz encoder's own ([`Options::memory_usage`]) plus
-//! a few MiB of buffers in a bounded channel.
+//! disk and memory stays bounded: the xz encoder's own ([`Options::memory_usage`], its
+//! threads fitted to a budget by [`Options::fit_memory`]) plus a few MiB of buffers in a
+//! bounded channel.
 //!
 //! # The archive is deterministic
 //!
