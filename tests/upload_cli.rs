@@ -686,6 +686,14 @@ fn packed_without_compression_is_a_plain_tar_that_tar_unpacks() {
         description.starts_with("glacier-upload tar: "),
         "{description}"
     );
+
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "--compression", "zstd", "v", tree_s],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--compression zstd"), "{}", r.stderr);
 }
 
 #[test]

@@ -94,8 +94,8 @@ Options:
       --max-memory MiB    cap on part buffers and, when packing, the xz encoder: fewer
                           xz threads are used to fit (default 512)
   -u, --upload-id ID      resume this multipart upload
-      --compression xz|none  packed uploads: .tar.xz (default) or plain .tar for
-                          inputs already compressed (photos, video)
+      --compression KIND  packed uploads: xz (default, a .tar.xz) or none (a plain
+                          .tar, for inputs already compressed: photos, video)
       --xz-level N        xz preset 0-9 for packed uploads (default 0: about 8 MB/s
                           of mixed data per core here, 41% of the input; higher levels
                           shrink text a little more at 2-6x the CPU time)
