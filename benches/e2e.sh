@@ -64,3 +64,61 @@ for run in fresh 2 steady; do
 done
 cmp "$work/src.bin" "$work/dl.bin" && echo "download block: round trip identical"
 # ---- end of download block ----
+# == TLS next to plain HTTP (issue 15 "TLS is what users run"). Every real Glacier request
+# is HTTPS: the same upload and download through `mock-glacier --tls` (the mock behind a
+# rustls front, test CA trusted with AWS_CA_BUNDLE), each next to a plain-HTTP run made
+# just before it, as ratios to the SHA-256 floor measured in this run (`openssl speed
+# -evp sha256 -bytes 1048576` on one core: an upload hashes every byte twice, a download
+# once). Client CPU only: the front's own TLS work is the mock's, not ours.
+# Skip with E2E_TLS=0.
+if [ "${E2E_TLS:-1}" != 0 ]; then
+  floor_gbs=$(taskset -c 0 openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null |
+    awk '/^sha256|^SHA256/ { v = $NF; sub(/k$/, "", v); printf "%.4f", v / 1e6 }')
+  pass=$(echo "1.073741824 / $floor_gbs" | bc -l)   # CPU-s per GiB for one SHA-256 pass
+  printf '== TLS: SHA-256 floor %.2f GB/s on one core = %.3f CPU-s/GiB per pass\n' "$floor_gbs" "$pass"
+  target/release/examples/mock-glacier --tls --dir "$work/mock-tls" --vault bench --job-polls 0 \
+    >"$work/url-tls" 2>"$work/mock-tls.log" &
+  tls_pid=$!
+  trap 'kill $mock_pid $tls_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do [ -s "$work/url-tls" ] && break; sleep 0.05; done
+  plain_url=$AWS_ENDPOINT_URL_GLACIER
+  tls_url=$(head -1 "$work/url-tls")
+  ca=tests/data/tls/ca.pem
+  declare -A per_gib
+  pair() { # label floor_passes command... : runs it over HTTP, then over HTTPS
+    local label=$1 passes=$2; shift 2
+    for scheme in http https; do
+      if [ $scheme = https ]; then
+        export AWS_ENDPOINT_URL_GLACIER=$tls_url AWS_CA_BUNDLE=$ca
+      else
+        export AWS_ENDPOINT_URL_GLACIER=$plain_url; unset AWS_CA_BUNDLE
+      fi
+      measure "$label $scheme" "$@"
+      per_gib[$label-$scheme]=$(echo "$cpu / $gib" | bc -l)
+      printf '%-12s    = %.2fx the floor (%d SHA-256 pass%s)\n' "" \
+        "$(echo "${per_gib[$label-$scheme]} / ($passes * $pass)" | bc -l)" "$passes" \
+        "$([ "$passes" = 1 ] && echo "" || echo es)"
+      cp "$work/out" "$work/out-$scheme"
+    done
+    printf '%-12s TLS adds %+.3f CPU-s/GiB (target at most 0.25)\n' "$label" \
+      "$(echo "${per_gib[$label-https]} - ${per_gib[$label-http]}" | bc -l)"
+  }
+  pair upload 2 "$bin" --quiet upload -p "$part_mib" -t "$threads" --no-receipts bench "$work/src.bin"
+  tls_archive=$(cat "$work/out-https")
+  plain_archive=$(cat "$work/out-http")
+  export AWS_ENDPOINT_URL_GLACIER=$plain_url; unset AWS_CA_BUNDLE
+  plain_job=$("$bin" archive init-retrieval bench -- "$plain_archive")
+  export AWS_ENDPOINT_URL_GLACIER=$tls_url AWS_CA_BUNDLE=$ca
+  tls_job=$("$bin" archive init-retrieval bench -- "$tls_archive")
+  # `pair` runs the same command twice; the job ID differs per server, so pick it by
+  # the endpoint in effect.
+  get_one() {
+    local job=$plain_job
+    [ "$AWS_ENDPOINT_URL_GLACIER" = "$tls_url" ] && job=$tls_job
+    rm -f "$work/back.bin"
+    "$bin" --quiet archive get -t "$threads" bench "$job" "$work/back.bin"
+  }
+  export -f get_one; export bin work plain_job tls_job tls_url threads
+  pair "get" 1 bash -c get_one
+  cmp "$work/src.bin" "$work/back.bin" && echo "round trip over TLS: identical"
+fi

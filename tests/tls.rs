@@ -6,143 +6,11 @@
 //! for `vault list` to work, and without it the failure is one clear line about the
 //! certificate. This is the static binary's situation on a bare server.
 //!
-//! The front is a rustls `ServerConnection` (the crate's own rustls, ring provider)
-//! forwarding plaintext both ways to the in-process mock; it lives only in this file.
-
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::{ServerConfig, ServerConnection};
+//! The front is the mock's own (`tests/mock/tls.rs`).
 
 use crate::mock::MockGlacier;
+use crate::mock::tls::{TlsFront, data};
 use crate::support::{Run, TempDir, glacier_mock};
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/tls")
-        .join(name)
-}
-
-/// A TLS listener on 127.0.0.1 that forwards each connection's plaintext to `backend`.
-/// Its accept thread lives until the test process ends (tests are short-lived).
-struct TlsFront {
-    port: u16,
-}
-
-impl TlsFront {
-    fn start(backend: std::net::SocketAddr) -> TlsFront {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(data("server.pem"))
-            .expect("open server.pem")
-            .collect::<Result<_, _>>()
-            .expect("parse server.pem");
-        let key = PrivateKeyDer::from_pem_file(data("server-key.pem")).expect("server-key.pem");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = Arc::new(
-            ServerConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default versions")
-                .with_no_client_auth()
-                .with_single_cert(certs, key)
-                .expect("server certificate and key match"),
-        );
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind TLS front");
-        let port = listener.local_addr().expect("local addr").port();
-        std::thread::spawn(move || {
-            for tcp in listener.incoming() {
-                let Ok(tcp) = tcp else { continue };
-                let config = Arc::clone(&config);
-                std::thread::spawn(move || {
-                    let _ = forward(tcp, backend, config);
-                });
-            }
-        });
-        TlsFront { port }
-    }
-
-    fn url(&self, host: &str) -> String {
-        format!("https://{host}:{}", self.port)
-    }
-}
-
-/// Pumps one connection: this thread carries client → backend (TLS in, plaintext out),
-/// a second thread backend → client. The `ServerConnection` is shared under a lock, and
-/// TLS bytes are written to the socket only while holding it, so records stay in order.
-fn forward(
-    tcp: TcpStream,
-    backend: std::net::SocketAddr,
-    config: Arc<ServerConfig>,
-) -> std::io::Result<()> {
-    let conn = Arc::new(Mutex::new(
-        ServerConnection::new(config).map_err(std::io::Error::other)?,
-    ));
-    let plain = TcpStream::connect(backend)?;
-    let back = {
-        let conn = Arc::clone(&conn);
-        let mut plain = plain.try_clone()?;
-        let mut tcp = tcp.try_clone()?;
-        std::thread::spawn(move || -> std::io::Result<()> {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = plain.read(&mut buf)?;
-                let mut c = conn.lock().expect("no panics while locked");
-                if n == 0 {
-                    c.send_close_notify();
-                } else {
-                    c.writer().write_all(&buf[..n])?;
-                }
-                while c.wants_write() {
-                    c.write_tls(&mut tcp)?;
-                }
-                if n == 0 {
-                    return tcp.shutdown(Shutdown::Write);
-                }
-            }
-        })
-    };
-    let mut plain_w = plain;
-    let mut tcp_r = tcp.try_clone()?;
-    let mut tcp_w = tcp;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut out = Vec::new();
-    let result = (|| -> std::io::Result<()> {
-        loop {
-            let n = tcp_r.read(&mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
-            let mut input = &buf[..n];
-            out.clear();
-            {
-                let mut c = conn.lock().expect("no panics while locked");
-                while !input.is_empty() {
-                    c.read_tls(&mut input)?;
-                    let state = c.process_new_packets();
-                    // Send the alert (or the handshake reply) before giving up.
-                    while c.wants_write() {
-                        c.write_tls(&mut tcp_w)?;
-                    }
-                    let state = state.map_err(std::io::Error::other)?;
-                    let mut left = state.plaintext_bytes_to_read();
-                    while left > 0 {
-                        let at = out.len();
-                        out.resize(at + left, 0);
-                        let got = c.reader().read(&mut out[at..])?;
-                        out.truncate(at + got);
-                        left -= got;
-                    }
-                }
-            }
-            plain_w.write_all(&out)?;
-        }
-    })();
-    let _ = plain_w.shutdown(Shutdown::Write);
-    let _ = back.join();
-    result
-}
 
 /// `glacier` set up for `mock` but pointed at `endpoint`, with no system CA certificates:
 /// `SSL_CERT_FILE` an empty file and `SSL_CERT_DIR` an empty directory.
@@ -193,4 +61,47 @@ fn unknown_ca_fails_with_one_line_about_the_certificate() {
     assert!(r.stdout.is_empty(), "stdout: {}", r.stdout);
     // The request never got through the handshake.
     assert!(mock.requests().is_empty(), "{:?}", mock.requests());
+}
+
+/// What users run: a multipart upload and a ranged download, both over HTTPS, through the
+/// same front `mock-glacier --tls` uses for the benchmarks.
+#[test]
+fn upload_and_download_round_trip_over_tls() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let front = TlsFront::start(mock.addr());
+    let home = TempDir::new("tls-trip");
+    let data_bytes = crate::support::pattern(5 * (1 << 20) + 3, 21);
+    let src = home.join("src.bin");
+    std::fs::write(&src, &data_bytes).expect("write src");
+    let glacier = |args: &[&str]| -> Run {
+        no_system_roots(&mock, &home, &front.url("localhost"))
+            .env("AWS_CA_BUNDLE", data("ca.pem"))
+            .args(args)
+            .output()
+            .expect("run glacier")
+            .into()
+    };
+    let src_s = src.to_str().expect("utf8");
+    let archive = glacier(&["upload", "-p", "1", "--no-receipts", "v", src_s])
+        .ok()
+        .trim()
+        .to_string();
+    let job = glacier(&["archive", "init-retrieval", "v", &archive])
+        .ok()
+        .trim()
+        .to_string();
+    mock.complete_jobs();
+    let out = home.join("out.bin");
+    glacier(&[
+        "archive",
+        "get",
+        "--chunk-size",
+        "1",
+        "v",
+        &job,
+        out.to_str().expect("utf8"),
+    ])
+    .ok();
+    assert_eq!(std::fs::read(&out).expect("read out"), data_bytes);
 }

@@ -647,3 +647,87 @@ fn a_lost_upload_archive_answer_is_not_retried_but_a_refusal_is() {
     assert!(err.contains("may or may not have been stored"), "{err}");
     assert_eq!(count(&mock, "UploadArchive"), 3);
 }
+
+#[test]
+fn packed_without_compression_is_a_plain_tar_that_tar_unpacks() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("up-plain");
+    let tree = dir.join("tree");
+    make_tree(&tree);
+    let tree_s = tree.to_str().expect("utf8");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "--compression", "none", "v", tree_s],
+    );
+    let id = r.ok().trim().to_string();
+    let bytes = stored(&mock, "v", &id);
+    // A tar, not an xz stream: the ustar magic of the first header (POSIX, "ustar").
+    assert_eq!(&bytes[257..262], b"ustar");
+    let archive = dir.join("archive.tar");
+    std::fs::write(&archive, &bytes).expect("write");
+    let out = dir.join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    let status = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&out)
+        .status()
+        .expect("run tar");
+    assert!(status.success());
+    assert_eq!(
+        std::fs::read(out.join("tree/sub/big.bin")).expect("read"),
+        pattern(3 * MIB + 11, 13)
+    );
+    assert_eq!(
+        std::fs::read_link(out.join("tree/link")).expect("link"),
+        Path::new("a.txt")
+    );
+    let description = &mock.archives("v")[0].description;
+    assert!(
+        description.starts_with("glacier-upload tar: "),
+        "{description}"
+    );
+
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "--compression", "zstd", "v", tree_s],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--compression zstd"), "{}", r.stderr);
+}
+
+#[test]
+fn a_memory_cap_too_small_for_one_xz_thread_is_a_usage_error() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("up-xzmem");
+    let tree = dir.join("tree");
+    make_tree(&tree);
+    let tree_s = tree.to_str().expect("utf8");
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "upload",
+            "--xz-level",
+            "9",
+            "--max-memory",
+            "64",
+            "v",
+            tree_s,
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--max-memory leaves 32 MiB"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--xz-level 9"), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(mock.archives("v").is_empty());
+}

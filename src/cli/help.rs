@@ -96,10 +96,13 @@ Options:
                           smallest of 8, 16, 32... that fits the file in 10,000 parts;
                           64 for standard input, which can then be up to 625 GiB)
   -t, --threads N         parts in flight (default 4) (alias: --num-threads)
-      --max-memory MiB    cap on part buffers: threads x part size must fit (default 512)
+      --max-memory MiB    cap on part buffers and, when packing, the xz encoder: fewer
+                          xz threads are used to fit (default 512)
   -u, --upload-id ID      resume this multipart upload
       --no-resume         start a new upload even if an interrupted one of the same
                           input is found
+      --compression KIND  packed uploads: xz (default, a .tar.xz) or none (a plain
+                          .tar, for inputs already compressed: photos, video)
       --xz-level N        xz preset 0-9 for packed uploads (default 0: about 8 MB/s
                           of mixed data per core here, 41% of the input; higher levels
                           shrink text a little more at 2-6x the CPU time)

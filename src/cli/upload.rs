@@ -35,6 +35,7 @@ pub struct UploadCmd {
     /// `--max-memory` was given.
     max_memory_given: bool,
     no_resume: bool,
+    compression: pack::Compression,
 }
 
 #[derive(Debug)]
@@ -77,6 +78,15 @@ impl UploadCmd {
         if xz_level > 9 {
             return Err(Error::Usage(format!("--xz-level {xz_level}: use 0 to 9")));
         }
+        let compression = match args.value::<String>(&["--compression"])?.as_deref() {
+            None | Some("xz") => pack::Compression::Xz,
+            Some("none") => pack::Compression::None,
+            Some(other) => {
+                return Err(Error::Usage(format!(
+                    "--compression {other}: use xz or none"
+                )));
+            }
+        };
         let receipts_file = args.value::<PathBuf>(&["--receipts"])?;
         let no_receipts = args.flag("--no-receipts");
         let receipts = match (receipts_file, no_receipts) {
@@ -116,6 +126,7 @@ impl UploadCmd {
             xz_level_given,
             max_memory_given,
             no_resume,
+            compression,
         })
     }
 
@@ -147,6 +158,9 @@ impl UploadCmd {
         ]);
         if let Some(d) = &self.description {
             words.extend(["--description".into(), d.clone()]);
+        }
+        if self.compression == pack::Compression::None {
+            words.extend(["--compression".into(), "none".into()]);
         }
         if self.xz_level_given {
             words.extend(["--xz-level".into(), self.xz_level.to_string()]);
@@ -355,6 +369,7 @@ impl UploadCmd {
     fn packed_input(&self) -> Result<(Input, String, Option<u64>)> {
         let inputs: Vec<PathBuf> = self.files.iter().map(PathBuf::from).collect();
         let opts = pack::Options {
+            compression: self.compression,
             xz_level: self.xz_level,
             threads: super::tree_hash::default_threads() as u32,
         };
@@ -365,9 +380,25 @@ impl UploadCmd {
             e => e,
         })?;
         let bound = plan.size_bound(&opts);
-        let fingerprint = plan_fingerprint(&plan, &opts);
-        let summary = plan.summary();
-        let label = format!("packed .tar.xz of {}", self.files.join(", "));
+        // --max-memory covers the part buffers and the encoder: the parts take what the
+        // upload will hold, the encoder's threads fit in the rest.
+        let part_size = self
+            .part_size
+            .unwrap_or_else(|| plan::default_part_size(bound));
+        let parts = plan::threads_for_memory(
+            self.threads,
+            part_size,
+            self.max_memory,
+            self.part_size.is_some(),
+        )? as u64;
+        let opts = opts.fit_memory(self.max_memory.saturating_sub(parts * part_size))?;
+        let fingerprint = plan.fingerprint(&opts);
+        let summary = plan.summary(&opts);
+        let label = format!(
+            "packed .{} of {}",
+            opts.compression.extension(),
+            self.files.join(", ")
+        );
         let reader = pack::reader(plan, &opts, None)?;
         Ok((
             Input::Stream {
@@ -380,26 +411,6 @@ impl UploadCmd {
             None,
         ))
     }
-}
-
-/// Identifies a packing plan: the same unchanged inputs packed the same way give the
-/// same bytes, so a resume may trust a matching fingerprint.
-fn plan_fingerprint(plan: &pack::Plan, opts: &pack::Options) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(format!("glacier-pack v1 level {}\n", opts.xz_level));
-    for e in plan.entries() {
-        h.update(format!(
-            "{:?} {:?} {:?} {} {:o} {}\n",
-            e.name(),
-            e.source(),
-            e.kind(),
-            e.size(),
-            e.mode(),
-            e.mtime()
-        ));
-    }
-    hex::encode(h.finalize())
 }
 
 /// Reports upload events on stderr.

@@ -29,6 +29,7 @@ mod jobs;
 mod multipart;
 mod server;
 mod store;
+pub mod tls;
 mod util;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
