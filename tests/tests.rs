@@ -8,6 +8,7 @@ mod hardening;
 mod mock;
 mod mock_selftest;
 mod retrieval_cli;
+mod s3_client;
 mod support;
 mod tls;
 mod tree_hash_cli;

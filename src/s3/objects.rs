@@ -341,13 +341,9 @@ impl Client {
             Ok(text)
         })?;
         let doc = parse_doc(&text, &what)?;
+        // The root is `CompleteMultipartUploadResult` on AWS; moto names it
+        // `CompleteMultipartUploadResponse`. Only an `Error` root matters (handled above).
         let root = doc.root_element();
-        if root.tag_name().name() != "CompleteMultipartUploadResult" {
-            return Err(bad_answer(
-                &what,
-                format!("root element <{}>", root.tag_name().name()),
-            ));
-        }
         Ok(CompletedUpload {
             etag: child_text(root, "ETag").map(str::to_string),
             checksum_sha256: child_text(root, "ChecksumSHA256").map(str::to_string),
@@ -410,6 +406,29 @@ impl Client {
                 return Err(bad_answer(&what, "truncated page without a next marker"));
             }
             markers = Some((next.0.to_string(), next.1.to_string()));
+        }
+    }
+
+    /// CreateBucket in the client's region (a `LocationConstraint` outside us-east-1, as
+    /// CreateBucket in the S3 API Reference requires). A bucket this account already owns
+    /// (BucketAlreadyOwnedByYou) counts as created.
+    pub fn create_bucket(&self, bucket: &str) -> Result<()> {
+        check_bucket_name(bucket)?;
+        let config = (self.region != "us-east-1").then(|| {
+            Body::new(bytes::Bytes::from(format!(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                 <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                xml_escape(&self.region)
+            )))
+        });
+        let mut call = Call::new("CreateBucket", Method::PUT, bucket, None);
+        if let Some(b) = &config {
+            call = call.body(b);
+        }
+        match self.send(&call) {
+            Ok(_) => Ok(()),
+            Err(Error::Service(e)) if e.code == "BucketAlreadyOwnedByYou" => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
