@@ -24,9 +24,9 @@ use crate::support::pattern;
 const MIB: usize = 1 << 20;
 
 /// A moto server process; killed (and its stdin closed) on drop.
-struct S3Server {
+pub(crate) struct S3Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl S3Server {
@@ -81,7 +81,7 @@ impl S3Server {
         self.client_with(|_| {})
     }
 
-    fn client_with(&self, adjust: impl FnOnce(&mut ClientConfig)) -> Arc<Client> {
+    pub(crate) fn client_with(&self, adjust: impl FnOnce(&mut ClientConfig)) -> Arc<Client> {
         let endpoint = S3Endpoint::custom(&self.url(), "test", false).expect("endpoint");
         let creds = Static::new(
             Credentials::new("AKIDS3TEST", "s3+secret/KEY/EXAMPLE", None, None),
@@ -111,7 +111,7 @@ impl Drop for S3Server {
 ///
 /// One server serves every test (each with its own bucket): moto takes about a second to
 /// start. It exits when the test process does, as its stdin then closes.
-fn setup(bucket: &str) -> Option<(&'static S3Server, Arc<Client>)> {
+pub(crate) fn setup(bucket: &str) -> Option<(&'static S3Server, Arc<Client>)> {
     static SERVER: std::sync::OnceLock<Option<S3Server>> = std::sync::OnceLock::new();
     let server = SERVER.get_or_init(S3Server::start).as_ref()?;
     let client = server.client();
@@ -119,7 +119,7 @@ fn setup(bucket: &str) -> Option<(&'static S3Server, Arc<Client>)> {
     Some((server, client))
 }
 
-fn tree_hash(data: &[u8]) -> TreeHash {
+pub(crate) fn tree_hash(data: &[u8]) -> TreeHash {
     let mut h = TreeHasher::new();
     h.update(data);
     h.finish()
@@ -135,7 +135,7 @@ fn metadata(description: Vec<u8>) -> ArchiveMetadata {
 }
 
 /// Streams `data` through a writer in uneven chunks and completes it.
-fn upload(
+pub(crate) fn upload(
     client: &Arc<Client>,
     bucket: &str,
     key: &str,
@@ -157,7 +157,7 @@ fn upload(
     w.complete(Verified::tree_hash(&th, &th)?)
 }
 
-fn get(client: &Client, bucket: &str, key: &str) -> Vec<u8> {
+pub(crate) fn get(client: &Client, bucket: &str, key: &str) -> Vec<u8> {
     let mut out = Vec::new();
     client.get_object(bucket, key, &mut out).expect("get");
     out

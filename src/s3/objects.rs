@@ -364,6 +364,13 @@ impl Client {
         }
     }
 
+    /// DeleteObject (204 whether or not the key existed, as the S3 API Reference says).
+    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
+        check_key(key)?;
+        let call = Call::new("DeleteObject", Method::DELETE, bucket, Some(key)).ok(&[204, 200]);
+        self.send(&call).map(|_| ())
+    }
+
     /// ListMultipartUploads under `prefix`, every page (following `NextKeyMarker` and
     /// `NextUploadIdMarker` while `IsTruncated`), for cleaning up after a failure.
     pub fn list_multipart_uploads(

@@ -366,11 +366,24 @@ impl MultipartWriter {
                 checksum_sha256: expected,
                 parts: expected_parts,
             }),
-            other => Err(Error::Mismatch {
-                what: format!("{ctx}: SHA-256 checksum of the completed object from S3"),
-                expected,
-                actual: other.unwrap_or_else(|| "none reported".into()),
-            }),
+            other => {
+                // The object exists now, with metadata that claims a verified archive: a
+                // rerun would skip it. Remove it so that only checked objects stay.
+                let removed = match self.client.delete_object(bucket, key) {
+                    Ok(()) => "the object was deleted".to_string(),
+                    Err(e) => format!(
+                        "deleting the object failed too ({}); delete it by hand",
+                        crate::error::chain(&e)
+                    ),
+                };
+                Err(Error::Mismatch {
+                    what: format!(
+                        "{ctx}: SHA-256 checksum of the completed object from S3 ({removed})"
+                    ),
+                    expected,
+                    actual: other.unwrap_or_else(|| "none reported".into()),
+                })
+            }
         }
     }
 
