@@ -378,3 +378,71 @@ fn s3_custom_endpoints_are_addressed_path_style() {
     let lines = lines.lock().expect("log");
     assert!(lines.iter().any(|l| l.starts_with(&want)), "{lines:?}");
 }
+
+/// Peak resident memory of this process (`VmHWM`), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM")
+        * 1024
+}
+
+/// The writer's memory stays within (threads + 1) parts however large the object is.
+/// Ignored by default: it streams 192 MiB, and it needs the process to itself (other tests
+/// running beside it raise the peak): `cargo test --test tests s3_memory -- --ignored`.
+#[test]
+#[ignore]
+fn s3_memory_is_bounded_by_threads_times_part_size() {
+    let Some((_server, client)) = setup("mem-bkt") else {
+        return;
+    };
+    let (threads, part) = (4usize, 8 * MIB);
+    let total = 192 * MIB;
+    let spec = ObjectSpec {
+        bucket: "mem-bkt".into(),
+        key: "big".into(),
+        size: total as u64,
+        options: ObjectOptions {
+            storage_class: StorageClass::Standard,
+            metadata: Vec::new(),
+        },
+    };
+    let opts = UploadOptions {
+        threads,
+        part_size: part as u64,
+    };
+    let before = peak_rss();
+    let started = std::time::Instant::now();
+    let mut w = MultipartWriter::new(Arc::clone(&client), spec, opts).expect("writer");
+    let mut hasher = TreeHasher::new();
+    let mut chunk = vec![0u8; MIB];
+    for i in 0..total / MIB {
+        chunk.copy_from_slice(&pattern(MIB, i as u64));
+        hasher.update(&chunk);
+        w.write(&chunk).expect("write");
+    }
+    let th = hasher.finish();
+    let up = w
+        .complete(Verified::tree_hash(&th, &th).expect("same"))
+        .expect("complete");
+    let grew = peak_rss().saturating_sub(before);
+    eprintln!(
+        "streamed {} MiB in {} parts of {} MiB with {threads} threads in {:.1} s; peak RSS \
+         grew by {:.1} MiB (bound: {} MiB)",
+        total / MIB,
+        up.parts,
+        part / MIB,
+        started.elapsed().as_secs_f64(),
+        grew as f64 / MIB as f64,
+        (threads + 1) * part / MIB
+    );
+    assert_eq!(up.parts, 24);
+    // (threads + 1) parts, plus room for the HTTP stack and allocator slack.
+    assert!(
+        grew < ((threads + 1) * part + 16 * MIB) as u64,
+        "grew {grew}"
+    );
+}
