@@ -137,7 +137,7 @@ const PARTS: UploadOptions = UploadOptions {
 };
 
 #[test]
-fn s3_slowdown_and_an_internal_error_inside_a_200_complete_are_retried() {
+fn s3_slowdown_a_cut_answer_and_an_internal_error_inside_a_200_are_retried() {
     let Some((server, direct)) = setup("retry-bkt") else {
         return;
     };
@@ -155,7 +155,17 @@ fn s3_slowdown_and_an_internal_error_inside_a_200_complete_are_retried() {
                     "FAULT503",
                 ));
             }
-            if line.starts_with("POST ") && line.contains("uploadId=") && completes_failed < 1 {
+            let complete = line.starts_with("POST ") && line.contains("uploadId=");
+            if complete && completes_failed == 0 {
+                // The connection drops in the middle of the answer's body.
+                completes_failed += 1;
+                return Some(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n\
+                      Content-Length: 500\r\nConnection: close\r\n\r\n  <?xml"
+                        .to_vec(),
+                );
+            }
+            if complete && completes_failed == 1 {
                 completes_failed += 1;
                 return Some(answer(
                     "200 OK",
@@ -172,7 +182,7 @@ fn s3_slowdown_and_an_internal_error_inside_a_200_complete_are_retried() {
     let data = pattern(11 * MIB, 5);
     let up = upload(&client, "retry-bkt", "k", &data, standard(), PARTS).expect("upload");
     assert_eq!(up.parts, 3);
-    assert_eq!(proxy.injected.load(Ordering::SeqCst), 3);
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 4);
     assert_eq!(get(&direct, "retry-bkt", "k"), data);
 }
 

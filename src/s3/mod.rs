@@ -284,6 +284,8 @@ impl<'a> Call<'a> {
 pub(crate) enum Failure {
     Service(Box<ServiceError>),
     Transport(reqwest::Error),
+    /// The answer's body broke off (a dropped connection): worth another try.
+    BrokenBody(Error),
     Other(Error),
 }
 
@@ -366,6 +368,7 @@ impl Client {
                         r,
                     )
                 }
+                Err(Failure::BrokenBody(e)) => (e, true),
                 Err(Failure::Other(e)) => (e, false),
             };
             if !retryable || n >= self.retry.max_attempts {

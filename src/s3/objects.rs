@@ -144,7 +144,7 @@ fn xml_text(resp: Response, what: &str) -> std::result::Result<String, Failure> 
     let mut body = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(resp, 16 << 20), &mut body).map_err(
         |e| {
-            Failure::Other(Error::Transport {
+            Failure::BrokenBody(Error::Transport {
                 what: format!("reading the answer of {what}"),
                 source: Box::new(e),
             })
