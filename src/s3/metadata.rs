@@ -48,7 +48,7 @@ fn kept(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
 }
 
-/// Percent-encodes `bytes`, keeping [`kept`] bytes.
+/// Percent-encodes `bytes`: RFC 3986 `pchar` bytes other than `%` are kept, the rest become `%XX`.
 pub fn percent_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
