@@ -663,6 +663,45 @@ mod tests {
         );
     }
 
+    /// "Example: PUT Object" from the same page: the key `test$file.text` is signed as
+    /// `/test%24file.text`, encoded once (other services would sign `%2524`).
+    #[test]
+    fn signs_the_s3_put_object_example_with_the_key_encoded_once() {
+        let creds = Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+        );
+        let endpoint = S3Endpoint::for_region("us-east-1");
+        let loc = location(&endpoint, "examplebucket", Some("test$file.text"));
+        assert_eq!(loc.path, "/test%24file.text");
+        let payload = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072";
+        let headers = [
+            ("date", "Fri, 24 May 2013 00:00:00 GMT"),
+            ("host", "examplebucket.s3.amazonaws.com"),
+            ("x-amz-content-sha256", payload),
+            ("x-amz-date", "20130524T000000Z"),
+            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+        ];
+        let auth = sign_s3(
+            "PUT",
+            &loc.path,
+            &[],
+            &headers,
+            payload,
+            &creds,
+            "20130524T000000Z",
+            "us-east-1",
+        );
+        assert!(
+            auth.ends_with(
+                "Signature=98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
+            ),
+            "{auth}"
+        );
+    }
+
     #[test]
     fn retryable_classification() {
         let e = |status, code: &str| ServiceError {
