@@ -23,7 +23,8 @@ use crate::support::pattern;
 const MIB: usize = 1 << 20;
 
 /// Decides, from a request line (`PUT /bkt/key?partNumber=1&uploadId=... HTTP/1.1`),
-/// whether to answer it with a canned response instead of forwarding it.
+/// whether to answer it with a canned response instead of forwarding it; an empty one
+/// means no answer at all (the connection is held until the client closes it).
 type Inject = Box<dyn FnMut(&str) -> Option<Vec<u8>> + Send>;
 
 struct FaultProxy {
@@ -99,6 +100,11 @@ impl FaultProxy {
                     let canned = (inject.lock().expect("inject"))(&line);
                     if let Some(resp) = canned {
                         count.fetch_add(1, Ordering::SeqCst);
+                        if resp.is_empty() {
+                            // No answer at all: hold the connection until the client
+                            // gives up on it and closes it.
+                            let _ = reader.read_to_end(&mut Vec::new());
+                        }
                         let _ = conn.write_all(&resp);
                         return;
                     }
@@ -265,4 +271,39 @@ fn s3_a_wrong_object_checksum_is_refused_and_the_object_removed() {
             .expect("list")
             .is_empty()
     );
+}
+
+#[test]
+fn s3_a_request_that_gets_no_answer_times_out_and_is_retried() {
+    let Some((server, direct)) = setup("timeout-bkt") else {
+        return;
+    };
+    let mut hung = false;
+    let proxy = FaultProxy::start(
+        server.port,
+        Box::new(move |line| {
+            if line.starts_with("PUT /timeout-bkt/k ") && !hung {
+                hung = true;
+                return Some(Vec::new());
+            }
+            None
+        }),
+    );
+    let client = server.client_with(|cfg| {
+        cfg.endpoint = through(&proxy);
+        cfg.timeout = std::time::Duration::from_millis(700);
+        cfg.min_rate = u64::MAX / 2;
+    });
+    let data = pattern(1000, 8);
+    upload(
+        &client,
+        "timeout-bkt",
+        "k",
+        &data,
+        standard(),
+        UploadOptions::default(),
+    )
+    .expect("upload after a retry");
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&direct, "timeout-bkt", "k"), data);
 }
