@@ -150,7 +150,12 @@ pub fn check_key(key: &str) -> Result<()> {
 pub fn location(endpoint: &S3Endpoint, bucket: &str, key: Option<&str>) -> Location {
     let key_path = key.map_or(String::new(), |k| sigv4::uri_encode(k, false));
     let (host, path) = if endpoint.custom || bucket.contains('.') {
-        (endpoint.host.clone(), format!("/{bucket}/{key_path}"))
+        // A bucket-level request is `/BUCKET`, as the AWS SDKs send it.
+        let path = match key {
+            Some(_) => format!("/{bucket}/{key_path}"),
+            None => format!("/{bucket}"),
+        };
+        (endpoint.host.clone(), path)
     } else {
         (
             format!("{bucket}.{}", endpoint.host),
@@ -181,8 +186,13 @@ mod tests {
         assert_eq!(l.path, "/bkt/a/b%20c%2Bd.txt");
         assert_eq!(l.url, "http://127.0.0.1:9000/bkt/a/b%20c%2Bd.txt");
         let b = location(&custom("http://localhost:9000"), "bkt", None);
-        assert_eq!(b.path, "/bkt/");
-        assert_eq!(b.url, "http://localhost:9000/bkt/");
+        assert_eq!(b.path, "/bkt");
+        assert_eq!(b.url, "http://localhost:9000/bkt");
+        let v = location(&S3Endpoint::for_region("us-east-1"), "bkt", None);
+        assert_eq!(
+            (v.path.as_str(), v.host.as_str()),
+            ("/", "bkt.s3.us-east-1.amazonaws.com")
+        );
     }
 
     #[test]
