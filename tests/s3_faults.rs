@@ -307,3 +307,88 @@ fn s3_a_request_that_gets_no_answer_times_out_and_is_retried() {
     assert_eq!(proxy.injected.load(Ordering::SeqCst), 1);
     assert_eq!(get(&direct, "timeout-bkt", "k"), data);
 }
+
+/// A page of ListMultipartUploads as the S3 API Reference's example shows it.
+fn uploads_page(uploads: &[(&str, &str)], next: Option<(&str, &str)>) -> Vec<u8> {
+    let mut body = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListMultipartUploadsResult \
+         xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>page-bkt</Bucket>",
+    );
+    if let Some((k, u)) = next {
+        body.push_str(&format!(
+            "<NextKeyMarker>{k}</NextKeyMarker><NextUploadIdMarker>{u}</NextUploadIdMarker>"
+        ));
+    }
+    body.push_str(&format!(
+        "<MaxUploads>2</MaxUploads><IsTruncated>{}</IsTruncated>",
+        next.is_some()
+    ));
+    for (k, u) in uploads {
+        body.push_str(&format!(
+            "<Upload><Key>{k}</Key><UploadId>{u}</UploadId><StorageClass>STANDARD\
+             </StorageClass><Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload>"
+        ));
+    }
+    body.push_str("</ListMultipartUploadsResult>");
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn s3_unfinished_uploads_are_listed_across_pages() {
+    let Some((server, _direct)) = setup("page-bkt") else {
+        return;
+    };
+    let proxy = FaultProxy::start(
+        server.port,
+        Box::new(|line| {
+            if !line.starts_with("GET /page-bkt?") || !line.contains("uploads=") {
+                return None;
+            }
+            Some(
+                if line.contains("key-marker=b%2Fk&") && line.contains("upload-id-marker=u2") {
+                    uploads_page(&[("c", "u3")], None)
+                } else {
+                    uploads_page(&[("a", "u1"), ("b/k", "u2")], Some(("b/k", "u2")))
+                },
+            )
+        }),
+    );
+    let client = server.client_with(|cfg| cfg.endpoint = through(&proxy));
+    let listed: Vec<(String, String)> = client
+        .list_multipart_uploads_paged("page-bkt", "", Some(2))
+        .expect("list")
+        .into_iter()
+        .map(|u| (u.key, u.upload_id))
+        .collect();
+    let want = [("a", "u1"), ("b/k", "u2"), ("c", "u3")].map(|(k, u)| (k.into(), u.into()));
+    assert_eq!(listed, want);
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn s3_a_list_page_that_repeats_its_marker_is_an_error_not_a_loop() {
+    let Some((server, _direct)) = setup("loop-bkt") else {
+        return;
+    };
+    let proxy = FaultProxy::start(
+        server.port,
+        Box::new(|line| {
+            (line.starts_with("GET /loop-bkt?") && line.contains("uploads="))
+                .then(|| uploads_page(&[("a", "u1")], Some(("a", "u1"))))
+        }),
+    );
+    let client = server.client_with(|cfg| cfg.endpoint = through(&proxy));
+    let err = client
+        .list_multipart_uploads("loop-bkt", "")
+        .expect_err("a loop");
+    assert!(
+        glacier_upload::error::chain(&err).contains("the same page marker twice"),
+        "{err:?}"
+    );
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 2);
+}

@@ -378,6 +378,17 @@ impl Client {
         bucket: &str,
         prefix: &str,
     ) -> Result<Vec<MultipartUploadSummary>> {
+        self.list_multipart_uploads_paged(bucket, prefix, None)
+    }
+
+    /// [`Client::list_multipart_uploads`] with pages of at most `max_uploads` (S3's
+    /// default and maximum is 1000); smaller pages are for tests of the paging.
+    pub fn list_multipart_uploads_paged(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        max_uploads: Option<u32>,
+    ) -> Result<Vec<MultipartUploadSummary>> {
         check_bucket_name(bucket)?;
         let mut out = Vec::new();
         let mut markers: Option<(String, String)> = None;
@@ -385,8 +396,14 @@ impl Client {
             let mut call = Call::new("ListMultipartUploads", Method::GET, bucket, None)
                 .query("uploads", "")
                 .query("prefix", prefix);
-            if let Some((k, u)) = markers.take() {
-                call = call.query("key-marker", k).query("upload-id-marker", u);
+            if let Some(n) = max_uploads {
+                call = call.query("max-uploads", n.to_string());
+            }
+            let sent = markers.take();
+            if let Some((k, u)) = &sent {
+                call = call
+                    .query("key-marker", k.clone())
+                    .query("upload-id-marker", u.clone());
             }
             let what = call.context();
             let text = self.with_retries(call.op, || xml_text(self.attempt(&call)?, &what))?;
@@ -412,7 +429,12 @@ impl Client {
             if next.0.is_empty() && next.1.is_empty() {
                 return Err(bad_answer(&what, "truncated page without a next marker"));
             }
-            markers = Some((next.0.to_string(), next.1.to_string()));
+            let next = (next.0.to_string(), next.1.to_string());
+            // A server that hands back the marker it was given would page forever.
+            if sent.as_ref() == Some(&next) {
+                return Err(bad_answer(&what, "the same page marker twice"));
+            }
+            markers = Some(next);
         }
     }
 
