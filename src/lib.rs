@@ -15,6 +15,7 @@ pub mod glacier;
 pub mod inventory;
 pub mod pack;
 pub mod progress;
+pub mod s3;
 pub mod signals;
 pub mod sigv4;
 pub mod treehash;

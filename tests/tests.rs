@@ -8,6 +8,8 @@ mod hardening;
 mod mock;
 mod mock_selftest;
 mod retrieval_cli;
+mod s3_client;
+mod s3_faults;
 mod support;
 mod tls;
 mod tree_hash_cli;
