@@ -9,6 +9,7 @@ pub mod config;
 pub mod credentials;
 pub mod download;
 pub mod error;
+pub mod export;
 pub mod filehash;
 pub mod glacier;
 pub mod inventory;
