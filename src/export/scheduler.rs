@@ -145,6 +145,22 @@ pub fn run(
             });
         }
     }
+    // Jobs Glacier has that the journal may not: a run killed between InitiateJob's
+    // answer and its journal line started one. A valid whole-archive retrieval is
+    // adopted instead of paying for another.
+    let mut adoptable: HashMap<journal::Key, (String, Option<String>)> = HashMap::new();
+    {
+        for j in client.list_jobs(vault, None, None)? {
+            if j.action == "ArchiveRetrieval" && j.status_code != "Failed" {
+                if let Some(a) = j.archive_id.as_deref() {
+                    adoptable.insert(
+                        journal::key(a),
+                        (j.job_id.clone(), j.retrieval_byte_range.clone()),
+                    );
+                }
+            }
+        }
+    }
     let mut cursor = items(inv, names, selection)?;
     let mut cursor_done = false;
     let mut done = report.already_exported;
@@ -184,6 +200,28 @@ pub fn run(
                                 done += 1;
                                 report.exported += 1;
                                 continue;
+                            }
+                            if let Some((job_id, range)) = adoptable.remove(&k) {
+                                let whole = format!("0-{}", it.size.saturating_sub(1));
+                                if range.as_deref().is_none_or(|r| r == whole) {
+                                    note(&format!(
+                                        "archive {} ({}): using job {job_id} found in the vault, not in the journal",
+                                        it.archive_id, it.name
+                                    ));
+                                    let r = Record::Job {
+                                        archive_id: it.archive_id.clone(),
+                                        job_id: job_id.clone(),
+                                        time: super::now_rfc3339(),
+                                    };
+                                    journal.append(&r)?;
+                                    state.apply(&r);
+                                    outstanding.push(Pending {
+                                        item: it,
+                                        job: Some(job_id),
+                                        restart: false,
+                                    });
+                                    continue;
+                                }
                             }
                             outstanding.push(Pending {
                                 item: it,
