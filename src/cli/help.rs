@@ -10,6 +10,7 @@ Usage: glacier [GLOBAL OPTIONS] COMMAND [ARGS...]
 Commands:
   upload VAULT FILE...                 upload a file, stdin, or several files/dirs packed
   vault list|describe|create|delete    manage vaults
+  vault export VAULT DIR               every archive out, verified, resumable
   archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
   inventory init-retrieval|get         list a vault's archives (two steps)
   jobs list|describe                   show retrieval jobs
@@ -42,7 +43,8 @@ Exit codes:
   0    success
   1    the operation failed (details on stderr)
   2    usage error: bad command line or input; nothing was done
-  3    the job is not finished yet (archive get, inventory get without --wait)
+  3    the job is not finished yet (archive get, inventory get without --wait;
+       vault export --no-wait while work remains)
   130  interrupted by Ctrl-C (the message says how to resume)
   141  standard output was closed early by its reader
 ";

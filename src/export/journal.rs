@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -137,32 +137,48 @@ impl Journal {
             .create(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        let mut text = Vec::new();
-        file.read_to_end(&mut text)
-            .map_err(|e| Error::io(&path, e))?;
-        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        if complete < text.len() {
-            // A crash mid-write: the line never took effect. Cut it so appends stay lines.
-            file.set_len(complete as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| Error::io(&path, e))?;
-            file.seek(SeekFrom::End(0))
-                .map_err(|e| Error::io(&path, e))?;
-        }
+        // Streamed line by line: a million-archive journal is hundreds of MiB.
         let mut state = State::default();
-        for (i, line) in text[..complete].split(|&b| b == b'\n').enumerate() {
-            if line.is_empty() {
+        let mut reader = BufReader::with_capacity(64 * 1024, &mut file);
+        let mut line = Vec::new();
+        let mut complete: u64 = 0;
+        let mut number = 0;
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::io(&path, e))?;
+            if n == 0 {
+                break;
+            }
+            if line.last() != Some(&b'\n') {
+                // A crash mid-write: the line never took effect.
+                break;
+            }
+            number += 1;
+            complete += n as u64;
+            let body = &line[..n - 1];
+            if body.is_empty() {
                 continue;
             }
-            let r: Record = serde_json::from_slice(line).map_err(|e| {
+            let r: Record = serde_json::from_slice(body).map_err(|e| {
                 Error::Input(format!(
-                    "{} line {}: damaged journal entry ({e}); move the file away to start the export over",
-                    path.display(),
-                    i + 1
+                    "{} line {number}: damaged journal entry ({e}); move the file away to start the export over",
+                    path.display()
                 ))
             })?;
             state.apply(&r);
         }
+        drop(reader);
+        let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+        if complete < len {
+            // Cut the torn line so appends stay whole lines.
+            file.set_len(complete)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(&path, e))?;
+        }
+        file.seek(SeekFrom::End(0))
+            .map_err(|e| Error::io(&path, e))?;
         Ok((Journal { path, file }, state))
     }
 
@@ -172,6 +188,19 @@ impl Journal {
         line.push(b'\n');
         self.file
             .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Appends several records with one sync (for bulk steps; each is still a line).
+    pub fn append_batch(&mut self, records: &[Record]) -> Result<()> {
+        let mut buf = Vec::new();
+        for r in records {
+            serde_json::to_writer(&mut buf, r).map_err(|e| Error::Input(e.to_string()))?;
+            buf.push(b'\n');
+        }
+        self.file
+            .write_all(&buf)
             .and_then(|()| self.file.sync_data())
             .map_err(|e| Error::io(&self.path, e))
     }

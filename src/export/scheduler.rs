@@ -328,45 +328,92 @@ pub fn run(
                 ready: ready.len() as u64,
                 next_poll: None,
             });
-            // 3. Download what is ready.
+            // 3. Download what is ready: several archives at once (many vaults hold
+            // thousands of small ones, where per-request latency dominates), each
+            // journaled as soon as it is in place.
+            let mut lost: Vec<(usize, String)> = Vec::new();
             let mut finished: Vec<usize> = Vec::new();
-            for (i, job) in ready {
-                if opts.stop.load(Ordering::Relaxed) {
-                    return Err(Error::Interrupted(
-                        "export interrupted; run the same command again to continue".into(),
-                    ));
+            let workers = opts.threads.min(ready.len()).max(1);
+            let per_archive = (opts.threads / workers).max(1);
+            let abort = AtomicBool::new(false);
+            let mut fatal: Option<Error> = None;
+            let (work_tx, work_rx) = crossbeam_channel::unbounded::<(usize, JobDescription)>();
+            for r in ready {
+                let _ = work_tx.send(r);
+            }
+            drop(work_tx);
+            let (done_tx, done_rx) = crossbeam_channel::unbounded();
+            let outstanding_ref = &outstanding;
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    let work_rx = work_rx.clone();
+                    let done_tx = done_tx.clone();
+                    let abort = &abort;
+                    scope.spawn(move || {
+                        while let Ok((i, job)) = work_rx.recv() {
+                            if abort.load(Ordering::Relaxed) || opts.stop.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            let item = &outstanding_ref[i].item;
+                            let r = dest.store(client, vault, &job, item, per_archive);
+                            if done_tx.send((i, job.job_id.clone(), r)).is_err() {
+                                break;
+                            }
+                        }
+                    });
                 }
-                let p = &mut outstanding[i];
-                match dest.store(client, vault, &job, &p.item, opts.threads) {
-                    Ok(()) => {
-                        journal_exported(journal, state, &p.item)?;
-                        report.exported += 1;
-                        report.exported_bytes += p.item.size;
-                        done += 1;
-                        downloaded += 1;
-                        finished.push(i);
-                    }
-                    Err(e) if is_disk_full(&e) => return Err(e),
-                    Err(e @ Error::Interrupted(_)) => return Err(e),
-                    Err(e) if is_not_found(&e) => {
-                        let job_id = job.job_id.clone();
-                        lose_job(journal, state, p, &job_id, "expired (output gone)", note)?;
-                    }
-                    Err(e) => {
-                        note(&format!(
-                            "archive {} ({}): {}",
-                            p.item.archive_id,
-                            p.item.name,
-                            crate::error::chain(&e)
-                        ));
-                        report.failed.push((
-                            p.item.archive_id.clone(),
-                            p.item.name.clone(),
-                            crate::error::chain(&e),
-                        ));
-                        finished.push(i);
+                drop(done_tx);
+                for (i, job_id, r) in done_rx.iter() {
+                    let item = &outstanding_ref[i].item;
+                    match r {
+                        Ok(()) => {
+                            if let Err(e) = journal_exported(journal, state, item) {
+                                abort.store(true, Ordering::Relaxed);
+                                fatal.get_or_insert(e);
+                                continue;
+                            }
+                            report.exported += 1;
+                            report.exported_bytes += item.size;
+                            done += 1;
+                            downloaded += 1;
+                            finished.push(i);
+                        }
+                        Err(e) if is_disk_full(&e) || matches!(e, Error::Interrupted(_)) => {
+                            abort.store(true, Ordering::Relaxed);
+                            fatal.get_or_insert(e);
+                        }
+                        Err(e) if is_not_found(&e) => lost.push((i, job_id)),
+                        Err(e) => {
+                            let why = crate::error::chain(&e);
+                            note(&format!(
+                                "archive {} ({}): {why}",
+                                item.archive_id, item.name
+                            ));
+                            report
+                                .failed
+                                .push((item.archive_id.clone(), item.name.clone(), why));
+                            finished.push(i);
+                        }
                     }
                 }
+            });
+            for (i, job_id) in lost {
+                lose_job(
+                    journal,
+                    state,
+                    &mut outstanding[i],
+                    &job_id,
+                    "expired (output gone)",
+                    note,
+                )?;
+            }
+            if let Some(e) = fatal {
+                return Err(e);
+            }
+            if opts.stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted(
+                    "export interrupted; run the same command again to continue".into(),
+                ));
             }
             finished.sort_unstable();
             for i in finished.into_iter().rev() {
