@@ -553,3 +553,39 @@ fn bad_flags_are_usage_errors_naming_the_flag() {
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     }
 }
+
+#[test]
+fn an_archive_that_differs_from_the_inventory_fails_and_is_listed() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-bad");
+    seed(&mock, 4);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    // The inventory claims another hash for the first archive than Glacier has.
+    let text = std::fs::read_to_string(&inv).expect("inventory");
+    let a = &mock.archives("v")[0];
+    std::fs::write(&inv, text.replace(&a.tree_hash, &"0".repeat(64))).expect("write");
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    let _ = run(&mock, home.path(), &args);
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&a.archive_id), "{}", r.stderr);
+    let m = manifest(&out);
+    let (path, status) = &m[&a.archive_id];
+    assert_eq!(status, "failed");
+    assert!(
+        !out.join(path).exists(),
+        "nothing unverified under its name"
+    );
+    assert_eq!(m.values().filter(|(_, s)| s == "exported").count(), 3);
+}
