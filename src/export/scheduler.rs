@@ -438,8 +438,16 @@ pub fn run(
             ready: 0,
             next_poll: Some(opts.poll),
         });
-        // A pause between polls of remote jobs that take hours; Ctrl-C is checked after.
-        std::thread::sleep(opts.poll);
+        // A pause between polls of remote jobs that take hours, in short steps so that
+        // Ctrl-C stops the run at once rather than after the poll interval.
+        let until = std::time::Instant::now() + opts.poll;
+        while !opts.stop.load(Ordering::Relaxed) {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(200)));
+        }
         if opts.stop.load(Ordering::Relaxed) {
             return Err(Error::Interrupted(
                 "export interrupted; run the same command again to continue".into(),
