@@ -116,13 +116,14 @@ fn main() {
     journal.append_batch(&batch).expect("append");
     drop(journal);
     println!(
-        "journaled {n} jobs (synced every 1000 lines) in {:.1?}",
+        "journaled {n} jobs and {n} exports (synced every 1000 lines) in {:.1?}",
         t.elapsed()
     );
     let t = Instant::now();
     let (_, st) = Journal::open(&dir.join("state")).expect("replay");
     println!(
-        "replayed the journal ({} jobs) in {:.1?}",
+        "replayed the journal ({} exported, {} jobs open) in {:.1?}",
+        st.exported.len(),
         st.jobs.len(),
         t.elapsed()
     );

@@ -208,17 +208,38 @@ impl ExportCmd {
             stop,
         };
         let progress = global.progress_enabled();
+        let started = std::time::Instant::now();
+        let mut first_done: Option<u64> = None;
         let mut show = |s: &Status| {
-            if progress {
-                let next = s
-                    .next_poll
-                    .map(|d| format!(", next poll in {}", human_duration(d)))
-                    .unwrap_or_default();
-                eprintln!(
-                    "glacier: exported {} of {} archives; jobs waiting {}, ready {}{next}",
-                    s.done, s.total, s.waiting, s.ready
-                );
+            if !progress {
+                return;
             }
+            let base = *first_done.get_or_insert(s.done);
+            let next = s
+                .next_poll
+                .map(|d| format!(", next poll in {}", human_duration(d)))
+                .unwrap_or_default();
+            // ETA from this run's pace; none until something has been exported.
+            let eta = match s.done.saturating_sub(base) {
+                0 => String::new(),
+                n => {
+                    let left = s.total.saturating_sub(s.done);
+                    let secs = started.elapsed().as_secs_f64() / n as f64 * left as f64;
+                    format!(
+                        ", about {} left",
+                        human_duration(Duration::from_secs_f64(secs))
+                    )
+                }
+            };
+            eprintln!(
+                "glacier: exported {} of {} archives ({} of {}); jobs waiting {}, ready {}{eta}{next}",
+                s.done,
+                s.total,
+                human_bytes(s.done_bytes),
+                human_bytes(s.total_bytes),
+                s.waiting,
+                s.ready
+            );
         };
         let result = scheduler::run(
             &client,

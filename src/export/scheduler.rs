@@ -77,6 +77,10 @@ pub struct Status {
     pub done: u64,
     /// In scope.
     pub total: u64,
+    /// Bytes exported, this run and before.
+    pub done_bytes: u64,
+    /// Bytes in scope.
+    pub total_bytes: u64,
     /// Jobs running.
     pub waiting: u64,
     /// Jobs finished, being downloaded.
@@ -128,6 +132,7 @@ pub fn run(
     status: &mut dyn FnMut(&Status),
 ) -> Result<Report> {
     let mut report = Report::default();
+    let mut done_bytes = 0u64;
     let mut outstanding: Vec<Pending> = Vec::new();
     // Count the scope, and pick up jobs earlier runs started.
     for it in items(inv, names, selection)? {
@@ -137,6 +142,7 @@ pub fn run(
         let k = journal::key(&it.archive_id);
         if state.exported.contains(&k) {
             report.already_exported += 1;
+            done_bytes += it.size;
         } else if let Some(j) = state.jobs.get(&k) {
             outstanding.push(Pending {
                 item: it,
@@ -323,6 +329,8 @@ pub fn run(
             status(&Status {
                 done,
                 total: report.archives,
+                done_bytes: done_bytes + report.exported_bytes,
+                total_bytes: report.bytes,
                 waiting: (outstanding.iter().filter(|p| p.job.is_some()).count() as u64)
                     .saturating_sub(ready.len() as u64),
                 ready: ready.len() as u64,
@@ -434,6 +442,8 @@ pub fn run(
         status(&Status {
             done,
             total: report.archives,
+            done_bytes: done_bytes + report.exported_bytes,
+            total_bytes: report.bytes,
             waiting: outstanding.iter().filter(|p| p.job.is_some()).count() as u64,
             ready: 0,
             next_poll: Some(opts.poll),
