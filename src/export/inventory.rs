@@ -131,17 +131,17 @@ pub fn acquire(
     // the job the journal started.
     let job = loop {
         let job = client.describe_job(vault, &job_id)?;
-        if job.action != "InventoryRetrieval" {
+        if super::scheduler::job::action(&job) != "InventoryRetrieval" {
             return Err(Error::Job(format!(
                 "job {job_id} in vault '{vault}' is not an inventory retrieval"
             )));
         }
-        match job.status_code.as_str() {
+        match super::scheduler::job::status(&job) {
             "Succeeded" => break job,
             "Failed" => {
                 return Err(Error::Job(format!(
                     "inventory job {job_id} in vault '{vault}' failed: {}",
-                    job.status_message.as_deref().unwrap_or("no reason given")
+                    super::scheduler::job::message(&job)
                 )));
             }
             _ if !wait => return Ok(Acquired::Waiting(job_id)),

@@ -95,6 +95,33 @@ struct Pending {
     restart: bool,
 }
 
+/// Reads of [`JobDescription`] fields in one place, so a change of their types (Glacier
+/// leaves some null) touches these lines only.
+pub(crate) mod job {
+    use crate::glacier::JobDescription;
+
+    /// `StatusCode`: `InProgress`, `Succeeded` or `Failed`.
+    pub fn status(j: &JobDescription) -> &str {
+        j.status_code.as_str()
+    }
+    /// `Action`: `ArchiveRetrieval`, `InventoryRetrieval`...
+    pub fn action(j: &JobDescription) -> &str {
+        j.action.as_str()
+    }
+    /// `ArchiveId`, for archive retrievals.
+    pub fn archive_id(j: &JobDescription) -> Option<&str> {
+        j.archive_id.as_deref()
+    }
+    /// `RetrievalByteRange`, if any.
+    pub fn range(j: &JobDescription) -> Option<&str> {
+        j.retrieval_byte_range.as_deref()
+    }
+    /// `StatusMessage`, or a stand-in.
+    pub fn message(j: &JobDescription) -> &str {
+        j.status_message.as_deref().unwrap_or("no reason given")
+    }
+}
+
 fn is_not_found(e: &Error) -> bool {
     match e {
         Error::Service(s) => s.status == 404,
@@ -157,11 +184,11 @@ pub fn run(
     let mut adoptable: HashMap<journal::Key, (String, Option<String>)> = HashMap::new();
     {
         for j in client.list_jobs(vault, None, None)? {
-            if j.action == "ArchiveRetrieval" && j.status_code != "Failed" {
-                if let Some(a) = j.archive_id.as_deref() {
+            if job::action(&j) == "ArchiveRetrieval" && job::status(&j) != "Failed" {
+                if let Some(a) = job::archive_id(&j) {
                     adoptable.insert(
                         journal::key(a),
-                        (j.job_id.clone(), j.retrieval_byte_range.clone()),
+                        (j.job_id.clone(), job::range(&j).map(str::to_string)),
                     );
                 }
             }
@@ -314,11 +341,10 @@ pub fn run(
                 };
                 let reason = match found.remove(&i) {
                     None => "expired (no longer listed by Glacier)".to_string(),
-                    Some(j) if j.status_code == "Failed" => format!(
-                        "failed: {}",
-                        j.status_message.as_deref().unwrap_or("no reason given")
-                    ),
-                    Some(j) if j.status_code == "Succeeded" => {
+                    Some(j) if job::status(&j) == "Failed" => {
+                        format!("failed: {}", job::message(&j))
+                    }
+                    Some(j) if job::status(&j) == "Succeeded" => {
                         ready.push((i, j));
                         continue;
                     }
