@@ -589,3 +589,43 @@ fn an_archive_that_differs_from_the_inventory_fails_and_is_listed() {
     );
     assert_eq!(m.values().filter(|(_, s)| s == "exported").count(), 3);
 }
+
+#[test]
+fn a_job_started_but_never_journaled_is_adopted_not_paid_twice() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-adopt");
+    let data = seed(&mock, 5);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    // As if a run was killed between InitiateJob's answer and its journal line.
+    let a = mock.archives("v")[2].archive_id.clone();
+    let req = glacier_upload::glacier::JobRequest {
+        kind: "archive-retrieval".into(),
+        archive_id: Some(a.clone()),
+        tier: Some("Bulk".into()),
+        ..Default::default()
+    };
+    mock_client(&mock).initiate_job("v", &req).expect("job");
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("found in the vault"), "{}", r.stderr);
+    mock.complete_jobs();
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(
+        count(&mock, "InitiateJob"),
+        5,
+        "4 by the export, 1 before it"
+    );
+    assert!(jobs_per_archive(&mock).values().all(|&n| n == 1));
+}
