@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod download;
 pub mod durable;
 pub mod error;
+pub mod export;
 pub mod filehash;
 pub mod glacier;
 pub mod inventory;

@@ -2,6 +2,7 @@
 //! the mock Glacier server.
 
 mod client_cli;
+mod export_cli;
 mod fuzz_regressions;
 mod hardening;
 #[allow(dead_code)]

@@ -119,6 +119,18 @@ impl Args {
         }
     }
 
+    /// Takes every value of a repeatable flag (`--include A --include B`), in order.
+    pub fn values(&mut self, name: &'static str) -> Result<Vec<String>> {
+        self.inner
+            .values_from_fn(name, |s| Ok::<_, String>(s.to_string()))
+            .map_err(|e| match e {
+                pico_args::Error::OptionWithoutAValue(_) => {
+                    Error::Usage(format!("{name} needs a value"))
+                }
+                other => Error::Usage(format!("{name}: {other}")),
+            })
+    }
+
     /// Takes the subcommand word, if the next argument is one.
     pub fn subcommand(&mut self) -> Result<Option<String>> {
         self.inner

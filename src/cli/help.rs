@@ -10,6 +10,7 @@ Usage: glacier [GLOBAL OPTIONS] COMMAND [ARGS...]
 Commands:
   upload VAULT FILE...                 upload a file, stdin, or several files/dirs packed
   vault list|describe|create|delete    manage vaults
+  vault export VAULT DIR               every archive out, verified, resumable
   archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
   inventory init-retrieval|get         list a vault's archives (two steps)
   jobs list|describe                   show retrieval jobs
@@ -43,7 +44,8 @@ Exit codes:
   0    success
   1    the operation failed (details on stderr)
   2    usage error: bad command line or input; nothing was done
-  3    the job is not finished yet (archive get, inventory get without --wait)
+  3    the job is not finished yet (archive get, inventory get without --wait;
+       vault export --no-wait while work remains)
   129  interrupted by SIGHUP (a closed terminal), like Ctrl-C
   130  interrupted by Ctrl-C (the message says how to resume)
   143  interrupted by SIGTERM (timeout, systemd), like Ctrl-C
@@ -155,10 +157,45 @@ Usage:
   glacier vault describe VAULT       one vault's details
   glacier vault create VAULT         create a vault (succeeds if it exists)
   glacier vault delete VAULT         delete a vault; Glacier refuses a non-empty one
+  glacier vault export [OPTIONS] VAULT DIR
+                                     every archive out into DIR, named, verified,
+                                     resumable (see below)
 
 Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
 Archive counts and sizes come from the vault's last inventory (Glacier updates it
 about once a day).
+
+vault export: starts a retrieval job per archive, downloads each finished one with
+the verified parallel download into DIR/NAME (tree hash and size checked against the
+job and the inventory, then renamed into place), and keeps a journal in
+DIR/.glacier-export/ so that running the same command again continues where it
+stopped and never pays for a second retrieval of an archive whose job is still valid
+(an expired or failed job is started again, and the run says so). Names come from the
+descriptions (mt-aws-glacier mt1/mt2, FastGlacier, plain paths), else the archive ID;
+they never leave DIR; same-name archives get a creation-date (then ID) suffix.
+Writes DIR/glacier-export-manifest.csv and .jsonl.
+
+Export options:
+  --tier Bulk|Standard|Expedited   retrieval tier (default Bulk, the cheapest)
+  --inventory FILE         use a downloaded inventory (JSON or CSV)
+  --inventory-job JOB_ID   use a finished inventory job's output
+                           (default: start an inventory job, kept in the journal)
+  --include GLOB           only names matching (repeatable; * ? [..] within a
+  --exclude GLOB           directory, ** across directories)
+  --created-after DATE     created at or after DATE (YYYY-MM-DD or RFC 3339)
+  --created-before DATE    created before DATE
+  --shard K/N              only archives whose ID hashes to shard K of N
+  --max-jobs N             retrieval jobs outstanding at most (default 1000)
+  --max-pending SIZE       bytes outstanding at most (e.g. 500G; default no limit)
+  -t, --threads N          download threads per archive (default 4)
+  --poll DURATION          time between job checks (default Bulk 30m, Standard
+                           15m, Expedited 30s)
+  --no-wait                do what can be done now; exit 3 if work remains
+  --dry-run                the plan only (count, bytes, requests, names); sends
+                           no InitiateJob
+
+Exit: 0 every archive in scope exported and verified; 1 failures (listed on
+stderr); 3 with --no-wait while work remains.
 ";
 
 const ARCHIVE: &str = "\

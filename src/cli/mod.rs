@@ -8,6 +8,7 @@
 
 mod archive;
 mod args;
+mod export;
 mod help;
 mod inventory;
 mod jobs;

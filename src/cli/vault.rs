@@ -16,11 +16,18 @@ pub enum VaultCmd {
     Create(String),
     /// Delete an empty vault.
     Delete(String),
+    /// Export every archive (`vault export`, in `cli/export.rs`).
+    Export(Box<super::export::ExportCmd>),
 }
 
 impl VaultCmd {
     pub(super) fn parse(mut args: Args) -> Result<VaultCmd> {
-        let action = args.action("vault", &["list", "describe", "create", "delete"])?;
+        let action = args.action("vault", &["list", "describe", "create", "delete", "export"])?;
+        if action == "export" {
+            return Ok(VaultCmd::Export(Box::new(super::export::ExportCmd::parse(
+                args,
+            )?)));
+        }
         if action == "list" {
             args.exact("vault list", [])?;
             return Ok(VaultCmd::List);
@@ -35,6 +42,9 @@ impl VaultCmd {
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        if let VaultCmd::Export(c) = self {
+            return c.run(global, out);
+        }
         let client = global.client()?;
         match self {
             VaultCmd::List => {
@@ -76,6 +86,7 @@ impl VaultCmd {
                 note(global, &format!("created vault '{v}'"));
                 Ok(())
             }
+            VaultCmd::Export(c) => c.run(global, out),
             VaultCmd::Delete(v) => {
                 client.delete_vault(&v)?;
                 if global.json {

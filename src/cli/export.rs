@@ -1,0 +1,423 @@
+//! `glacier vault export [OPTIONS] VAULT DIR`: parses the flags and prints; the work is in
+//! `crate::export`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use super::{Args, Global, Output, note};
+use crate::config::{Env, ProcessEnv};
+use crate::error::{Error, Result};
+use crate::export::inventory::{Acquired, acquire, human_duration};
+use crate::export::journal::{Journal, State};
+use crate::export::scheduler::{self, Report, Status};
+use crate::export::select::{Glob, Selection, Shard, parse_date};
+use crate::export::{self, DirDestination, InventorySource, manifest};
+use crate::glacier::JobId;
+use crate::progress::human_bytes;
+
+/// A parsed `vault export`.
+#[derive(Debug)]
+pub struct ExportCmd {
+    vault: String,
+    dir: PathBuf,
+    tier: String,
+    source: InventorySource,
+    selection: Selection,
+    max_jobs: usize,
+    max_pending: u64,
+    threads: usize,
+    poll: Option<Duration>,
+    dry_run: bool,
+    no_wait: bool,
+}
+
+/// `SIZE`: bytes, or with a binary suffix K, M, G, T (`500G`, `1.5T` is not accepted).
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown unit '{c}' (use K, M, G or T)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| "expected a number of bytes, e.g. 500G".to_string())?;
+    n.checked_mul(mult).ok_or_else(|| "too large".into())
+}
+
+/// `DURATION`: `250ms`, `30s`, `15m`, `2h`, or plain seconds.
+fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let bad = || "expected a duration like 30s, 15m or 1h".to_string();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(bad()),
+    };
+    if d.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(d)
+}
+
+fn usage<T, E: std::fmt::Display>(flag: &str, v: &str, r: std::result::Result<T, E>) -> Result<T> {
+    r.map_err(|e| Error::Usage(format!("{flag} '{v}': {e}")))
+}
+
+impl ExportCmd {
+    pub(super) fn parse(mut args: Args) -> Result<ExportCmd> {
+        let tier: String = args.value(&["--tier"])?.unwrap_or_else(|| "Bulk".into());
+        if !["Bulk", "Standard", "Expedited"].contains(&tier.as_str()) {
+            return Err(Error::Usage(format!(
+                "--tier '{tier}': expected Bulk, Standard or Expedited"
+            )));
+        }
+        let inventory: Option<PathBuf> = args.value(&["--inventory"])?;
+        let inventory_job: Option<String> = args.value(&["--inventory-job"])?;
+        let source = match (inventory, inventory_job) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Usage(
+                    "give --inventory or --inventory-job, not both".into(),
+                ));
+            }
+            (Some(f), None) => InventorySource::File(f),
+            (None, Some(j)) => InventorySource::Job(JobId::new(j)?),
+            (None, None) => InventorySource::New,
+        };
+        let mut selection = Selection::default();
+        for (flag, list) in [
+            ("--include", &mut selection.include),
+            ("--exclude", &mut selection.exclude),
+        ] {
+            for v in args.values(flag)? {
+                list.push(usage(flag, &v, v.parse::<Glob>())?);
+            }
+        }
+        if let Some(v) = args.value::<String>(&["--created-after"])? {
+            selection.created_after = Some(usage("--created-after", &v, parse_date(&v))?);
+        }
+        if let Some(v) = args.value::<String>(&["--created-before"])? {
+            selection.created_before = Some(usage("--created-before", &v, parse_date(&v))?);
+        }
+        if let Some(v) = args.value::<String>(&["--shard"])? {
+            selection.shard = Some(usage("--shard", &v, v.parse::<Shard>())?);
+        }
+        let max_jobs: usize = args.value(&["--max-jobs"])?.unwrap_or(1000);
+        if max_jobs == 0 {
+            return Err(Error::Usage("--max-jobs must be at least 1".into()));
+        }
+        let max_pending = match args.value::<String>(&["--max-pending"])? {
+            Some(v) => usage("--max-pending", &v, parse_size(&v))?,
+            None => u64::MAX,
+        };
+        let threads: usize = args.value(&["--threads", "-t"])?.unwrap_or(4);
+        if threads == 0 {
+            return Err(Error::Usage("--threads must be at least 1".into()));
+        }
+        let poll = match args.value::<String>(&["--poll"])? {
+            Some(v) => Some(usage("--poll", &v, parse_duration(&v))?),
+            None => None,
+        };
+        let dry_run = args.flag("--dry-run");
+        let no_wait = args.flag("--no-wait");
+        let [vault, dir] = args.exact("vault export", ["VAULT", "DIR"])?;
+        crate::glacier::check_vault_name(&vault)?;
+        Ok(ExportCmd {
+            vault,
+            dir: PathBuf::from(dir),
+            tier,
+            source,
+            selection,
+            max_jobs,
+            max_pending,
+            threads,
+            poll,
+            dry_run,
+            no_wait,
+        })
+    }
+
+    fn poll(&self) -> Duration {
+        // Test hook, as for `archive get --wait`: the integration tests poll every few ms.
+        if let Some(ms) = ProcessEnv
+            .var("GLACIER_POLL_MS")
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            return Duration::from_millis(ms);
+        }
+        self.poll
+            .unwrap_or_else(|| scheduler::default_poll(&self.tier))
+    }
+
+    pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        let client = global.client()?;
+        let state_dir = export::state_dir(&self.dir);
+        let mut notes = |m: &str| note(global, m);
+        if self.dry_run {
+            return self.dry_run(global, out, &client, &state_dir);
+        }
+        let mut dest = DirDestination::new(&self.dir)?;
+        let (mut journal, mut state) = Journal::open(&state_dir)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        // SIGINT/SIGTERM/SIGHUP: the first stops between archives (the journal stays
+        // consistent), a second exits at once.
+        crate::signals::install(&stop)?;
+        dest.stop = stop.clone();
+        let inv = match acquire(
+            &client,
+            &self.vault,
+            &self.source,
+            &state_dir,
+            &mut journal,
+            &mut state,
+            !self.no_wait,
+            self.poll(),
+            &mut notes,
+        )? {
+            Acquired::Ready(inv) => inv,
+            Acquired::Waiting(j) => {
+                return Err(Error::JobInProgress(format!(
+                    "inventory job {j} of vault '{}' is not finished; run the same command again later",
+                    self.vault
+                )));
+            }
+        };
+        let names = export::count_names(&inv)?;
+        let opts = scheduler::Options {
+            tier: self.tier.clone(),
+            max_jobs: self.max_jobs,
+            max_pending: self.max_pending,
+            threads: self.threads,
+            poll: self.poll(),
+            wait: !self.no_wait,
+            stop,
+        };
+        let progress = global.progress_enabled();
+        let started = std::time::Instant::now();
+        let mut first_done: Option<u64> = None;
+        let mut show = |s: &Status| {
+            if !progress {
+                return;
+            }
+            let base = *first_done.get_or_insert(s.done);
+            let next = s
+                .next_poll
+                .map(|d| format!(", next poll in {}", human_duration(d)))
+                .unwrap_or_default();
+            // ETA from this run's pace; none until something has been exported.
+            let eta = match s.done.saturating_sub(base) {
+                0 => String::new(),
+                n => {
+                    let left = s.total.saturating_sub(s.done);
+                    let secs = started.elapsed().as_secs_f64() / n as f64 * left as f64;
+                    format!(
+                        ", about {} left",
+                        human_duration(Duration::from_secs_f64(secs))
+                    )
+                }
+            };
+            eprintln!(
+                "glacier: exported {} of {} archives ({} of {}); jobs waiting {}, ready {}{eta}{next}",
+                s.done,
+                s.total,
+                human_bytes(s.done_bytes),
+                human_bytes(s.total_bytes),
+                s.waiting,
+                s.ready
+            );
+        };
+        let result = scheduler::run(
+            &client,
+            &self.vault,
+            &inv,
+            &names,
+            &self.selection,
+            &mut journal,
+            &mut state,
+            &dest,
+            &opts,
+            &mut notes,
+            &mut show,
+        );
+        // The manifest says where things stand even when the run stopped early.
+        let failed: HashMap<String, String> = match &result {
+            Ok(r) => r
+                .failed
+                .iter()
+                .map(|(id, _, why)| (id.clone(), why.clone()))
+                .collect(),
+            Err(_) => HashMap::new(),
+        };
+        manifest::write(&self.dir, &inv, &names, &self.selection, &state, &failed)?;
+        let report = result?;
+        self.print(global, out, &report)?;
+        for (id, name, why) in &report.failed {
+            eprintln!("glacier: archive {id} ({name}) failed: {why}");
+        }
+        if !report.failed.is_empty() {
+            return Err(Error::Reported);
+        }
+        if report.remaining > 0 {
+            return Err(Error::JobInProgress(format!(
+                "{} archives of vault '{}' still to export; run the same command again later",
+                report.remaining, self.vault
+            )));
+        }
+        Ok(())
+    }
+
+    fn print(&self, global: &Global, out: &mut Output, r: &Report) -> Result<()> {
+        if global.json {
+            let failed: Vec<serde_json::Value> = r
+                .failed
+                .iter()
+                .map(|(id, name, why)| serde_json::json!({"archive_id": id, "path": name, "error": why}))
+                .collect();
+            return out.json(&serde_json::json!({
+                "vault": self.vault,
+                "dir": self.dir.display().to_string(),
+                "archives": r.archives,
+                "bytes": r.bytes,
+                "already_exported": r.already_exported,
+                "exported": r.exported,
+                "exported_bytes": r.exported_bytes,
+                "jobs_started": r.jobs_started,
+                "jobs_restarted": r.jobs_restarted,
+                "remaining": r.remaining,
+                "failed": failed,
+            }));
+        }
+        out.line(&format!(
+            "exported {} of {} archives ({} this run, {}) from vault '{}' to {}; {} remaining, {} failed; {} jobs started ({} restarts)",
+            r.already_exported + r.exported,
+            r.archives,
+            r.exported,
+            human_bytes(r.exported_bytes),
+            self.vault,
+            self.dir.display(),
+            r.remaining,
+            r.failed.len(),
+            r.jobs_started,
+            r.jobs_restarted
+        ))
+    }
+
+    fn dry_run(
+        &self,
+        global: &Global,
+        out: &mut Output,
+        client: &crate::glacier::Client,
+        state_dir: &std::path::Path,
+    ) -> Result<()> {
+        // Read the journal if there is one, but create nothing.
+        let (mut journal, mut state) = if state_dir.exists() {
+            let (j, s) = Journal::open(state_dir)?;
+            (Some(j), s)
+        } else {
+            (None, State::default())
+        };
+        let inv = match (&self.source, journal.as_mut()) {
+            (InventorySource::File(p), _) => export::InventoryFile::open(p)?,
+            (InventorySource::New, _)
+                if !state.inventory_saved && state.inventory_job.is_none() =>
+            {
+                return Err(Error::Usage(
+                    "--dry-run needs an inventory: give --inventory FILE or --inventory-job JOB_ID (a dry run starts no job)".into(),
+                ));
+            }
+            (_, Some(j)) => match acquire(
+                client,
+                &self.vault,
+                &self.source,
+                state_dir,
+                j,
+                &mut state,
+                false,
+                self.poll(),
+                &mut |m| note(global, m),
+            )? {
+                Acquired::Ready(inv) => inv,
+                Acquired::Waiting(id) => {
+                    return Err(Error::JobInProgress(format!(
+                        "inventory job {id} is not finished; a dry run needs its output"
+                    )));
+                }
+            },
+            (_, None) => {
+                return Err(Error::Usage(
+                    "--dry-run with --inventory-job needs DIR to exist (the inventory is saved there); or give --inventory FILE".into(),
+                ));
+            }
+        };
+        let names = export::count_names(&inv)?;
+        let p = export::plan(
+            &inv,
+            &names,
+            &self.selection,
+            &state,
+            crate::download::DEFAULT_CHUNK_SIZE,
+            &self.tier,
+        )?;
+        if global.json {
+            return out.json_value(&p);
+        }
+        out.line(&format!(
+            "dry run: {} of {} archives in scope ({}), tier {}",
+            p.archives,
+            p.inventory_archives,
+            human_bytes(p.bytes),
+            p.tier
+        ))?;
+        out.line(&format!(
+            "already exported {}, jobs journaled {}; would send {} InitiateJob and about {} GetJobOutput requests for {}",
+            p.already_exported,
+            p.jobs_journaled,
+            p.initiate_job_requests,
+            p.get_job_output_requests,
+            human_bytes(p.bytes_to_retrieve)
+        ))?;
+        out.line(&format!(
+            "names: {} renamed for collisions, {} named by archive ID",
+            p.renamed, p.named_by_id
+        ))?;
+        for (id, name) in &p.renamed_examples {
+            out.line(&format!("  {name}  <-  {id}"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("500G"), Ok(500 << 30));
+        assert_eq!(parse_size("12"), Ok(12));
+        assert!(parse_size("1.5T").is_err());
+        assert!(parse_size("3X").is_err());
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("1d").is_err());
+    }
+}

@@ -1,0 +1,276 @@
+//! The export journal: `DIR/.glacier-export/journal.jsonl`, append-only JSON lines, each
+//! synced to disk before the action it enables goes on.
+//!
+//! It records the inventory used, each retrieval job started (so a rerun never pays for a
+//! second retrieval of the same archive while the first is valid), each job found
+//! expired or failed, and each archive exported and verified. Replaying it on start gives
+//! [`State`]. A last line cut short by a crash is dropped (and cut off the file so the
+//! next append starts clean); a damaged line anywhere else is an error, because guessing
+//! could start paid retrievals twice. Memory: 16 bytes per archive key, not its ID.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// A compact key for an archive ID (first 16 bytes of its SHA-256).
+pub type Key = u128;
+
+/// The key of an archive ID.
+pub fn key(archive_id: &str) -> Key {
+    let d = Sha256::digest(archive_id.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(b)
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Record {
+    /// The inventory of this export: the inventory job it came from, if any.
+    Inventory {
+        /// The inventory-retrieval job ID (absent for `--inventory FILE`).
+        job_id: Option<String>,
+        /// Set once the inventory is saved in the journal directory.
+        saved: bool,
+        /// When (RFC 3339).
+        time: String,
+    },
+    /// A retrieval job was started for an archive.
+    Job {
+        /// The archive.
+        archive_id: String,
+        /// The job.
+        job_id: String,
+        /// When (RFC 3339).
+        time: String,
+    },
+    /// A job can no longer give its output (expired or failed); a new one is needed.
+    JobLost {
+        /// The archive.
+        archive_id: String,
+        /// The lost job.
+        job_id: String,
+        /// Why: `expired` or `failed: ...`.
+        reason: String,
+    },
+    /// An archive is in place under its name and verified.
+    Exported {
+        /// The archive.
+        archive_id: String,
+        /// Its path relative to DIR.
+        path: String,
+        /// Bytes.
+        size: u64,
+        /// Tree hash, hex.
+        tree_hash: String,
+        /// When (RFC 3339).
+        time: String,
+    },
+}
+
+/// What the journal says so far.
+#[derive(Debug, Default)]
+pub struct State {
+    /// The inventory job, if one was started.
+    pub inventory_job: Option<String>,
+    /// Whether the inventory is saved locally.
+    pub inventory_saved: bool,
+    /// The current job of each archive not yet exported.
+    pub jobs: HashMap<Key, String>,
+    /// Archives exported and verified.
+    pub exported: HashSet<Key>,
+}
+
+impl State {
+    /// Applies one record.
+    pub fn apply(&mut self, r: &Record) {
+        match r {
+            Record::Inventory { job_id, saved, .. } => {
+                if job_id.is_some() {
+                    self.inventory_job.clone_from(job_id);
+                }
+                self.inventory_saved |= *saved;
+            }
+            Record::Job {
+                archive_id, job_id, ..
+            } => {
+                self.jobs.insert(key(archive_id), job_id.clone());
+            }
+            Record::JobLost {
+                archive_id, job_id, ..
+            } => {
+                let k = key(archive_id);
+                if self.jobs.get(&k) == Some(job_id) {
+                    self.jobs.remove(&k);
+                }
+            }
+            Record::Exported { archive_id, .. } => {
+                let k = key(archive_id);
+                self.jobs.remove(&k);
+                self.exported.insert(k);
+            }
+        }
+    }
+}
+
+/// The open journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Opens (creating) `dir/journal.jsonl`, replays it, and drops a torn last line.
+    pub fn open(dir: &Path) -> Result<(Journal, State)> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join("journal.jsonl");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        // Streamed line by line: a million-archive journal is hundreds of MiB.
+        let mut state = State::default();
+        let mut reader = BufReader::with_capacity(64 * 1024, &mut file);
+        let mut line = Vec::new();
+        let mut complete: u64 = 0;
+        let mut number = 0;
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::io(&path, e))?;
+            if n == 0 {
+                break;
+            }
+            if line.last() != Some(&b'\n') {
+                // A crash mid-write: the line never took effect.
+                break;
+            }
+            number += 1;
+            complete += n as u64;
+            let body = &line[..n - 1];
+            if body.is_empty() {
+                continue;
+            }
+            let r: Record = serde_json::from_slice(body).map_err(|e| {
+                Error::Input(format!(
+                    "{} line {number}: damaged journal entry ({e}); move the file away to start the export over",
+                    path.display()
+                ))
+            })?;
+            state.apply(&r);
+        }
+        drop(reader);
+        let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+        if complete < len {
+            // Cut the torn line so appends stay whole lines.
+            file.set_len(complete)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(&path, e))?;
+        }
+        file.seek(SeekFrom::End(0))
+            .map_err(|e| Error::io(&path, e))?;
+        Ok((Journal { path, file }, state))
+    }
+
+    /// Appends one record and syncs it.
+    pub fn append(&mut self, r: &Record) -> Result<()> {
+        let mut line = serde_json::to_vec(r).map_err(|e| Error::Input(e.to_string()))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Appends several records with one sync (for bulk steps; each is still a line).
+    pub fn append_batch(&mut self, records: &[Record]) -> Result<()> {
+        let mut buf = Vec::new();
+        for r in records {
+            serde_json::to_writer(&mut buf, r).map_err(|e| Error::Input(e.to_string()))?;
+            buf.push(b'\n');
+        }
+        self.file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(tag: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("glacier-journal-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        p
+    }
+
+    fn job(a: &str, j: &str) -> Record {
+        Record::Job {
+            archive_id: a.into(),
+            job_id: j.into(),
+            time: "t".into(),
+        }
+    }
+
+    #[test]
+    fn replay_and_torn_last_line() {
+        let dir = tmp("torn");
+        {
+            let (mut j, s) = Journal::open(&dir).expect("open");
+            assert!(s.jobs.is_empty());
+            j.append(&job("a", "j1")).expect("append");
+            j.append(&job("b", "j2")).expect("append");
+            j.append(&Record::JobLost {
+                archive_id: "b".into(),
+                job_id: "j2".into(),
+                reason: "expired".into(),
+            })
+            .expect("append");
+            j.append(&Record::Exported {
+                archive_id: "a".into(),
+                path: "x".into(),
+                size: 1,
+                tree_hash: "h".into(),
+                time: "t".into(),
+            })
+            .expect("append");
+        }
+        let path = dir.join("journal.jsonl");
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(br#"{"event":"job","archive_id":"c","job"#)
+            .expect("torn");
+        drop(f);
+        let (mut j, s) = Journal::open(&dir).expect("reopen");
+        assert!(s.exported.contains(&key("a")));
+        assert!(
+            s.jobs.is_empty(),
+            "b's job was lost, a's exported, c's torn"
+        );
+        j.append(&job("c", "j3")).expect("append");
+        let (_, s) = Journal::open(&dir).expect("reopen");
+        assert_eq!(s.jobs.get(&key("c")).map(String::as_str), Some("j3"));
+        // Damage in the middle is refused.
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, format!("garbage\n{text}")).expect("write");
+        let e = Journal::open(&dir).expect_err("damaged");
+        assert!(e.to_string().contains("line 1"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

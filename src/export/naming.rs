@@ -1,0 +1,488 @@
+//! File names for exported archives, from their descriptions.
+//!
+//! Glacier has no file names: tools wrote them into the archive description, each in its
+//! own way. This module recognises the formats people's vaults actually hold, turns the
+//! name into a safe relative path under the export directory, and resolves same-name
+//! collisions deterministically. It is pure: no file system, no clock.
+//!
+//! Formats:
+//! - mt-aws-glacier `mt2 ` + base64url(JSON `{"filename", "mtime"}`), and `mt1` (the same,
+//!   with the JSON double-encoded as Latin-1 → UTF-8); mtime as `YYYYMMDDTHHMMSSZ`
+//!   (App::MtAws::MetaData, "MT-AWS-GLACIER metadata format").
+//! - FastGlacier `<m><v>N</v><p>base64(utf8(path))</p><lm>yyyyMMddTHHmmssZ</lm>...</m>`
+//!   (fastglacier.com, "FastGlacier File Metadata Format", v3/v4).
+//! - Our own uploads and most scripts: the description is the file name or a relative
+//!   path (src/upload/plan.rs `description_from_name`).
+//! - Anything else, or a name that cannot be made safe: the archive ID.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use time::{Date, Month, PrimitiveDateTime, Time};
+
+/// Longest path component kept, in bytes (the common `NAME_MAX`).
+pub const MAX_COMPONENT_BYTES: usize = 255;
+
+/// Longest whole relative path kept, in bytes (well under `PATH_MAX`, leaving room for DIR).
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// The top-level name the export keeps for itself (journal, temporary files).
+pub const RESERVED: &str = ".glacier-export";
+
+/// Where a name came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameSource {
+    /// mt-aws-glacier `mt1`/`mt2`.
+    MtAws,
+    /// FastGlacier `<m>...</m>`.
+    FastGlacier,
+    /// The description as a plain relative path.
+    Plain,
+    /// No usable name: the archive ID.
+    ArchiveId,
+}
+
+/// A name found in a description, made safe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    /// Relative path, `/`-separated, never empty, never escaping the export directory.
+    pub path: String,
+    /// Modification time (Unix seconds) the description carries, if any.
+    pub mtime: Option<i64>,
+    /// Which format the name came from.
+    pub source: NameSource,
+}
+
+/// The name (before collision resolution) for an archive with `description`.
+pub fn name_from_description(description: &str, archive_id: &str) -> Named {
+    let (raw, mtime, source) = match decode(description) {
+        Some((p, m, s)) => (p, m, s),
+        None => (description.to_string(), None, NameSource::Plain),
+    };
+    match sanitize(&raw) {
+        Some(path) => Named {
+            path,
+            mtime,
+            source,
+        },
+        None => Named {
+            path: id_name(archive_id),
+            mtime,
+            source: NameSource::ArchiveId,
+        },
+    }
+}
+
+/// An archive ID as a file name. Glacier's IDs are `[A-Za-z0-9_-]`, but the inventory is
+/// input like any other: anything else becomes `_`.
+fn id_name(archive_id: &str) -> String {
+    let s: String = archive_id
+        .chars()
+        .take(MAX_COMPONENT_BYTES)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() { "_".into() } else { s }
+}
+
+/// Recognises a tool's format: (path, mtime, source).
+fn decode(d: &str) -> Option<(String, Option<i64>, NameSource)> {
+    let d = d.trim();
+    if let Some(rest) = d.strip_prefix("mt2 ") {
+        let bytes = base64(rest.trim())?;
+        return mt_json(&String::from_utf8(bytes).ok()?);
+    }
+    if let Some(rest) = d.strip_prefix("mt1 ") {
+        // mt1 double-encodes: the bytes are UTF-8 of the Latin-1 reading of UTF-8 JSON.
+        let outer = String::from_utf8(base64(rest.trim())?).ok()?;
+        let inner: Option<Vec<u8>> = outer
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).ok())
+            .collect();
+        return mt_json(&String::from_utf8(inner?).ok()?);
+    }
+    if d.starts_with("<m>") && d.ends_with("</m>") {
+        let p = tag(d, "p")?;
+        let path = base64(p.trim())
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_else(|| p.to_string());
+        let mtime = tag(d, "lm").and_then(|t| compact_time(t.trim()));
+        return Some((path, mtime, NameSource::FastGlacier));
+    }
+    None
+}
+
+fn mt_json(json: &str) -> Option<(String, Option<i64>, NameSource)> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let name = v.get("filename")?.as_str()?.to_string();
+    let mtime = match v.get("mtime") {
+        Some(serde_json::Value::String(s)) => compact_time(s),
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    Some((name, mtime, NameSource::MtAws))
+}
+
+/// The text between `<t>` and `</t>`.
+fn tag<'a>(d: &'a str, t: &str) -> Option<&'a str> {
+    let open = format!("<{t}>");
+    let close = format!("</{t}>");
+    let a = d.find(&open)? + open.len();
+    let b = a + d[a..].find(&close)?;
+    Some(&d[a..b])
+}
+
+/// `YYYYMMDDTHHMMSSZ` (UTC) as Unix seconds.
+pub fn compact_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let date = Date::from_calendar_date(
+        i32::try_from(num(0..4)?).ok()?,
+        Month::try_from(u8::try_from(num(4..6)?).ok()?).ok()?,
+        u8::try_from(num(6..8)?).ok()?,
+    )
+    .ok()?;
+    let time = Time::from_hms(
+        u8::try_from(num(9..11)?).ok()?,
+        u8::try_from(num(11..13)?).ok()?,
+        u8::try_from(num(13..15)?).ok()?,
+    )
+    .ok()?;
+    Some(
+        PrimitiveDateTime::new(date, time)
+            .assume_utc()
+            .unix_timestamp(),
+    )
+}
+
+/// Base64, standard or URL alphabet, padding optional. None on anything else.
+pub fn base64(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    // A lone trailing sextet cannot be base64 of anything.
+    (bits < 6).then_some(out)
+}
+
+/// Makes a name a safe relative path, or None if it cannot be.
+///
+/// Backslashes are separators (Windows tools), a drive letter and leading separators are
+/// dropped (the path becomes relative), `.` and empty components vanish, control
+/// characters become `_`. A `..` component, an over-long component or path, or nothing
+/// left gives None: those archives are named by their ID rather than guessed at.
+pub fn sanitize(raw: &str) -> Option<String> {
+    let mut s = raw.replace('\\', "/");
+    let b = s.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        s.drain(..2);
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for comp in s.split('/') {
+        if comp.is_empty() || comp == "." {
+            continue;
+        }
+        if comp == ".." {
+            return None;
+        }
+        let clean: String = comp
+            .chars()
+            .map(|c| if c.is_control() { '_' } else { c })
+            .collect();
+        // Whitespace-only or dot-only names are legal but invisible or confusing.
+        if clean.trim().is_empty() || clean.chars().all(|c| c == '.') {
+            return None;
+        }
+        if clean.len() > MAX_COMPONENT_BYTES {
+            return None;
+        }
+        parts.push(clean);
+    }
+    if let Some(first) = parts.first_mut() {
+        if first == RESERVED {
+            first.insert(0, '_');
+        }
+    }
+    let path = parts.join("/");
+    (!path.is_empty() && path.len() <= MAX_PATH_BYTES).then_some(path)
+}
+
+/// A 64-bit key for a name (collision counting keeps keys, not strings, so a million
+/// names fit in a few tens of MiB). A false match only adds a suffix.
+fn key(parts: &[&str]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
+
+/// Counts names over a whole inventory, so that each archive's final name depends on the
+/// inventory only (not on the shard or the filters of a run).
+#[derive(Debug, Default)]
+pub struct Collisions {
+    by_name: HashMap<u64, u32>,
+    by_name_date: HashMap<u64, u32>,
+}
+
+impl Collisions {
+    /// Counts one archive.
+    pub fn add(&mut self, name: &str, creation_date: &str) {
+        let stamp = date_stamp(creation_date);
+        *self.by_name.entry(key(&[name])).or_default() += 1;
+        *self.by_name_date.entry(key(&[name, &stamp])).or_default() += 1;
+    }
+
+    /// The final name: unchanged if unique; else suffixed with the creation date; if
+    /// that is still shared, with the date and the start of the archive ID.
+    pub fn resolve(&self, name: &str, creation_date: &str, archive_id: &str) -> String {
+        if self.by_name.get(&key(&[name])).copied().unwrap_or(0) <= 1 {
+            return name.to_string();
+        }
+        let stamp = date_stamp(creation_date);
+        let mut suffix = stamp.clone();
+        if self
+            .by_name_date
+            .get(&key(&[name, &stamp]))
+            .copied()
+            .unwrap_or(0)
+            > 1
+        {
+            suffix.push('.');
+            suffix.push_str(&id_name(archive_id).chars().take(12).collect::<String>());
+        }
+        with_suffix(name, &suffix)
+    }
+
+    /// Whether `name` is shared by several archives.
+    pub fn is_shared(&self, name: &str) -> bool {
+        self.by_name.get(&key(&[name])).copied().unwrap_or(0) > 1
+    }
+}
+
+/// `2020-01-02T03:04:05.123Z` → `2020-01-02T030405Z`: sortable and safe in a file name.
+fn date_stamp(d: &str) -> String {
+    let d = d.split('.').next().unwrap_or(d);
+    let mut s: String = d
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '-' || *c == 'T')
+        .collect();
+    if s.is_empty() {
+        s.push_str("nodate");
+    } else {
+        s.push('Z');
+    }
+    s
+}
+
+/// `dir/a.tar.gz` + `X` → `dir/a.X.tar.gz`? No: only the last extension is kept at the
+/// end (`dir/a.tar.X.gz`), which keeps the type the file manager sees.
+fn with_suffix(name: &str, suffix: &str) -> String {
+    let (dir, file) = match name.rfind('/') {
+        Some(i) => (&name[..=i], &name[i + 1..]),
+        None => ("", name),
+    };
+    let candidate = match file.rfind('.') {
+        Some(i) if i > 0 => format!("{dir}{}.{suffix}{}", &file[..i], &file[i..]),
+        _ => format!("{dir}{file}.{suffix}"),
+    };
+    // The suffix may push a component over the limit: shorten the stem, keep the suffix.
+    let last = candidate.rsplit('/').next().unwrap_or(&candidate);
+    if last.len() <= MAX_COMPONENT_BYTES {
+        return candidate;
+    }
+    let keep = MAX_COMPONENT_BYTES - suffix.len() - 1;
+    let mut stem: String = String::new();
+    for c in file.chars() {
+        if stem.len() + c.len_utf8() > keep {
+            break;
+        }
+        stem.push(c);
+    }
+    format!("{dir}{stem}.{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64url(s: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for ch in s.chunks(3) {
+            let n = ch.len();
+            let mut b = [0u8; 3];
+            b[..n].copy_from_slice(ch);
+            let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=n {
+                out.push(A[((v >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    const ID: &str = "-AbCdEfGhIjKlMnOp_0123456789";
+
+    #[test]
+    fn mt2_name_and_mtime() {
+        let json = r#"{"mtime":"20130227T205137Z","filename":"photos/2012/a b.jpg"}"#;
+        let n = name_from_description(&format!("mt2 {}", b64url(json.as_bytes())), ID);
+        assert_eq!(n.path, "photos/2012/a b.jpg");
+        assert_eq!(n.source, NameSource::MtAws);
+        assert_eq!(n.mtime, Some(1_361_998_297));
+    }
+
+    #[test]
+    fn mt1_double_encoded_utf8() {
+        let json = r#"{"mtime":"20000101T000000Z","filename":"día/ü.txt"}"#;
+        // Latin-1 reading of the UTF-8 bytes, written as UTF-8 again.
+        let double: String = json.bytes().map(char::from).collect();
+        let n = name_from_description(&format!("mt1 {}", b64url(double.as_bytes())), ID);
+        assert_eq!(n.path, "día/ü.txt");
+        assert_eq!(n.mtime, Some(946_684_800));
+    }
+
+    #[test]
+    fn fastglacier_v4_from_its_documentation() {
+        // The example on fastglacier.com's metadata format page.
+        let d = "<m>\n  <v>4</v>\n  <p>Z2xhY2llci1kZy5wZGY=</p>\n  <lm>20120821T170824Z</lm>\n  <ce>1:1:4340ebcf79712dc5e3ef7d50bab98ba5:54687</ce>\n</m>";
+        let n = name_from_description(d, ID);
+        assert_eq!(n.path, "glacier-dg.pdf");
+        assert_eq!(n.source, NameSource::FastGlacier);
+        assert_eq!(n.mtime, Some(1_345_568_904));
+        // A Windows path inside becomes relative.
+        let p = b64url("C:\\Users\\me\\doc.txt".as_bytes());
+        let n = name_from_description(&format!("<m><v>4</v><p>{p}</p><lm>x</lm></m>"), ID);
+        assert_eq!(n.path, "Users/me/doc.txt");
+        assert_eq!(n.mtime, None);
+    }
+
+    #[test]
+    fn plain_names_and_our_own_uploads() {
+        let n = name_from_description("backup-2019.tar.xz", ID);
+        assert_eq!(n.path, "backup-2019.tar.xz");
+        assert_eq!(n.source, NameSource::Plain);
+        assert_eq!(name_from_description("./a//b/./c", ID).path, "a/b/c");
+        let n = name_from_description("", ID);
+        assert_eq!((n.path.as_str(), n.source), (ID, NameSource::ArchiveId));
+    }
+
+    #[test]
+    fn hostile_names_never_escape() {
+        for d in [
+            "../etc/passwd",
+            "a/../../b",
+            "..",
+            "/",
+            "   ",
+            "...",
+            "\\..\\x",
+            &"x".repeat(300),
+            &format!("{}/y", "d/".repeat(600)),
+        ] {
+            let n = name_from_description(d, ID);
+            assert_eq!(n.path, ID, "{d:?}");
+            assert_eq!(n.source, NameSource::ArchiveId);
+        }
+        assert_eq!(name_from_description("/etc/passwd", ID).path, "etc/passwd");
+        assert_eq!(name_from_description("C:/x/y", ID).path, "x/y");
+        assert_eq!(name_from_description("a\0b\nc\x7f", ID).path, "a_b_c_");
+        assert_eq!(
+            name_from_description(".glacier-export/journal", ID).path,
+            "_.glacier-export/journal"
+        );
+        // mt2 carrying a hostile name is sanitized like any other.
+        let json = r#"{"mtime":"20130227T205137Z","filename":"../../x"}"#;
+        let n = name_from_description(&format!("mt2 {}", b64url(json.as_bytes())), ID);
+        assert_eq!(n.path, ID);
+        // Broken base64 or JSON falls back to the plain text.
+        assert_eq!(name_from_description("mt2 !!!", ID).path, "mt2 !!!");
+        let bad = format!("mt2 {}", b64url(b"{\"nofile\":1}"));
+        assert_eq!(name_from_description(&bad, ID).path, bad);
+        // A hostile archive ID is still a single safe component.
+        assert_eq!(name_from_description("..", "../x").path, "___x");
+    }
+
+    #[test]
+    fn collisions_get_date_then_id_suffix() {
+        let mut c = Collisions::default();
+        let inv = [
+            (
+                "a/file.txt",
+                "2020-01-02T03:04:05.000Z",
+                "AAAAAAAAAAAAAAAAzz",
+            ),
+            (
+                "a/file.txt",
+                "2021-05-06T07:08:09.000Z",
+                "BBBBBBBBBBBBBBBBzz",
+            ),
+            (
+                "a/file.txt",
+                "2021-05-06T07:08:09.500Z",
+                "CCCCCCCCCCCCCCCCzz",
+            ),
+            ("other", "2020-01-01T00:00:00Z", "DDDD"),
+        ];
+        for (n, d, _) in inv {
+            c.add(n, d);
+        }
+        let got: Vec<String> = inv.iter().map(|(n, d, id)| c.resolve(n, d, id)).collect();
+        assert_eq!(
+            got,
+            [
+                "a/file.2020-01-02T030405Z.txt",
+                "a/file.2021-05-06T070809Z.BBBBBBBBBBBB.txt",
+                "a/file.2021-05-06T070809Z.CCCCCCCCCCCC.txt",
+                "other",
+            ]
+        );
+        assert!(c.is_shared("a/file.txt"));
+        // Long names stay within the component limit with the suffix.
+        let long = "y".repeat(250);
+        c.add(&long, "2020-01-01T00:00:00Z");
+        c.add(&long, "2020-01-02T00:00:00Z");
+        let r = c.resolve(&long, "2020-01-01T00:00:00Z", "ID");
+        assert!(r.len() <= MAX_COMPONENT_BYTES && r.ends_with(".2020-01-01T000000Z"));
+    }
+
+    #[test]
+    fn base64_edges() {
+        assert_eq!(base64("").as_deref(), Some(&b""[..]));
+        assert_eq!(base64("YQ").as_deref(), Some(&b"a"[..]));
+        assert_eq!(base64("YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(base64("Y"), None);
+        assert_eq!(base64("a b"), None);
+        assert_eq!(compact_time("20120821T170824Z"), Some(1_345_568_904));
+        assert_eq!(compact_time("20121321T170824Z"), None);
+    }
+}

@@ -1,0 +1,534 @@
+//! The job scheduler: keeps retrieval jobs outstanding within `--max-jobs` and
+//! `--max-pending`, finds finished ones with one paged ListJobs per poll (not one
+//! DescribeJob per job), hands them to the destination, and restarts a job that expired
+//! or failed, journaling each step before going on.
+//!
+//! Memory is bounded by the outstanding jobs plus the journal's 16-byte keys: the
+//! archives in scope are streamed from the inventory with a cursor.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::destination::{Destination, is_disk_full};
+use super::journal::{self, Journal, Record, State};
+use super::{Collisions, InventoryFile, Item, Selection, items};
+use crate::error::{Error, Result};
+use crate::glacier::{Client, JobDescription, JobRequest};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `Bulk`, `Standard` or `Expedited`.
+    pub tier: String,
+    /// Jobs outstanding (started, not yet exported) at most.
+    pub max_jobs: usize,
+    /// Bytes outstanding at most (one archive is always allowed).
+    pub max_pending: u64,
+    /// Download threads.
+    pub threads: usize,
+    /// Pause between ListJobs polls.
+    pub poll: Duration,
+    /// Wait for jobs (else: do what can be done now and return).
+    pub wait: bool,
+    /// Set by Ctrl-C: stop between archives (the journal is always consistent).
+    pub stop: Arc<AtomicBool>,
+}
+
+/// The default poll interval for a tier: about a tenth of its typical completion time
+/// (Glacier Developer Guide, "Archive Retrieval Options": Expedited 1-5 min, Standard
+/// 3-5 h, Bulk 5-12 h).
+pub fn default_poll(tier: &str) -> Duration {
+    match tier {
+        "Expedited" => Duration::from_secs(30),
+        "Standard" => Duration::from_secs(15 * 60),
+        _ => Duration::from_secs(30 * 60),
+    }
+}
+
+/// What happened, for the summary.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    /// Archives in scope.
+    pub archives: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Exported by an earlier run.
+    pub already_exported: u64,
+    /// Exported (and verified) by this run.
+    pub exported: u64,
+    /// Bytes exported by this run.
+    pub exported_bytes: u64,
+    /// Retrieval jobs this run started.
+    pub jobs_started: u64,
+    /// Of those, restarts of expired or failed jobs.
+    pub jobs_restarted: u64,
+    /// Archives not done yet (jobs waiting, or not started).
+    pub remaining: u64,
+    /// Archives that failed: (archive ID, name, reason).
+    pub failed: Vec<(String, String, String)>,
+}
+
+/// Progress for the CLI to show.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// Exported, this run and before.
+    pub done: u64,
+    /// In scope.
+    pub total: u64,
+    /// Bytes exported, this run and before.
+    pub done_bytes: u64,
+    /// Bytes in scope.
+    pub total_bytes: u64,
+    /// Jobs running.
+    pub waiting: u64,
+    /// Jobs finished, being downloaded.
+    pub ready: u64,
+    /// Time to the next poll, if waiting for one.
+    pub next_poll: Option<Duration>,
+}
+
+struct Pending {
+    item: Item,
+    job: Option<String>,
+    restart: bool,
+}
+
+/// Reads of [`JobDescription`] fields in one place, so a change of their types (Glacier
+/// leaves some null) touches these lines only.
+pub(crate) mod job {
+    use crate::glacier::JobDescription;
+
+    /// `StatusCode`: `InProgress`, `Succeeded` or `Failed`.
+    pub fn status(j: &JobDescription) -> &str {
+        j.status_code.as_str()
+    }
+    /// `Action`: `ArchiveRetrieval`, `InventoryRetrieval`...
+    pub fn action(j: &JobDescription) -> &str {
+        j.action.as_str()
+    }
+    /// `ArchiveId`, for archive retrievals.
+    pub fn archive_id(j: &JobDescription) -> Option<&str> {
+        j.archive_id.as_deref()
+    }
+    /// `RetrievalByteRange`, if any.
+    pub fn range(j: &JobDescription) -> Option<&str> {
+        j.retrieval_byte_range.as_deref()
+    }
+    /// `StatusMessage`, or a stand-in.
+    pub fn message(j: &JobDescription) -> &str {
+        j.status_message.as_deref().unwrap_or("no reason given")
+    }
+}
+
+fn is_not_found(e: &Error) -> bool {
+    match e {
+        Error::Service(s) => s.status == 404,
+        Error::WithHint { error, .. } => is_not_found(error),
+        _ => false,
+    }
+}
+
+fn is_throttled(e: &Error) -> bool {
+    match e {
+        Error::Service(s) => {
+            s.status == 429
+                || s.code == "ThrottlingException"
+                || s.code == "LimitExceededException"
+                || s.code == "PolicyEnforcedException"
+        }
+        Error::WithHint { error, .. } => is_throttled(error),
+        _ => false,
+    }
+}
+
+/// Runs the export to completion (or, without `wait`, as far as it can go now).
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    client: &Client,
+    vault: &str,
+    inv: &InventoryFile,
+    names: &Collisions,
+    selection: &Selection,
+    journal: &mut Journal,
+    state: &mut State,
+    dest: &dyn Destination,
+    opts: &Options,
+    note: &mut dyn FnMut(&str),
+    status: &mut dyn FnMut(&Status),
+) -> Result<Report> {
+    let mut report = Report::default();
+    let mut done_bytes = 0u64;
+    let mut outstanding: Vec<Pending> = Vec::new();
+    // Count the scope, and pick up jobs earlier runs started.
+    for it in items(inv, names, selection)? {
+        let it = it?;
+        report.archives += 1;
+        report.bytes = report.bytes.saturating_add(it.size);
+        let k = journal::key(&it.archive_id);
+        if state.exported.contains(&k) {
+            report.already_exported += 1;
+            done_bytes += it.size;
+        } else if let Some(j) = state.jobs.get(&k) {
+            outstanding.push(Pending {
+                item: it,
+                job: Some(j.clone()),
+                restart: false,
+            });
+        }
+    }
+    // Jobs Glacier has that the journal may not: a run killed between InitiateJob's
+    // answer and its journal line started one. A valid whole-archive retrieval is
+    // adopted instead of paying for another.
+    let mut adoptable: HashMap<journal::Key, (String, Option<String>)> = HashMap::new();
+    {
+        for j in client.list_jobs(vault, None, None)? {
+            if job::action(&j) == "ArchiveRetrieval" && job::status(&j) != "Failed" {
+                if let Some(a) = job::archive_id(&j) {
+                    adoptable.insert(
+                        journal::key(a),
+                        (j.job_id.clone(), job::range(&j).map(str::to_string)),
+                    );
+                }
+            }
+        }
+    }
+    let mut cursor = items(inv, names, selection)?;
+    let mut cursor_done = false;
+    let mut done = report.already_exported;
+    loop {
+        // 1. Start jobs while the limits allow: restarts first, then new archives.
+        let mut started_now = 0;
+        loop {
+            let running = outstanding.iter().filter(|p| p.job.is_some()).count();
+            let pending_bytes: u64 = outstanding
+                .iter()
+                .filter(|p| p.job.is_some())
+                .map(|p| p.item.size)
+                .sum();
+            if running >= opts.max_jobs {
+                break;
+            }
+            let idx = match outstanding.iter().position(|p| p.job.is_none()) {
+                Some(i) => i,
+                None => {
+                    if cursor_done {
+                        break;
+                    }
+                    match cursor.next() {
+                        None => {
+                            cursor_done = true;
+                            break;
+                        }
+                        Some(it) => {
+                            let it = it?;
+                            let k = journal::key(&it.archive_id);
+                            if state.exported.contains(&k) || state.jobs.contains_key(&k) {
+                                continue;
+                            }
+                            if dest.contains(&it)? {
+                                // In place from a run that crashed before its journal line.
+                                journal_exported(journal, state, &it)?;
+                                done += 1;
+                                report.exported += 1;
+                                continue;
+                            }
+                            if let Some((job_id, range)) = adoptable.remove(&k) {
+                                let whole = format!("0-{}", it.size.saturating_sub(1));
+                                if range.as_deref().is_none_or(|r| r == whole) {
+                                    note(&format!(
+                                        "archive {} ({}): using job {job_id} found in the vault, not in the journal",
+                                        it.archive_id, it.name
+                                    ));
+                                    let r = Record::Job {
+                                        archive_id: it.archive_id.clone(),
+                                        job_id: job_id.clone(),
+                                        time: super::now_rfc3339(),
+                                    };
+                                    journal.append(&r)?;
+                                    state.apply(&r);
+                                    outstanding.push(Pending {
+                                        item: it,
+                                        job: Some(job_id),
+                                        restart: false,
+                                    });
+                                    continue;
+                                }
+                            }
+                            outstanding.push(Pending {
+                                item: it,
+                                job: None,
+                                restart: false,
+                            });
+                            outstanding.len() - 1
+                        }
+                    }
+                }
+            };
+            let size = outstanding[idx].item.size;
+            if running > 0 && pending_bytes.saturating_add(size) > opts.max_pending {
+                break;
+            }
+            let p = &mut outstanding[idx];
+            let req = JobRequest {
+                kind: "archive-retrieval".into(),
+                archive_id: Some(p.item.archive_id.clone()),
+                tier: Some(opts.tier.clone()),
+                description: Some("glacier vault export".into()),
+                ..Default::default()
+            };
+            match client.initiate_job(vault, &req) {
+                Ok(j) => {
+                    let r = Record::Job {
+                        archive_id: p.item.archive_id.clone(),
+                        job_id: j.to_string(),
+                        time: super::now_rfc3339(),
+                    };
+                    journal.append(&r)?;
+                    state.apply(&r);
+                    p.job = Some(j.to_string());
+                    report.jobs_started += 1;
+                    if p.restart {
+                        report.jobs_restarted += 1;
+                    }
+                    started_now += 1;
+                }
+                Err(e) if is_not_found(&e) => {
+                    // The archive is gone since the inventory was taken.
+                    let p = outstanding.remove(idx);
+                    report.failed.push((
+                        p.item.archive_id,
+                        p.item.name,
+                        format!("InitiateJob: {}", crate::error::chain(&e)),
+                    ));
+                }
+                // Glacier limits retrievals; the client already retried. Wait for a poll.
+                Err(e) if is_throttled(&e) => {
+                    note(&format!(
+                        "Glacier refuses more jobs for now ({}); trying again after the next poll",
+                        crate::error::chain(&e)
+                    ));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let _ = started_now;
+
+        if outstanding.is_empty() && cursor_done {
+            break;
+        }
+
+        // 2. One ListJobs (all pages) tells which jobs finished, failed or expired.
+        let mut downloaded = 0;
+        if outstanding.iter().any(|p| p.job.is_some()) {
+            let mine: HashMap<&str, usize> = outstanding
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.job.as_deref().map(|j| (j, i)))
+                .collect();
+            let mut found: HashMap<usize, JobDescription> = HashMap::new();
+            for j in client.list_jobs(vault, None, None)? {
+                if let Some(&i) = mine.get(j.job_id.as_str()) {
+                    found.insert(i, j);
+                }
+            }
+            let mut ready: Vec<(usize, JobDescription)> = Vec::new();
+            for (i, p) in outstanding.iter_mut().enumerate() {
+                let Some(job_id) = p.job.clone() else {
+                    continue;
+                };
+                let reason = match found.remove(&i) {
+                    None => "expired (no longer listed by Glacier)".to_string(),
+                    Some(j) if job::status(&j) == "Failed" => {
+                        format!("failed: {}", job::message(&j))
+                    }
+                    Some(j) if job::status(&j) == "Succeeded" => {
+                        ready.push((i, j));
+                        continue;
+                    }
+                    Some(_) => continue,
+                };
+                lose_job(journal, state, p, &job_id, &reason, note)?;
+            }
+            status(&Status {
+                done,
+                total: report.archives,
+                done_bytes: done_bytes + report.exported_bytes,
+                total_bytes: report.bytes,
+                waiting: (outstanding.iter().filter(|p| p.job.is_some()).count() as u64)
+                    .saturating_sub(ready.len() as u64),
+                ready: ready.len() as u64,
+                next_poll: None,
+            });
+            // 3. Download what is ready: several archives at once (many vaults hold
+            // thousands of small ones, where per-request latency dominates), each
+            // journaled as soon as it is in place.
+            let mut lost: Vec<(usize, String)> = Vec::new();
+            let mut finished: Vec<usize> = Vec::new();
+            let workers = opts.threads.min(ready.len()).max(1);
+            let per_archive = (opts.threads / workers).max(1);
+            let abort = AtomicBool::new(false);
+            let mut fatal: Option<Error> = None;
+            let (work_tx, work_rx) = crossbeam_channel::unbounded::<(usize, JobDescription)>();
+            for r in ready {
+                let _ = work_tx.send(r);
+            }
+            drop(work_tx);
+            let (done_tx, done_rx) = crossbeam_channel::unbounded();
+            let outstanding_ref = &outstanding;
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    let work_rx = work_rx.clone();
+                    let done_tx = done_tx.clone();
+                    let abort = &abort;
+                    scope.spawn(move || {
+                        while let Ok((i, job)) = work_rx.recv() {
+                            if abort.load(Ordering::Relaxed) || opts.stop.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            let item = &outstanding_ref[i].item;
+                            let r = dest.store(client, vault, &job, item, per_archive);
+                            if done_tx.send((i, job.job_id.clone(), r)).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+                drop(done_tx);
+                for (i, job_id, r) in done_rx.iter() {
+                    let item = &outstanding_ref[i].item;
+                    match r {
+                        Ok(()) => {
+                            if let Err(e) = journal_exported(journal, state, item) {
+                                abort.store(true, Ordering::Relaxed);
+                                fatal.get_or_insert(e);
+                                continue;
+                            }
+                            report.exported += 1;
+                            report.exported_bytes += item.size;
+                            done += 1;
+                            downloaded += 1;
+                            finished.push(i);
+                        }
+                        Err(e) if is_disk_full(&e) || matches!(e, Error::Interrupted(_)) => {
+                            abort.store(true, Ordering::Relaxed);
+                            fatal.get_or_insert(e);
+                        }
+                        Err(e) if is_not_found(&e) => lost.push((i, job_id)),
+                        Err(e) => {
+                            let why = crate::error::chain(&e);
+                            note(&format!(
+                                "archive {} ({}): {why}",
+                                item.archive_id, item.name
+                            ));
+                            report
+                                .failed
+                                .push((item.archive_id.clone(), item.name.clone(), why));
+                            finished.push(i);
+                        }
+                    }
+                }
+            });
+            for (i, job_id) in lost {
+                lose_job(
+                    journal,
+                    state,
+                    &mut outstanding[i],
+                    &job_id,
+                    "expired (output gone)",
+                    note,
+                )?;
+            }
+            if let Some(e) = fatal {
+                return Err(e);
+            }
+            if opts.stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted(
+                    "export interrupted; run the same command again to continue".into(),
+                ));
+            }
+            finished.sort_unstable();
+            for i in finished.into_iter().rev() {
+                outstanding.remove(i);
+            }
+        }
+
+        if outstanding.is_empty() && cursor_done {
+            break;
+        }
+        if downloaded > 0 || outstanding.iter().any(|p| p.job.is_none()) && started_now > 0 {
+            // Capacity freed or more to start: go round again without waiting.
+            continue;
+        }
+        if !opts.wait {
+            break;
+        }
+        status(&Status {
+            done,
+            total: report.archives,
+            done_bytes: done_bytes + report.exported_bytes,
+            total_bytes: report.bytes,
+            waiting: outstanding.iter().filter(|p| p.job.is_some()).count() as u64,
+            ready: 0,
+            next_poll: Some(opts.poll),
+        });
+        // A pause between polls of remote jobs that take hours, in short steps so that
+        // Ctrl-C stops the run at once rather than after the poll interval.
+        let until = std::time::Instant::now() + opts.poll;
+        while !opts.stop.load(Ordering::Relaxed) {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(200)));
+        }
+        if opts.stop.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted(
+                "export interrupted; run the same command again to continue".into(),
+            ));
+        }
+    }
+    report.remaining = report
+        .archives
+        .saturating_sub(report.already_exported + report.exported + report.failed.len() as u64);
+    Ok(report)
+}
+
+fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Result<()> {
+    let r = Record::Exported {
+        archive_id: it.archive_id.clone(),
+        path: it.name.clone(),
+        size: it.size,
+        tree_hash: it.tree_hash.clone(),
+        time: super::now_rfc3339(),
+    };
+    journal.append(&r)?;
+    state.apply(&r);
+    Ok(())
+}
+
+fn lose_job(
+    journal: &mut Journal,
+    state: &mut State,
+    p: &mut Pending,
+    job_id: &str,
+    reason: &str,
+    note: &mut dyn FnMut(&str),
+) -> Result<()> {
+    let r = Record::JobLost {
+        archive_id: p.item.archive_id.clone(),
+        job_id: job_id.to_string(),
+        reason: reason.to_string(),
+    };
+    journal.append(&r)?;
+    state.apply(&r);
+    note(&format!(
+        "job {job_id} for archive {} ({}) {reason}; starting a new retrieval",
+        p.item.archive_id, p.item.name
+    ));
+    p.job = None;
+    p.restart = true;
+    Ok(())
+}

@@ -1,0 +1,631 @@
+//! `glacier vault export` through the real binary against the mock: names from hostile
+//! and tool-written descriptions, byte-identical output, the journal across kill -9,
+//! expired jobs, shards, inventory files, dry runs and waiting.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
+use crate::support::{Run, TempDir, glacier_mock, mock_client, pattern};
+
+fn run(mock: &MockGlacier, home: &Path, args: &[&str]) -> Run {
+    glacier_mock(mock, home)
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into()
+}
+
+fn count(mock: &MockGlacier, op: &str) -> usize {
+    mock.requests().iter().filter(|r| r.operation == op).count()
+}
+
+fn b64url(s: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for ch in s.chunks(3) {
+        let n = ch.len();
+        let mut b = [0u8; 3];
+        b[..n].copy_from_slice(ch);
+        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=n {
+            out.push(A[((v >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Descriptions as vaults hold them: plain names, repeats, other tools' formats, and
+/// hostile paths.
+fn description(i: usize) -> String {
+    match i % 10 {
+        0 => format!("docs/file{i}.txt"),
+        1 => "same-name.bin".to_string(),
+        2 => format!(
+            "mt2 {}",
+            b64url(format!(r#"{{"filename":"mt/{i}.dat","mtime":"20130227T205137Z"}}"#).as_bytes())
+        ),
+        3 => format!(
+            "<m><v>4</v><p>{}</p><lm>20120821T170824Z</lm></m>",
+            b64url(format!("fg\\dir\\{i}.pdf").as_bytes())
+        ),
+        4 => format!("../../escape{i}"),
+        5 => format!("/etc/abs{i}"),
+        6 => format!("C:\\win\\{i}.doc"),
+        7 => String::new(),
+        8 => "..".to_string(),
+        _ => format!("deep/a/b/c/{i}"),
+    }
+}
+
+/// A vault `v` with `n` small archives; returns their data by archive ID.
+fn seed(mock: &MockGlacier, n: usize) -> HashMap<String, Vec<u8>> {
+    mock.create_vault("v");
+    (0..n)
+        .map(|i| {
+            let data = pattern(1 + (i * 997) % 6000, i as u64);
+            let id = mock.put_archive("v", &data, &description(i));
+            (id, data)
+        })
+        .collect()
+}
+
+/// The vault's inventory as Glacier's JSON, written to `path`.
+fn inventory_json(mock: &MockGlacier, path: &Path) {
+    let list: Vec<serde_json::Value> = mock
+        .archives("v")
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "ArchiveId": a.archive_id,
+                "ArchiveDescription": a.description,
+                "CreationDate": a.creation_date,
+                "Size": a.size,
+                "SHA256TreeHash": a.tree_hash,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({"VaultARN": "arn", "InventoryDate": "2026-01-01T00:00:00Z", "ArchiveList": list});
+    std::fs::write(path, doc.to_string()).expect("write inventory");
+}
+
+/// The vault's inventory as Glacier's CSV.
+fn inventory_csv(mock: &MockGlacier, path: &Path) {
+    let mut s = String::from("ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n");
+    for a in mock.archives("v") {
+        s.push_str(&format!(
+            "{},\"{}\",{},{},{}\n",
+            a.archive_id,
+            a.description.replace('"', "\"\""),
+            a.creation_date,
+            a.size,
+            a.tree_hash
+        ));
+    }
+    std::fs::write(path, s).expect("write inventory");
+}
+
+/// Archive ID → (path, status) from the JSON-lines manifest.
+fn manifest(dir: &Path) -> HashMap<String, (String, String)> {
+    std::fs::read_to_string(dir.join("glacier-export-manifest.jsonl"))
+        .expect("manifest")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            (
+                v["archive_id"].as_str().expect("id").to_string(),
+                (
+                    v["path"].as_str().expect("path").to_string(),
+                    v["status"].as_str().expect("status").to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Every exported file is the archive's bytes, inside DIR.
+fn check_exported(dir: &Path, data: &HashMap<String, Vec<u8>>) {
+    let m = manifest(dir);
+    assert_eq!(m.len(), data.len());
+    let mut paths = HashSet::new();
+    let root = dir.canonicalize().expect("dir");
+    for (id, (path, status)) in &m {
+        assert_eq!(status, "exported", "{id} {path}");
+        assert!(paths.insert(path.clone()), "two archives named {path}");
+        let file = dir.join(path);
+        assert!(
+            file.canonicalize().expect("exists").starts_with(&root),
+            "{path}"
+        );
+        assert_eq!(&std::fs::read(&file).expect("read"), &data[id], "{path}");
+    }
+}
+
+/// Archive retrieval jobs per archive ID, as Glacier (the mock) knows them.
+fn jobs_per_archive(mock: &MockGlacier) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for j in mock_client(mock)
+        .list_jobs("v", None, None)
+        .expect("list jobs")
+    {
+        if let Some(a) = j.archive_id {
+            *m.entry(a).or_default() += 1;
+        }
+    }
+    m
+}
+
+#[test]
+fn hundreds_of_archives_with_hostile_names_exported_byte_identical() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-home");
+    let data = seed(&mock, 240);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let o = out.to_str().expect("utf8");
+    let inv_s = inv.to_str().expect("utf8");
+    let args = ["vault", "export", "--no-wait", "--inventory", inv_s, "v", o];
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(count(&mock, "InitiateJob"), 240);
+    assert_eq!(
+        count(&mock, "DescribeJob"),
+        0,
+        "finished jobs come from ListJobs"
+    );
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    r.ok();
+    assert!(r.stdout.contains("exported 240 of 240"), "{}", r.stdout);
+    assert_eq!(count(&mock, "InitiateJob"), 240, "no second retrieval");
+    check_exported(&out, &data);
+    // Nothing escaped: no file named escape*/abs* outside DIR, and the hostile ones
+    // are named by ID or made relative.
+    assert!(!home.join("escape4").exists());
+    let m = manifest(&out);
+    let names: HashSet<&str> = m.values().map(|(p, _)| p.as_str()).collect();
+    assert!(names.contains("etc/abs5"), "{names:?}");
+    assert!(names.contains("win/6.doc"));
+    assert!(names.contains("fg/dir/3.pdf"));
+    assert!(names.contains("mt/2.dat"));
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("same-name.") && n.ends_with(".bin"))
+    );
+    // mt2's mtime is restored.
+    let mt = std::fs::metadata(out.join("mt/2.dat")).expect("mt");
+    let secs = mt
+        .modified()
+        .expect("mtime")
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after epoch")
+        .as_secs();
+    assert_eq!(secs, 1_361_998_297);
+    // A third run does nothing and still succeeds.
+    let r = run(&mock, home.path(), &args);
+    r.ok();
+    assert_eq!(count(&mock, "InitiateJob"), 240);
+    // The CSV manifest has a header and one row per archive.
+    let csv = std::fs::read_to_string(out.join("glacier-export-manifest.csv")).expect("csv");
+    assert!(csv.starts_with("archive_id,path,size,tree_hash,creation_date,description,status\n"));
+    assert_eq!(csv.lines().count(), 241);
+}
+
+/// Waits (with a deadline) until `op` has been requested at least `n` times, or the
+/// child has exited.
+fn wait_for(mock: &MockGlacier, child: &mut std::process::Child, op: &str, n: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if count(mock, op) >= n {
+            return true;
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
+#[test]
+fn kill_9_at_random_points_never_starts_a_second_retrieval() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-kill");
+    let data = seed(&mock, 60);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--max-jobs",
+        "7",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    // Deterministic "random" kill points: after this many more requests of each kind.
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |m: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        1 + rng % m
+    };
+    for round in 0..12 {
+        let mut child = glacier_mock(&mock, home.path())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let op = if round % 2 == 0 {
+            "InitiateJob"
+        } else {
+            "GetJobOutput"
+        };
+        // Once every archive has its job, only downloads are left to interrupt.
+        let op = if count(&mock, "InitiateJob") >= 60 {
+            "GetJobOutput"
+        } else {
+            op
+        };
+        if round > 0 {
+            mock.complete_jobs();
+        }
+        let target = count(&mock, op) + next(6) as usize;
+        let reached = wait_for(&mock, &mut child, op, target);
+        child.kill().expect("kill -9");
+        let _ = child.wait();
+        if !reached {
+            // Everything this round could do was done; finish the jobs and go on.
+            mock.complete_jobs();
+        }
+    }
+    // Finally let it run to the end, completing jobs as they appear.
+    let mut child = glacier_mock(&mock, home.path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        mock.complete_jobs();
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "export did not finish");
+        std::thread::yield_now();
+    };
+    let o = child.wait_with_output().expect("output");
+    assert!(status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    check_exported(&out, &data);
+    let per = jobs_per_archive(&mock);
+    assert_eq!(per.len(), 60);
+    assert!(per.values().all(|&n| n == 1), "{per:?}");
+}
+
+#[test]
+fn an_expired_job_is_started_again_and_said_so() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-exp");
+    let data = seed(&mock, 3);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    let jobs = mock_client(&mock).list_jobs("v", None, None).expect("jobs");
+    assert_eq!(jobs.len(), 3);
+    mock.expire_job("v", &jobs[0].job_id);
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("expired"), "{}", r.stderr);
+    assert!(r.stdout.contains("1 restarts"), "{}", r.stdout);
+    assert_eq!(count(&mock, "InitiateJob"), 4);
+    mock.complete_jobs();
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 4);
+}
+
+#[test]
+fn shards_together_give_the_whole_vault_disjoint_and_same_names() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-shard");
+    let data = seed(&mock, 45);
+    let inv = home.join("inv.csv");
+    inventory_csv(&mock, &inv);
+    let whole = home.join("whole");
+    let dry = run(
+        &mock,
+        home.path(),
+        &[
+            "--json",
+            "vault",
+            "export",
+            "--dry-run",
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            whole.to_str().expect("utf8"),
+        ],
+    );
+    let plan: serde_json::Value = serde_json::from_str(dry.ok()).expect("json");
+    assert_eq!(plan["archives"], 45);
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for k in 1..=3 {
+        let dir = home.join(&format!("s{k}"));
+        let shard = format!("{k}/3");
+        let args = [
+            "vault",
+            "export",
+            "--no-wait",
+            "--shard",
+            &shard,
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            dir.to_str().expect("utf8"),
+        ];
+        let _ = run(&mock, home.path(), &args);
+        mock.complete_jobs();
+        run(&mock, home.path(), &args).ok();
+        for (id, (path, status)) in manifest(&dir) {
+            assert_eq!(status, "exported");
+            assert_eq!(std::fs::read(dir.join(&path)).expect("file"), data[&id]);
+            assert!(seen.insert(id, path).is_none(), "archive in two shards");
+        }
+    }
+    assert_eq!(seen.len(), 45);
+    assert_eq!(count(&mock, "InitiateJob"), 45);
+    // Names do not depend on sharding: an unsharded export names them the same.
+    run(
+        &mock,
+        home.path(),
+        &[
+            "vault",
+            "export",
+            "--no-wait",
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            whole.to_str().expect("utf8"),
+        ],
+    );
+    mock.complete_jobs();
+    run(
+        &mock,
+        home.path(),
+        &[
+            "vault",
+            "export",
+            "--no-wait",
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            whole.to_str().expect("utf8"),
+        ],
+    )
+    .ok();
+    for (id, (path, _)) in manifest(&whole) {
+        assert_eq!(seen[&id], path);
+    }
+}
+
+#[test]
+fn dry_run_sends_no_initiate_job_and_counts() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-dry");
+    seed(&mock, 20);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let r = run(
+        &mock,
+        home.path(),
+        &[
+            "vault",
+            "export",
+            "--dry-run",
+            "--include",
+            "**/*.txt",
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    r.ok();
+    assert!(
+        r.stdout.contains("2 of 20 archives in scope"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("would send 2 InitiateJob"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(count(&mock, "InitiateJob"), 0);
+    assert!(!out.exists(), "a dry run creates nothing");
+    // Without an inventory, a dry run refuses rather than start an inventory job.
+    let r = run(
+        &mock,
+        home.path(),
+        &[
+            "vault",
+            "export",
+            "--dry-run",
+            "v",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--inventory"), "{}", r.stderr);
+    assert_eq!(count(&mock, "InitiateJob"), 0);
+}
+
+#[test]
+fn new_inventory_job_is_journaled_and_waiting_export_finishes() {
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(1),
+        ..MockConfig::default()
+    });
+    let home = TempDir::new("ex-inv");
+    let data = seed(&mock, 12);
+    let out = home.join("out");
+    let o = out.to_str().expect("utf8");
+    // Throttled InitiateJob is retried, not fatal.
+    mock.inject(FaultRule::times(Fault::Throttle, Some("InitiateJob"), 3));
+    let mut child = glacier_mock(&mock, home.path())
+        .args(["vault", "export", "--max-jobs", "5", "v", o])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if count(&mock, "InitiateJob") > 1 {
+            mock.complete_jobs();
+        }
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "export did not finish");
+        std::thread::yield_now();
+    };
+    let o2 = child.wait_with_output().expect("output");
+    assert!(status.success(), "{}", String::from_utf8_lossy(&o2.stderr));
+    check_exported(&out, &data);
+    let inventory_jobs = mock
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "InitiateJob" && r.status == 202)
+        .count();
+    assert_eq!(inventory_jobs, 13, "one inventory job and one per archive");
+    // A rerun reuses the saved inventory: no new job of any kind.
+    run(&mock, home.path(), &["vault", "export", "v", o]).ok();
+    let after = mock
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "InitiateJob" && r.status == 202)
+        .count();
+    assert_eq!(after, 13);
+}
+
+#[test]
+fn bad_flags_are_usage_errors_naming_the_flag() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-usage");
+    for (args, needle) in [
+        (vec!["--shard", "4/3"], "--shard"),
+        (vec!["--tier", "Fast"], "--tier"),
+        (vec!["--include", "[a"], "--include"),
+        (vec!["--created-after", "yesterday"], "--created-after"),
+        (vec!["--max-pending", "5Q"], "--max-pending"),
+        (
+            vec!["--inventory", "a", "--inventory-job", "b"],
+            "--inventory",
+        ),
+    ] {
+        let mut a = vec!["vault", "export"];
+        a.extend(args);
+        a.extend(["v", "out"]);
+        let r = run(&mock, home.path(), &a);
+        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{a:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+}
+
+#[test]
+fn an_archive_that_differs_from_the_inventory_fails_and_is_listed() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-bad");
+    seed(&mock, 4);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    // The inventory claims another hash for the first archive than Glacier has.
+    let text = std::fs::read_to_string(&inv).expect("inventory");
+    let a = &mock.archives("v")[0];
+    std::fs::write(&inv, text.replace(&a.tree_hash, &"0".repeat(64))).expect("write");
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    let _ = run(&mock, home.path(), &args);
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&a.archive_id), "{}", r.stderr);
+    let m = manifest(&out);
+    let (path, status) = &m[&a.archive_id];
+    assert_eq!(status, "failed");
+    assert!(
+        !out.join(path).exists(),
+        "nothing unverified under its name"
+    );
+    assert_eq!(m.values().filter(|(_, s)| s == "exported").count(), 3);
+}
+
+#[test]
+fn a_job_started_but_never_journaled_is_adopted_not_paid_twice() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-adopt");
+    let data = seed(&mock, 5);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    // As if a run was killed between InitiateJob's answer and its journal line.
+    let a = mock.archives("v")[2].archive_id.clone();
+    let req = glacier_upload::glacier::JobRequest {
+        kind: "archive-retrieval".into(),
+        archive_id: Some(a.clone()),
+        tier: Some("Bulk".into()),
+        ..Default::default()
+    };
+    mock_client(&mock).initiate_job("v", &req).expect("job");
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("found in the vault"), "{}", r.stderr);
+    mock.complete_jobs();
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(
+        count(&mock, "InitiateJob"),
+        5,
+        "4 by the export, 1 before it"
+    );
+    assert!(jobs_per_archive(&mock).values().all(|&n| n == 1));
+}
