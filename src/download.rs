@@ -74,7 +74,7 @@ pub fn expected_output(job: &JobDescription) -> Result<(u64, Option<TreeHash>)> 
     if size == 0 {
         return Err(Error::Job(format!(
             "job {} reports no output size (ArchiveSizeInBytes); nothing to download",
-            job.job_id
+            job.job_id.as_deref().unwrap_or("-")
         )));
     }
     let hash = parse(&job.sha256_tree_hash).or_else(|| {
@@ -211,7 +211,7 @@ pub fn download_to_file(
     target: &Path,
     opts: &Options,
 ) -> Result<Outcome> {
-    let job_id = JobId::from_server(job.job_id.clone());
+    let job_id = job.id()?;
     let (size, expected) = expected_output(job)?;
     check_target(target, opts.force)?;
     let cs = opts.chunk_size;
@@ -352,7 +352,7 @@ pub fn download_to_writer(
     out: &mut dyn Write,
     opts: &Options,
 ) -> Result<Outcome> {
-    let job_id = JobId::from_server(job.job_id.clone());
+    let job_id = job.id()?;
     let (size, expected) = expected_output(job)?;
     let cs = opts.chunk_size;
     let mut hashes = Vec::new();

@@ -4,11 +4,15 @@
 mod client_cli;
 mod fuzz_regressions;
 mod hardening;
+mod inventory_pages;
+mod json_output;
 #[allow(dead_code)]
 mod mock;
+mod mock_payload_hash;
 mod mock_selftest;
 mod retrieval_cli;
 mod support;
 mod tls;
 mod tree_hash_cli;
 mod upload_cli;
+mod vault_counts;

@@ -120,7 +120,9 @@ init-retrieval options:
       --start-date DATE     only archives created at or after DATE (2026-01-31 or
                             2026-01-31T12:00:00Z)
       --end-date DATE       only archives created before DATE
-      --limit N             at most N archives
+      --limit N             at most N archives; a partial list's job carries a marker
+                            (shown by 'jobs describe' and 'inventory get')
+      --marker M            continue a partial inventory from the marker M
   -d, --description TEXT    job description
       --wait                print the job ID, then wait until the job succeeds
 

@@ -18,9 +18,15 @@ mod vaults;
 
 pub use archives::ArchiveCreated;
 pub use ids::{ArchiveId, JobId, UploadId};
-pub use jobs::{InventoryParameters, JobDescription, JobOutput, JobRequest};
-pub use multipart::{PartList, PartRange, UploadDescription, parse_range as parse_byte_range};
-pub use vaults::{VaultDescription, check_vault_name};
+pub use jobs::{
+    InventoryParameters, InventoryRetrievalDescription, JobDescription, JobOutput, JobRequest,
+    JobsPage,
+};
+pub use multipart::{
+    PartJson, PartList, PartRange, PartsPage, UploadDescription, UploadsPage,
+    parse_range as parse_byte_range, part_range,
+};
+pub use vaults::{VaultDescription, VaultList, check_vault_name};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -323,7 +323,18 @@ fn dispatch(
         Ok(r) => r.op,
         Err((op, _)) => op,
     };
-    if let Err(e) = auth::check(head, &shared.cfg, now) {
+    // Every body but an upload's is small: read it first, so the signature can cover
+    // its hash when the optional x-amz-content-sha256 is absent ("Common Request
+    // Headers").
+    let small = match op {
+        "UploadArchive" | "UploadMultipartPart" => None,
+        _ => match small_body(len, body) {
+            Ok(data) => Some(data),
+            Err(e) => return (op, Outcome::Send(error_response(&e)), None),
+        },
+    };
+    let small_sha256 = small.as_ref().map(|d| hex::encode(Sha256::digest(d)));
+    if let Err(e) = auth::check(head, &shared.cfg, now, small_sha256.as_deref()) {
         return (op, Outcome::Send(error_response(&e)), None);
     }
     let r = match route {
@@ -350,7 +361,7 @@ fn dispatch(
     if let Some(e) = early {
         return (op, Outcome::Send(error_response(&e)), fault);
     }
-    let result = run(shared, head, &r, len, body, now);
+    let result = run(shared, head, &r, len, body, small.unwrap_or_default(), now);
     let resp = match result {
         Ok(resp) => resp,
         Err(e) => error_response(&e),
@@ -358,8 +369,8 @@ fn dispatch(
     (op, Outcome::Send(resp), fault)
 }
 
-/// Reads a small body whole and checks it against `x-amz-content-sha256`.
-fn small_body(head: &Head, len: u64, body: &mut Body) -> Result<Vec<u8>, ApiError> {
+/// Reads a small body whole (its hash is checked with the signature).
+fn small_body(len: u64, body: &mut Body) -> Result<Vec<u8>, ApiError> {
     if len > MAX_SMALL_BODY {
         return Err(ApiError::invalid(format!(
             "Request body too large for this operation: {len} bytes"
@@ -373,13 +384,6 @@ fn small_body(head: &Head, len: u64, body: &mut Body) -> Result<Vec<u8>, ApiErro
             format!("body not received: {e}"),
         )
     })?;
-    let got = hex::encode(Sha256::digest(&buf));
-    let claimed = head.header("x-amz-content-sha256").unwrap_or_default();
-    if !claimed.eq_ignore_ascii_case(&got) {
-        return Err(ApiError::invalid(format!(
-            "The value passed in as x-amz-content-sha256 does not match the computed payload hash. Computed digest: {got} expected hash: {claimed}"
-        )));
-    }
     Ok(buf)
 }
 
@@ -389,6 +393,7 @@ fn run(
     r: &Route,
     len: u64,
     body: &mut Body,
+    data: Vec<u8>,
     now: OffsetDateTime,
 ) -> Result<Response, ApiError> {
     let st = &shared.store;
@@ -407,7 +412,6 @@ fn run(
             }
         }
         op => {
-            let data = small_body(head, len, body)?;
             if !data.is_empty() && op != "InitiateJob" {
                 return Err(ApiError::invalid(format!("{op} takes no request body")));
             }
