@@ -10,6 +10,7 @@ mod json_output;
 mod mock;
 mod mock_payload_hash;
 mod mock_selftest;
+mod response_nulls;
 mod retrieval_cli;
 mod support;
 mod tls;

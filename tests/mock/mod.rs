@@ -262,6 +262,13 @@ impl MockGlacier {
             .take_inventory(vault, time::OffsetDateTime::now_utc())
     }
 
+    /// From now on, every successful JSON answer of an operation passes through `edit`
+    /// (given the operation name and the body) before it is sent; `None` stops that.
+    /// For tests that check the client copes with what Glacier may leave out or null.
+    pub fn rewrite_json(&self, edit: Option<server::JsonRewrite>) {
+        *self.shared.rewrite.lock().expect("rewrite lock") = edit;
+    }
+
     /// Finishes every in-progress job now.
     pub fn complete_jobs(&self) {
         self.shared.store.complete_jobs();

@@ -31,6 +31,8 @@ pub struct Shared {
     pub store: Store,
     pub faults: Faults,
     pub log: Mutex<Vec<RecordedRequest>>,
+    /// See `MockGlacier::rewrite_json`.
+    pub rewrite: Mutex<Option<JsonRewrite>>,
     stop: AtomicBool,
     conns: Mutex<Vec<(Option<TcpStream>, JoinHandle<()>)>>,
 }
@@ -43,6 +45,7 @@ impl Shared {
             dir,
             faults: Faults::default(),
             log: Mutex::new(Vec::new()),
+            rewrite: Mutex::new(None),
             stop: AtomicBool::new(false),
             conns: Mutex::new(Vec::new()),
         }
@@ -363,10 +366,25 @@ fn dispatch(
     }
     let result = run(shared, head, &r, len, body, small.unwrap_or_default(), now);
     let resp = match result {
-        Ok(resp) => resp,
+        Ok(resp) => rewritten(shared, op, resp),
         Err(e) => error_response(&e),
     };
     (op, Outcome::Send(resp), fault)
+}
+
+/// A test's edit of successful JSON answers: given the operation and the body.
+pub type JsonRewrite = std::sync::Arc<dyn Fn(&str, &mut serde_json::Value) + Send + Sync>;
+
+/// Applies the test's JSON rewrite, if any, to a successful JSON answer of `op`.
+fn rewritten(shared: &Shared, op: &str, mut resp: Response) -> Response {
+    let hook = shared.rewrite.lock().expect("rewrite lock").clone();
+    if let (Some(hook), RespBody::Bytes(b)) = (hook, &mut resp.body) {
+        if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(b) {
+            hook(op, &mut v);
+            *b = v.to_string().into_bytes();
+        }
+    }
+    resp
 }
 
 /// Reads a small body whole (its hash is checked with the signature).
