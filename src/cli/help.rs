@@ -144,9 +144,12 @@ Usage:
   glacier vault list                 every vault: archives, size, dates (--json: array)
   glacier vault describe VAULT       one vault's details
   glacier vault create VAULT         create a vault (succeeds if it exists)
-  glacier vault delete VAULT         delete a vault; Glacier refuses a non-empty one
+  glacier vault delete VAULT         delete a vault; Glacier refuses one that is not
+                                     empty, or written since its last inventory
 
 Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
+Archive counts and sizes are those of Glacier's last (about daily) inventory of the
+vault: '-' (null with --json) until the first one.
 Archive counts and sizes come from the vault's last inventory (Glacier updates it
 about once a day).
 ";
