@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use super::{Args, Global, Output, note};
+use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
 use crate::glacier::{UploadId, check_vault_name};
@@ -15,8 +15,10 @@ use crate::pack;
 use crate::progress::{Progress, human_bytes};
 use crate::upload::{self, Events, Input, Options, plan};
 
-const DEFAULT_THREADS: usize = 4;
-const DEFAULT_MAX_MEMORY_MIB: u64 = 512;
+/// `--threads` without the flag (shown by its help, checked in `flags`).
+pub(super) const DEFAULT_THREADS: usize = 4;
+/// `--max-memory` without the flag, in MiB.
+pub(super) const DEFAULT_MAX_MEMORY_MIB: u64 = 512;
 
 /// A parsed `upload` command.
 #[derive(Debug)]
@@ -47,48 +49,43 @@ enum Receipts {
 
 impl UploadCmd {
     pub(super) fn parse(mut args: Args) -> Result<UploadCmd> {
-        let description = args.value::<String>(&["--description", "-d", "--arc-desc"])?;
+        let description = args.text(&flags::DESCRIPTION)?;
         if let Some(d) = &description {
             plan::check_description(d)?;
         }
         let part_size = args
-            .value::<u64>(&["--part-size", "-p"])?
+            .whole::<u64>(&flags::PART_SIZE)?
             .map(plan::part_size_from_mib)
             .transpose()?;
         let threads = args
-            .value::<usize>(&["--threads", "-t", "--num-threads"])?
+            .whole::<usize>(&flags::UPLOAD_THREADS)?
             .unwrap_or(DEFAULT_THREADS);
         if threads == 0 || threads > 64 {
             return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
         }
-        let max_memory = args.value::<u64>(&["--max-memory"])?;
+        let max_memory = args.whole::<u64>(&flags::MAX_MEMORY)?;
         let max_memory_given = max_memory.is_some();
         let max_memory = max_memory.unwrap_or(DEFAULT_MAX_MEMORY_MIB);
         if max_memory == 0 {
             return Err(Error::Usage("--max-memory must be at least 1 (MiB)".into()));
         }
         let upload_id = args
-            .value::<String>(&["--upload-id", "-u"])?
+            .text(&flags::UPLOAD_ID)?
             .map(UploadId::new)
             .transpose()?;
-        let xz_level = args.value::<u32>(&["--xz-level"])?;
+        let xz_level = args.whole::<u32>(&flags::XZ_LEVEL)?;
         let xz_level_given = xz_level.is_some();
         let xz_level = xz_level.unwrap_or(pack::DEFAULT_XZ_LEVEL);
-        let no_resume = args.flag("--no-resume");
+        let no_resume = args.switch(&flags::NO_RESUME);
         if xz_level > 9 {
             return Err(Error::Usage(format!("--xz-level {xz_level}: use 0 to 9")));
         }
-        let compression = match args.value::<String>(&["--compression"])?.as_deref() {
-            None | Some("xz") => pack::Compression::Xz,
+        let compression = match args.choice(&flags::COMPRESSION)? {
             Some("none") => pack::Compression::None,
-            Some(other) => {
-                return Err(Error::Usage(format!(
-                    "--compression {other}: use xz or none"
-                )));
-            }
+            _ => pack::Compression::Xz,
         };
-        let receipts_file = args.value::<PathBuf>(&["--receipts"])?;
-        let no_receipts = args.flag("--no-receipts");
+        let receipts_file = args.path(&flags::RECEIPTS)?;
+        let no_receipts = args.switch(&flags::NO_RECEIPTS);
         let receipts = match (receipts_file, no_receipts) {
             (Some(_), true) => {
                 return Err(Error::Usage(
