@@ -8,10 +8,9 @@ use super::retrieval::{finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
-use crate::glacier::{ArchiveId, JobId, JobRequest, check_vault_name};
+use crate::glacier::{ArchiveId, Description, JobId, JobRequest, check_vault_name};
 use crate::progress::{Progress, human_bytes};
 use crate::treehash::is_valid_part_size;
-use crate::upload::plan::check_description;
 
 /// `archive get --threads` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_THREADS: usize = 4;
@@ -88,10 +87,7 @@ impl ArchiveCmd {
                     .text(&flags::RANGE)?
                     .map(|r| parse_retrieval_range(&r).map(|(a, b)| format!("{a}-{b}")))
                     .transpose()?;
-                let description = args.text(&flags::JOB_DESCRIPTION)?;
-                if let Some(d) = &description {
-                    check_description(d)?;
-                }
+                let description = args.description(&flags::JOB_DESCRIPTION)?;
                 let sns_topic = args.text(&flags::SNS_TOPIC)?;
                 let wait = args.switch(&flags::WAIT_START);
                 let [vault, id] = args.exact("archive init-retrieval", ["VAULT", "ARCHIVE_ID"])?;
@@ -101,7 +97,7 @@ impl ArchiveCmd {
                     request: Box::new(JobRequest {
                         kind: "archive-retrieval".into(),
                         archive_id: Some(archive_id.to_string()),
-                        description,
+                        description: description.map(Description::into_string),
                         sns_topic,
                         tier,
                         retrieval_byte_range: range,

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use super::flags::Flag;
 use crate::error::{Error, Result};
+use crate::glacier::Description;
 
 /// The remaining command line.
 #[derive(Debug)]
@@ -168,6 +169,17 @@ impl Args {
             let sep = if e.starts_with("is ") { " " } else { ": " };
             Error::Usage(format!("{name} '{v}'{sep}{e}"))
         })
+    }
+
+    /// Takes a description flag, checked once into a [`Description`]:
+    /// `--description: a description is printable ASCII only (space to '~'), not '\t'`.
+    pub fn description(&mut self, flag: &Flag) -> Result<Option<Description>> {
+        let Some((v, name)) = self.given(flag)? else {
+            return Ok(None);
+        };
+        Description::new(v)
+            .map(Some)
+            .map_err(|e| Error::Usage(format!("{name}: {e}")))
     }
 
     /// Takes every value of a repeatable flag (`--include A --include B`), in order.

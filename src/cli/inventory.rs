@@ -10,7 +10,7 @@ use super::retrieval::{finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{VerifyingReader, check_target, save_stream};
 use crate::error::{Error, Result};
-use crate::glacier::{InventoryParameters, JobId, JobRequest, check_vault_name};
+use crate::glacier::{Description, InventoryParameters, JobId, JobRequest, check_vault_name};
 use crate::inventory::{self, Format, Render};
 use crate::progress::human_bytes;
 
@@ -104,10 +104,7 @@ impl InventoryCmd {
             if marker.as_deref() == Some("") {
                 return Err(Error::Usage("--marker must not be empty".into()));
             }
-            let description = args.text(&flags::JOB_DESCRIPTION)?;
-            if let Some(d) = &description {
-                crate::upload::plan::check_description(d)?;
-            }
+            let description = args.description(&flags::JOB_DESCRIPTION)?;
             let wait = args.switch(&flags::WAIT_START);
             let [vault] = args.exact("inventory init-retrieval", ["VAULT"])?;
             check_vault_name(&vault)?;
@@ -123,7 +120,7 @@ impl InventoryCmd {
                 vault,
                 request: Box::new(JobRequest {
                     kind: "inventory-retrieval".into(),
-                    description,
+                    description: description.map(Description::into_string),
                     format,
                     inventory_retrieval_parameters: params,
                     ..Default::default()

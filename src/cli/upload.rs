@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
-use crate::glacier::{UploadId, check_vault_name};
+use crate::glacier::{Description, UploadId, check_vault_name};
 use crate::pack;
 use crate::progress::{Progress, human_bytes};
 use crate::upload::{self, Events, Input, Options, plan};
@@ -25,7 +25,7 @@ pub(super) const DEFAULT_MAX_MEMORY_MIB: u64 = 512;
 pub struct UploadCmd {
     vault: String,
     files: Vec<String>,
-    description: Option<String>,
+    description: Option<Description>,
     part_size: Option<u64>,
     threads: usize,
     max_memory: u64,
@@ -49,10 +49,7 @@ enum Receipts {
 
 impl UploadCmd {
     pub(super) fn parse(mut args: Args) -> Result<UploadCmd> {
-        let description = args.text(&flags::DESCRIPTION)?;
-        if let Some(d) = &description {
-            plan::check_description(d)?;
-        }
+        let description = args.description(&flags::DESCRIPTION)?;
         let part_size = args
             .whole::<u64>(&flags::PART_SIZE)?
             .map(plan::part_size_from_mib)
@@ -154,7 +151,7 @@ impl UploadCmd {
             (part_size >> 20).to_string(),
         ]);
         if let Some(d) = &self.description {
-            words.extend(["--description".into(), d.clone()]);
+            words.extend(["--description".into(), d.to_string()]);
         }
         if self.compression == pack::Compression::None {
             words.extend(["--compression".into(), "none".into()]);
@@ -183,7 +180,11 @@ impl UploadCmd {
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
         let (input, default_description, total) = self.open_input()?;
-        let description = self.description.clone().unwrap_or(default_description);
+        let description = match self.description.clone() {
+            Some(d) => d,
+            // A packed input's summary is built from file names: checked like a given one.
+            None => Description::new(default_description)?,
+        };
         let client = global.client()?;
         let resolved = crate::config::resolve(&global.settings, &ProcessEnv)?;
         // The account is often `-` (the caller's own): the profile tells two of them
@@ -250,7 +251,7 @@ impl UploadCmd {
             "vault": self.vault,
             "size": outcome.size,
             "tree_hash": outcome.archive.tree_hash.to_hex(),
-            "description": description,
+            "description": description.as_str(),
             "location": outcome.archive.location,
             "upload_id": outcome.upload_id.as_ref().map(|u| u.as_str()),
         });
@@ -353,7 +354,7 @@ impl UploadCmd {
                     .unwrap_or_else(|| self.files[0].clone());
                 return Ok((
                     Input::File { path, file },
-                    plan::description_from_name(&name),
+                    Description::from_name(&name).into_string(),
                     Some(meta.len()),
                 ));
             }
