@@ -19,6 +19,7 @@ pub mod progress;
 pub mod s3;
 pub mod signals;
 pub mod sigv4;
+pub mod sync;
 pub mod treehash;
 pub mod upload;
 pub mod workers;

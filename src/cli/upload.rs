@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::glacier::{Description, UploadId, check_vault_name};
 use crate::pack;
 use crate::progress::{Progress, human_bytes};
+use crate::sync::LockExt;
 use crate::upload::{self, Events, Input, Options, plan};
 
 /// `--threads` without the flag (shown by its help, checked in `flags`).
@@ -228,11 +229,7 @@ impl UploadCmd {
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                let started = events
-                    .started
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
+                let started = events.started.lock_unpoisoned().clone();
                 return Err(match started {
                     Some((id, part_size)) => Error::WithHint {
                         error: Box::new(e),
@@ -421,8 +418,7 @@ struct CliEvents<'a> {
 
 impl Events for CliEvents<'_> {
     fn upload_started(&self, upload_id: &UploadId, part_size: u64, parts: Option<u64>) {
-        *self.started.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((upload_id.clone(), part_size));
+        *self.started.lock_unpoisoned() = Some((upload_id.clone(), part_size));
         let parts = parts.map(|p| format!("{p} parts of ")).unwrap_or_default();
         note(
             self.global,
