@@ -14,10 +14,16 @@
 //!    and default;
 //! 2. add `&NAME` to the list of the command that accepts it (`UPLOAD`, `EXPORT`...);
 //!    a new command gets a new list and a `help.rs` page that calls `options`;
-//! 3. in the command's `parse`, replace `args.flag("--name")` with
-//!    `args.switch(&flags::NAME)` and `args.value::<T>(&["--name", "-n"])` with
-//!    `args.text`, `args.path`, `args.whole`, `args.choice` or `args.parsed(&NAME, f)`,
-//!    whose errors read `--name 'value' is not a whole number` / `--name 'value': why`.
+//! 3. in the command's `parse`, the old string-list calls (removed from `Args`) become
+//!    typed ones: `args.flag("--name")` / `flag_short` -> `args.switch(&flags::NAME)`;
+//!    `args.value::<String>(&[..])` -> `args.text`; `PathBuf` -> `args.path`; a
+//!    number -> `args.whole`; a fixed set of words -> `args.choice` (with `choices`
+//!    in the definition); a description -> `args.description`; anything else ->
+//!    `args.parsed(&NAME, |v| ...)` with a `Result<T, String>` reason;
+//!    `args.values("--x")` -> `args.texts`. Errors then read `--name 'value' is not a
+//!    whole number` / `--name 'value': why`, naming the spelling typed;
+//! 4. if the command is new, add its words and positionals to the probe table in the
+//!    tests below (`every_command_is_probed` fails until you do).
 //!
 //! The `default` shown in help is text; where the parser falls back to a constant, a
 //! test below checks that the two agree.
