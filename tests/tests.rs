@@ -8,6 +8,7 @@ mod hardening;
 mod mock;
 mod mock_selftest;
 mod retrieval_cli;
+mod review_findings;
 mod s3_client;
 mod s3_faults;
 mod support;

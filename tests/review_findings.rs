@@ -1,0 +1,150 @@
+//! Failing tests for findings of the review of issue 10's work on main (upload
+//! recovery, lost answers, retrievals). Each is ignored with the finding it proves, so
+//! main stays green until the fix lands; the fix removes the `#[ignore]`.
+
+use std::path::Path;
+
+use crate::mock::{Fault, FaultRule, MockGlacier};
+use crate::support::{Run, TempDir, glacier_mock, pattern};
+
+const MIB: usize = 1 << 20;
+
+fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
+    glacier_mock(mock, data)
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into()
+}
+
+fn count(mock: &MockGlacier, op: &str) -> usize {
+    mock.requests().iter().filter(|r| r.operation == op).count()
+}
+
+/// A Complete whose answer was lost, re-run after Glacier's "short period" (the upload is
+/// then unknown, 404): the archive may well exist. The re-run must not take the 404 as
+/// "nothing was created" and store the archive a second time; it should say what to look
+/// for (size and tree hash) and keep the resume state that records them.
+#[test]
+#[ignore = "review finding 1: auto-resume takes a late 404 on Complete as 'nothing created', forgets the state and uploads a duplicate"]
+fn a_late_rerun_after_a_lost_complete_does_not_store_the_archive_twice() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-late-complete");
+    let f = dir.join("a.bin");
+    let data = pattern(3 * MIB, 41);
+    std::fs::write(&f, &data).expect("write");
+    let path = f.to_str().expect("utf8");
+    mock.inject(FaultRule::always(
+        Fault::DropAfter,
+        Some("CompleteMultipartUpload"),
+    ));
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "--max-attempts", "2", "-p", "1", "v", path],
+    );
+    r.fails(1);
+    mock.clear_faults();
+    assert_eq!(mock.archives("v").len(), 1, "Glacier created the archive");
+    mock.forget_completions("v");
+
+    let r = run(&mock, dir.path(), &["upload", "-p", "1", "v", path]);
+    assert_eq!(
+        mock.archives("v").len(),
+        1,
+        "the archive was stored a second time: {}",
+        r.stderr
+    );
+    assert_eq!(count(&mock, "InitiateMultipartUpload"), 1, "{}", r.stderr);
+    let tree = glacier_upload::treehash::tree_hash(&data).to_hex();
+    assert!(
+        r.stderr.contains(&tree),
+        "says which tree hash to look for in an inventory: {}",
+        r.stderr
+    );
+}
+
+/// A lost InitiateJob for an inventory must not adopt another inventory job that merely
+/// shares the (empty) description: ListJobs reports each job's
+/// InventoryRetrievalParameters (Format, StartDate, EndDate, Limit, Marker; API Reference,
+/// "GlacierJobDescription"), so a JSON request is never answered with a CSV job, nor a
+/// continuation (`--marker`) with the first page.
+#[test]
+#[ignore = "review finding 2: a lost inventory InitiateJob adopts any recent inventory job with the same description (format/limit/dates ignored)"]
+fn a_lost_inventory_answer_does_not_adopt_a_job_with_other_parameters() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    mock.put_archive("v", &pattern(MIB, 42), "d");
+    let dir = TempDir::new("review-lost-inventory");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["inventory", "init-retrieval", "--format", "CSV", "v"],
+    );
+    let csv_job = r.ok().trim().to_string();
+    // The request dies on the way: Glacier never acts on it, so no JSON job exists.
+    mock.inject(FaultRule::times(Fault::Drop, Some("InitiateJob"), 1));
+    let r = run(&mock, dir.path(), &["inventory", "init-retrieval", "v"]);
+    let job = r.ok().trim().to_string();
+    assert_ne!(
+        job, csv_job,
+        "a JSON inventory request was answered with the CSV job: {}",
+        r.stderr
+    );
+    assert_eq!(count(&mock, "InitiateJob"), 3, "sent again: {}", r.stderr);
+}
+
+/// Resuming (here: completing again a lost Complete) with another `--description` than
+/// the upload was started with: Glacier keeps the upload's own description, so the
+/// receipt must not record the new one as the archive's (or the run should refuse, as it
+/// does for another `--part-size`).
+#[test]
+#[ignore = "review finding 4: a resumed upload's receipt records the new --description, not the archive's"]
+fn a_resumed_upload_records_the_description_the_archive_has() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-resume-description");
+    let f = dir.join("a.bin");
+    std::fs::write(&f, pattern(3 * MIB, 43)).expect("write");
+    let path = f.to_str().expect("utf8");
+    mock.inject(FaultRule::always(
+        Fault::DropAfter,
+        Some("CompleteMultipartUpload"),
+    ));
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "upload",
+            "--max-attempts",
+            "2",
+            "-p",
+            "1",
+            "-d",
+            "first",
+            "v",
+            path,
+        ],
+    );
+    r.fails(1);
+    mock.clear_faults();
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "-p", "1", "-d", "second", "v", path],
+    );
+    let archives = mock.archives("v");
+    assert_eq!(archives.len(), 1);
+    assert_eq!(archives[0].description, "first");
+    if r.code == 0 {
+        let receipts =
+            std::fs::read_to_string(dir.join("glacier-upload/receipts.jsonl")).expect("receipts");
+        let line: serde_json::Value =
+            serde_json::from_str(receipts.lines().last().expect("a receipt")).expect("json");
+        assert_eq!(
+            line["description"], "first",
+            "the receipt misreports the archive's description: {receipts}"
+        );
+    }
+}
