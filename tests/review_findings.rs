@@ -148,3 +148,47 @@ fn a_resumed_upload_records_the_description_the_archive_has() {
         );
     }
 }
+
+/// The resume command printed for an upload whose automatic part size is above
+/// `--max-memory` (one part in flight, issue 10 section 7) must work when pasted: it
+/// carries `--part-size`, which then counts as the user's own choice and is refused.
+#[test]
+#[ignore = "review finding 3: the printed resume command fails (exit 2) when the automatic part size exceeds --max-memory"]
+fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-resume-memory");
+    let f = dir.join("big.bin");
+    // Above the single-request limit: a multipart upload with automatic 8 MiB parts.
+    std::fs::write(&f, pattern(101 * MIB, 44)).expect("write");
+    let path = f.to_str().expect("utf8");
+    mock.inject(FaultRule::times(
+        Fault::Unavailable,
+        Some("UploadMultipartPart"),
+        1,
+    ));
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "upload",
+            "--max-attempts",
+            "1",
+            "--max-memory",
+            "4",
+            "v",
+            path,
+        ],
+    );
+    let err = r.fails(1);
+    let command = err
+        .split("resume with: ")
+        .last()
+        .and_then(|s| s.lines().next())
+        .expect("a resume command");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..2], ["glacier", "upload"], "{command}");
+    let r = run(&mock, dir.path(), &words[1..]);
+    assert_eq!(r.code, 0, "the printed command {command}: {}", r.stderr);
+    assert_eq!(mock.archives("v").len(), 1);
+}
