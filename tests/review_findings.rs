@@ -192,3 +192,42 @@ fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
     assert_eq!(r.code, 0, "the printed command {command}: {}", r.stderr);
     assert_eq!(mock.archives("v").len(), 1);
 }
+
+/// The resume command printed after a packed upload's Complete answer was lost: it
+/// carries `--upload-id` and `--part-size`, and Glacier no longer lists the upload. The
+/// resume state recorded what was being completed (issue 10 section 3), so the printed
+/// command must complete it again and print the archive ID, as it does for a file.
+#[test]
+#[ignore = "review finding 5: the printed --upload-id resume of a packed/stdin upload never completes a lost Complete again"]
+fn the_printed_resume_command_recovers_a_lost_complete_of_a_packed_upload() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-lost-complete-packed");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    std::fs::write(tree.join("big.bin"), pattern(2 * MIB, 45)).expect("write");
+    mock.inject(FaultRule::always(
+        Fault::DropAfter,
+        Some("CompleteMultipartUpload"),
+    ));
+    let t = tree.to_str().expect("utf8");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "--max-attempts", "2", "-p", "1", "v", t],
+    );
+    let err = r.fails(1);
+    mock.clear_faults();
+    let archive = mock.archives("v")[0].archive_id.clone();
+    let command = err
+        .split("resume with: ")
+        .last()
+        .and_then(|s| s.lines().next())
+        .expect("a resume command");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..2], ["glacier", "upload"], "{command}");
+    let r = run(&mock, dir.path(), &words[1..]);
+    assert_eq!(r.code, 0, "the printed command {command}: {}", r.stderr);
+    assert_eq!(r.stdout.trim(), archive);
+    assert_eq!(mock.archives("v").len(), 1);
+}
