@@ -231,3 +231,24 @@ fn the_printed_resume_command_recovers_a_lost_complete_of_a_packed_upload() {
     assert_eq!(r.stdout.trim(), archive);
     assert_eq!(mock.archives("v").len(), 1);
 }
+
+/// A multipart upload to a vault that does not exist (a typo): InitiateMultipartUpload
+/// answers ResourceNotFoundException, which the file path takes for "the resumed upload
+/// is gone" and then expects an upload ID that a fresh upload does not have.
+#[test]
+fn a_multipart_upload_to_a_missing_vault_is_one_clear_line() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-missing-vault");
+    let f = dir.join("a.bin");
+    std::fs::write(&f, pattern(2 * MIB, 46)).expect("write");
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "-p", "1", "nosuch", f.to_str().expect("utf8")],
+    );
+    let err = r.fails(1);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("nosuch"), "names the vault: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
