@@ -26,7 +26,7 @@ fn count(mock: &MockGlacier, op: &str) -> usize {
 /// "nothing was created" and store the archive a second time; it should say what to look
 /// for (size and tree hash) and keep the resume state that records them.
 #[test]
-#[ignore = "review finding 1: auto-resume takes a late 404 on Complete as 'nothing created', forgets the state and uploads a duplicate"]
+#[ignore = "review finding 2: auto-resume takes a late 404 on Complete as 'nothing created', forgets the state and uploads a duplicate"]
 fn a_late_rerun_after_a_lost_complete_does_not_store_the_archive_twice() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -71,7 +71,7 @@ fn a_late_rerun_after_a_lost_complete_does_not_store_the_archive_twice() {
 /// "GlacierJobDescription"), so a JSON request is never answered with a CSV job, nor a
 /// continuation (`--marker`) with the first page.
 #[test]
-#[ignore = "review finding 2: a lost inventory InitiateJob adopts any recent inventory job with the same description (format/limit/dates ignored)"]
+#[ignore = "review finding 7: a lost inventory InitiateJob adopts any recent inventory job with the same description (format/limit/dates ignored)"]
 fn a_lost_inventory_answer_does_not_adopt_a_job_with_other_parameters() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -100,7 +100,7 @@ fn a_lost_inventory_answer_does_not_adopt_a_job_with_other_parameters() {
 /// receipt must not record the new one as the archive's (or the run should refuse, as it
 /// does for another `--part-size`).
 #[test]
-#[ignore = "review finding 4: a resumed upload's receipt records the new --description, not the archive's"]
+#[ignore = "review finding 9: a resumed upload's receipt records the new --description, not the archive's"]
 fn a_resumed_upload_records_the_description_the_archive_has() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -153,7 +153,7 @@ fn a_resumed_upload_records_the_description_the_archive_has() {
 /// `--max-memory` (one part in flight, issue 10 section 7) must work when pasted: it
 /// carries `--part-size`, which then counts as the user's own choice and is refused.
 #[test]
-#[ignore = "review finding 3: the printed resume command fails (exit 2) when the automatic part size exceeds --max-memory"]
+#[ignore = "review finding 5: the printed resume command is refused when the automatic part size exceeds --max-memory"]
 fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -198,7 +198,7 @@ fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
 /// resume state recorded what was being completed (issue 10 section 3), so the printed
 /// command must complete it again and print the archive ID, as it does for a file.
 #[test]
-#[ignore = "review finding 5: the printed --upload-id resume of a packed/stdin upload never completes a lost Complete again"]
+#[ignore = "review finding 4: the printed --upload-id resume of a packed/stdin upload never completes a lost Complete again"]
 fn the_printed_resume_command_recovers_a_lost_complete_of_a_packed_upload() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -316,7 +316,7 @@ fn a_recorded_completion_is_not_reported_for_another_file() {
 /// timeout, Ctrl-C): the billed retrieval was started, so its job ID must be out
 /// somewhere. Without `--json` it is printed before waiting; with it, only at the end.
 #[test]
-#[ignore = "review finding 8: with --json --quiet, a retrieval interrupted while waiting never shows its job ID"]
+#[ignore = "review finding 10: with --json --quiet, a retrieval interrupted while waiting never shows its job ID"]
 fn a_waiting_retrieval_shows_its_job_id_before_it_is_interrupted() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -368,7 +368,7 @@ fn a_waiting_retrieval_shows_its_job_id_before_it_is_interrupted() {
 /// error must say so (and how to find it), not only that ListJobs failed; otherwise the
 /// natural re-run starts and pays for a second retrieval.
 #[test]
-#[ignore = "review finding 7: a lost InitiateJob answer followed by a failed ListJobs reports only the ListJobs failure"]
+#[ignore = "review finding 8: a lost InitiateJob answer followed by a failed ListJobs reports only the ListJobs failure"]
 fn a_failed_look_for_a_lost_job_says_a_retrieval_may_have_started() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -401,7 +401,7 @@ fn a_failed_look_for_a_lost_job_says_a_retrieval_may_have_started() {
 /// CompleteMultipartUpload sent, and the error then suggests the upload was completed
 /// earlier. The vault is simply not there: say that, without hashing or completing.
 #[test]
-#[ignore = "review finding 9: a missing vault on --upload-id is taken for a gone upload (whole file hashed, Complete sent, misleading hint)"]
+#[ignore = "review finding 11: a missing vault on --upload-id is taken for a gone upload (whole file hashed, Complete sent, misleading hint)"]
 fn a_resume_into_a_missing_vault_does_not_claim_a_lost_completion() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
