@@ -13,6 +13,7 @@ mod mock_payload_hash;
 mod mock_selftest;
 mod response_nulls;
 mod retrieval_cli;
+mod review_findings;
 mod s3_client;
 mod s3_faults;
 mod support;

@@ -365,7 +365,7 @@ fn upload_file(
 
     let session = match pool::Session::start(client, opts, events, &input_id, Some(size), &what) {
         Ok(s) => s,
-        Err(e) if lost::is_gone(&e) => {
+        Err(e) if lost::is_gone(&e) && opts.upload_id.is_some() => {
             let id = opts
                 .upload_id
                 .as_ref()

@@ -278,6 +278,17 @@ impl MockGlacier {
         self.shared.store.complete_jobs();
     }
 
+    /// Lets the "short period" pass after which Glacier no longer answers a repeated
+    /// CompleteMultipartUpload with the same archive ID (API Reference, "Complete
+    /// Multipart Upload": "if you call the operation again within a short period, the
+    /// operation will succeed and return the same archive ID"); after it, the upload is
+    /// unknown (404) like any other.
+    pub fn forget_completions(&self, vault: &str) {
+        if let Ok(v) = self.shared.store.lock().vault_mut(vault) {
+            v.completed.clear();
+        }
+    }
+
     /// Forgets a job, so it is unknown (404) from now on, like an expired one.
     pub fn expire_job(&self, vault: &str, job_id: &str) {
         self.shared.store.expire_job(vault, job_id);
