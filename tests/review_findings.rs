@@ -358,7 +358,7 @@ fn a_waiting_retrieval_shows_its_job_id_before_it_is_interrupted() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        shown.contains(&jobs[0].job_id),
+        shown.contains(jobs[0].job_id.as_deref().expect("job id")),
         "job ID shown nowhere: {shown:?}"
     );
 }
