@@ -425,21 +425,34 @@ mod tests {
 
     #[test]
     fn work_in_flight_finishes_after_another_item_fails() {
-        let (tx, rx) = crossbeam_channel::unbounded::<()>();
+        // Item 0 must really be in flight (inside `work`) when item 1 fails: a worker
+        // that has taken an item from the channel but not yet started it drops it once
+        // the pool has failed, which is the documented "queued items are dropped". So
+        // item 1 fails only after item 0 has said it started, and item 0 finishes only
+        // after item 1 has failed. Two workers and a rendezvous queue put the two items
+        // on different workers: the one holding item 0 cannot take item 1.
+        let (started_tx, started_rx) = crossbeam_channel::unbounded::<()>();
+        let (failed_tx, failed_rx) = crossbeam_channel::unbounded::<()>();
         let pulled = AtomicU64::new(0);
         let out =
             Pool::new(2).queue(0).run(
                 counted(1000, &pulled),
                 no_state,
                 |_, index, _| match index {
-                    // In flight while item 1 fails; it still completes and is kept.
                     0 => {
-                        rx.recv_timeout(DEADLINE).map_err(|e| e.to_string())?;
+                        started_tx.send(()).map_err(|e| e.to_string())?;
+                        failed_rx
+                            .recv_timeout(DEADLINE)
+                            .map_err(|e| e.to_string())?;
                         Ok(index)
                     }
                     1 => {
-                        tx.send(()).map_err(|e| e.to_string())?;
-                        Err("item 1 failed".to_string())
+                        started_rx
+                            .recv_timeout(DEADLINE)
+                            .map_err(|e| e.to_string())?;
+                        let e = Err("item 1 failed".to_string());
+                        failed_tx.send(()).map_err(|e| e.to_string())?;
+                        e
                     }
                     _ => Ok(index),
                 },
