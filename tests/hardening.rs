@@ -486,6 +486,64 @@ fn a_download_whose_faults_never_clear_leaves_a_resumable_part_file() {
     assert!(!part.exists() && !log.exists());
 }
 
+/// A chunk the log vouches for is trusted only if the part file still holds it: one
+/// changed on disk between runs is fetched again, not published (the kept chunks are
+/// hashed from the file on resume; there is no read-back pass over the whole file).
+#[test]
+fn a_kept_chunk_changed_on_disk_between_runs_is_fetched_again() {
+    let dir = TempDir::new("hm-kept-changed");
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let data = pattern(6 * MIB + 5, 43);
+    let archive = mock.put_archive("v", &data, "seed");
+    let job = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "v", &archive],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    mock.complete_jobs();
+    mock.inject(FaultRule::times(
+        Fault::Slow(Duration::ZERO),
+        Some("GetJobOutput"),
+        3,
+    ));
+    mock.inject(FaultRule::always(Fault::Unavailable, Some("GetJobOutput")));
+    let out = dir.join("out.bin");
+    let get = [
+        "archive",
+        "get",
+        "--chunk-size",
+        "1",
+        "-t",
+        "1",
+        "--max-attempts",
+        "1",
+        "v",
+        &job,
+        s(&out),
+    ];
+    run(&mock, dir.path(), &get).fails(1);
+    let part = dir.join("out.bin.glacier-part");
+    let mut bytes = std::fs::read(&part).expect("the part file is kept");
+    bytes[MIB + 10] ^= 0xff; // inside chunk 1, which the log says is verified
+    std::fs::write(&part, &bytes).expect("change the part file");
+
+    mock.clear_faults();
+    let before = mock.requests().len();
+    let r = run(&mock, dir.path(), &get);
+    r.ok();
+    assert!(r.stderr.contains("resumed: kept 2"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&out).expect("downloaded"), data);
+    let fetched = mock.requests()[before..]
+        .iter()
+        .filter(|q| q.operation == "GetJobOutput")
+        .count();
+    assert_eq!(fetched, 7 - 2, "chunks 1 and 3-6 fetched");
+}
+
 // ---- 3. crash-resume trials ----
 
 fn trials() -> u64 {
