@@ -72,6 +72,16 @@ pub enum Record {
         /// When (RFC 3339).
         time: String,
     },
+    /// An archive was deleted (`vault purge`): by this run's DeleteArchive, or found
+    /// already gone (404).
+    Deleted {
+        /// The archive.
+        archive_id: String,
+        /// True when Glacier answered 404: someone else deleted it first.
+        gone: bool,
+        /// When (RFC 3339).
+        time: String,
+    },
 }
 
 /// What the journal says so far.
@@ -85,6 +95,8 @@ pub struct State {
     pub jobs: HashMap<Key, String>,
     /// Archives exported and verified.
     pub exported: HashSet<Key>,
+    /// Archives deleted (purge journals only).
+    pub deleted: HashSet<Key>,
 }
 
 impl State {
@@ -115,6 +127,9 @@ impl State {
                 self.jobs.remove(&k);
                 self.exported.insert(k);
             }
+            Record::Deleted { archive_id, .. } => {
+                self.deleted.insert(key(archive_id));
+            }
         }
     }
 }
@@ -130,7 +145,13 @@ impl Journal {
     /// Opens (creating) `dir/journal.jsonl`, replays it, and drops a torn last line.
     pub fn open(dir: &Path) -> Result<(Journal, State)> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join("journal.jsonl");
+        Journal::open_file(&dir.join("journal.jsonl"))
+    }
+
+    /// Opens (creating) the journal file `path` itself (its directory must exist),
+    /// replays it, and drops a torn last line.
+    pub fn open_file(path: &Path) -> Result<(Journal, State)> {
+        let path = path.to_path_buf();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -163,7 +184,7 @@ impl Journal {
             }
             let r: Record = serde_json::from_slice(body).map_err(|e| {
                 Error::Input(format!(
-                    "{} line {number}: damaged journal entry ({e}); move the file away to start the export over",
+                    "{} line {number}: damaged journal entry ({e}); move the file away to start over",
                     path.display()
                 ))
             })?;
