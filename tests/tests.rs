@@ -5,9 +5,13 @@ mod client_cli;
 mod export_cli;
 mod fuzz_regressions;
 mod hardening;
+mod inventory_pages;
+mod json_output;
 #[allow(dead_code)]
 mod mock;
+mod mock_payload_hash;
 mod mock_selftest;
+mod response_nulls;
 mod retrieval_cli;
 mod s3_client;
 mod s3_faults;
@@ -16,3 +20,4 @@ mod tls;
 mod tree_hash_cli;
 mod upload_cli;
 mod upload_recovery;
+mod vault_counts;
