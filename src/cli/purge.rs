@@ -117,8 +117,7 @@ impl PurgeCmd {
             ));
         }
         let (mut journal, mut state) = Journal::open_file(&journal_path)?;
-        let inv = self.inventory(global, &client, &saved, &mut journal, &mut state)?;
-        let names = export::count_names(&inv)?;
+        // Read before any request: a missing export is a usage error (exit 2).
         let verified = match &self.only_exported {
             Some(place) => {
                 let v = place.record().verified()?;
@@ -134,6 +133,8 @@ impl PurgeCmd {
             }
             None => None,
         };
+        let inv = self.inventory(global, &client, &saved, &mut journal, &mut state)?;
+        let names = export::count_names(&inv)?;
         let sc = purge::scope(&inv, &names, &self.selection, &state, verified.as_ref())?;
         if self.dry_run {
             return self.print_dry_run(global, out, &sc);
@@ -265,7 +266,7 @@ impl PurgeCmd {
             .read_line(&mut line)
             .map_err(|e| Error::io("-", e))?;
         if line.trim() != self.vault {
-            return Err(Error::Usage(format!(
+            return Err(Error::Failed(format!(
                 "'{}' is not the vault name '{}'; nothing was deleted",
                 line.trim(),
                 self.vault
