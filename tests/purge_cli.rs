@@ -505,3 +505,47 @@ fn archive_delete_takes_several_ids_and_stdin() {
         e.stderr
     );
 }
+
+/// Runs `glacier ARGS` on a pseudo-terminal (util-linux `script`), typing `typed`.
+fn on_terminal(mock: &MockGlacier, home: &Path, args: &[&str], typed: &str) -> Run {
+    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let line = std::iter::once(env!("CARGO_BIN_EXE_glacier"))
+        .chain(args.iter().copied())
+        .map(q)
+        .collect::<Vec<_>>()
+        .join(" ");
+    // The environment the mock needs, with `script` as the program.
+    let base = glacier_mock(mock, home);
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear()
+        .envs(base.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("SHELL", "/bin/sh")
+        .args(["-qec", &line, "/dev/null"]);
+    run_with_stdin(cmd, typed.as_bytes())
+}
+
+#[test]
+fn on_a_terminal_the_vault_name_must_be_typed() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("purge-tty");
+    seed(&mock, 5);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let args = [
+        "vault",
+        "purge",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+    ];
+    let r = on_terminal(&mock, home.path(), &args, "photos\n");
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("this deletes 5 archives"), "{}", r.stdout);
+    assert!(r.stdout.contains("Type the vault name"), "{}", r.stdout);
+    assert!(r.stdout.contains("nothing was deleted"), "{}", r.stdout);
+    assert_eq!(count(&mock, "DeleteArchive"), 0);
+    let r = on_terminal(&mock, home.path(), &args, "v\n");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("deleted 5 archives"), "{}", r.stdout);
+    assert!(mock.archives("v").is_empty());
+}

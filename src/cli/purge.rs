@@ -236,6 +236,7 @@ impl PurgeCmd {
             &self.vault,
             &self.source,
             saved,
+            "glacier vault purge",
             journal,
             state,
             !self.dry_run,

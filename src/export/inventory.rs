@@ -99,6 +99,7 @@ pub fn acquire(
         vault,
         source,
         &state_dir.join("inventory.json"),
+        "glacier vault export",
         journal,
         state,
         wait,
@@ -108,13 +109,15 @@ pub fn acquire(
 }
 
 /// [`acquire`], with the job's output saved at `saved` (purge keeps it next to its
-/// journal file rather than in a directory of its own).
+/// journal file rather than in a directory of its own) and a new job described as
+/// `purpose` (what the user sees in `glacier jobs list`).
 #[allow(clippy::too_many_arguments)]
 pub fn acquire_at(
     client: &Client,
     vault: &str,
     source: &InventorySource,
     saved: &Path,
+    purpose: &str,
     journal: &mut Journal,
     state: &mut State,
     wait: bool,
@@ -135,7 +138,7 @@ pub fn acquire_at(
                     let req = JobRequest {
                         kind: "inventory-retrieval".into(),
                         format: Some("JSON".into()),
-                        description: Some("glacier vault export".into()),
+                        description: Some(purpose.into()),
                         ..Default::default()
                     };
                     let j = client.initiate_job(vault, &req)?;
