@@ -182,6 +182,7 @@ impl PurgeCmd {
             &inv,
             &names,
             &self.selection,
+            &sc,
             &mut journal,
             &state,
             verified.as_ref(),

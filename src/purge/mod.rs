@@ -235,8 +235,8 @@ fn delete_with(opts: &Options<'_>, send: &dyn Fn() -> Result<()>) -> Deletion {
 }
 
 /// Deletes every archive in scope not yet journaled, `opts.threads` at a time, and
-/// journals each one (synced) as it is deleted or found gone. `progress` is called after
-/// each archive. A journal write error stops the run and is returned; other failures are
+/// journals each one (synced) as it is deleted or found gone. `sc` is [`scope`] of the
+/// same inventory, selection, state and export. `progress` is called after each archive. A journal write error stops the run and is returned; other failures are
 /// listed in the report.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -245,6 +245,7 @@ pub fn run(
     inv: &InventoryFile,
     names: &Collisions,
     selection: &Selection,
+    sc: &Scope,
     journal: &mut Journal,
     state: &State,
     exported: Option<&Verified>,
@@ -252,7 +253,6 @@ pub fn run(
     counts: &Counts,
     progress: &(dyn Fn(&Counts) + Sync),
 ) -> Result<Report> {
-    let sc = scope(inv, names, selection, state, exported)?;
     counts.total.store(sc.archives, Ordering::Relaxed);
     let mut report = Report {
         archives: sc.archives + sc.skipped,
