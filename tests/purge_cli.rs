@@ -549,3 +549,43 @@ fn on_a_terminal_the_vault_name_must_be_typed() {
     assert!(r.stdout.contains("deleted 5 archives"), "{}", r.stdout);
     assert!(mock.archives("v").is_empty());
 }
+
+#[test]
+fn archives_uploaded_after_the_inventory_are_left_and_the_run_says_so() {
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(0),
+        ..MockConfig::default()
+    });
+    let home = TempDir::new("purge-late");
+    seed(&mock, 5);
+    assert!(mock.take_inventory("v"));
+    let late = mock.put_archive("v", b"late", "late.txt");
+    let r = run(
+        &mock,
+        home.path(),
+        &["--json", "vault", "purge", "--yes", "v"],
+    );
+    let v = json(r.ok());
+    assert_eq!(v["deleted"], 5, "{v}");
+    let left: Vec<String> = mock
+        .archives("v")
+        .into_iter()
+        .map(|a| a.archive_id)
+        .collect();
+    assert_eq!(left, [late]);
+    let date = v["inventory_date"]
+        .as_str()
+        .expect("the mock's inventory has a date");
+    assert!(
+        r.stderr.contains(&format!(
+            "archives uploaded after the inventory of {date} are not in it and were not deleted"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("run the same command again"),
+        "{}",
+        r.stderr
+    );
+}
