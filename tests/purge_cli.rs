@@ -589,3 +589,35 @@ fn archives_uploaded_after_the_inventory_are_left_and_the_run_says_so() {
         r.stderr
     );
 }
+
+#[test]
+fn a_second_run_on_the_same_journal_is_refused() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("purge-lock");
+    seed(&mock, 3);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let journal = home.join("j.jsonl");
+    let held = std::fs::File::create(&journal).expect("journal");
+    held.try_lock().expect("lock");
+    let args = [
+        "vault",
+        "purge",
+        "--yes",
+        "--journal",
+        journal.to_str().expect("utf8"),
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+    ];
+    let r = run(&mock, home.path(), &args);
+    assert!(
+        r.fails(2).contains("another run is using the journal"),
+        "{}",
+        r.stderr
+    );
+    assert!(mock.requests().is_empty());
+    drop(held);
+    run(&mock, home.path(), &args).ok();
+    assert!(mock.archives("v").is_empty());
+}

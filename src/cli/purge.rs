@@ -117,6 +117,7 @@ impl PurgeCmd {
             ));
         }
         let (mut journal, mut state) = Journal::open_file(&journal_path)?;
+        journal.lock()?;
         // Read before any request: a missing export is a usage error (exit 2).
         let verified = match &self.only_exported {
             Some(place) => {

@@ -226,6 +226,21 @@ impl Journal {
             .map_err(|e| Error::io(&self.path, e))
     }
 
+    /// Takes an advisory lock on the journal file for as long as it is open, or fails
+    /// with one line naming it if another run holds it (two runs sharing a journal would
+    /// both act on the same archives). The kernel drops the lock when the process ends,
+    /// `kill -9` included.
+    pub fn lock(&self) -> Result<()> {
+        match self.file.try_lock() {
+            Ok(()) => Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Input(format!(
+                "another run is using the journal {}; wait for it to finish",
+                self.path.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&self.path, e)),
+        }
+    }
+
     /// The journal file.
     pub fn path(&self) -> &Path {
         &self.path
