@@ -1,6 +1,9 @@
 //! The export journal: `DIR/.glacier-export/journal.jsonl`, append-only JSON lines, each
 //! synced to disk before the action it enables goes on.
 //!
+//! `vault purge` keeps the same format in its own file (see [`Journal::open_file`]),
+//! adding a `deleted` record per archive deleted or found gone.
+//!
 //! It records the inventory used, each retrieval job started (so a rerun never pays for a
 //! second retrieval of the same archive while the first is valid), each job found
 //! expired or failed, and each archive exported and verified. Replaying it on start gives
