@@ -294,6 +294,28 @@ fn dry_run_sends_no_delete_and_no_terminal_without_yes_sends_nothing() {
     // The default source (a new inventory job) is refused the same way, before any job.
     run(&mock, home.path(), &["vault", "purge", "v"]).fails(2);
     assert!(mock.requests().is_empty());
+    // A dry run with the default source needs the journal's inventory: a stray
+    // .inventory.json beside a journal that never recorded it starts no job either.
+    let j = home.join("stale.jsonl");
+    std::fs::copy(&inv, home.join("stale.inventory.json")).expect("copy");
+    let r = run(
+        &mock,
+        home.path(),
+        &[
+            "vault",
+            "purge",
+            "--dry-run",
+            "--journal",
+            j.to_str().expect("utf8"),
+            "v",
+        ],
+    );
+    assert!(
+        r.fails(2).contains("a dry run starts no job"),
+        "{}",
+        r.stderr
+    );
+    assert!(mock.requests().is_empty());
 }
 
 #[test]

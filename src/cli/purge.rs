@@ -111,13 +111,18 @@ impl PurgeCmd {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let saved = journal_path.with_extension("inventory.json");
-        if self.dry_run && matches!(self.source, InventorySource::New) && !saved.exists() {
+        let (mut journal, mut state) = Journal::open_file(&journal_path)?;
+        journal.lock()?;
+        // The journal decides: a new inventory job is started unless it has one.
+        if self.dry_run
+            && matches!(self.source, InventorySource::New)
+            && !(state.inventory_saved && saved.exists())
+            && state.inventory_job.is_none()
+        {
             return Err(Error::Usage(
                 "--dry-run needs an inventory: give --inventory FILE or --inventory-job JOB_ID (a dry run starts no job)".into(),
             ));
         }
-        let (mut journal, mut state) = Journal::open_file(&journal_path)?;
-        journal.lock()?;
         // Read before any request: a missing export is a usage error (exit 2).
         let verified = match &self.only_exported {
             Some(place) => {
