@@ -394,6 +394,30 @@ fn only_exported_deletes_exactly_the_verified_ones() {
     assert!(left.iter().filter(|d| d.starts_with("dir2/")).count() == 10);
     assert!(left.contains(&"dir0/file3".to_string()) && left.contains(&"dir1/file4".to_string()));
     assert!(deletes(&mock).keys().all(|id| id != cut && id != changed));
+    // --delete-vault with archives left: said plainly, not "tomorrow", and exit 0.
+    let r = run(
+        &mock,
+        home.path(),
+        &[
+            "vault",
+            "purge",
+            "--yes",
+            "--delete-vault",
+            "--only-exported",
+            out_s,
+            "--inventory",
+            inv_s,
+            "v",
+        ],
+    );
+    r.ok();
+    assert!(
+        r.stderr
+            .contains("12 archives of the inventory were outside this purge"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("run tomorrow"), "{}", r.stderr);
     // No export there at all: one clear line, nothing sent.
     let before = mock.requests().len();
     let e = run(

@@ -209,7 +209,10 @@ impl PurgeCmd {
         }
         let complete = report.failed.is_empty();
         let vault_deleted = if self.delete_vault && complete {
-            Some(self.delete_vault(global, &client)?)
+            // Archives the selection or --only-exported left stay in the vault (the
+            // report's archives are those in scope and not left alone).
+            let left = sc.inventory_archives.saturating_sub(report.archives);
+            Some(self.delete_vault(global, &client, left)?)
         } else {
             None
         };
@@ -287,7 +290,7 @@ impl PurgeCmd {
     /// empty is the expected answer, not a failure (API Reference, "Delete Vault": a
     /// vault can be deleted only if there were no writes since the last inventory and it
     /// holds no archives as of that inventory).
-    fn delete_vault(&self, global: &Global, client: &Client) -> Result<bool> {
+    fn delete_vault(&self, global: &Global, client: &Client, left: u64) -> Result<bool> {
         match client.delete_vault(&self.vault) {
             Ok(()) => {
                 note(global, &format!("deleted vault '{}'", self.vault));
@@ -298,6 +301,16 @@ impl PurgeCmd {
                     s.status == 400 && s.message.to_ascii_lowercase().contains("not empty")
                 }) =>
             {
+                if left > 0 {
+                    note(
+                        global,
+                        &format!(
+                            "vault '{}' is not deleted: {left} archives of the inventory were outside this purge (selection or --only-exported) and are still in it",
+                            self.vault
+                        ),
+                    );
+                    return Ok(false);
+                }
                 note(
                     global,
                     &format!(
