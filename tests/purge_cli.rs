@@ -667,3 +667,50 @@ fn a_second_run_on_the_same_journal_is_refused() {
     run(&mock, home.path(), &args).ok();
     assert!(mock.archives("v").is_empty());
 }
+
+#[test]
+fn ctrl_c_stops_between_deletions_and_the_same_command_continues() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("purge-int");
+    seed(&mock, 120);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    mock.inject(FaultRule::always(
+        Fault::Slow(Duration::from_millis(3)),
+        Some("DeleteArchive"),
+    ));
+    let args = [
+        "--json",
+        "vault",
+        "purge",
+        "--yes",
+        "-t",
+        "4",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+    ];
+    let mut child = glacier_mock(&mock, home.path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for_deletes(&mock, &mut child, 30), "ended early");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    let r: Run = child.wait_with_output().expect("wait").into();
+    let e = r.fails(130);
+    assert!(e.contains("run the same command again to continue"), "{e}");
+    let left = mock.archives("v").len();
+    assert!(left > 0, "stopped before the end");
+    // Everything in flight finished and was journaled: the rerun sends no 404.
+    let v = json(run(&mock, home.path(), &args).ok());
+    assert_eq!(v["deleted"].as_u64(), Some(left as u64), "{v}");
+    assert_eq!(v["already_gone"], 0, "{v}");
+    assert!(mock.archives("v").is_empty());
+    assert!(deletes(&mock).values().all(|d| *d == (1, 1)));
+}
