@@ -360,7 +360,7 @@ fn usage_errors_say_exactly_what_is_wrong_and_send_nothing() {
         ),
         (
             &["vault"],
-            "glacier: 'vault' needs one of: list, describe, create, delete, export (see 'glacier help vault')",
+            "glacier: 'vault' needs one of: list, describe, create, delete, export, purge (see 'glacier help vault')",
         ),
         (
             &["vault", "list", "--timeout", "0"],

@@ -11,6 +11,7 @@ mod json_output;
 mod mock;
 mod mock_payload_hash;
 mod mock_selftest;
+mod purge_cli;
 mod response_nulls;
 mod retrieval_cli;
 mod review_findings;

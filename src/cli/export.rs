@@ -81,6 +81,43 @@ fn usage<T, E: std::fmt::Display>(flag: &str, v: &str, r: std::result::Result<T,
     r.map_err(|e| Error::Usage(format!("{flag} '{v}': {e}")))
 }
 
+/// The options `vault export` and `vault purge` share, defined once: where the inventory
+/// comes from (`--inventory`, `--inventory-job`, else a new job) and what is in scope
+/// (`--include`, `--exclude`, `--created-after`, `--created-before`, `--shard`).
+pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, Selection)> {
+    let inventory: Option<PathBuf> = args.value(&["--inventory"])?;
+    let inventory_job: Option<String> = args.value(&["--inventory-job"])?;
+    let source = match (inventory, inventory_job) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "give --inventory or --inventory-job, not both".into(),
+            ));
+        }
+        (Some(f), None) => InventorySource::File(f),
+        (None, Some(j)) => InventorySource::Job(JobId::new(j)?),
+        (None, None) => InventorySource::New,
+    };
+    let mut selection = Selection::default();
+    for (flag, list) in [
+        ("--include", &mut selection.include),
+        ("--exclude", &mut selection.exclude),
+    ] {
+        for v in args.values(flag)? {
+            list.push(usage(flag, &v, v.parse::<Glob>())?);
+        }
+    }
+    if let Some(v) = args.value::<String>(&["--created-after"])? {
+        selection.created_after = Some(usage("--created-after", &v, parse_date(&v))?);
+    }
+    if let Some(v) = args.value::<String>(&["--created-before"])? {
+        selection.created_before = Some(usage("--created-before", &v, parse_date(&v))?);
+    }
+    if let Some(v) = args.value::<String>(&["--shard"])? {
+        selection.shard = Some(usage("--shard", &v, v.parse::<Shard>())?);
+    }
+    Ok((source, selection))
+}
+
 impl ExportCmd {
     pub(super) fn parse(mut args: Args) -> Result<ExportCmd> {
         let tier: String = args.value(&["--tier"])?.unwrap_or_else(|| "Bulk".into());
@@ -89,36 +126,7 @@ impl ExportCmd {
                 "--tier '{tier}': expected Bulk, Standard or Expedited"
             )));
         }
-        let inventory: Option<PathBuf> = args.value(&["--inventory"])?;
-        let inventory_job: Option<String> = args.value(&["--inventory-job"])?;
-        let source = match (inventory, inventory_job) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Usage(
-                    "give --inventory or --inventory-job, not both".into(),
-                ));
-            }
-            (Some(f), None) => InventorySource::File(f),
-            (None, Some(j)) => InventorySource::Job(JobId::new(j)?),
-            (None, None) => InventorySource::New,
-        };
-        let mut selection = Selection::default();
-        for (flag, list) in [
-            ("--include", &mut selection.include),
-            ("--exclude", &mut selection.exclude),
-        ] {
-            for v in args.values(flag)? {
-                list.push(usage(flag, &v, v.parse::<Glob>())?);
-            }
-        }
-        if let Some(v) = args.value::<String>(&["--created-after"])? {
-            selection.created_after = Some(usage("--created-after", &v, parse_date(&v))?);
-        }
-        if let Some(v) = args.value::<String>(&["--created-before"])? {
-            selection.created_before = Some(usage("--created-before", &v, parse_date(&v))?);
-        }
-        if let Some(v) = args.value::<String>(&["--shard"])? {
-            selection.shard = Some(usage("--shard", &v, v.parse::<Shard>())?);
-        }
+        let (source, selection) = source_and_selection(&mut args)?;
         let max_jobs: usize = args.value(&["--max-jobs"])?.unwrap_or(1000);
         if max_jobs == 0 {
             return Err(Error::Usage("--max-jobs must be at least 1".into()));

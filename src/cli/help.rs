@@ -11,6 +11,7 @@ Commands:
   upload VAULT FILE...                 upload a file, stdin, or several files/dirs packed
   vault list|describe|create|delete    manage vaults
   vault export VAULT DIR               every archive out, verified, resumable
+  vault purge VAULT                    delete every archive (restartable), then the vault
   archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
   inventory init-retrieval|get         list a vault's archives (two steps)
   jobs list|describe                   show retrieval jobs
@@ -163,6 +164,8 @@ Usage:
   glacier vault export [OPTIONS] VAULT DIR
                                      every archive out into DIR, named, verified,
                                      resumable (see below)
+  glacier vault purge [OPTIONS] VAULT
+                                     delete the archives of an inventory (see below)
 
 Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
 Archive counts and sizes are those of Glacier's last (about daily) inventory of the
@@ -201,6 +204,35 @@ Export options:
 
 Exit: 0 every archive in scope exported and verified; 1 failures (listed on
 stderr); 3 with --no-wait while work remains.
+
+vault purge: deletes the archives of an inventory, -t at a time, and records each
+deletion (synced) in a journal, so running the same command again after a crash or
+kill -9 sends nothing for what is done. A 404 counts as already deleted; throttling
+slows the run down (pauses and goes on) instead of failing it. Archives uploaded
+after the inventory's date are not in it and are not deleted (the run says so). On a
+terminal without --yes it shows the count and bytes and asks you to type the vault
+name; without a terminal and without --yes it exits 2 and sends nothing.
+Summary on stdout (--json: deleted, already_gone, skipped, failed, not_exported...).
+
+Purge options (and --inventory, --inventory-job, --include, --exclude,
+--created-after, --created-before, --shard as for export):
+  --only-exported DIR      delete only archives the export in DIR (glacier vault
+                           export) records as exported and verified, with the
+                           inventory's size and tree hash, and whose file is there
+  --journal FILE           the journal (default
+                           $XDG_DATA_HOME/glacier-upload/purge/VAULT.jsonl; a new
+                           inventory job's output is kept beside it as
+                           VAULT.inventory.json)
+  -t, --threads N          deletions in flight (default 8, at most 64)
+  -y, --yes                no question
+  --dry-run                count, bytes and the first names; sends no DeleteArchive
+  --delete-vault           then delete the vault; Glacier refuses until its next
+                           inventory (about a day after the last deletion) shows it
+                           empty: the run says so, prints the command to run then,
+                           and still exits 0
+
+Exit: 0 every archive in scope deleted or already gone; 1 some failed (listed on
+stderr) or a wrong vault name was typed; 2 no terminal and no --yes (nothing sent).
 ";
 
 const ARCHIVE: &str = "\
@@ -209,7 +241,7 @@ glacier archive - retrieve or delete archives
 Usage:
   glacier archive init-retrieval [OPTIONS] VAULT ARCHIVE_ID
   glacier archive get [OPTIONS] VAULT JOB_ID FILE
-  glacier archive delete VAULT ARCHIVE_ID
+  glacier archive delete [-t N] VAULT ARCHIVE_ID... | -
 
 Retrieval takes two steps: init-retrieval starts a job and prints its ID (stdout;
 --json for an object); when the job has finished (hours for Standard), get downloads
@@ -234,6 +266,12 @@ sends and fetches a bad chunk again, checks the whole against the job's tree has
 and only then renames it to FILE. Interrupted, it keeps verified chunks: run the same
 command again to resume. FILE '-' writes to standard output, in order, each chunk
 verified before it is written.
+
+delete with one ARCHIVE_ID deletes it (a missing archive is an error). With several,
+or '-' to read them one per line from standard input, it deletes -t N at a time
+(default 4): an archive already gone (404) is counted, not an error; throttling
+pauses and goes on; the summary goes to stderr (--json: an object on stdout with
+deleted, already_gone, failed) and the exit code is 1 if any failed.
 
 A job that is not finished exits with code 3 (scripts can poll on it).
 ARCHIVE_ID and JOB_ID may begin with '-'; they are accepted as they are, or after '--'.
