@@ -5,6 +5,7 @@ mod client_cli;
 mod export_cli;
 mod fuzz_regressions;
 mod hardening;
+mod migrate_cli;
 #[allow(dead_code)]
 mod mock;
 mod mock_selftest;
