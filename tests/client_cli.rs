@@ -103,10 +103,10 @@ fn vault_list_with_no_vaults_says_so_and_json_is_an_empty_array() {
     let lists = ops(&m, "ListVaults");
     assert_eq!(lists.len(), 2);
     assert!(lists.iter().all(|r| r.status == 200));
-    assert_eq!(
-        lists[0].query,
-        [("limit".to_string(), "1000".to_string())],
-        "the client asks for the largest page"
+    assert!(
+        lists[0].query.is_empty(),
+        "no limit: the service's default page size, followed by markers: {:?}",
+        lists[0].query
     );
 }
 
@@ -118,6 +118,9 @@ fn vault_list_prints_a_table_and_json_of_every_vault() {
     }
     m.put_archive("photos", &pattern(3000, 1), "one");
     m.put_archive("photos", &pattern(2 * MIB, 2), "two");
+    // Counts are those of the last inventory; zeta.old stays never inventoried.
+    m.take_inventory("photos");
+    m.put_archive("backups", &pattern(10, 3), "later");
 
     let out = quiet_ok(&run_mock(&m, &["vault", "list"])).to_string();
     let lines: Vec<&str> = out.lines().collect();
@@ -140,7 +143,14 @@ fn vault_list_prints_a_table_and_json_of_every_vault() {
         "{}",
         lines[2]
     );
-    assert_eq!(photos[5], "never");
+    assert!(
+        photos[5].starts_with("20") && photos[5].ends_with('Z'),
+        "{}",
+        lines[2]
+    );
+    let backups: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(backups[1..3], ["-", "-"], "{}", lines[1]);
+    assert_eq!(backups[4], "never", "{}", lines[1]);
     // Columns line up: every row's second column starts where the header's does.
     let col = lines[0].find("ARCHIVES").expect("header column");
     for l in &lines[1..] {
@@ -151,21 +161,24 @@ fn vault_list_prints_a_table_and_json_of_every_vault() {
     let v = json(quiet_ok(&run_mock(&m, &["vault", "list", "--json"])));
     let list = v.as_array().expect("an array");
     assert_eq!(list.len(), 3);
-    assert_eq!(list[1]["VaultName"], "photos");
-    assert_eq!(list[1]["NumberOfArchives"], 2);
-    assert_eq!(list[1]["SizeInBytes"], 3000 + 2 * MIB as u64);
+    assert_eq!(list[1]["vault_name"], "photos");
+    assert_eq!(list[1]["number_of_archives"], 2);
+    assert_eq!(list[1]["size_in_bytes"], 3000 + 2 * MIB as u64);
     assert_eq!(
-        list[1]["VaultARN"],
+        list[1]["vault_arn"],
         "arn:aws:glacier:us-east-1:012345678901:vaults/photos"
     );
-    assert!(list[1]["LastInventoryDate"].is_null());
+    assert!(list[1]["last_inventory_date"].is_string());
+    assert!(list[0]["number_of_archives"].is_null());
+    assert!(list[0]["last_inventory_date"].is_null());
 }
 
 #[test]
 fn vault_list_follows_the_marker_past_a_full_page() {
     let m = MockGlacier::start();
-    // The client asks for 1000 per page, so 1001 vaults take two pages.
-    for i in 0..1001 {
+    // The client sends no limit, so the mock's default page of 10 (ListVaults' documented
+    // default) applies: 25 vaults take three pages.
+    for i in 0..25 {
         m.create_vault(&format!("v{i:04}"));
     }
     let v = json(quiet_ok(&run_mock(&m, &["--json", "vault", "list"])));
@@ -173,26 +186,32 @@ fn vault_list_follows_the_marker_past_a_full_page() {
         .as_array()
         .expect("array")
         .iter()
-        .map(|d| d["VaultName"].as_str().expect("name"))
+        .map(|d| d["vault_name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names.len(), 1001);
+    assert_eq!(names.len(), 25);
     assert_eq!(
-        (names[0], names[999], names[1000]),
-        ("v0000", "v0999", "v1000")
+        (names[0], names[9], names[10], names[24]),
+        ("v0000", "v0009", "v0010", "v0024")
     );
     let lists = ops(&m, "ListVaults");
-    assert_eq!(lists.len(), 2);
+    assert_eq!(lists.len(), 3);
     assert!(lists[0].query.iter().all(|(k, _)| k != "marker"));
+    assert!(
+        lists
+            .iter()
+            .all(|l| l.query.iter().all(|(k, _)| k != "limit")),
+        "no limit sent"
+    );
     assert!(
         lists[1].query.contains(&(
             "marker".to_string(),
-            "arn:aws:glacier:us-east-1:012345678901:vaults/v0999".to_string()
+            "arn:aws:glacier:us-east-1:012345678901:vaults/v0009".to_string()
         )),
         "{:?}",
         lists[1].query
     );
     let table = quiet_ok(&run_mock(&m, &["vault", "list"])).to_string();
-    assert_eq!(table.lines().count(), 1 + 1001);
+    assert_eq!(table.lines().count(), 1 + 25);
 }
 
 #[test]
@@ -200,6 +219,7 @@ fn vault_describe_prints_fields_and_json() {
     let m = MockGlacier::start();
     m.create_vault("photos");
     m.put_archive("photos", &pattern(5000, 3), "x");
+    m.take_inventory("photos");
     let out = quiet_ok(&run_mock(&m, &["vault", "describe", "photos"])).to_string();
     let fields: Vec<(&str, &str)> = out
         .lines()
@@ -225,7 +245,7 @@ fn vault_describe_prints_fields_and_json() {
         fields[1].1,
         "arn:aws:glacier:us-east-1:012345678901:vaults/photos"
     );
-    assert_eq!(fields[3].1, "never");
+    assert!(fields[3].1.starts_with("20"), "{}", fields[3].1);
     assert_eq!(fields[4].1, "1");
     assert_eq!(fields[5].1, "4.9 KiB (5000 bytes)");
 
@@ -233,8 +253,8 @@ fn vault_describe_prints_fields_and_json() {
         &m,
         &["vault", "describe", "photos", "--json"],
     )));
-    assert_eq!(v["VaultName"], "photos");
-    assert_eq!(v["SizeInBytes"], 5000);
+    assert_eq!(v["vault_name"], "photos");
+    assert_eq!(v["size_in_bytes"], 5000);
     let d = ops(&m, "DescribeVault");
     assert_eq!(d.len(), 2);
     assert_eq!(d[0].path, "/-/vaults/photos");
@@ -382,6 +402,7 @@ fn usage_errors_say_exactly_what_is_wrong_and_send_nothing() {
 fn vault_with_jobs(m: &MockGlacier) -> [String; 3] {
     m.create_vault("v");
     let aid = m.put_archive("v", &pattern(3 * MIB, 5), "three MiB");
+    m.take_inventory("v");
     let a = initiate_job(
         m,
         "v",
@@ -428,7 +449,7 @@ fn jobs_list_shows_every_job_and_filters_by_completion_and_status() {
             .as_array()
             .expect("array")
             .iter()
-            .map(|j| j["JobId"].as_str().expect("JobId").to_string())
+            .map(|j| j["job_id"].as_str().expect("job_id").to_string())
             .collect();
         ids.sort();
         ids
@@ -510,32 +531,38 @@ fn jobs_list_keeps_its_filter_on_every_page() {
     };
     start(2);
     m.complete_jobs();
-    // 1001 in progress: two pages of 1000 at most.
-    start(1001);
+    // 120 in progress: no limit is sent, so the mock's documented default page of 50
+    // jobs applies: three pages.
+    start(120);
     let v = json(quiet_ok(&run_mock(
         &m,
         &["jobs", "list", "v", "--json", "--status", "InProgress"],
     )));
     let list = v.as_array().expect("array");
-    assert_eq!(list.len(), 1001);
-    assert!(list.iter().all(|j| j["StatusCode"] == "InProgress"));
+    assert_eq!(list.len(), 120);
+    assert!(list.iter().all(|j| j["status_code"] == "InProgress"));
     let mut ids: Vec<&str> = list
         .iter()
-        .map(|j| j["JobId"].as_str().expect("id"))
+        .map(|j| j["job_id"].as_str().expect("id"))
         .collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 1001, "no job twice");
+    assert_eq!(ids.len(), 120, "no job twice");
     let pages = ops(&m, "ListJobs");
-    assert_eq!(pages.len(), 2);
-    let q = &pages[1].query;
+    assert_eq!(pages.len(), 3);
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.query.iter().all(|(k, _)| k != "limit"))
+    );
+    let q = &pages[2].query;
     assert!(q.iter().any(|(k, _)| k == "marker"), "{q:?}");
     assert!(
         q.contains(&("statuscode".to_string(), "InProgress".to_string())),
         "the filter goes with the marker: {q:?}"
     );
     let table = quiet_ok(&run_mock(&m, &["jobs", "list", "v"])).to_string();
-    assert_eq!(table.lines().count(), 1 + 1003);
+    assert_eq!(table.lines().count(), 1 + 122);
 }
 
 #[test]
@@ -606,9 +633,9 @@ fn jobs_describe_prints_fields_and_json_and_unknown_jobs_fail() {
         &m,
         &["jobs", "describe", "--json", "v", &b],
     )));
-    assert_eq!(v["JobId"], b.as_str());
-    assert_eq!(v["Action"], "InventoryRetrieval");
-    assert_eq!(v["Completed"], true);
+    assert_eq!(v["job_id"], b.as_str());
+    assert_eq!(v["action"], "InventoryRetrieval");
+    assert_eq!(v["completed"], true);
 
     m.expire_job("v", &b);
     let e = fails_once(&run_mock(&m, &["jobs", "describe", "v", &b]), 1);
@@ -653,9 +680,12 @@ fn uploads_list_parts_and_abort() {
     let v = json(quiet_ok(&run_mock(&m, &["uploads", "list", "v", "--json"])));
     let list = v.as_array().expect("array");
     assert_eq!(list.len(), 2);
-    assert!(list.iter().any(|u| u["MultipartUploadId"] == first.as_str()
-        && u["PartSizeInBytes"] == MIB as u64
-        && u["ArchiveDescription"] == "half done"));
+    assert!(
+        list.iter()
+            .any(|u| u["multipart_upload_id"] == first.as_str()
+                && u["part_size_in_bytes"] == MIB as u64
+                && u["archive_description"] == "half done")
+    );
 
     // Parts: the table on stdout, a summary note on stderr.
     let r = run_mock(&m, &["uploads", "parts", "v", &first]);
@@ -1128,7 +1158,7 @@ fn verbose_logs_requests_and_request_ids_but_never_a_secret() {
     }
     let first = &runs[0].0.stderr;
     assert!(
-        first.contains("glacier: > GET /-/vaults?limit=1000 (ListVaults, 0 bytes)"),
+        first.contains("glacier: > GET /-/vaults (ListVaults, 0 bytes)"),
         "{first}"
     );
     assert!(first.contains("glacier: < 400 ListVaults"), "{first}");

@@ -171,6 +171,11 @@ fn vaults_paginate_and_refuse_deletion_when_not_empty() {
         resp.json()["message"],
         "Vault not found for ARN: arn:aws:glacier:us-east-1:012345678901:vaults/v0"
     );
+    // Counts are null until the vault's first inventory, then those of the last one.
+    let d = c.ok(req("GET", &vault_path("v1"))).json();
+    assert!(d["NumberOfArchives"].is_null() && d["SizeInBytes"].is_null());
+    assert!(d["LastInventoryDate"].is_null());
+    m.take_inventory("v1");
     let d = c.ok(req("GET", &vault_path("v1"))).json();
     assert_eq!(
         (d["NumberOfArchives"].as_u64(), d["SizeInBytes"].as_u64()),
@@ -551,6 +556,7 @@ fn inventory_in_json_and_csv() {
     m.create_vault("v");
     let a = m.put_archive("v", b"one", "say \"hi\", ok");
     let b = m.put_archive("v", &pattern(3000, 5), "");
+    m.take_inventory("v");
     let mut c = Client::new(&m);
     let jid = initiate(
         &mut c,

@@ -389,6 +389,7 @@ fn inventory_job(format: &str, dir: &Path) -> (MockGlacier, Vec<String>, String)
         mock.put_archive("v", &pattern(2 * MIB, 32), "with, comma and \"quote\""),
         mock.put_archive("v", &pattern(5, 33), "third"),
     ];
+    mock.take_inventory("v");
     let job = run(
         &mock,
         dir,
@@ -559,6 +560,7 @@ fn init_retrieval_wait_prints_the_job_id_first_then_waits() {
     });
     mock.create_vault("v");
     let archive = mock.put_archive("v", &pattern(10, 34), "seed");
+    mock.take_inventory("v");
     let r = run(
         &mock,
         dir.path(),
@@ -573,7 +575,7 @@ fn init_retrieval_wait_prints_the_job_id_first_then_waits() {
         &["--json", "inventory", "init-retrieval", "--wait", "v"],
     );
     let v: serde_json::Value = serde_json::from_str(r.ok().trim()).expect("json");
-    assert_eq!(v["job"]["StatusCode"], "Succeeded");
+    assert_eq!(v["job"]["status_code"], "Succeeded");
 }
 
 /// `--timeout` bounds silence, not a whole body: a job output that keeps arriving, only

@@ -134,7 +134,9 @@ init-retrieval options:
       --start-date DATE     only archives created at or after DATE (2026-01-31 or
                             2026-01-31T12:00:00Z)
       --end-date DATE       only archives created before DATE
-      --limit N             at most N archives
+      --limit N             at most N archives; a partial list's job carries a marker
+                            (shown by 'jobs describe' and 'inventory get')
+      --marker M            continue a partial inventory from the marker M
   -d, --description TEXT    job description
       --wait                print the job ID, then wait until the job succeeds
 
@@ -156,7 +158,8 @@ Usage:
   glacier vault list                 every vault: archives, size, dates (--json: array)
   glacier vault describe VAULT       one vault's details
   glacier vault create VAULT         create a vault (succeeds if it exists)
-  glacier vault delete VAULT         delete a vault; Glacier refuses a non-empty one
+  glacier vault delete VAULT         delete a vault; Glacier refuses one that is not
+                                     empty, or written since its last inventory
   glacier vault export [OPTIONS] VAULT DIR
                                      every archive out into DIR, named, verified,
                                      resumable (see below)
@@ -164,6 +167,8 @@ Usage:
                                      the same, streamed into S3 objects
 
 Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
+Archive counts and sizes are those of Glacier's last (about daily) inventory of the
+vault: '-' (null with --json) until the first one.
 Archive counts and sizes come from the vault's last inventory (Glacier updates it
 about once a day).
 

@@ -107,6 +107,12 @@ impl InventoryCmd {
             if limit == Some(0) {
                 return Err(Error::Usage("--limit must be at least 1".into()));
             }
+            // The Marker of a previous partial inventory job ("Initiate Job",
+            // InventoryRetrievalParameters): opaque, passed on as given.
+            let marker = args.value::<String>(&["--marker"])?;
+            if marker.as_deref() == Some("") {
+                return Err(Error::Usage("--marker must not be empty".into()));
+            }
             let description = args.value::<String>(&["--description", "-d"])?;
             if let Some(d) = &description {
                 crate::upload::plan::check_description(d)?;
@@ -115,14 +121,13 @@ impl InventoryCmd {
             let [vault] = args.exact("inventory init-retrieval", ["VAULT"])?;
             check_vault_name(&vault)?;
             let params =
-                (start_date.is_some() || end_date.is_some() || limit.is_some()).then(|| {
-                    InventoryParameters {
+                (start_date.is_some() || end_date.is_some() || limit.is_some() || marker.is_some())
+                    .then(|| InventoryParameters {
                         start_date,
                         end_date,
                         limit: limit.map(|l| l.to_string()),
-                        marker: None,
-                    }
-                });
+                        marker,
+                    });
             return Ok(InventoryCmd::InitRetrieval {
                 vault,
                 request: Box::new(JobRequest {
@@ -188,7 +193,15 @@ impl InventoryCmd {
                 render,
                 force,
             } => {
-                finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", wait)?;
+                let job =
+                    finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", wait)?;
+                // A Limit cut the list short: say so, and how to go on, whatever the
+                // output (a partial inventory must never look whole).
+                if let Some(m) = job.inventory_marker() {
+                    eprintln!(
+                        "glacier: partial inventory (limit reached): continue with 'glacier inventory init-retrieval --marker {m} {vault}'"
+                    );
+                }
                 let body = client.job_output(&vault, &job_id, None)?;
                 let expected = body.tree_hash;
                 let mut reader =

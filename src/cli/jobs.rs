@@ -1,6 +1,7 @@
 //! `glacier jobs list VAULT [--completed true|false] [--status S]`,
 //! `glacier jobs describe VAULT JOB_ID`
 
+use super::output::or_dash;
 use super::{Args, Global, Output};
 use crate::error::{Error, Result};
 use crate::glacier::{JobDescription, JobId, check_vault_name};
@@ -81,10 +82,10 @@ impl JobsCmd {
                     .iter()
                     .map(|j| {
                         vec![
-                            j.job_id.clone(),
-                            j.action.clone(),
-                            j.status_code.clone(),
-                            j.creation_date.clone(),
+                            or_dash(j.job_id.as_deref()),
+                            or_dash(j.action.as_deref()),
+                            or_dash(j.status_code.as_deref()),
+                            or_dash(j.creation_date.as_deref()),
                             size_of(j),
                         ]
                     })
@@ -107,21 +108,24 @@ impl JobsCmd {
 }
 
 fn size_of(j: &JobDescription) -> String {
-    j.archive_size_in_bytes
-        .or(j.inventory_size_in_bytes)
-        .map(human_bytes)
-        .unwrap_or_default()
+    or_dash(
+        j.archive_size_in_bytes
+            .or(j.inventory_size_in_bytes)
+            .map(human_bytes),
+    )
 }
 
-/// Prints a job's fields, one `name: value` per line; shared with the retrieval commands.
+/// Prints a job's fields, one `name: value` per line (`-` for what Glacier left out);
+/// shared with the retrieval commands. An inventory cut short by a `Limit` shows the
+/// marker to continue from and says the list is partial.
 pub(super) fn describe(out: &mut Output, j: &JobDescription) -> Result<()> {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let lines = [
-        ("job id", j.job_id.clone()),
-        ("action", j.action.clone()),
-        ("status", j.status_code.clone()),
+    let opt = |v: &Option<String>| or_dash(v.as_deref());
+    let mut lines = vec![
+        ("job id", opt(&j.job_id)),
+        ("action", opt(&j.action)),
+        ("status", opt(&j.status_code)),
         ("status message", opt(&j.status_message)),
-        ("created", j.creation_date.clone()),
+        ("created", opt(&j.creation_date)),
         ("completed", opt(&j.completion_date)),
         ("archive id", opt(&j.archive_id)),
         ("size", size_of(j)),
@@ -130,6 +134,27 @@ pub(super) fn describe(out: &mut Output, j: &JobDescription) -> Result<()> {
         ("tree hash", opt(&j.sha256_tree_hash)),
         ("description", opt(&j.job_description)),
     ];
+    if let Some(p) = &j.inventory_retrieval_parameters {
+        lines.push(("format", opt(&p.format)));
+        lines.push(("start date", opt(&p.start_date)));
+        lines.push(("end date", opt(&p.end_date)));
+        lines.push(("limit", opt(&p.limit)));
+        lines.push(("marker", opt(&p.marker)));
+    }
+    if let Some(m) = j.inventory_marker() {
+        // The vault's name is the last part of its ARN (`...:vaults/NAME`).
+        let vault = j
+            .vault_arn
+            .as_deref()
+            .and_then(|a| a.rsplit_once("vaults/"))
+            .map_or("VAULT", |(_, v)| v);
+        lines.push((
+            "inventory",
+            format!(
+                "partial: continue with 'glacier inventory init-retrieval --marker {m} {vault}'"
+            ),
+        ));
+    }
     for (k, v) in lines {
         out.line(&format!("{:<16}{v}", format!("{k}:")))?;
     }

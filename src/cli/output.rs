@@ -7,6 +7,12 @@ use std::io::{self, Write};
 
 use crate::error::{Error, Result};
 
+/// A value Glacier may leave out, for a table or a `name: value` line: `-` when it is
+/// unknown, never a made-up 0 (`--json` prints the same value as `null`).
+pub fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
 /// Where results go: standard output.
 pub struct Output {
     sink: Box<dyn Write>,

@@ -39,7 +39,7 @@ pub fn find_started_job(
                 .is_some_and(|size| size > 0 && *got == format!("0-{}", size - 1)),
         };
     jobs.iter()
-        .filter(|j| j.action == action)
+        .filter(|j| j.action.as_deref() == Some(action))
         .filter(|j| j.archive_id == request.archive_id)
         .filter(|j| j.job_description == request.description)
         .filter(|j| {
@@ -48,8 +48,9 @@ pub fn find_started_job(
         })
         .filter(|j| action == "InventoryRetrieval" || range_matches(j))
         .filter_map(|j| {
-            let created = OffsetDateTime::parse(&j.creation_date, &Rfc3339).ok()?;
-            (created >= since).then_some((created, JobId::from_server(&j.job_id)))
+            let created = OffsetDateTime::parse(j.creation_date.as_deref()?, &Rfc3339).ok()?;
+            let id = JobId::from_server(j.job_id.as_deref()?);
+            (created >= since).then_some((created, id))
         })
         .max_by_key(|(created, _)| *created)
         .map(|(_, id)| id)
@@ -111,15 +112,15 @@ pub fn wait_for_job(
     let mut interval = base;
     loop {
         let job = client.describe_job(vault, job_id)?;
-        if job.completed {
+        if job.is_completed() {
             return Ok(job);
         }
         note(
             global,
             &format!(
                 "job {job_id}: {} ({}), checking again in {} s",
-                job.status_code,
-                age(&job.creation_date),
+                job.status(),
+                age(job.creation_date.as_deref()),
                 interval.as_secs()
             ),
         );
@@ -130,8 +131,11 @@ pub fn wait_for_job(
     }
 }
 
-/// "created 2h05m ago" from an ISO 8601 creation date.
-pub fn age(created: &str) -> String {
+/// "created 2h05m ago" from an ISO 8601 creation date (which Glacier may leave out).
+pub fn age(created: Option<&str>) -> String {
+    let Some(created) = created else {
+        return "creation date unknown".into();
+    };
     match OffsetDateTime::parse(created, &Rfc3339) {
         Ok(t) => {
             let s = (OffsetDateTime::now_utc() - t).whole_seconds().max(0);
@@ -156,8 +160,8 @@ pub fn finished_job(
     } else {
         client.describe_job(vault, job_id)?
     };
-    if job.action != action {
-        let (is, use_cmd) = match job.action.as_str() {
+    if job.action.as_deref() != Some(action) {
+        let (is, use_cmd) = match job.action_name() {
             "InventoryRetrieval" => ("an inventory retrieval", "glacier inventory get"),
             "ArchiveRetrieval" => ("an archive retrieval", "glacier archive get"),
             other => (other, "glacier jobs describe"),
@@ -166,7 +170,7 @@ pub fn finished_job(
             "job {job_id} in vault '{vault}' is {is}; use '{use_cmd}'"
         )));
     }
-    match job.status_code.as_str() {
+    match job.status() {
         "Succeeded" => Ok(job),
         "Failed" => Err(Error::Job(format!(
             "job {job_id} in vault '{vault}' failed: {}",
@@ -174,7 +178,7 @@ pub fn finished_job(
         ))),
         status => Err(Error::JobInProgress(format!(
             "job {job_id} in vault '{vault}' is not finished: {status}, {}; run again later, or add --wait",
-            age(&job.creation_date)
+            age(job.creation_date.as_deref())
         ))),
     }
 }

@@ -1,5 +1,6 @@
 //! `glacier uploads list VAULT | parts VAULT UPLOAD_ID | abort VAULT UPLOAD_ID`
 
+use super::output::or_dash;
 use super::{Args, Global, Output, note};
 use crate::error::Result;
 use crate::glacier::{UploadId, check_vault_name};
@@ -46,9 +47,9 @@ impl UploadsCmd {
                     .iter()
                     .map(|u| {
                         vec![
-                            u.multipart_upload_id.clone(),
-                            human_bytes(u.part_size_in_bytes),
-                            u.creation_date.clone(),
+                            or_dash(u.multipart_upload_id.as_deref()),
+                            or_dash(u.part_size_in_bytes.map(human_bytes)),
+                            or_dash(u.creation_date.as_deref()),
                             u.archive_description.clone().unwrap_or_default(),
                         ]
                     })

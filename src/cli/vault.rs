@@ -1,5 +1,6 @@
 //! `glacier vault list | describe VAULT | create VAULT | delete VAULT`
 
+use super::output::or_dash;
 use super::{Args, Global, Output, note};
 use crate::error::Result;
 use crate::glacier::{VaultDescription, check_vault_name};
@@ -64,18 +65,25 @@ impl VaultCmd {
                 if global.json {
                     return out.json_value(&d);
                 }
-                out.line(&format!("vault:           {}", d.vault_name))?;
-                out.line(&format!("arn:             {}", d.vault_arn))?;
-                out.line(&format!("created:         {}", d.creation_date))?;
+                let opt = |v: &Option<String>| or_dash(v.as_deref());
+                out.line(&format!("vault:           {}", opt(&d.vault_name)))?;
+                out.line(&format!("arn:             {}", opt(&d.vault_arn)))?;
+                out.line(&format!("created:         {}", opt(&d.creation_date)))?;
                 out.line(&format!(
                     "last inventory:  {}",
                     d.last_inventory_date.as_deref().unwrap_or("never")
                 ))?;
-                out.line(&format!("archives:        {}", d.number_of_archives))?;
                 out.line(&format!(
-                    "size:            {} ({} bytes)",
-                    human_bytes(d.size_in_bytes),
-                    d.size_in_bytes
+                    "archives:        {}",
+                    or_dash(d.number_of_archives)
+                ))?;
+                // Unknown (`-`) until Glacier's first inventory of the vault.
+                out.line(&format!(
+                    "size:            {}",
+                    match d.size_in_bytes {
+                        Some(n) => format!("{} ({n} bytes)", human_bytes(n)),
+                        None => "-".into(),
+                    }
                 ))
             }
             VaultCmd::Create(v) => {
@@ -99,12 +107,14 @@ impl VaultCmd {
     }
 }
 
+/// One table row; what Glacier left out (the counts before the first inventory) is
+/// `-`, never 0.
 fn row(d: &VaultDescription) -> Vec<String> {
     vec![
-        d.vault_name.clone(),
-        d.number_of_archives.to_string(),
-        human_bytes(d.size_in_bytes),
-        d.creation_date.clone(),
+        or_dash(d.vault_name.as_deref()),
+        or_dash(d.number_of_archives),
+        or_dash(d.size_in_bytes.map(human_bytes)),
+        or_dash(d.creation_date.as_deref()),
         d.last_inventory_date
             .clone()
             .unwrap_or_else(|| "never".into()),

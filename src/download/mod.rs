@@ -84,7 +84,7 @@ pub fn expected_output(job: &JobDescription) -> Result<(u64, Option<TreeHash>)> 
     if size == 0 {
         return Err(Error::Job(format!(
             "job {} reports no output size (ArchiveSizeInBytes); nothing to download",
-            job.job_id
+            job.job_id.as_deref().unwrap_or("-")
         )));
     }
     let hash = parse(&job.sha256_tree_hash).or_else(|| {
@@ -239,7 +239,7 @@ fn download_locked(
     paths: &files::Paths,
     opts: &Options,
 ) -> Result<Outcome> {
-    let job_id = JobId::from_server(job.job_id.clone());
+    let job_id = job.id()?;
     let (size, expected) = expected_output(job)?;
     let cs = opts.chunk_size;
     let chunks = size.div_ceil(cs).max(1);
@@ -406,7 +406,7 @@ pub fn stream_verified(
     opts: &Options,
     sink: &mut dyn FnMut(&[u8]) -> Result<()>,
 ) -> Result<Outcome> {
-    let job_id = JobId::from_server(job.job_id.clone());
+    let job_id = job.id()?;
     let (size, expected) = expected_output(job)?;
     let cs = opts.chunk_size;
     let mut hashes = Vec::new();

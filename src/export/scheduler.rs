@@ -102,11 +102,11 @@ pub(crate) mod job {
 
     /// `StatusCode`: `InProgress`, `Succeeded` or `Failed`.
     pub fn status(j: &JobDescription) -> &str {
-        j.status_code.as_str()
+        j.status()
     }
     /// `Action`: `ArchiveRetrieval`, `InventoryRetrieval`...
     pub fn action(j: &JobDescription) -> &str {
-        j.action.as_str()
+        j.action_name()
     }
     /// `ArchiveId`, for archive retrievals.
     pub fn archive_id(j: &JobDescription) -> Option<&str> {
@@ -185,11 +185,8 @@ pub fn run(
     {
         for j in client.list_jobs(vault, None, None)? {
             if job::action(&j) == "ArchiveRetrieval" && job::status(&j) != "Failed" {
-                if let Some(a) = job::archive_id(&j) {
-                    adoptable.insert(
-                        journal::key(a),
-                        (j.job_id.clone(), job::range(&j).map(str::to_string)),
-                    );
+                if let (Some(a), Some(id)) = (job::archive_id(&j), j.job_id.clone()) {
+                    adoptable.insert(journal::key(a), (id, job::range(&j).map(str::to_string)));
                 }
             }
         }
@@ -330,7 +327,7 @@ pub fn run(
                 .collect();
             let mut found: HashMap<usize, JobDescription> = HashMap::new();
             for j in client.list_jobs(vault, None, None)? {
-                if let Some(&i) = mine.get(j.job_id.as_str()) {
+                if let Some(&i) = j.job_id.as_deref().and_then(|id| mine.get(id)) {
                     found.insert(i, j);
                 }
             }
@@ -390,7 +387,9 @@ pub fn run(
                             }
                             let item = &outstanding_ref[i].item;
                             let r = dest.store(client, vault, &job, item, per_archive);
-                            if done_tx.send((i, job.job_id.clone(), r)).is_err() {
+                            // Found by its ID in ListJobs, so the ID is there.
+                            let job_id = job.job_id.clone().unwrap_or_default();
+                            if done_tx.send((i, job_id, r)).is_err() {
                                 break;
                             }
                         }

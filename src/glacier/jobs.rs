@@ -61,13 +61,21 @@ pub struct InventoryParameters {
 }
 
 /// A job as DescribeJob and ListJobs report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+///
+/// Every member is optional: the service model (botocore `glacier/2012-06-01`,
+/// `GlacierJobDescription`) marks none required, and Glacier nulls what does not apply
+/// to the job's action. Code that needs a member says so in one line when it is missing
+/// (see the accessors). Glacier's PascalCase is read; our `--json` output writes
+/// snake_case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "PascalCase", serialize = "snake_case"))]
 pub struct JobDescription {
     /// The job ID.
-    pub job_id: String,
+    #[serde(default)]
+    pub job_id: Option<String>,
     /// `ArchiveRetrieval`, `InventoryRetrieval` or `Select`.
-    pub action: String,
+    #[serde(default)]
+    pub action: Option<String>,
     /// The archive, for archive retrievals.
     #[serde(default)]
     pub archive_id: Option<String>,
@@ -75,14 +83,17 @@ pub struct JobDescription {
     #[serde(default)]
     pub job_description: Option<String>,
     /// The vault's ARN.
-    #[serde(rename = "VaultARN", default)]
-    pub vault_arn: String,
+    #[serde(rename(deserialize = "VaultARN", serialize = "vault_arn"), default)]
+    pub vault_arn: Option<String>,
     /// When the job was created.
-    pub creation_date: String,
+    #[serde(default)]
+    pub creation_date: Option<String>,
     /// Whether it finished.
-    pub completed: bool,
+    #[serde(default)]
+    pub completed: Option<bool>,
     /// `InProgress`, `Succeeded` or `Failed`.
-    pub status_code: String,
+    #[serde(default)]
+    pub status_code: Option<String>,
     /// Why, in words.
     #[serde(default)]
     pub status_message: Option<String>,
@@ -96,10 +107,19 @@ pub struct JobDescription {
     #[serde(default)]
     pub inventory_size_in_bytes: Option<u64>,
     /// The tree hash of the retrieved range, when it is tree-hash aligned.
-    #[serde(rename = "SHA256TreeHash", default)]
+    #[serde(
+        rename(deserialize = "SHA256TreeHash", serialize = "sha256_tree_hash"),
+        default
+    )]
     pub sha256_tree_hash: Option<String>,
     /// The whole archive's tree hash.
-    #[serde(rename = "ArchiveSHA256TreeHash", default)]
+    #[serde(
+        rename(
+            deserialize = "ArchiveSHA256TreeHash",
+            serialize = "archive_sha256_tree_hash"
+        ),
+        default
+    )]
     pub archive_sha256_tree_hash: Option<String>,
     /// The retrieved range `"start-end"`.
     #[serde(default)]
@@ -108,23 +128,90 @@ pub struct JobDescription {
     #[serde(default)]
     pub tier: Option<String>,
     /// The SNS topic.
-    #[serde(rename = "SNSTopic", default)]
+    #[serde(rename(deserialize = "SNSTopic", serialize = "sns_topic"), default)]
     pub sns_topic: Option<String>,
+    /// For inventory retrievals: the filters it ran with, and the `Marker` to continue
+    /// from when a `Limit` cut the list short.
+    #[serde(default)]
+    pub inventory_retrieval_parameters: Option<InventoryRetrievalDescription>,
 }
 
-#[derive(Deserialize)]
+/// An inventory job's parameters as DescribeJob reports them
+/// (`InventoryRetrievalJobDescription` in the service model; API Reference, "Describe
+/// Job": `Marker` is "an opaque string that represents where to continue pagination of
+/// the vault inventory retrieval results", null when the list is complete).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "PascalCase", serialize = "snake_case"))]
+pub struct InventoryRetrievalDescription {
+    /// `JSON` or `CSV`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Archives created at or after this date.
+    #[serde(default)]
+    pub start_date: Option<String>,
+    /// Archives created before this date.
+    #[serde(default)]
+    pub end_date: Option<String>,
+    /// At most this many archives.
+    #[serde(default)]
+    pub limit: Option<String>,
+    /// Where the next page of the inventory starts; `None` when this page is the end.
+    #[serde(default)]
+    pub marker: Option<String>,
+}
+
+impl JobDescription {
+    /// Whether Glacier says the job finished: `Completed`, or else a final status code
+    /// (an answer with neither counts as not finished yet).
+    pub fn is_completed(&self) -> bool {
+        self.completed
+            .unwrap_or_else(|| matches!(self.status(), "Succeeded" | "Failed"))
+    }
+
+    /// The status code, or `"unknown"` when Glacier sent none.
+    pub fn status(&self) -> &str {
+        self.status_code.as_deref().unwrap_or("unknown")
+    }
+
+    /// The action, or `"unknown"` when Glacier sent none.
+    pub fn action_name(&self) -> &str {
+        self.action.as_deref().unwrap_or("unknown")
+    }
+
+    /// The job's ID as a typed value; a description without one (which
+    /// [`Client::describe_job`] never returns) is a one-line error.
+    pub fn id(&self) -> Result<JobId> {
+        self.job_id
+            .clone()
+            .map(JobId::from_server)
+            .ok_or_else(|| Error::Job("Glacier described a job without its JobId".into()))
+    }
+
+    /// The marker to continue an inventory from, when this job's inventory is partial.
+    pub fn inventory_marker(&self) -> Option<&str> {
+        self.inventory_retrieval_parameters
+            .as_ref()
+            .and_then(|p| p.marker.as_deref())
+            .filter(|m| !m.is_empty())
+    }
+}
+
+/// One page of ListJobs ("List Jobs": `JobList` and `Marker`, both optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct JobsPage {
+pub struct JobsPage {
+    /// The jobs on this page.
     #[serde(default)]
-    job_list: Vec<JobDescription>,
+    pub job_list: Option<Vec<JobDescription>>,
+    /// Where the next page starts; `None` on the last page.
     #[serde(default)]
-    marker: Option<String>,
+    pub marker: Option<String>,
 }
 
 impl Page for JobsPage {
     type Item = JobDescription;
     fn into_parts(self) -> (Vec<JobDescription>, Option<String>) {
-        (self.job_list, self.marker)
+        (self.job_list.unwrap_or_default(), self.marker)
     }
 }
 
@@ -191,10 +278,15 @@ impl Client {
             Method::GET,
             format!("{}/{job_id}", Self::jobs_path(vault)),
         );
-        json_body(self.send(&call)?, "DescribeJob")
+        let mut job: JobDescription = json_body(self.send(&call)?, "DescribeJob")?;
+        // The answer is about the job asked for, whether or not it repeats its ID.
+        job.job_id
+            .get_or_insert_with(|| job_id.as_str().to_string());
+        Ok(job)
     }
 
-    /// Jobs of a vault (all pages), optionally filtered.
+    /// Jobs of a vault (all pages, following `Marker`; no `limit` is sent, so the
+    /// service's default page size applies), optionally filtered.
     pub fn list_jobs(
         &self,
         vault: &str,
@@ -208,8 +300,7 @@ impl Client {
                 format!("vault '{vault}'"),
                 Method::GET,
                 path.clone(),
-            )
-            .query("limit", "1000");
+            );
             if let Some(c) = completed {
                 call = call.query("completed", c.to_string());
             }
@@ -275,7 +366,30 @@ mod tests {
             r#"{"Action":"ArchiveRetrieval","ArchiveId":"a","ArchiveSHA256TreeHash":"h","ArchiveSizeInBytes":5,"Completed":false,"CompletionDate":null,"CreationDate":"2026-01-01T00:00:00.000Z","InventorySizeInBytes":null,"JobDescription":null,"JobId":"j","RetrievalByteRange":"0-4","SHA256TreeHash":null,"SNSTopic":null,"StatusCode":"InProgress","StatusMessage":null,"Tier":"Standard","VaultARN":"arn"}"#,
         )
         .expect("parse");
-        assert_eq!(j.status_code, "InProgress");
+        assert_eq!(j.status(), "InProgress");
+        assert!(!j.is_completed());
         assert_eq!(j.archive_size_in_bytes, Some(5));
+    }
+
+    #[test]
+    fn job_members_may_be_absent_or_null() {
+        let j: JobDescription = serde_json::from_str("{}").expect("empty object");
+        assert_eq!(j, JobDescription::default());
+        assert_eq!(j.status(), "unknown");
+        assert!(!j.is_completed());
+        let page: JobsPage =
+            serde_json::from_str(r#"{"JobList":null,"Marker":null}"#).expect("null list");
+        assert_eq!(page.into_parts(), (vec![], None));
+    }
+
+    #[test]
+    fn inventory_marker_is_read() {
+        let j: JobDescription = serde_json::from_str(
+            r#"{"Action":"InventoryRetrieval","InventoryRetrievalParameters":{"Format":"JSON","Limit":"2","Marker":"m1"}}"#,
+        )
+        .expect("parse");
+        assert_eq!(j.inventory_marker(), Some("m1"));
+        let out = serde_json::to_value(&j).expect("json");
+        assert_eq!(out["inventory_retrieval_parameters"]["marker"], "m1");
     }
 }

@@ -26,12 +26,18 @@ mod vaults;
 pub use archives::ArchiveCreated;
 pub use hints::parse_http_date;
 pub use ids::{ArchiveId, JobId, UploadId};
-pub use jobs::{InventoryParameters, JobDescription, JobOutput, JobRequest};
-pub use multipart::{PartList, PartRange, UploadDescription, parse_range as parse_byte_range};
+pub use jobs::{
+    InventoryParameters, InventoryRetrievalDescription, JobDescription, JobOutput, JobRequest,
+    JobsPage,
+};
+pub use multipart::{
+    PartJson, PartList, PartRange, PartsPage, UploadDescription, UploadsPage,
+    parse_range as parse_byte_range, part_range,
+};
 pub use payload::Payload;
 pub use transport::RetryPolicy;
 pub(crate) use transport::{header, json_body, tree_hash_header};
-pub use vaults::{VaultDescription, check_vault_name};
+pub use vaults::{VaultDescription, VaultList, check_vault_name};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

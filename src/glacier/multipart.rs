@@ -32,57 +32,78 @@ pub struct PartList {
 }
 
 /// An upload in progress, as ListMultipartUploads reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+///
+/// Every member is optional: the service model (botocore `glacier/2012-06-01`,
+/// `UploadListElement`) marks none required. Glacier's PascalCase is read; our `--json`
+/// output writes snake_case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "PascalCase", serialize = "snake_case"))]
 pub struct UploadDescription {
     /// The upload ID.
-    pub multipart_upload_id: String,
+    #[serde(default)]
+    pub multipart_upload_id: Option<String>,
     /// The description given at initiation.
     #[serde(default)]
     pub archive_description: Option<String>,
     /// When it was initiated.
-    pub creation_date: String,
+    #[serde(default)]
+    pub creation_date: Option<String>,
     /// Its part size.
-    pub part_size_in_bytes: u64,
+    #[serde(default)]
+    pub part_size_in_bytes: Option<u64>,
     /// The vault's ARN.
-    #[serde(rename = "VaultARN")]
-    pub vault_arn: String,
+    #[serde(rename(deserialize = "VaultARN", serialize = "vault_arn"), default)]
+    pub vault_arn: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// One page of ListMultipartUploads ("List Multipart Uploads": `UploadsList` and
+/// `Marker`, both optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct UploadsPage {
+pub struct UploadsPage {
+    /// The uploads on this page.
     #[serde(default)]
-    uploads_list: Vec<UploadDescription>,
+    pub uploads_list: Option<Vec<UploadDescription>>,
+    /// Where the next page starts; `None` on the last page.
     #[serde(default)]
-    marker: Option<String>,
+    pub marker: Option<String>,
 }
 
 impl Page for UploadsPage {
     type Item = UploadDescription;
     fn into_parts(self) -> (Vec<UploadDescription>, Option<String>) {
-        (self.uploads_list, self.marker)
+        (self.uploads_list.unwrap_or_default(), self.marker)
     }
 }
 
-#[derive(Deserialize)]
+/// One part as ListParts sends it (`PartListElement`: both members optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PartJson {
-    range_in_bytes: String,
-    #[serde(rename = "SHA256TreeHash")]
-    sha256_tree_hash: String,
+pub struct PartJson {
+    /// `"start-end"`, inclusive.
+    #[serde(default)]
+    pub range_in_bytes: Option<String>,
+    /// The part's tree hash, hex.
+    #[serde(rename = "SHA256TreeHash", default)]
+    pub sha256_tree_hash: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// One page of ListParts ("List Parts"; `ListPartsOutput`: no member required).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PartsPage {
-    part_size_in_bytes: u64,
+pub struct PartsPage {
+    /// The upload's part size.
     #[serde(default)]
-    archive_description: Option<String>,
+    pub part_size_in_bytes: Option<u64>,
+    /// The description given at initiation.
     #[serde(default)]
-    parts: Vec<PartJson>,
+    pub archive_description: Option<String>,
+    /// The parts on this page.
     #[serde(default)]
-    marker: Option<String>,
+    pub parts: Option<Vec<PartJson>>,
+    /// Where the next page starts; `None` on the last page.
+    #[serde(default)]
+    pub marker: Option<String>,
 }
 
 /// Parses `"a-b"` (ListParts' RangeInBytes) into inclusive bounds.
@@ -90,6 +111,17 @@ pub fn parse_range(s: &str) -> Option<(u64, u64)> {
     let (a, b) = s.split_once('-')?;
     let (a, b) = (a.parse().ok()?, b.parse().ok()?);
     (a <= b).then_some((a, b))
+}
+
+/// A ListParts entry as a part, when both members are present and well formed.
+pub fn part_range(p: &PartJson) -> Option<PartRange> {
+    let (start, end) = parse_range(p.range_in_bytes.as_deref()?)?;
+    let tree_hash = p.sha256_tree_hash.as_deref()?.parse().ok()?;
+    Some(PartRange {
+        start,
+        end,
+        tree_hash,
+    })
 }
 
 fn ctx(vault: &str, upload_id: &UploadId) -> String {
@@ -170,7 +202,9 @@ impl Client {
         Ok(())
     }
 
-    /// Every part uploaded so far (all pages).
+    /// Every part uploaded so far (all pages, following `Marker`; no `limit` is sent,
+    /// so the service's default page size applies). The part size is needed to resume,
+    /// so an answer without one is a clear error rather than a guess.
     pub fn list_parts(&self, vault: &str, upload_id: &UploadId) -> Result<PartList> {
         let mut list = PartList {
             part_size: 0,
@@ -184,26 +218,28 @@ impl Client {
                 ctx(vault, upload_id),
                 Method::GET,
                 Self::upload_path(vault, upload_id),
-            )
-            .query("limit", "1000");
+            );
             if let Some(m) = marker.take() {
                 call = call.query("marker", m);
             }
             let page: PartsPage = super::json_body(self.send(&call)?, "ListParts")?;
-            list.part_size = page.part_size_in_bytes;
+            list.part_size = page.part_size_in_bytes.ok_or_else(|| Error::Transport {
+                what: format!("ListParts on {}: no part size in the answer", call.context),
+                source: "PartSizeInBytes is missing or null".into(),
+            })?;
             list.archive_description = page.archive_description;
-            for p in page.parts {
-                let bad = || Error::Transport {
-                    what: format!("ListParts on {}: unexpected part entry", call.context),
-                    source: format!("{} {}", p.range_in_bytes, p.sha256_tree_hash).into(),
-                };
-                let (start, end) = parse_range(&p.range_in_bytes).ok_or_else(bad)?;
-                let tree_hash = p.sha256_tree_hash.parse().map_err(|_| bad())?;
-                list.parts.push(PartRange {
-                    start,
-                    end,
-                    tree_hash,
-                });
+            for p in page.parts.unwrap_or_default() {
+                list.parts.push(part_range(&p).ok_or_else(|| {
+                    Error::Transport {
+                        what: format!("ListParts on {}: unexpected part entry", call.context),
+                        source: format!(
+                            "RangeInBytes {}, SHA256TreeHash {}",
+                            p.range_in_bytes.as_deref().unwrap_or("null"),
+                            p.sha256_tree_hash.as_deref().unwrap_or("null")
+                        )
+                        .into(),
+                    }
+                })?);
             }
             match page.marker {
                 Some(m) if !m.is_empty() => marker = Some(m),
@@ -259,7 +295,7 @@ impl Client {
         self.send(&call).map(drop)
     }
 
-    /// Every upload in progress in a vault (all pages).
+    /// Every upload in progress in a vault (all pages, following `Marker`; no `limit`).
     pub fn list_multipart_uploads(&self, vault: &str) -> Result<Vec<UploadDescription>> {
         let path = format!("{}/multipart-uploads", Self::vault_path(vault));
         self.all_pages::<UploadsPage>(|| {
@@ -269,7 +305,6 @@ impl Client {
                 Method::GET,
                 path.clone(),
             )
-            .query("limit", "1000")
         })
     }
 }
@@ -291,7 +326,22 @@ mod tests {
             r#"{"ArchiveDescription":"d","CreationDate":"2026-01-01T00:00:00.000Z","Marker":null,"MultipartUploadId":"u","PartSizeInBytes":1048576,"Parts":[{"RangeInBytes":"0-1048575","SHA256TreeHash":"01d34dabf7be316472c93b1ef80721f5d4a2e8cbaaa1d1e0e8b9c4f9c4e5e5e5"}],"VaultARN":"arn"}"#,
         )
         .expect("parse");
-        assert_eq!(p.part_size_in_bytes, 1 << 20);
-        assert_eq!(p.parts.len(), 1);
+        assert_eq!(p.part_size_in_bytes, Some(1 << 20));
+        let parts = p.parts.expect("parts");
+        assert_eq!(parts.len(), 1);
+        assert!(part_range(&parts[0]).is_some());
+    }
+
+    #[test]
+    fn upload_and_part_members_may_be_absent_or_null() {
+        let u: UploadDescription = serde_json::from_str("{}").expect("empty upload");
+        assert_eq!(u, UploadDescription::default());
+        let p: PartsPage =
+            serde_json::from_str(r#"{"Parts":null,"PartSizeInBytes":null}"#).expect("parts");
+        assert_eq!(p, PartsPage::default());
+        let e: PartJson = serde_json::from_str(r#"{"RangeInBytes":null}"#).expect("part");
+        assert_eq!(part_range(&e), None);
+        let page: UploadsPage = serde_json::from_str(r#"{"UploadsList":null}"#).expect("page");
+        assert_eq!(page.into_parts(), (vec![], None));
     }
 }

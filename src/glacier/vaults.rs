@@ -7,34 +7,45 @@ use super::{Call, Client, Page, header, json_body};
 use crate::error::{Error, Result};
 
 /// A vault as DescribeVault and ListVaults report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+///
+/// Every member is optional: the service model (botocore `glacier/2012-06-01`,
+/// `DescribeVaultOutput`) marks none required, and the API Reference ("Describe Vault")
+/// says `NumberOfArchives`, `SizeInBytes` and `LastInventoryDate` are null until the
+/// vault's first inventory, for example right after it was created. Glacier's
+/// PascalCase is read; our `--json` output writes snake_case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "PascalCase", serialize = "snake_case"))]
 pub struct VaultDescription {
     /// The vault's ARN.
-    #[serde(rename = "VaultARN")]
-    pub vault_arn: String,
+    #[serde(rename(deserialize = "VaultARN", serialize = "vault_arn"), default)]
+    pub vault_arn: Option<String>,
     /// The vault's name.
-    pub vault_name: String,
+    #[serde(default)]
+    pub vault_name: Option<String>,
     /// When it was created (ISO 8601).
-    pub creation_date: String,
-    /// When the last inventory was taken, if ever.
+    #[serde(default)]
+    pub creation_date: Option<String>,
+    /// When the last inventory was taken; `None` before the first.
     #[serde(default)]
     pub last_inventory_date: Option<String>,
-    /// Archives in the last inventory.
+    /// Archives in the last inventory; `None` before the first.
     #[serde(default)]
-    pub number_of_archives: u64,
-    /// Bytes in the last inventory.
+    pub number_of_archives: Option<u64>,
+    /// Bytes in the last inventory; `None` before the first.
     #[serde(default)]
-    pub size_in_bytes: u64,
+    pub size_in_bytes: Option<u64>,
 }
 
-#[derive(Deserialize)]
+/// One page of ListVaults ("List Vaults": `VaultList` and `Marker`, both optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct VaultList {
+pub struct VaultList {
+    /// The vaults on this page.
     #[serde(default)]
-    vault_list: Vec<VaultDescription>,
+    pub vault_list: Option<Vec<VaultDescription>>,
+    /// Where the next page starts; `None` on the last page.
     #[serde(default)]
-    marker: Option<String>,
+    pub marker: Option<String>,
 }
 
 /// Checks a vault name before anything is sent: 1 to 255 characters of `a-z`, `A-Z`,
@@ -61,12 +72,14 @@ fn ctx(vault: &str) -> String {
 impl Page for VaultList {
     type Item = VaultDescription;
     fn into_parts(self) -> (Vec<VaultDescription>, Option<String>) {
-        (self.vault_list, self.marker)
+        (self.vault_list.unwrap_or_default(), self.marker)
     }
 }
 
 impl Client {
-    /// Every vault of the account, following `Marker` across pages.
+    /// Every vault of the account, following `Marker` across pages. No `limit` is sent:
+    /// the documented maximum has changed over the years (1,000, now 10), and the
+    /// service's default page size with markers is always right.
     pub fn list_vaults(&self) -> Result<Vec<VaultDescription>> {
         self.all_pages::<VaultList>(|| {
             Call::new(
@@ -75,7 +88,6 @@ impl Client {
                 Method::GET,
                 "vaults".into(),
             )
-            .query("limit", "1000")
         })
     }
 
@@ -133,10 +145,34 @@ mod tests {
     #[test]
     fn vault_list_json() {
         let page: VaultList = serde_json::from_str(
-            r#"{"Marker":null,"VaultList":[{"CreationDate":"2026-01-01T00:00:00.000Z","LastInventoryDate":null,"NumberOfArchives":0,"SizeInBytes":0,"VaultARN":"arn:aws:glacier:us-east-1:012345678901:vaults/v","VaultName":"v"}]}"#,
+            r#"{"Marker":null,"VaultList":[{"CreationDate":"2026-01-01T00:00:00.000Z","LastInventoryDate":null,"NumberOfArchives":null,"SizeInBytes":null,"VaultARN":"arn:aws:glacier:us-east-1:012345678901:vaults/v","VaultName":"v"}]}"#,
         )
         .expect("parse");
-        assert_eq!(page.vault_list[0].vault_name, "v");
+        let list = page.vault_list.expect("a list");
+        assert_eq!(list[0].vault_name.as_deref(), Some("v"));
+        assert_eq!(list[0].number_of_archives, None);
+        assert_eq!(list[0].size_in_bytes, None);
         assert!(page.marker.is_none());
+    }
+
+    #[test]
+    fn vault_members_may_be_absent_or_null() {
+        let v: VaultDescription = serde_json::from_str("{}").expect("empty object");
+        assert_eq!(v, VaultDescription::default());
+        let page: VaultList =
+            serde_json::from_str(r#"{"VaultList":null,"Marker":null}"#).expect("null list");
+        assert_eq!(page.into_parts(), (vec![], None));
+    }
+
+    #[test]
+    fn vault_output_is_snake_case_with_nulls() {
+        let v: VaultDescription = serde_json::from_str(
+            r#"{"VaultARN":"arn","VaultName":"v","CreationDate":"d","NumberOfArchives":null}"#,
+        )
+        .expect("parse");
+        assert_eq!(
+            serde_json::to_string(&v).expect("json"),
+            r#"{"vault_arn":"arn","vault_name":"v","creation_date":"d","last_inventory_date":null,"number_of_archives":null,"size_in_bytes":null}"#
+        );
     }
 }

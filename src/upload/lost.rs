@@ -41,10 +41,11 @@ pub fn find_initiated(
     uploads
         .iter()
         .filter(|u| u.archive_description.as_deref() == Some(description))
-        .filter(|u| u.part_size_in_bytes == part_size)
+        .filter(|u| u.part_size_in_bytes == Some(part_size))
         .filter_map(|u| {
-            let created = OffsetDateTime::parse(&u.creation_date, &Rfc3339).ok()?;
-            (created >= since).then_some((created, UploadId::from_server(&u.multipart_upload_id)))
+            let created = OffsetDateTime::parse(u.creation_date.as_deref()?, &Rfc3339).ok()?;
+            let id = UploadId::from_server(u.multipart_upload_id.as_deref()?);
+            (created >= since).then_some((created, id))
         })
         .filter(|(_, id)| !claimed(id))
         .max_by_key(|(created, _)| *created)
@@ -172,11 +173,11 @@ mod tests {
 
     fn upload(id: &str, desc: &str, part: u64, created: &str) -> UploadDescription {
         UploadDescription {
-            multipart_upload_id: id.into(),
+            multipart_upload_id: Some(id.into()),
             archive_description: Some(desc.into()),
-            creation_date: created.into(),
-            part_size_in_bytes: part,
-            vault_arn: "arn:aws:glacier:us-east-1:012345678901:vaults/v".into(),
+            creation_date: Some(created.into()),
+            part_size_in_bytes: Some(part),
+            vault_arn: Some("arn:aws:glacier:us-east-1:012345678901:vaults/v".into()),
         }
     }
 

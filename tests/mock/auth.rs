@@ -29,8 +29,22 @@ fn unrecognized() -> ApiError {
     )
 }
 
-/// Verifies the request head. `now` is the mock's clock.
-pub fn check(head: &Head, cfg: &MockConfig, now: OffsetDateTime) -> Result<(), ApiError> {
+/// Verifies the request head. `now` is the mock's clock. `body_sha256` is the hex
+/// SHA-256 of the body when the whole body was read before the check (every operation
+/// but the two uploads, whose bodies stream after it).
+///
+/// `x-amz-content-sha256` is required only on UploadArchive and UploadMultipartPart
+/// (Glacier Developer Guide, "Common Request Headers": "Required: Conditional. Required
+/// for Upload Archive and Upload Part"); elsewhere it is optional and, when absent, the
+/// signature covers the hash of the body as received. When present it must be signed
+/// (SigV4, "Create a canonical request": every `x-amz-*` header sent is signed) and
+/// must match the body.
+pub fn check(
+    head: &Head,
+    cfg: &MockConfig,
+    now: OffsetDateTime,
+    body_sha256: Option<&str>,
+) -> Result<(), ApiError> {
     let Some(auth) = head.header("authorization") else {
         return Err(ApiError::new(
             403,
@@ -98,16 +112,29 @@ pub fn check(head: &Head, cfg: &MockConfig, now: OffsetDateTime) -> Result<(), A
         )));
     }
     check_signed_headers(head, &parsed.signed_headers, cfg.session_token.is_some())?;
-    let Some(payload) = head.header("x-amz-content-sha256") else {
-        return Err(ApiError::missing(
-            "Required header missing: x-amz-content-sha256",
-        ));
+    let payload = match (head.header("x-amz-content-sha256"), body_sha256) {
+        (None, None) => {
+            return Err(ApiError::missing(
+                "Required header missing: x-amz-content-sha256",
+            ));
+        }
+        (None, Some(computed)) => computed,
+        (Some(claimed), computed) => {
+            if claimed.len() != 64 || !claimed.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ApiError::invalid(format!(
+                    "x-amz-content-sha256 must be the hex SHA-256 of the payload, got '{claimed}'"
+                )));
+            }
+            if let Some(got) = computed {
+                if !claimed.eq_ignore_ascii_case(got) {
+                    return Err(ApiError::invalid(format!(
+                        "The value passed in as x-amz-content-sha256 does not match the computed payload hash. Computed digest: {got} expected hash: {claimed}"
+                    )));
+                }
+            }
+            claimed
+        }
     };
-    if payload.len() != 64 || !payload.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::invalid(format!(
-            "x-amz-content-sha256 must be the hex SHA-256 of the payload, got '{payload}'"
-        )));
-    }
 
     // Recompute over exactly what arrived: the signed headers' values as received, in
     // order (duplicates included), the raw path and the decoded query.
@@ -153,7 +180,8 @@ pub fn check(head: &Head, cfg: &MockConfig, now: OffsetDateTime) -> Result<(), A
 }
 
 /// SignedHeaders must be lowercase, sorted, without repeats, name headers that are
-/// present, and cover what we insist on being signed.
+/// present, and cover `host`, `x-amz-date` and every other `x-amz-*` header that SigV4
+/// requires signed when sent (`x-amz-content-sha256`, the session token).
 fn check_signed_headers(head: &Head, signed: &[String], token: bool) -> Result<(), ApiError> {
     for pair in signed.windows(2) {
         if pair[0] >= pair[1] {
@@ -175,7 +203,10 @@ fn check_signed_headers(head: &Head, signed: &[String], token: bool) -> Result<(
             )));
         }
     }
-    let mut required = vec!["host", "x-amz-date", "x-amz-content-sha256"];
+    let mut required = vec!["host", "x-amz-date"];
+    if head.header("x-amz-content-sha256").is_some() {
+        required.push("x-amz-content-sha256");
+    }
     if token {
         required.push("x-amz-security-token");
     }

@@ -38,6 +38,9 @@ pub struct Req {
     pub token: Option<String>,
     /// Sign and send this `x-amz-content-sha256` instead of the body's.
     pub payload: Option<String>,
+    /// Send `x-amz-content-sha256` (signed); when false the signature still covers
+    /// the body's hash, as SigV4 does for a request without the header.
+    pub payload_header: bool,
     /// Headers sent but left out of the signature.
     pub unsigned: Vec<(String, String)>,
     /// After signing, send this value for that (signed) header instead.
@@ -58,6 +61,7 @@ pub fn req(method: &'static str, path: &str) -> Req {
         date: OffsetDateTime::now_utc(),
         token: None,
         payload: None,
+        payload_header: true,
         unsigned: Vec::new(),
         tamper: None,
     }
@@ -79,7 +83,11 @@ impl Req {
         self.body = b.to_vec();
         self
     }
-    /// Adds the tree-hash header for the body.
+    /// Leaves `x-amz-content-sha256` out (the signature covers the body's hash).
+    pub fn no_payload_header(mut self) -> Req {
+        self.payload_header = false;
+        self
+    }
     /// Adds `x-amz-sha256-tree-hash` for the body.
     pub fn tree(self) -> Req {
         let h = tree_hash(&self.body).to_hex();
@@ -153,8 +161,10 @@ impl Client {
         let mut headers: Vec<(String, String)> = vec![
             ("host".into(), host),
             ("x-amz-date".into(), amz_date.clone()),
-            ("x-amz-content-sha256".into(), payload.clone()),
         ];
+        if r.payload_header {
+            headers.push(("x-amz-content-sha256".into(), payload.clone()));
+        }
         if r.version {
             headers.push(("x-amz-glacier-version".into(), "2012-06-01".into()));
         }

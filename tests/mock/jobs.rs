@@ -320,9 +320,21 @@ fn inventory_kind(
             return Err(ApiError::invalid(format!("Invalid limit: {l}")));
         }
     }
+    // An inventory job reports the vault's last inventory; a vault never inventoried
+    // has none to report. Glacier answers 404 ResourceNotFoundException, "Inventory
+    // retrieval jobs for vault ... cannot be initiated yet" ("Downloading a Vault
+    // Inventory": the first inventory is made after the first upload, in about a day).
+    let Some(inventory) = &v.inventory else {
+        return Err(ApiError::not_found(format!(
+            "Inventory retrieval jobs for vault {} cannot be initiated yet.",
+            vault_arn(&v.name)
+        )));
+    };
+    // The marker is opaque to clients ("Initiate Job", InventoryRetrievalParameters):
+    // here it is the ID of the first archive of the next page, in the inventory.
     let marker = str_field(&params, "Marker")?;
     if let Some(m) = &marker {
-        if v.archive(m).is_none() {
+        if !inventory.archives.iter().any(|a| a.id == *m) {
             return Err(ApiError::invalid(format!("Invalid marker: {m}")));
         }
     }
@@ -337,13 +349,19 @@ fn inventory_kind(
     })
 }
 
-/// Marks job `i` of `v` done; an inventory is rendered now, from the vault as it is.
+/// Marks job `i` of `v` done; an inventory job's output is the vault's last inventory
+/// (taken before the job started), never its live contents.
 pub fn finish(v: &mut Vault, i: usize, dir: &Path, now: OffsetDateTime) -> Result<(), ApiError> {
     if v.jobs[i].completed.is_some() {
         return Ok(());
     }
     let path = dir.join("jobs").join(&v.jobs[i].id);
-    let (vault_name, archives) = (v.name.clone(), &v.archives);
+    let vault_name = v.name.clone();
+    let empty = Vec::new();
+    let (archives, inventory_date) = match &v.inventory {
+        Some(inv) => (&inv.archives, inv.date),
+        None => (&empty, now),
+    };
     if let Kind::Inventory {
         format,
         start_date,
@@ -370,10 +388,9 @@ pub fn finish(v: &mut Vault, i: usize, dir: &Path, now: OffsetDateTime) -> Resul
             .unwrap_or(usize::MAX);
         *next_marker = selected.get(take).map(|a| a.id.clone());
         let shown = &selected[..take.min(selected.len())];
-        let size =
-            write_inventory(&path, *format, &vault_name, shown, now).map_err(ApiError::internal)?;
+        let size = write_inventory(&path, *format, &vault_name, shown, inventory_date)
+            .map_err(ApiError::internal)?;
         *output = Some((path, size));
-        v.last_inventory = Some(now);
     }
     v.jobs[i].completed = Some(now);
     Ok(())

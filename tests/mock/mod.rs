@@ -254,6 +254,25 @@ impl MockGlacier {
         self.shared.log.lock().expect("request log lock").clone()
     }
 
+    /// Runs Glacier's periodic inventory of `vault` now (it happens about daily in
+    /// Glacier): from then on DescribeVault, ListVaults and inventory jobs report the
+    /// archives as they are at this moment. Like Glacier, a vault with no archive added
+    /// or deleted since its last inventory keeps that one (and a vault never written
+    /// gets none). Returns whether a new inventory was taken. Panics if the vault does
+    /// not exist.
+    pub fn take_inventory(&self, vault: &str) -> bool {
+        self.shared
+            .store
+            .take_inventory(vault, time::OffsetDateTime::now_utc())
+    }
+
+    /// From now on, every successful JSON answer of an operation passes through `edit`
+    /// (given the operation name and the body) before it is sent; `None` stops that.
+    /// For tests that check the client copes with what Glacier may leave out or null.
+    pub fn rewrite_json(&self, edit: Option<server::JsonRewrite>) {
+        *self.shared.rewrite.lock().expect("rewrite lock") = edit;
+    }
+
     /// Finishes every in-progress job now.
     pub fn complete_jobs(&self) {
         self.shared.store.complete_jobs();

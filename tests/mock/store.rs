@@ -36,12 +36,27 @@ pub struct Archive {
     pub path: PathBuf,
 }
 
+/// A vault's inventory as Glacier last took it: the archives at that moment. Glacier
+/// inventories each vault about once a day, and DescribeVault, ListVaults and inventory
+/// jobs all report that inventory, never the live contents ("Describe Vault",
+/// "Downloading a Vault Inventory"). Tests take one with `MockGlacier::take_inventory`.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub date: OffsetDateTime,
+    pub archives: Vec<Archive>,
+}
+
 /// A vault with everything in it.
 #[derive(Debug)]
 pub struct Vault {
     pub name: String,
     pub created: OffsetDateTime,
-    pub last_inventory: Option<OffsetDateTime>,
+    /// The last inventory; `None` until the first ("Describe Vault": the counts and
+    /// `LastInventoryDate` are null "if an inventory has not yet run on the vault").
+    pub inventory: Option<Inventory>,
+    /// An archive was added or deleted since the last inventory (or ever, before the
+    /// first): DeleteVault refuses, and the next inventory is a new one.
+    pub written: bool,
     pub archives: Vec<Archive>,
     pub uploads: Vec<Upload>,
     /// Completed uploads, for idempotent CompleteMultipartUpload.
@@ -54,12 +69,14 @@ impl Vault {
         self.archives.iter().find(|a| a.id == id)
     }
 
+    /// DescribeVault's body: counts as of the last inventory, null before the first.
     pub fn json(&self) -> serde_json::Value {
+        let inv = self.inventory.as_ref();
         serde_json::json!({
             "CreationDate": iso_date(self.created),
-            "LastInventoryDate": self.last_inventory.map(iso_date),
-            "NumberOfArchives": self.archives.len(),
-            "SizeInBytes": self.archives.iter().map(|a| a.size).sum::<u64>(),
+            "LastInventoryDate": inv.map(|i| iso_date(i.date)),
+            "NumberOfArchives": inv.map(|i| i.archives.len()),
+            "SizeInBytes": inv.map(|i| i.archives.iter().map(|a| a.size).sum::<u64>()),
             "VaultARN": vault_arn(&self.name),
             "VaultName": self.name,
         })
@@ -183,7 +200,9 @@ impl Store {
             created: now,
             path,
         };
-        st.vault_mut(vault)?.archives.push(archive);
+        let v = st.vault_mut(vault)?;
+        v.archives.push(archive);
+        v.written = true;
         Ok(id)
     }
 
@@ -265,6 +284,25 @@ impl Store {
 }
 
 impl Store {
+    /// Glacier's daily inventory, now: a vault written since its last inventory (or
+    /// never inventoried but written) gets a new one of its current archives; otherwise
+    /// the last one stands, date included ("Downloading a Vault Inventory": the
+    /// inventory date is not updated when nothing was added or deleted). A vault never
+    /// written has no inventory. Returns whether a new inventory was taken.
+    pub fn take_inventory(&self, vault: &str, now: OffsetDateTime) -> bool {
+        let mut st = self.lock();
+        let v = st.vault_mut(vault).expect("vault exists");
+        if !v.written {
+            return false;
+        }
+        v.inventory = Some(Inventory {
+            date: now,
+            archives: v.archives.clone(),
+        });
+        v.written = false;
+        true
+    }
+
     pub fn complete_jobs(&self) {
         super::jobs::complete_all(self);
     }
@@ -278,7 +316,8 @@ pub fn new_vault(name: &str, now: OffsetDateTime) -> Vault {
     Vault {
         name: name.to_string(),
         created: now,
-        last_inventory: None,
+        inventory: None,
+        written: false,
         archives: Vec::new(),
         uploads: Vec::new(),
         completed: HashMap::new(),
@@ -370,10 +409,14 @@ pub fn describe_vault(store: &Store, name: &str) -> Result<Response, ApiError> {
     Ok(Response::json(200, &st.vault(name)?.json()))
 }
 
+/// "Delete Vault": succeeds "only if there are no archives in the vault as of the last
+/// inventory and there have been no writes to the vault since the last inventory";
+/// otherwise 400 InvalidParameterValueException. A vault never written has neither.
 pub fn delete_vault(store: &Store, name: &str) -> Result<Response, ApiError> {
     let mut st = store.lock();
     let v = st.vault(name)?;
-    if !v.archives.is_empty() {
+    let inventoried_empty = v.inventory.as_ref().is_none_or(|i| i.archives.is_empty());
+    if v.written || !inventoried_empty {
         return Err(ApiError::invalid(format!(
             "Vault not empty or recently written to: {}",
             vault_arn(name)
@@ -479,6 +522,7 @@ pub fn delete_archive(store: &Store, vault: &str, id: &str) -> Result<Response, 
         )));
     };
     let a = v.archives.remove(i);
+    v.written = true;
     let _ = std::fs::remove_file(&a.path);
     Ok(Response::new(204))
 }
