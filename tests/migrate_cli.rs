@@ -12,7 +12,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use glacier_upload::s3::{ArchiveMetadata, Client};
+use glacier_upload::export::{S3Destination, S3Target};
+use glacier_upload::s3::{ArchiveMetadata, Body, Client, ObjectOptions, StorageClass};
 
 use crate::mock::{Fault, FaultRule, MockGlacier};
 use crate::s3_client::{S3Server, get, setup};
@@ -213,6 +214,62 @@ fn a_vault_of_mixed_sizes_migrates_byte_for_byte_with_its_metadata() {
     r.ok();
     assert_eq!(count(&mock, "InitiateJob"), jobs, "{}", r.stderr);
     assert!(r.stdout.contains("exported 5 of 5"), "{}", r.stdout);
+
+    // The seam for `vault purge --only-exported s3://...`: what the bucket's manifest
+    // records as exported and the bucket still holds, checked object by object.
+    let target = S3Target::parse("s3://migrate-mixed/vaults/v")
+        .expect("s3")
+        .expect("ok");
+    let dest = S3Destination::new(client.clone(), target, StorageClass::Standard, 5 << 20);
+    let exported = |dest: &S3Destination| {
+        let mut ids = Vec::new();
+        dest.exported_in_bucket(&mut |o| {
+            ids.push(o.archive_id);
+            Ok(())
+        })
+        .expect("exported");
+        ids.sort();
+        ids
+    };
+    let mut all: Vec<String> = data.keys().cloned().collect();
+    all.sort();
+    assert_eq!(exported(&dest), all);
+    // An object removed, or replaced by something else, no longer counts.
+    client
+        .delete_object("migrate-mixed", "vaults/v/one byte")
+        .expect("delete");
+    let other = Body::new(b"not the archive".to_vec().into());
+    client
+        .put_object(
+            "migrate-mixed",
+            "vaults/v/exactly one MiB",
+            &other,
+            &ObjectOptions {
+                storage_class: StorageClass::Standard,
+                metadata: Vec::new(),
+            },
+        )
+        .expect("put");
+    assert_eq!(exported(&dest).len(), 3);
+
+    // The export does not overwrite the stranger's object: that archive is reported,
+    // and the missing one is exported again (the journal, which trusts its own records
+    // as a directory export does, is removed so that the bucket is asked).
+    // The jobs of the first run are still valid and are adopted: no new retrieval.
+    std::fs::remove_dir_all(&journal).expect("remove journal");
+    let r = export(&mock, home.path(), server, &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(count(&mock, "InitiateJob"), jobs);
+    assert!(
+        r.stderr.contains("exists and is not archive"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        get(&client, "migrate-mixed", "vaults/v/exactly one MiB"),
+        b"not the archive"
+    );
+    assert!(object(&client, "migrate-mixed", "vaults/v/one byte").is_some());
 }
 
 #[test]

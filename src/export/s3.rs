@@ -251,6 +251,121 @@ impl S3Destination {
     }
 }
 
+/// An archive the bucket holds as exported and verified (see
+/// [`S3Destination::exported_in_bucket`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedObject {
+    /// The Glacier archive ID.
+    pub archive_id: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its tree hash, lowercase hex.
+    pub tree_hash: String,
+    /// The object key.
+    pub key: String,
+}
+
+impl S3Destination {
+    /// The archives the bucket's manifest (`PREFIX/.glacier-export/...jsonl`) records as
+    /// `exported` whose object is still there with the same archive ID, tree hash and
+    /// size in its metadata (one HeadObject each): the seam for
+    /// `vault purge --only-exported s3://BUCKET/PREFIX`, which must delete nothing the
+    /// bucket does not hold. The manifest is held in memory while it is read (a few
+    /// hundred bytes per archive: about 300 MB for a million archives; streaming it
+    /// line by line is left to do).
+    pub fn exported_in_bucket(
+        &self,
+        found: &mut dyn FnMut(ExportedObject) -> Result<()>,
+    ) -> Result<()> {
+        let key = self.target.manifest_key(manifest::JSONL_NAME);
+        if self
+            .client
+            .head_object(&self.target.bucket, &key)?
+            .is_none()
+        {
+            return Err(Error::Input(format!(
+                "{}: no export manifest (s3://{}/{key} is missing); export the vault there with `glacier vault export` first",
+                self.target, self.target.bucket
+            )));
+        }
+        let mut lines = Lines::default();
+        self.client
+            .get_object(&self.target.bucket, &key, &mut lines)?;
+        if !lines.partial.is_empty() {
+            lines.complete.push(std::mem::take(&mut lines.partial));
+        }
+        for (n, line) in lines.complete.iter().enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_slice(line).map_err(|e| {
+                Error::Input(format!(
+                    "s3://{}/{key} line {}: {e}",
+                    self.target.bucket,
+                    n + 1
+                ))
+            })?;
+            if v["status"] != "exported" {
+                continue;
+            }
+            let (Some(id), Some(path), Some(size), Some(hash)) = (
+                v["archive_id"].as_str(),
+                v["path"].as_str(),
+                v["size"].as_u64(),
+                v["tree_hash"].as_str(),
+            ) else {
+                return Err(Error::Input(format!(
+                    "s3://{}/{key} line {}: a field is missing",
+                    self.target.bucket,
+                    n + 1
+                )));
+            };
+            let item = Item {
+                archive_id: id.to_string(),
+                name: path.to_string(),
+                size,
+                tree_hash: hash.to_ascii_lowercase(),
+                creation_date: String::new(),
+                description: String::new(),
+                mtime: None,
+            };
+            if self.existing(&item)? == Some(true) {
+                found(ExportedObject {
+                    key: self.target.key(path),
+                    archive_id: item.archive_id,
+                    size,
+                    tree_hash: item.tree_hash,
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Collects a body as lines.
+#[derive(Default)]
+struct Lines {
+    complete: Vec<Vec<u8>>,
+    partial: Vec<u8>,
+}
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            if b == b'\n' {
+                self.complete.push(std::mem::take(&mut self.partial));
+            } else {
+                self.partial.push(b);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn hash_file(path: &Path) -> Result<TreeHash> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut hasher = TreeHasher::new();
