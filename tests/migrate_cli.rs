@@ -542,3 +542,27 @@ fn s3_flags_are_refused_for_a_directory_and_bad_targets_are_usage_errors() {
     assert!(e.contains("s3://Bad_Bucket/x"), "{e}");
     assert!(mock.requests().is_empty());
 }
+
+#[test]
+fn a_dry_run_to_s3_sends_nothing_and_creates_no_journal() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("mig-dry");
+    seed(&mock);
+    let inv = home.join("inv.json");
+    inventory(&mock, &inv, |_| {});
+    let journal = home.join("j");
+    let r: Run = glacier_mock(&mock, home.path())
+        .args(["vault", "export", "--dry-run", "--inventory"])
+        .arg(&inv)
+        .arg("--journal")
+        .arg(&journal)
+        .args(["v", "s3://bkt/p"])
+        .output()
+        .expect("run")
+        .into();
+    let out = r.ok();
+    assert!(out.contains("5 of 5 archives in scope"), "{out}");
+    assert!(out.contains("would send 5 InitiateJob"), "{out}");
+    assert_eq!(count(&mock, "InitiateJob"), 0);
+    assert!(!journal.exists());
+}
