@@ -74,7 +74,8 @@ measure "migrate (mock -> moto)" "$bin" --quiet vault export --inventory "$work/
   --journal "$work/journal" --storage-class STANDARD --s3-part-size "${part_mib}M" \
   -t "$threads" --s3-endpoint-url "$s3_url" bench s3://bench/m
 echo "  moto CPU during the migration: $(( $(moto_cpu) - before )) s;" \
-  "memory bound: chunk + (threads + 1) x part = $(( part_mib + (threads + 1) * part_mib )) MiB"
+  "memory bound for one archive: chunk + (threads + 2) x part = $(( part_mib + (threads + 2) * part_mib )) MiB" \
+  "(a part in each upload thread, one waiting to be handed over, one being filled)"
 
 python3 - "$s3_url" "$work/src.bin" "$part_mib" "$threads" "$size_mib" <<'EOF'
 import sys, time, boto3
