@@ -12,8 +12,8 @@
 //!
 //! The local state (journal, saved inventory, manifest) lives in a journal directory
 //! ([`default_journal_dir`]), since there is no DIR; the manifest is copied to the bucket
-//! under `PREFIX.glacier-export/` at the end of a run (a name no archive can take, see
-//! [`naming::RESERVED`](super::naming::RESERVED)).
+//! under `.glacier-export/` below the prefix at the end of a run (a name no archive can take, see
+//! [`naming::RESERVED`]).
 
 use std::fs::File;
 use std::io::Read;
