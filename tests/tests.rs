@@ -7,6 +7,7 @@ mod fuzz_regressions;
 mod hardening;
 mod inventory_pages;
 mod json_output;
+mod migrate_cli;
 #[allow(dead_code)]
 mod mock;
 mod mock_payload_hash;

@@ -164,6 +164,8 @@ Usage:
   glacier vault export [OPTIONS] VAULT DIR
                                      every archive out into DIR, named, verified,
                                      resumable (see below)
+  glacier vault export [OPTIONS] VAULT s3://BUCKET/PREFIX
+                                     the same, streamed into S3 objects
   glacier vault purge [OPTIONS] VAULT
                                      delete the archives of an inventory (see below)
 
@@ -183,6 +185,17 @@ descriptions (mt-aws-glacier mt1/mt2, FastGlacier, plain paths), else the archiv
 they never leave DIR; same-name archives get a creation-date (then ID) suffix.
 Writes DIR/glacier-export-manifest.csv and .jsonl.
 
+To s3://BUCKET/PREFIX: each archive streams from its job output into the object
+PREFIX/NAME (no local copy; memory about threads x part size): each Glacier chunk is
+checked against its tree hash before it is sent on, each part carries its SHA-256
+checksum, and the object is completed only when the whole archive's tree hash equals
+the inventory's (else the upload is aborted and the archive reported). Objects carry
+the archive ID, tree hash, creation date and description as x-amz-meta-glacier-*
+metadata; an object already there with the same archive ID and tree hash is skipped.
+The journal and manifest are kept in --journal DIR (default
+$XDG_DATA_HOME/glacier-upload/export/BUCKET/HASH, HASH of vault and prefix); the
+manifest is copied to PREFIX/.glacier-export/ at the end of the run.
+
 Export options:
   --tier Bulk|Standard|Expedited   retrieval tier (default Bulk, the cheapest)
   --inventory FILE         use a downloaded inventory (JSON or CSV)
@@ -201,6 +214,15 @@ Export options:
   --no-wait                do what can be done now; exit 3 if work remains
   --dry-run                the plan only (count, bytes, requests, names); sends
                            no InitiateJob
+
+S3 options (only with s3://BUCKET/PREFIX):
+  --storage-class CLASS    DEEP_ARCHIVE (default), GLACIER, GLACIER_IR,
+                           STANDARD_IA or STANDARD
+  --s3-endpoint-url URL    S3 endpoint (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
+                           the profile's endpoint_url, AWS's for the region)
+  --s3-part-size SIZE      multipart part size (default 16M; 5M to 5G, raised
+                           when an archive would need more than 10,000 parts)
+  --journal DIR            where the journal and manifest live (see above)
 
 Exit: 0 every archive in scope exported and verified; 1 failures (listed on
 stderr); 3 with --no-wait while work remains.

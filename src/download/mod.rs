@@ -345,6 +345,33 @@ pub fn download_to_writer(
     out: &mut dyn Write,
     opts: &Options,
 ) -> Result<Outcome> {
+    let outcome = stream_verified(client, vault, job, opts, &mut |chunk: &[u8]| {
+        out.write_all(chunk).map_err(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                Error::BrokenPipe
+            } else {
+                Error::io("-", e)
+            }
+        })
+    })?;
+    out.flush().map_err(|e| Error::io("-", e))?;
+    Ok(outcome)
+}
+
+/// The streaming entry point (used by stdout downloads and by the S3 migration): hands
+/// the job output to `sink` in order, one chunk of `opts.chunk_size` at a time, each chunk
+/// only after it matched the tree hash Glacier sent for it (a chunk that fails is fetched
+/// again first). At the end the whole output's tree hash is checked against the job's;
+/// a mismatch is an error returned after every chunk was handed over, so a sink must not
+/// commit anything before this returns `Ok` (the S3 writer completes only then).
+/// Memory: one chunk.
+pub fn stream_verified(
+    client: &Client,
+    vault: &str,
+    job: &JobDescription,
+    opts: &Options,
+    sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<Outcome> {
     let job_id = job.id()?;
     let (size, expected) = expected_output(job)?;
     let cs = opts.chunk_size;
@@ -373,22 +400,15 @@ pub fn download_to_writer(
             },
             &opts.progress,
         )?;
-        out.write_all(&buf).map_err(|e| {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                Error::BrokenPipe
-            } else {
-                Error::io("-", e)
-            }
-        })?;
+        sink(&buf)?;
         hashes.push(h);
         start = end + 1;
     }
-    out.flush().map_err(|e| Error::io("-", e))?;
     let tree_hash = treehash::combine(&hashes).unwrap_or_else(|| treehash::tree_hash(&[]));
     if let Some(want) = expected {
         if want != tree_hash {
             return Err(Error::Mismatch {
-                what: format!("job {job_id}: tree hash of the output written to stdout"),
+                what: format!("job {job_id}: tree hash of the streamed output"),
                 expected: want.to_hex(),
                 actual: tree_hash.to_hex(),
             });
