@@ -7,21 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, pattern};
-
-const MIB: usize = 1 << 20;
-
-fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
-    glacier_mock(mock, data)
-        .args(args)
-        .output()
-        .expect("run glacier")
-        .into()
-}
-
-fn count(mock: &MockGlacier, op: &str) -> usize {
-    mock.requests().iter().filter(|r| r.operation == op).count()
-}
+use crate::support::{MIB, TempDir, count, glacier_mock, pattern, run};
 
 /// A vault with one archive of `data`, and a finished retrieval job for it (optionally
 /// ranged). Returns (mock, archive ID, job ID).

@@ -1,10 +1,13 @@
 //! The one integration-test binary: the real `glacier` binary driven against files and
 //! the mock Glacier server.
 
+mod bad_input;
 mod client_cli;
+mod crash_resume;
 mod export_cli;
+mod faults;
+mod file_safety;
 mod fuzz_regressions;
-mod hardening;
 mod inventory_pages;
 mod json_output;
 #[allow(dead_code)]
@@ -15,6 +18,7 @@ mod response_nulls;
 mod retrieval_cli;
 mod s3_client;
 mod s3_faults;
+mod secrets;
 mod support;
 mod tls;
 mod tree_hash_cli;
