@@ -262,3 +262,45 @@ pub fn check_states(data: &Path) -> Vec<String> {
     }
     ids
 }
+
+/// Asserts a failure with this exit code reported as exactly one `glacier: ` line on
+/// stderr and nothing on stdout; returns that line.
+#[track_caller]
+pub fn fails_once(r: &Run, code: i32) -> String {
+    let e = r.fails(code);
+    assert_eq!(e.lines().count(), 1, "one stderr line expected:\n{e}");
+    assert!(e.starts_with("glacier: "), "{e}");
+    assert!(r.stdout.is_empty(), "stdout: {}", r.stdout);
+    e.trim_end().to_string()
+}
+
+/// Asserts success with nothing on stderr; returns stdout.
+#[track_caller]
+pub fn quiet_ok(r: &Run) -> &str {
+    let out = r.ok();
+    assert!(r.stderr.is_empty(), "stderr: {}", r.stderr);
+    out
+}
+
+/// The requests the mock saw for one operation.
+pub fn ops(m: &crate::mock::MockGlacier, op: &str) -> Vec<crate::mock::RecordedRequest> {
+    m.requests()
+        .into_iter()
+        .filter(|r| r.operation == op)
+        .collect()
+}
+
+/// The request ID of the last request the mock answered.
+pub fn last_request_id(m: &crate::mock::MockGlacier) -> String {
+    m.requests()
+        .last()
+        .expect("the mock saw a request")
+        .request_id
+        .clone()
+}
+
+/// Parses stdout that must be exactly one line of JSON.
+pub fn json(s: &str) -> serde_json::Value {
+    assert_eq!(s.lines().count(), 1, "one line of JSON: {s}");
+    serde_json::from_str(s).expect("stdout is JSON")
+}

@@ -1,14 +1,16 @@
 //! The one integration-test binary: the real `glacier` binary driven against files and
 //! the mock Glacier server.
 
+mod archive_delete_cli;
 mod bad_input;
-mod client_cli;
+mod common_cli;
 mod crash_resume;
 mod export_cli;
 mod faults;
 mod file_safety;
 mod fuzz_regressions;
 mod inventory_pages;
+mod jobs_cli;
 mod json_output;
 #[allow(dead_code)]
 mod mock;
@@ -24,4 +26,6 @@ mod tls;
 mod tree_hash_cli;
 mod upload_cli;
 mod upload_recovery;
+mod uploads_cli;
+mod vault_cli;
 mod vault_counts;
