@@ -16,21 +16,30 @@
 //! the test to open a [`Gate`]).
 //!
 //! Module map: `http` (wire format), `auth` (header and signature checks), `server`
-//! (connections, dispatch, fault application, request log), `store` (vaults, archives,
-//! on-disk files, IDs), `multipart` (uploads and parts), `jobs` (jobs and their output),
-//! `faults` (rule matching), `util` (dates, JSON errors, hashing), and `client`, a tiny
-//! signed raw-HTTP client for tests that need to send what the crate's client never would.
+//! (connections, dispatch, fault application, request log), `operation` (the
+//! `Operation` a request's method and path name, parsed once), `store` (the state: vaults,
+//! archives, on-disk files, IDs, list paging); the operations in files that mirror
+//! `src/glacier/`: `vaults`, `archives`, `multipart` (uploads and parts), `jobs` (jobs and
+//! their output); `faults` (rule matching), `error` (Glacier's JSON errors), `dates`
+//! (Glacier's date formats), `hashing` (one-pass body hashing and hash-header checks), and
+//! `client`, a tiny signed raw-HTTP client for tests that need to send what the crate's
+//! client never would.
 
+mod archives;
 mod auth;
 pub mod client;
+mod dates;
+mod error;
 mod faults;
+mod hashing;
 mod http;
 mod jobs;
 mod multipart;
+mod operation;
 mod server;
 mod store;
 pub mod tls;
-mod util;
+mod vaults;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;

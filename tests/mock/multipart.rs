@@ -12,11 +12,12 @@ use glacier_upload::treehash::{TreeHash, combine, is_valid_part_size};
 use time::OffsetDateTime;
 
 use super::ACCOUNT_ID;
+use super::archives::description_header;
+use super::dates::iso_date;
+use super::error::ApiError;
+use super::hashing::{check_hashes, stream_to_file, tree_hash_header};
 use super::http::{Body, Head, Response};
-use super::store::{
-    Store, check_hashes, description_header, page, parse_limit, tree_hash_header, vault_arn,
-};
-use super::util::{ApiError, iso_date, make_id, stream_to_file};
+use super::store::{Store, make_id, page, parse_limit, vault_arn};
 
 /// At most 10,000 parts per upload.
 const MAX_PARTS: u64 = 10_000;
@@ -342,7 +343,7 @@ pub fn complete(
         ));
     }
     let u = v.uploads.remove(i);
-    let hashed = super::util::Hashed {
+    let hashed = super::hashing::Hashed {
         len: size,
         sha256: String::new(),
         leaves,
