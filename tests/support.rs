@@ -1,4 +1,5 @@
-//! Shared helpers: temporary directories and running the real binary.
+//! Shared helpers: temporary directories, running the real binary (plain or against the
+//! mock), asserting on what it printed, and reading what the mock stored and saw.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

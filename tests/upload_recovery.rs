@@ -1,6 +1,6 @@
 //! `glacier upload` when things go wrong around the requests that create something:
 //! signals while an archive is being created, SIGTERM/SIGHUP elsewhere, answers lost
-//! after Glacier acted (issue 10, sections 2, 3 and 7), and auto-resume.
+//! after Glacier acted, and auto-resume.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,5 +1,5 @@
 //! Connections and dispatch: accepts on the listener, serves each connection on its own
-//! thread with keep-alive, routes a request to its Glacier operation, runs the
+//! thread with keep-alive, parses a request's [`Operation`] once, runs the
 //! authentication checks, applies injected faults, calls the operation and records the
 //! exchange. Every response gets `x-amzn-RequestId` and `Date` (the mock's clock).
 
