@@ -78,6 +78,16 @@ fn bad_credentials_and_headers_are_refused_like_aws() {
     // Bad account ID and unknown route.
     c.err(req("GET", "/abc/vaults"), 403, "AccessDeniedException");
     c.err(req("GET", "/-/nothing"), 404, "UnknownOperationException");
+    // An upload's body streams whatever the account ID: one larger than any small body
+    // still gets the account's 403, recorded under its operation.
+    let big = vec![7u8; (1 << 20) + 1];
+    c.err(
+        req("POST", "/abc/vaults/v/archives").body(&big).tree(),
+        403,
+        "AccessDeniedException",
+    );
+    let last = m.requests().pop().expect("recorded");
+    assert_eq!(last.operation, "UploadArchive");
     // Session token required when configured.
     let m2 = MockGlacier::start_with(MockConfig {
         session_token: Some("tok/en+1".into()),

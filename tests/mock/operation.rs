@@ -44,20 +44,16 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The operation `head` names. On error, the name to record the request under
-    /// (`Unknown` when no operation matches) and the error to answer with: 404
-    /// UnknownOperationException, or 403 AccessDeniedException for an account ID that is
-    /// neither `-` nor 12 digits.
-    pub fn parse(head: &Head) -> Result<Operation, (&'static str, ApiError)> {
+    /// The operation `head` names, or 404 UnknownOperationException when none matches
+    /// (recorded under the name `Unknown`). The account ID in the path is checked
+    /// separately, by [`check_account`], after the signature.
+    pub fn parse(head: &Head) -> Result<Operation, ApiError> {
         use Operation::*;
         let unknown = || {
-            (
-                "Unknown",
-                ApiError::new(
-                    404,
-                    "UnknownOperationException",
-                    format!("No operation matches {} {}", head.method, head.path),
-                ),
+            ApiError::new(
+                404,
+                "UnknownOperationException",
+                format!("No operation matches {} {}", head.method, head.path),
             )
         };
         let segs: Vec<String> = match head.path.strip_prefix('/') {
@@ -68,7 +64,7 @@ impl Operation {
             None => return Err(unknown()),
         };
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let op = match (head.method.as_str(), s.as_slice()) {
+        Ok(match (head.method.as_str(), s.as_slice()) {
             ("GET", [_, "vaults"]) => ListVaults,
             ("PUT", [_, "vaults", a]) => CreateVault {
                 vault: a.to_string(),
@@ -123,19 +119,7 @@ impl Operation {
                 job: b.to_string(),
             },
             _ => return Err(unknown()),
-        };
-        let account = s[0];
-        if account != "-" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
-            return Err((
-                op.name(),
-                ApiError::new(
-                    403,
-                    "AccessDeniedException",
-                    format!("Invalid account ID: {account}. Use '-' or the 12-digit account ID"),
-                ),
-            ));
-        }
-        Ok(op)
+        })
     }
 
     /// The operation's name as the API reference spells it (and the request log records).
@@ -169,4 +153,24 @@ impl Operation {
             Operation::UploadArchive { .. } | Operation::UploadMultipartPart { .. }
         )
     }
+}
+
+/// 403 AccessDeniedException when the path's account ID is neither `-` nor 12 digits
+/// (every operation's `accountId` URI parameter: an AWS account ID without hyphens, or
+/// a single `-`). Call only for a path [`Operation::parse`] accepted.
+pub fn check_account(head: &Head) -> Result<(), ApiError> {
+    let account = head
+        .path
+        .strip_prefix('/')
+        .and_then(|p| p.split('/').next())
+        .and_then(percent_decode)
+        .unwrap_or_default();
+    if account != "-" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ApiError::new(
+            403,
+            "AccessDeniedException",
+            format!("Invalid account ID: {account}. Use '-' or the 12-digit account ID"),
+        ));
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@ use super::faults::{Fault, Faults};
 use super::http::{
     Body, BodyFault, Head, HeadError, RespBody, Response, read_head, write_response,
 };
-use super::operation::Operation;
+use super::operation::{Operation, check_account};
 use super::store::Store;
 use super::store::make_id;
 use super::{MockConfig, RecordedRequest, archives, auth, jobs, multipart, vaults};
@@ -268,10 +268,7 @@ fn dispatch(
 ) -> (&'static str, Outcome, Option<Fault>) {
     let now = shared.now();
     let parsed = Operation::parse(head);
-    let op = match &parsed {
-        Ok(o) => o.name(),
-        Err((name, _)) => name,
-    };
+    let op = parsed.as_ref().map_or("Unknown", Operation::name);
     // Every body but an upload's is small: read it first, so the signature can cover
     // its hash when the optional x-amz-content-sha256 is absent ("Common Request
     // Headers").
@@ -289,8 +286,11 @@ fn dispatch(
     }
     let operation = match parsed {
         Ok(o) => o,
-        Err((_, e)) => return (op, Outcome::Send(error_response(&e)), None),
+        Err(e) => return (op, Outcome::Send(error_response(&e)), None),
     };
+    if let Err(e) = check_account(head) {
+        return (op, Outcome::Send(error_response(&e)), None);
+    }
     let fault = shared.faults.pick(op);
     let early = match &fault {
         Some(Fault::Throttle) => Some(ApiError::new(400, "ThrottlingException", "Rate exceeded")),
