@@ -1,8 +1,8 @@
 //! Self-tests of the mock Glacier server: raw HTTP requests signed with
-//! `glacier_upload::sigv4::sign` (through `mock::client`, a tiny std-only client),
-//! checking that the mock is as strict as Glacier (signatures, version header, hashes,
-//! part rules), that its answers have Glacier's shapes, and that every injected fault
-//! fires as configured.
+//! `glacier_upload::sigv4::sign` (through `mock::client`, a tiny client over a raw
+//! `TcpStream`), checking that the mock is as strict as Glacier (signatures, version
+//! header, hashes, part rules), that its answers have Glacier's shapes, and that every
+//! injected fault fires as configured.
 
 use std::time::{Duration, Instant};
 

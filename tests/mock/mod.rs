@@ -9,8 +9,9 @@
 //! under a storage directory and are streamed, never held whole in memory, so multi-GiB
 //! tests and benchmarks work.
 //!
-//! Std only: one thread per connection over `std::net`, HTTP/1.1 with keep-alive and
-//! `Content-Length` bodies. Tests drive faults ([`FaultRule`]) and job completion
+//! No HTTP crate: one thread per connection over `std::net`, HTTP/1.1 with keep-alive
+//! and `Content-Length` bodies (hashing, dates and JSON use the crate's own
+//! dependencies; the TLS front in `tls` uses its rustls). Tests drive faults ([`FaultRule`]) and job completion
 //! ([`MockGlacier::complete_jobs`]) explicitly; nothing here sleeps to wait for anything
 //! (the only sleep is the [`Fault::Slow`] delay a test asks for; [`Fault::Hold`] waits for
 //! the test to open a [`Gate`]).
