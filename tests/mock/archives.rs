@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::ACCOUNT_ID;
 use super::error::ApiError;
-use super::hashing::{check_hashes, stream_to_file, tree_hash_header};
+use super::hashing::{receive_body, tree_hash_header};
 use super::http::{Body, Head, Response};
 use super::store::{Store, vault_arn};
 
@@ -45,18 +45,7 @@ pub fn upload_archive(
         )));
     }
     let tmp = store.tmp_path();
-    let hashed = stream_to_file(body, len, &tmp).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ApiError::new(
-            408,
-            "RequestTimeoutException",
-            format!("body not received: {e}"),
-        )
-    })?;
-    if let Err(e) = check_hashes(head, &hashed, &claimed) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let hashed = receive_body(head, body, len, &tmp, &claimed)?;
     let tree = hashed.tree_hash();
     let mut st = store.lock();
     let id = store.insert_archive(&mut st, vault, &tmp, hashed, &description, now)?;

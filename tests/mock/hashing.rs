@@ -73,7 +73,7 @@ pub fn tree_hash_header(head: &Head) -> Result<TreeHash, ApiError> {
 }
 
 /// Checks a received body's hashes against its headers.
-pub fn check_hashes(head: &Head, hashed: &Hashed, claimed_tree: &TreeHash) -> Result<(), ApiError> {
+fn check_hashes(head: &Head, hashed: &Hashed, claimed_tree: &TreeHash) -> Result<(), ApiError> {
     let claimed = head.header("x-amz-content-sha256").unwrap_or_default();
     if !claimed.eq_ignore_ascii_case(&hashed.sha256) {
         return Err(ApiError::invalid(format!(
@@ -88,4 +88,30 @@ pub fn check_hashes(head: &Head, hashed: &Hashed, claimed_tree: &TreeHash) -> Re
         )));
     }
     Ok(())
+}
+
+/// Streams exactly `len` bytes of `body` into a new file at `tmp` and checks them against
+/// the request's hash headers (`claimed` is its tree hash). On failure `tmp` is removed
+/// and the error is Glacier's: 408 RequestTimeoutException when the body ends early, or
+/// the hash mismatch from [`check_hashes`].
+pub fn receive_body(
+    head: &Head,
+    body: &mut impl Read,
+    len: u64,
+    tmp: &Path,
+    claimed: &TreeHash,
+) -> Result<Hashed, ApiError> {
+    let hashed = stream_to_file(body, len, tmp).map_err(|e| {
+        let _ = std::fs::remove_file(tmp);
+        ApiError::new(
+            408,
+            "RequestTimeoutException",
+            format!("body not received: {e}"),
+        )
+    })?;
+    if let Err(e) = check_hashes(head, &hashed, claimed) {
+        let _ = std::fs::remove_file(tmp);
+        return Err(e);
+    }
+    Ok(hashed)
 }

@@ -15,7 +15,7 @@ use super::ACCOUNT_ID;
 use super::archives::description_header;
 use super::dates::iso_date;
 use super::error::ApiError;
-use super::hashing::{check_hashes, stream_to_file, tree_hash_header};
+use super::hashing::{receive_body, tree_hash_header};
 use super::http::{Body, Head, Response};
 use super::store::{Store, make_id, page, parse_limit, vault_arn};
 
@@ -185,18 +185,7 @@ pub fn upload_part(
     }
     let claimed = tree_hash_header(head)?;
     let tmp = store.tmp_path();
-    let hashed = stream_to_file(body, len, &tmp).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ApiError::new(
-            408,
-            "RequestTimeoutException",
-            format!("body not received: {e}"),
-        )
-    })?;
-    if let Err(e) = check_hashes(head, &hashed, &claimed) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let hashed = receive_body(head, body, len, &tmp, &claimed)?;
     let mut st = store.lock();
     let found = st
         .vault_mut(vault)
