@@ -1,37 +1,13 @@
 //! `glacier upload` when things go wrong around the requests that create something:
 //! signals while an archive is being created, SIGTERM/SIGHUP elsewhere, Ctrl-C during a
 //! download (which shares the upload's worker pool and stop flag), answers lost
-//! after Glacier acted (issue 10, sections 2, 3 and 7), and auto-resume.
+//! after Glacier acted, and auto-resume.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, Gate, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, pattern};
-
-const MIB: usize = 1 << 20;
-
-fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
-    glacier_mock(mock, data)
-        .args(args)
-        .output()
-        .expect("run glacier")
-        .into()
-}
-
-fn count(mock: &MockGlacier, op: &str) -> usize {
-    mock.requests().iter().filter(|r| r.operation == op).count()
-}
-
-/// Polls `cond` until it holds or the deadline passes.
-fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::support::{MIB, Run, TempDir, count, glacier_mock, pattern, run, wait_for};
 
 fn kill(child: &Child, signal: &str) {
     let status = Command::new("kill")
