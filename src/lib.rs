@@ -16,6 +16,7 @@ pub mod glacier;
 pub mod inventory;
 pub mod pack;
 pub mod progress;
+pub mod purge;
 pub mod s3;
 pub mod signals;
 pub mod sigv4;

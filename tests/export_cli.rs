@@ -8,19 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, mock_client, pattern};
-
-fn run(mock: &MockGlacier, home: &Path, args: &[&str]) -> Run {
-    glacier_mock(mock, home)
-        .args(args)
-        .output()
-        .expect("run glacier")
-        .into()
-}
-
-fn count(mock: &MockGlacier, op: &str) -> usize {
-    mock.requests().iter().filter(|r| r.operation == op).count()
-}
+use crate::support::{TempDir, count, glacier_mock, mock_client, pattern, run};
 
 fn b64url(s: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -1,8 +1,8 @@
 //! Self-tests of the mock Glacier server: raw HTTP requests signed with
-//! `glacier_upload::sigv4::sign` (through `mock::client`, a tiny std-only client),
-//! checking that the mock is as strict as Glacier (signatures, version header, hashes,
-//! part rules), that its answers have Glacier's shapes, and that every injected fault
-//! fires as configured.
+//! `glacier_upload::sigv4::sign` (through `mock::client`, a tiny client over a raw
+//! `TcpStream`), checking that the mock is as strict as Glacier (signatures, version
+//! header, hashes, part rules), that its answers have Glacier's shapes, and that every
+//! injected fault fires as configured.
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +78,16 @@ fn bad_credentials_and_headers_are_refused_like_aws() {
     // Bad account ID and unknown route.
     c.err(req("GET", "/abc/vaults"), 403, "AccessDeniedException");
     c.err(req("GET", "/-/nothing"), 404, "UnknownOperationException");
+    // An upload's body streams whatever the account ID: one larger than any small body
+    // still gets the account's 403, recorded under its operation.
+    let big = vec![7u8; (1 << 20) + 1];
+    c.err(
+        req("POST", "/abc/vaults/v/archives").body(&big).tree(),
+        403,
+        "AccessDeniedException",
+    );
+    let last = m.requests().pop().expect("recorded");
+    assert_eq!(last.operation, "UploadArchive");
     // Session token required when configured.
     let m2 = MockGlacier::start_with(MockConfig {
         session_token: Some("tok/en+1".into()),

@@ -7,21 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, pattern};
-
-const MIB: usize = 1 << 20;
-
-fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
-    glacier_mock(mock, data)
-        .args(args)
-        .output()
-        .expect("run glacier")
-        .into()
-}
-
-fn count(mock: &MockGlacier, op: &str) -> usize {
-    mock.requests().iter().filter(|r| r.operation == op).count()
-}
+use crate::support::{MIB, TempDir, count, glacier_mock, pattern, run};
 
 /// A vault with one archive of `data`, and a finished retrieval job for it (optionally
 /// ranged). Returns (mock, archive ID, job ID).
@@ -579,7 +565,7 @@ fn init_retrieval_wait_prints_the_job_id_first_then_waits() {
 }
 
 /// `--timeout` bounds silence, not a whole body: a job output that keeps arriving, only
-/// slowly, is fetched however long it takes in all (issue 10, section 4).
+/// slowly, is fetched however long it takes in all.
 #[test]
 fn a_slow_body_that_keeps_coming_arrives_under_a_short_timeout() {
     let dir = TempDir::new("rt11");
@@ -678,7 +664,7 @@ fn a_body_that_stalls_longer_than_the_timeout_is_fetched_again() {
 }
 
 /// Two `archive get` runs to the same FILE would write the same part file and log: the
-/// second refuses with one line while the first runs (issue 10, section 5).
+/// second refuses with one line while the first runs.
 #[test]
 fn a_second_download_to_the_same_file_is_refused_while_the_first_runs() {
     let dir = TempDir::new("rt13");

@@ -1,8 +1,13 @@
-//! Shared helpers: temporary directories and running the real binary.
+//! Shared helpers: temporary directories, running the real binary (plain or against the
+//! mock), asserting on what it printed, and reading what the mock stored and saw.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// One mebibyte, the unit of part and chunk sizes.
+pub const MIB: usize = 1 << 20;
 
 /// A directory removed when dropped.
 pub struct TempDir(PathBuf);
@@ -135,8 +140,8 @@ pub fn run_with_stdin(mut cmd: Command, data: &[u8]) -> Run {
     out.into()
 }
 
-/// Runs `glacier` with `args`.
-pub fn run(args: &[&str]) -> Run {
+/// Runs `glacier` with `args` and no Glacier endpoint or keys.
+pub fn run_plain(args: &[&str]) -> Run {
     glacier().args(args).output().expect("run glacier").into()
 }
 
@@ -155,6 +160,16 @@ pub fn glacier_mock(mock: &crate::mock::MockGlacier, data_home: &Path) -> Comman
         .env("GLACIER_RETRY_BASE_MS", "1")
         .env("GLACIER_POLL_MS", "1");
     c
+}
+
+/// Runs `glacier` with `args` against `mock` (see [`glacier_mock`]) with its data
+/// directory in `data`.
+pub fn run(mock: &crate::mock::MockGlacier, data: &Path, args: &[&str]) -> Run {
+    glacier_mock(mock, data)
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into()
 }
 
 /// Runs `glacier` with `args` against `mock` (see [`glacier_mock`]), with a fresh data
@@ -184,4 +199,109 @@ pub fn mock_client(mock: &crate::mock::MockGlacier) -> glacier_upload::glacier::
         glacier_upload::credentials::chain(&resolved, &env).expect("mock credentials");
     let cfg = glacier_upload::glacier::ClientConfig::new(resolved, credentials);
     glacier_upload::glacier::Client::new(cfg).expect("client for the mock")
+}
+
+/// The bytes of an archive as the mock stores them.
+pub fn stored(mock: &crate::mock::MockGlacier, vault: &str, archive_id: &str) -> Vec<u8> {
+    std::fs::read(mock.archive_path(vault, archive_id)).expect("archive on the mock")
+}
+
+/// How many requests of operation `op` the mock has answered.
+pub fn count(mock: &crate::mock::MockGlacier, op: &str) -> usize {
+    mock.requests().iter().filter(|r| r.operation == op).count()
+}
+
+/// A test path as the `&str` argument the binary takes.
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+/// Polls `cond` until it holds or the deadline passes.
+pub fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every line of the receipts file is a JSON object with an archive ID; returns how
+/// many lines there are (0 when the file does not exist).
+pub fn check_receipts(path: &Path) -> usize {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0;
+    };
+    assert!(text.is_empty() || text.ends_with('\n'), "torn last line");
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l)
+            .unwrap_or_else(|e| panic!("receipt line is not JSON ({e}): {l}"));
+        assert!(v["archive_id"].is_string(), "{l}");
+    }
+    text.lines().count()
+}
+
+/// Every resume state file under the data directory `data` is valid JSON naming its
+/// upload; returns the upload IDs.
+pub fn check_states(data: &Path) -> Vec<String> {
+    let dir = data.join("glacier-upload/uploads");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    for e in entries {
+        let p = e.expect("dir entry").path();
+        let text = std::fs::read(&p).expect("read state");
+        let v: serde_json::Value = serde_json::from_slice(&text)
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", p.display()));
+        assert_eq!(
+            p.extension().and_then(|x| x.to_str()),
+            Some("json"),
+            "a temporary state file was left: {}",
+            p.display()
+        );
+        ids.push(v["upload_id"].as_str().expect("upload_id").to_string());
+    }
+    ids
+}
+
+/// Asserts a failure with this exit code reported as exactly one `glacier: ` line on
+/// stderr and nothing on stdout; returns that line.
+#[track_caller]
+pub fn fails_once(r: &Run, code: i32) -> String {
+    let e = r.fails(code);
+    assert_eq!(e.lines().count(), 1, "one stderr line expected:\n{e}");
+    assert!(e.starts_with("glacier: "), "{e}");
+    assert!(r.stdout.is_empty(), "stdout: {}", r.stdout);
+    e.trim_end().to_string()
+}
+
+/// Asserts success with nothing on stderr; returns stdout.
+#[track_caller]
+pub fn quiet_ok(r: &Run) -> &str {
+    let out = r.ok();
+    assert!(r.stderr.is_empty(), "stderr: {}", r.stderr);
+    out
+}
+
+/// The requests the mock saw for one operation.
+pub fn ops(m: &crate::mock::MockGlacier, op: &str) -> Vec<crate::mock::RecordedRequest> {
+    m.requests()
+        .into_iter()
+        .filter(|r| r.operation == op)
+        .collect()
+}
+
+/// The request ID of the last request the mock answered.
+pub fn last_request_id(m: &crate::mock::MockGlacier) -> String {
+    m.requests()
+        .last()
+        .expect("the mock saw a request")
+        .request_id
+        .clone()
+}
+
+/// Parses stdout that must be exactly one line of JSON.
+pub fn json(s: &str) -> serde_json::Value {
+    assert_eq!(s.lines().count(), 1, "one line of JSON: {s}");
+    serde_json::from_str(s).expect("stdout is JSON")
 }

@@ -1,23 +1,34 @@
 //! The one integration-test binary: the real `glacier` binary driven against files and
 //! the mock Glacier server.
 
-mod client_cli;
+mod archive_delete_cli;
+mod bad_input;
+mod common_cli;
+mod crash_resume;
 mod export_cli;
+mod faults;
+mod file_safety;
 mod fuzz_regressions;
-mod hardening;
 mod inventory_pages;
+mod jobs_cli;
 mod json_output;
+mod migrate_cli;
 #[allow(dead_code)]
 mod mock;
 mod mock_payload_hash;
 mod mock_selftest;
+mod purge_cli;
 mod response_nulls;
 mod retrieval_cli;
+mod review_findings;
 mod s3_client;
 mod s3_faults;
+mod secrets;
 mod support;
 mod tls;
 mod tree_hash_cli;
 mod upload_cli;
 mod upload_recovery;
+mod uploads_cli;
+mod vault_cli;
 mod vault_counts;

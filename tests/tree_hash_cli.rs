@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-use crate::support::{TempDir, glacier, pattern, run, run_with_stdin};
+use crate::support::{TempDir, glacier, pattern, run_plain, run_with_stdin};
 
 const MIB: usize = 1 << 20;
 
@@ -42,7 +42,7 @@ fn hashes_files_like_sha256sum() {
     std::fs::write(&a, &da).expect("write");
     std::fs::write(&b, &db).expect("write");
     let (a, b) = (a.to_str().expect("utf8"), b.to_str().expect("utf8"));
-    let r = run(&["tree-hash", "--threads", "3", a, b]);
+    let r = run_plain(&["tree-hash", "--threads", "3", a, b]);
     assert_eq!(
         r.ok(),
         format!("{}  {a}\n{}  {b}\n", reference(&da), reference(&db))
@@ -57,7 +57,7 @@ fn json_and_sha256_and_stats() {
     let da = pattern(3 * MIB, 3);
     std::fs::write(&a, &da).expect("write");
     let a = a.to_str().expect("utf8");
-    let r = run(&["tree-hash", a, "--json", "--sha256", "--stats"]);
+    let r = run_plain(&["tree-hash", a, "--json", "--sha256", "--stats"]);
     let v: serde_json::Value = serde_json::from_str(r.ok().trim()).expect("json");
     assert_eq!(v["path"], a);
     assert_eq!(v["size"], 3 * MIB);
@@ -88,7 +88,7 @@ fn missing_file_is_one_line_and_others_still_hashed() {
     let a = a.to_str().expect("utf8");
     let missing = dir.join("missing.bin");
     let missing = missing.to_str().expect("utf8");
-    let r = run(&["tree-hash", missing, a, dir.path().to_str().expect("utf8")]);
+    let r = run_plain(&["tree-hash", missing, a, dir.path().to_str().expect("utf8")]);
     let err = r.fails(1);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{err}");
@@ -111,7 +111,7 @@ fn usage_errors_exit_2_and_name_the_culprit() {
         (&["help", "nope"], "unknown command 'nope'"),
     ];
     for (args, want) in cases {
-        let r = run(args);
+        let r = run_plain(args);
         let err = r.fails(2);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("glacier: "), "{args:?}: {err}");
@@ -130,13 +130,17 @@ fn help_and_version_in_every_spelling() {
         &["tree-hash", "--help"],
         &["--help", "tree-hash"],
     ] {
-        let r = run(args);
+        let r = run_plain(args);
         assert!(r.ok().contains("Usage: glacier"), "{args:?}");
     }
-    assert!(run(&["tree-hash", "--help"]).stdout.contains("--threads"));
+    assert!(
+        run_plain(&["tree-hash", "--help"])
+            .stdout
+            .contains("--threads")
+    );
     for args in [&["--version"][..], &["-V"], &["version"]] {
         assert_eq!(
-            run(args).ok(),
+            run_plain(args).ok(),
             format!("glacier {}\n", env!("CARGO_PKG_VERSION"))
         );
     }

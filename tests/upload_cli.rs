@@ -4,37 +4,12 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::mock::{Fault, FaultRule, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, pattern, run_with_stdin};
-
-const MIB: usize = 1 << 20;
-
-fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
-    glacier_mock(mock, data)
-        .args(args)
-        .output()
-        .expect("run glacier")
-        .into()
-}
-
-fn stored(mock: &MockGlacier, vault: &str, archive_id: &str) -> Vec<u8> {
-    std::fs::read(mock.archive_path(vault, archive_id)).expect("archive on the mock")
-}
-
-fn count(mock: &MockGlacier, op: &str) -> usize {
-    mock.requests().iter().filter(|r| r.operation == op).count()
-}
-
-/// Polls `cond` until it holds or the deadline passes.
-fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::support::{
+    MIB, Run, TempDir, count, glacier_mock, pattern, run, run_with_stdin, stored, wait_for,
+};
 
 #[test]
 fn small_file_is_one_request_and_receipted() {

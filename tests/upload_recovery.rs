@@ -1,36 +1,13 @@
 //! `glacier upload` when things go wrong around the requests that create something:
-//! signals while an archive is being created, SIGTERM/SIGHUP elsewhere, answers lost
-//! after Glacier acted (issue 10, sections 2, 3 and 7), and auto-resume.
+//! signals while an archive is being created, SIGTERM/SIGHUP elsewhere, Ctrl-C during a
+//! download (which shares the upload's worker pool and stop flag), answers lost
+//! after Glacier acted, and auto-resume.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, Gate, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, pattern};
-
-const MIB: usize = 1 << 20;
-
-fn run(mock: &MockGlacier, data: &Path, args: &[&str]) -> Run {
-    glacier_mock(mock, data)
-        .args(args)
-        .output()
-        .expect("run glacier")
-        .into()
-}
-
-fn count(mock: &MockGlacier, op: &str) -> usize {
-    mock.requests().iter().filter(|r| r.operation == op).count()
-}
-
-/// Polls `cond` until it holds or the deadline passes.
-fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::support::{MIB, Run, TempDir, count, glacier_mock, pattern, run, wait_for};
 
 fn kill(child: &Child, signal: &str) {
     let status = Command::new("kill")
@@ -161,6 +138,71 @@ fn sigterm_and_sighup_stop_like_ctrl_c() {
         let parts = mock.uploads("v")[0].parts.len();
         assert!((1..8).contains(&parts), "{signal}: {parts} parts");
     }
+}
+
+/// Ctrl-C during `archive get` (the download runs on the same worker pool): the chunk in
+/// flight finishes and is logged, no new chunk is scheduled for long, the run exits 130
+/// saying how to resume, and running it again keeps what the first run verified.
+#[test]
+fn ctrl_c_during_a_download_keeps_the_chunk_in_flight() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("sig-get");
+    let data = pattern(8 * MIB, 23);
+    let archive = mock.put_archive("v", &data, "seed");
+    let job = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "v", &archive],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    mock.complete_jobs();
+    let gate = Gate::new();
+    mock.inject(FaultRule::always(
+        Fault::Hold(gate.clone()),
+        Some("GetJobOutput"),
+    ));
+    let out = dir.join("out.bin");
+    let o = out.to_str().expect("utf8");
+    let get = [
+        "archive",
+        "get",
+        "--chunk-size",
+        "1",
+        "-t",
+        "1",
+        "v",
+        &job,
+        o,
+    ];
+    let child = spawn(&mock, dir.path(), &get);
+    wait_for("a chunk", 30, || count(&mock, "GetJobOutput") == 1);
+    kill(&child, "INT");
+    gate.open();
+    let r: Run = child.wait_with_output().expect("wait").into();
+    let err = r.fails(130);
+    assert!(
+        err.contains("run the same command again to resume"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing under the final name");
+    let log = std::fs::read_to_string(dir.join("out.bin.glacier-part.log")).expect("log");
+    // The chunk in flight finished and was logged; the signal is read by a thread, so
+    // one more chunk may start before the stop flag is seen, never all of them.
+    let logged = log.lines().count() - 1;
+    assert!((1..8).contains(&logged), "{logged} chunks logged:\n{log}");
+
+    mock.clear_faults();
+    let r = run(&mock, dir.path(), &get);
+    r.ok();
+    assert!(
+        r.stderr.contains(&format!("resumed: kept {logged}")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(&out).expect("downloaded"), data);
 }
 
 /// Starts a multipart upload of `f` (1 MiB parts, one at a time) from `cwd`, lets one

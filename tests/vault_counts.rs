@@ -17,7 +17,7 @@ fn a_new_vault_lists_with_unknown_counts_not_zero() {
     let m = MockGlacier::start();
     let r = run_mock(&m, &["vault", "create", "photos"]);
     r.ok();
-    // The bug report: `vault create photos && vault list` failed on the nulls.
+    // `vault create photos && vault list`: the new vault has null counts, which list.
     let r = run_mock(&m, &["vault", "list"]);
     let out = r.ok();
     let lines: Vec<&str> = out.lines().collect();

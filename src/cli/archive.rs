@@ -14,6 +14,8 @@ use crate::treehash::is_valid_part_size;
 
 /// `archive get --threads` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_THREADS: usize = 4;
+/// `archive delete --threads` without the flag (several IDs or `-`).
+pub(super) const DEFAULT_DELETE_THREADS: usize = 4;
 
 /// A parsed `archive` command.
 #[derive(Debug)]
@@ -48,6 +50,15 @@ pub enum ArchiveCmd {
     },
     /// Delete an archive.
     Delete(String, ArchiveId),
+    /// Delete several archives: IDs given, or `-` for one per line on stdin.
+    DeleteMany {
+        /// The vault.
+        vault: String,
+        /// The IDs, or `None` to read them from stdin.
+        ids: Option<Vec<ArchiveId>>,
+        /// Deletions in flight.
+        threads: usize,
+    },
 }
 
 /// Parses `START-END` (inclusive bytes) and checks the MiB rules Glacier sets for a
@@ -145,9 +156,47 @@ impl ArchiveCmd {
                 })
             }
             _ => {
-                let [vault, id] = args.exact("archive delete", ["VAULT", "ARCHIVE_ID"])?;
+                let threads: usize = args
+                    .whole(&flags::DELETE_THREADS)?
+                    .unwrap_or(DEFAULT_DELETE_THREADS);
+                if threads == 0 || threads > 64 {
+                    return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
+                }
+                let mut got = args.positionals()?.into_iter();
+                let usage = "(usage: glacier archive delete VAULT ARCHIVE_ID... | -)";
+                let vault = got.next().ok_or_else(|| {
+                    Error::Usage(format!("archive delete: missing VAULT {usage}"))
+                })?;
                 check_vault_name(&vault)?;
-                Ok(ArchiveCmd::Delete(vault, ArchiveId::new(id)?))
+                let rest: Vec<String> = got.collect();
+                match rest.as_slice() {
+                    [] => Err(Error::Usage(format!(
+                        "archive delete: missing ARCHIVE_ID {usage}"
+                    ))),
+                    [one] if one != "-" => Ok(ArchiveCmd::Delete(vault, ArchiveId::new(one)?)),
+                    [dash] if dash == "-" => Ok(ArchiveCmd::DeleteMany {
+                        vault,
+                        ids: None,
+                        threads,
+                    }),
+                    many => {
+                        if many.iter().any(|a| a == "-") {
+                            return Err(Error::Usage(format!(
+                                "archive delete: '-' (IDs from stdin) cannot be mixed with IDs {usage}"
+                            )));
+                        }
+                        // Every ID checked before the first deletion.
+                        let ids = many
+                            .iter()
+                            .map(|i| ArchiveId::new(i.clone()))
+                            .collect::<Result<Vec<_>>>()?;
+                        Ok(ArchiveCmd::DeleteMany {
+                            vault,
+                            ids: Some(ids),
+                            threads,
+                        })
+                    }
+                }
             }
         }
     }
@@ -261,8 +310,91 @@ impl ArchiveCmd {
                 );
                 Ok(())
             }
+            ArchiveCmd::DeleteMany {
+                vault,
+                ids,
+                threads,
+            } => delete_many(&client, global, out, &vault, ids, threads),
         }
     }
+}
+
+/// `archive delete VAULT ID... | -`: purge's deletion rules (404 is already gone,
+/// throttling pauses instead of failing) on a list of IDs.
+fn delete_many(
+    client: &crate::glacier::Client,
+    global: &Global,
+    out: &mut Output,
+    vault: &str,
+    ids: Option<Vec<ArchiveId>>,
+    threads: usize,
+) -> Result<()> {
+    use std::io::BufRead;
+    // A vault that is not there would make every archive "already gone" (404).
+    client.describe_vault(vault)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    crate::signals::install(&stop)?;
+    let (backoff, max_backoff) = super::purge::backoff();
+    let pauses = std::sync::atomic::AtomicU64::new(0);
+    let opts = crate::purge::Options {
+        threads,
+        stop: &stop,
+        backoff,
+        max_backoff,
+        pauses: &pauses,
+    };
+    let tally = match ids {
+        Some(ids) => crate::purge::delete_ids(
+            client,
+            vault,
+            ids.into_iter().map(|i| Ok(i.as_str().to_string())),
+            &opts,
+        )?,
+        None => {
+            let stdin = std::io::stdin().lock();
+            let lines = stdin.lines().filter_map(|l| match l {
+                Ok(l) if l.trim().is_empty() => None,
+                Ok(l) => Some(Ok(l.trim().to_string())),
+                Err(e) => Some(Err(Error::io("-", e))),
+            });
+            crate::purge::delete_ids(client, vault, lines, &opts)?
+        }
+    };
+    for (id, why) in &tally.failed {
+        eprintln!("glacier: archive {id} not deleted: {why}");
+    }
+    if global.json {
+        let failed: Vec<serde_json::Value> = tally
+            .failed
+            .iter()
+            .map(|(id, why)| serde_json::json!({"archive_id": id, "error": why}))
+            .collect();
+        out.json(&serde_json::json!({
+            "vault": vault,
+            "deleted": tally.deleted,
+            "already_gone": tally.already_gone,
+            "failed": failed,
+        }))?;
+    } else {
+        note(
+            global,
+            &format!(
+                "deleted {} archives from vault '{vault}'; {} already gone, {} failed",
+                tally.deleted,
+                tally.already_gone,
+                tally.failed.len()
+            ),
+        );
+    }
+    if tally.stopped {
+        return Err(Error::Interrupted(format!(
+            "archive delete on vault '{vault}' stopped; archives not yet deleted are still there"
+        )));
+    }
+    if !tally.failed.is_empty() {
+        return Err(Error::Reported);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

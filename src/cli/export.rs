@@ -1,5 +1,5 @@
-//! `glacier vault export [OPTIONS] VAULT DIR`: parses the flags and prints; the work is in
-//! `crate::export`.
+//! `glacier vault export [OPTIONS] VAULT DIR|s3://BUCKET/PREFIX`: parses the flags and
+//! prints; the work is in `crate::export` (a directory or an S3 bucket as destination).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use super::args::one_of;
 use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
@@ -14,9 +15,12 @@ use crate::export::inventory::{Acquired, acquire, human_duration};
 use crate::export::journal::{Journal, State};
 use crate::export::scheduler::{self, Report, Status};
 use crate::export::select::{Glob, Selection, Shard, parse_date};
-use crate::export::{self, DirDestination, InventorySource, manifest};
+use crate::export::{
+    self, Destination, DirDestination, InventorySource, S3Destination, S3Target, manifest,
+};
 use crate::glacier::JobId;
 use crate::progress::human_bytes;
+use crate::s3::{self, StorageClass};
 
 /// `--max-jobs` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_MAX_JOBS: usize = 1000;
@@ -37,7 +41,24 @@ pub struct ExportCmd {
     poll: Option<Duration>,
     dry_run: bool,
     no_wait: bool,
+    /// Set when the destination is `s3://BUCKET/PREFIX` (then `dir` is unused).
+    s3: Option<S3Options>,
 }
+
+/// The S3 half of an export to `s3://BUCKET/PREFIX` (issue 14).
+#[derive(Debug)]
+struct S3Options {
+    target: S3Target,
+    storage_class: StorageClass,
+    endpoint_url: Option<String>,
+    part_size: u64,
+    /// `--journal DIR`, else [`export::s3::default_journal_dir`].
+    journal: Option<PathBuf>,
+}
+
+/// The S3 part size when `--s3-part-size` is not given: 16 MiB keeps memory at about
+/// threads x 16 MiB and needs 10,000 parts only above 156 GiB (then it grows).
+pub(super) const DEFAULT_S3_PART_SIZE: u64 = 16 << 20;
 
 /// `SIZE`: bytes, or with a binary suffix K, M, G, T (`500G`, `1.5T` is not accepted).
 fn parse_size(s: &str) -> std::result::Result<u64, String> {
@@ -86,36 +107,44 @@ fn usage<T, E: std::fmt::Display>(flag: &str, v: &str, r: std::result::Result<T,
     r.map_err(|e| Error::Usage(format!("{flag} '{v}': {e}")))
 }
 
+/// The options `vault export` and `vault purge` share, defined once: where the inventory
+/// comes from (`--inventory`, `--inventory-job`, else a new job) and what is in scope
+/// (`--include`, `--exclude`, `--created-after`, `--created-before`, `--shard`).
+pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, Selection)> {
+    let inventory: Option<PathBuf> = args.path(&flags::INVENTORY_FILE)?;
+    let inventory_job: Option<String> = args.text(&flags::INVENTORY_JOB)?;
+    let source = match (inventory, inventory_job) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "give --inventory or --inventory-job, not both".into(),
+            ));
+        }
+        (Some(f), None) => InventorySource::File(f),
+        (None, Some(j)) => InventorySource::Job(JobId::new(j)?),
+        (None, None) => InventorySource::New,
+    };
+    let mut selection = Selection::default();
+    for (flag, list) in [
+        (&flags::INCLUDE, &mut selection.include),
+        (&flags::EXCLUDE, &mut selection.exclude),
+    ] {
+        for v in args.texts(flag)? {
+            list.push(usage(flag.long, &v, v.parse::<Glob>())?);
+        }
+    }
+    selection.created_after = args.parsed(&flags::CREATED_AFTER, parse_date)?;
+    selection.created_before = args.parsed(&flags::CREATED_BEFORE, parse_date)?;
+    selection.shard = args.parsed(&flags::SHARD, |v| v.parse::<Shard>())?;
+    Ok((source, selection))
+}
+
 impl ExportCmd {
     pub(super) fn parse(mut args: Args) -> Result<ExportCmd> {
         let tier = args
             .choice(&flags::EXPORT_TIER)?
             .unwrap_or("Bulk")
             .to_string();
-        let inventory: Option<PathBuf> = args.path(&flags::INVENTORY_FILE)?;
-        let inventory_job: Option<String> = args.text(&flags::INVENTORY_JOB)?;
-        let source = match (inventory, inventory_job) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Usage(
-                    "give --inventory or --inventory-job, not both".into(),
-                ));
-            }
-            (Some(f), None) => InventorySource::File(f),
-            (None, Some(j)) => InventorySource::Job(JobId::new(j)?),
-            (None, None) => InventorySource::New,
-        };
-        let mut selection = Selection::default();
-        for (flag, list) in [
-            (&flags::INCLUDE, &mut selection.include),
-            (&flags::EXCLUDE, &mut selection.exclude),
-        ] {
-            for v in args.texts(flag)? {
-                list.push(usage(flag.long, &v, v.parse::<Glob>())?);
-            }
-        }
-        selection.created_after = args.parsed(&flags::CREATED_AFTER, parse_date)?;
-        selection.created_before = args.parsed(&flags::CREATED_BEFORE, parse_date)?;
-        selection.shard = args.parsed(&flags::SHARD, |v| v.parse::<Shard>())?;
+        let (source, selection) = source_and_selection(&mut args)?;
         let max_jobs: usize = args.whole(&flags::MAX_JOBS)?.unwrap_or(DEFAULT_MAX_JOBS);
         if max_jobs == 0 {
             return Err(Error::Usage("--max-jobs must be at least 1".into()));
@@ -132,8 +161,49 @@ impl ExportCmd {
         let poll = args.parsed(&flags::POLL, parse_duration)?;
         let dry_run = args.switch(&flags::DRY_RUN);
         let no_wait = args.switch(&flags::NO_WAIT);
+        // Not `choice`: S3 takes the class in any case, as `StorageClass` parses it.
+        let storage_class = args.parsed(&flags::STORAGE_CLASS, |v| {
+            v.parse::<StorageClass>()
+                .map_err(|_| format!("use {}", one_of(flags::STORAGE_CLASS.choices)))
+        })?;
+        let endpoint_url: Option<String> = args.text(&flags::S3_ENDPOINT_URL)?;
+        let part_size = args.parsed(&flags::S3_PART_SIZE, parse_size)?;
+        let journal: Option<PathBuf> = args.path(&flags::EXPORT_JOURNAL)?;
         let [vault, dir] = args.exact("vault export", ["VAULT", "DIR"])?;
         crate::glacier::check_vault_name(&vault)?;
+        let s3 = match S3Target::parse(&dir) {
+            Some(target) => {
+                let part_size = part_size.unwrap_or(DEFAULT_S3_PART_SIZE);
+                if !(s3::MIN_PART_SIZE..=s3::MAX_PART_SIZE).contains(&part_size) {
+                    return Err(Error::Usage(format!(
+                        "--s3-part-size must be between {} and {} (S3's part limits)",
+                        human_bytes(s3::MIN_PART_SIZE),
+                        human_bytes(s3::MAX_PART_SIZE)
+                    )));
+                }
+                Some(S3Options {
+                    target: target?,
+                    storage_class: storage_class.unwrap_or(StorageClass::DeepArchive),
+                    endpoint_url,
+                    part_size,
+                    journal,
+                })
+            }
+            None => {
+                let given = [
+                    ("--storage-class", storage_class.is_some()),
+                    ("--s3-endpoint-url", endpoint_url.is_some()),
+                    ("--s3-part-size", part_size.is_some()),
+                    ("--journal", journal.is_some()),
+                ];
+                if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+                    return Err(Error::Usage(format!(
+                        "{flag} is for an export to s3://BUCKET/PREFIX, not to a directory (the journal of a directory export is DIR/.glacier-export)"
+                    )));
+                }
+                None
+            }
+        };
         Ok(ExportCmd {
             vault,
             dir: PathBuf::from(dir),
@@ -146,7 +216,72 @@ impl ExportCmd {
             poll,
             dry_run,
             no_wait,
+            s3,
         })
+    }
+
+    /// Where the journal, the saved inventory and the local manifest live.
+    fn state_dir(&self) -> Result<PathBuf> {
+        match &self.s3 {
+            None => Ok(export::state_dir(&self.dir)),
+            Some(o) => match &o.journal {
+                Some(j) => Ok(j.clone()),
+                None => export::s3::default_journal_dir(&ProcessEnv, &self.vault, &o.target),
+            },
+        }
+    }
+
+    /// Where the manifest is written locally.
+    fn manifest_dir(&self, state_dir: &std::path::Path) -> PathBuf {
+        match self.s3 {
+            None => self.dir.clone(),
+            Some(_) => state_dir.to_path_buf(),
+        }
+    }
+
+    /// The S3 destination: same region, credentials chain and retry settings as the
+    /// Glacier client; the endpoint from `--s3-endpoint-url`, the environment, the
+    /// profile, else AWS's.
+    fn s3_destination(&self, global: &Global, o: &S3Options) -> Result<S3Destination> {
+        let env = ProcessEnv;
+        let resolved = crate::config::resolve(&global.settings, &env)?;
+        let endpoint = s3::resolve_endpoint(
+            o.endpoint_url.as_deref(),
+            &env,
+            &resolved.profile,
+            &resolved.region,
+            global.settings.allow_http,
+        )?;
+        let credentials = crate::credentials::chain(&resolved, &env)?;
+        let mut cfg = s3::ClientConfig::new(resolved.region.clone(), endpoint, credentials);
+        cfg.ca_bundle = resolved.ca_bundle.clone();
+        if let Some(n) = global.max_attempts {
+            cfg.retry.max_attempts = n;
+        }
+        // The same test hook as the Glacier client's.
+        if let Some(ms) = env
+            .var("GLACIER_RETRY_BASE_MS")
+            .and_then(|v| v.parse().ok())
+        {
+            cfg.retry.base_delay = Duration::from_millis(ms);
+            cfg.retry.max_delay = Duration::from_millis(ms * 8);
+        }
+        if let Some(s) = global.connect_timeout {
+            cfg.connect_timeout = Duration::from_secs(s);
+        }
+        if let Some(s) = global.timeout {
+            cfg.timeout = Duration::from_secs(s);
+        }
+        if global.verbose {
+            cfg.log = Some(Arc::new(|line: &str| eprintln!("glacier: {line}")));
+        }
+        let client = Arc::new(s3::Client::new(cfg)?);
+        Ok(S3Destination::new(
+            client,
+            o.target.clone(),
+            o.storage_class,
+            o.part_size,
+        ))
     }
 
     fn poll(&self) -> Duration {
@@ -163,18 +298,33 @@ impl ExportCmd {
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
         let client = global.client()?;
-        let state_dir = export::state_dir(&self.dir);
+        let state_dir = self.state_dir()?;
         let mut notes = |m: &str| note(global, m);
         if self.dry_run {
             return self.dry_run(global, out, &client, &state_dir);
         }
-        let mut dest = DirDestination::new(&self.dir)?;
-        let (mut journal, mut state) = Journal::open(&state_dir)?;
         let stop = Arc::new(AtomicBool::new(false));
+        let (dir_dest, s3_dest) = match &self.s3 {
+            None => {
+                let mut d = DirDestination::new(&self.dir)?;
+                d.stop = stop.clone();
+                (Some(d), None)
+            }
+            Some(o) => {
+                let mut d = self.s3_destination(global, o)?;
+                d.stop = stop.clone();
+                (None, Some(d))
+            }
+        };
+        let dest: &dyn Destination = match (&dir_dest, &s3_dest) {
+            (Some(d), _) => d,
+            (_, Some(d)) => d,
+            (None, None) => return Err(Error::Failed("no destination".into())),
+        };
+        let (mut journal, mut state) = Journal::open(&state_dir)?;
         // SIGINT/SIGTERM/SIGHUP: the first stops between archives (the journal stays
         // consistent), a second exits at once.
         crate::signals::install(&stop)?;
-        dest.stop = stop.clone();
         let inv = match acquire(
             &client,
             &self.vault,
@@ -246,7 +396,7 @@ impl ExportCmd {
             &self.selection,
             &mut journal,
             &mut state,
-            &dest,
+            dest,
             &opts,
             &mut notes,
             &mut show,
@@ -260,9 +410,22 @@ impl ExportCmd {
                 .collect(),
             Err(_) => HashMap::new(),
         };
-        manifest::write(&self.dir, &inv, &names, &self.selection, &state, &failed)?;
+        let manifest_dir = self.manifest_dir(&state_dir);
+        manifest::write(
+            &manifest_dir,
+            &inv,
+            &names,
+            &self.selection,
+            &state,
+            &failed,
+        )?;
         let report = result?;
-        self.print(global, out, &report)?;
+        if let Some(d) = &s3_dest {
+            // At the end of a run that got through, the bucket gets the manifest too, so
+            // whoever reads the bucket (or `vault purge --only-exported`) sees it.
+            d.upload_manifest(&manifest_dir)?;
+        }
+        self.print(global, out, &report, &dest.describe())?;
         for (id, name, why) in &report.failed {
             eprintln!("glacier: archive {id} ({name}) failed: {why}");
         }
@@ -278,7 +441,7 @@ impl ExportCmd {
         Ok(())
     }
 
-    fn print(&self, global: &Global, out: &mut Output, r: &Report) -> Result<()> {
+    fn print(&self, global: &Global, out: &mut Output, r: &Report, to: &str) -> Result<()> {
         if global.json {
             let failed: Vec<serde_json::Value> = r
                 .failed
@@ -287,7 +450,8 @@ impl ExportCmd {
                 .collect();
             return out.json(&serde_json::json!({
                 "vault": self.vault,
-                "dir": self.dir.display().to_string(),
+                "dir": self.s3.is_none().then(|| self.dir.display().to_string()),
+                "destination": to,
                 "archives": r.archives,
                 "bytes": r.bytes,
                 "already_exported": r.already_exported,
@@ -306,7 +470,7 @@ impl ExportCmd {
             r.exported,
             human_bytes(r.exported_bytes),
             self.vault,
-            self.dir.display(),
+            to,
             r.remaining,
             r.failed.len(),
             r.jobs_started,

@@ -193,7 +193,30 @@ pub const EXPORT: &[&Flag] = &[
     &POLL,
     &NO_WAIT,
     &DRY_RUN,
+    &STORAGE_CLASS,
+    &S3_ENDPOINT_URL,
+    &S3_PART_SIZE,
+    &EXPORT_JOURNAL,
 ];
+/// `vault purge`: where the inventory comes from and what is in scope as for export,
+/// then its own flags.
+pub const PURGE: &[&Flag] = &[
+    &INVENTORY_FILE,
+    &INVENTORY_JOB,
+    &INCLUDE,
+    &EXCLUDE,
+    &CREATED_AFTER,
+    &CREATED_BEFORE,
+    &SHARD,
+    &ONLY_EXPORTED,
+    &PURGE_JOURNAL,
+    &PURGE_THREADS,
+    &YES,
+    &PURGE_DRY_RUN,
+    &DELETE_VAULT,
+];
+/// `archive delete`.
+pub const ARCHIVE_DELETE: &[&Flag] = &[&DELETE_THREADS];
 
 #[cfg(test)]
 mod tests {
@@ -227,7 +250,11 @@ mod tests {
                 vec!["v", JOB_ID, "/nonexistent/out"],
                 ARCHIVE_GET,
             ),
-            (vec!["archive", "delete"], vec!["v", ARCHIVE_ID], &[]),
+            (
+                vec!["archive", "delete"],
+                vec!["v", ARCHIVE_ID],
+                ARCHIVE_DELETE,
+            ),
             (
                 vec!["inventory", "init-retrieval"],
                 vec!["v"],
@@ -248,6 +275,7 @@ mod tests {
                 vec!["v", "/nonexistent/dir"],
                 EXPORT,
             ),
+            (vec!["vault", "purge"], vec!["v"], PURGE),
             (vec!["version"], vec![], &[]),
         ]
     }
@@ -297,6 +325,8 @@ mod tests {
             INVENTORY_GET,
             JOBS_LIST,
             EXPORT,
+            PURGE,
+            ARCHIVE_DELETE,
         ]
     }
 
@@ -442,7 +472,7 @@ mod tests {
 
     #[test]
     fn defaults_shown_are_the_defaults_used() {
-        use super::super::{archive, export, upload};
+        use super::super::{archive, export, purge, upload};
         let shown = |f: &Flag| f.default.expect("has a default").to_string();
         assert_eq!(shown(&UPLOAD_THREADS), upload::DEFAULT_THREADS.to_string());
         assert_eq!(
@@ -458,10 +488,29 @@ mod tests {
         assert_eq!(shown(&MAX_JOBS), export::DEFAULT_MAX_JOBS.to_string());
         assert_eq!(shown(&EXPORT_THREADS), export::DEFAULT_THREADS.to_string());
         assert_eq!(
+            shown(&S3_PART_SIZE),
+            format!("{}M", export::DEFAULT_S3_PART_SIZE >> 20)
+        );
+        assert_eq!(shown(&PURGE_THREADS), purge::DEFAULT_THREADS.to_string());
+        assert_eq!(
+            shown(&DELETE_THREADS),
+            archive::DEFAULT_DELETE_THREADS.to_string()
+        );
+        assert_eq!(
             shown(&MAX_ATTEMPTS),
             crate::glacier::RetryPolicy::default()
                 .max_attempts
                 .to_string()
+        );
+    }
+
+    #[test]
+    fn the_vault_page_says_where_counts_come_from_once() {
+        let page = super::super::help::page(Some("vault")).expect("page");
+        assert_eq!(
+            page.matches("Archive counts and sizes").count(),
+            1,
+            "{page}"
         );
     }
 

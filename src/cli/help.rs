@@ -15,6 +15,7 @@ Commands:
   upload VAULT FILE...                 upload a file, stdin, or several files/dirs packed
   vault list|describe|create|delete    manage vaults
   vault export VAULT DIR               every archive out, verified, resumable
+  vault purge VAULT                    delete every archive (restartable), then the vault
   archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
   inventory init-retrieval|get         list a vault's archives (two steps)
   jobs list|describe                   show retrieval jobs
@@ -121,12 +122,14 @@ Usage:
   glacier vault export [OPTIONS] VAULT DIR
                                      every archive out into DIR, named, verified,
                                      resumable (see below)
+  glacier vault export [OPTIONS] VAULT s3://BUCKET/PREFIX
+                                     the same, streamed into S3 objects
+  glacier vault purge [OPTIONS] VAULT
+                                     delete the archives of an inventory (see below)
 
 Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
 Archive counts and sizes are those of Glacier's last (about daily) inventory of the
 vault: '-' (null with --json) until the first one.
-Archive counts and sizes come from the vault's last inventory (Glacier updates it
-about once a day).
 
 vault export: starts a retrieval job per archive, downloads each finished one with
 the verified parallel download into DIR/NAME (tree hash and size checked against the
@@ -138,12 +141,39 @@ descriptions (mt-aws-glacier mt1/mt2, FastGlacier, plain paths), else the archiv
 they never leave DIR; same-name archives get a creation-date (then ID) suffix.
 Writes DIR/glacier-export-manifest.csv and .jsonl.
 
+To s3://BUCKET/PREFIX: each archive streams from its job output into the object
+PREFIX/NAME (no local copy; memory about threads x part size): each Glacier chunk is
+checked against its tree hash before it is sent on, each part carries its SHA-256
+checksum, and the object is completed only when the whole archive's tree hash equals
+the inventory's (else the upload is aborted and the archive reported). Objects carry
+the archive ID, tree hash, creation date and description as x-amz-meta-glacier-*
+metadata; an object already there with the same archive ID and tree hash is skipped.
+The journal and manifest are kept in --journal DIR (default
+$XDG_DATA_HOME/glacier-upload/export/BUCKET/HASH, HASH of vault and prefix); the
+manifest is copied to PREFIX/.glacier-export/ at the end of the run.
+
 Export options:
 ";
 
-const VAULT_END: &str = "\n\
+const VAULT_PURGE: &str = "\n\
 Exit: 0 every archive in scope exported and verified; 1 failures (listed on
 stderr); 3 with --no-wait while work remains.
+
+vault purge: deletes the archives of an inventory, -t at a time, and records each
+deletion (synced) in a journal, so running the same command again after a crash or
+kill -9 sends nothing for what is done. A 404 counts as already deleted; throttling
+slows the run down (pauses and goes on) instead of failing it. Archives uploaded
+after the inventory's date are not in it and are not deleted (the run says so). On a
+terminal without --yes it shows the count and bytes and asks you to type the vault
+name; without a terminal and without --yes it exits 2 and sends nothing.
+Summary on stdout (--json: deleted, already_gone, skipped, failed, not_exported...).
+
+Purge options (the inventory and selection ones as for export):
+";
+
+const VAULT_END: &str = "\n\
+Exit: 0 every archive in scope deleted or already gone; 1 some failed (listed on
+stderr) or a wrong vault name was typed; 2 no terminal and no --yes (nothing sent).
 ";
 
 const ARCHIVE: &str = "\
@@ -152,7 +182,7 @@ glacier archive - retrieve or delete archives
 Usage:
   glacier archive init-retrieval [OPTIONS] VAULT ARCHIVE_ID
   glacier archive get [OPTIONS] VAULT JOB_ID FILE
-  glacier archive delete VAULT ARCHIVE_ID
+  glacier archive delete [-t N] VAULT ARCHIVE_ID... | -
 
 Retrieval takes two steps: init-retrieval starts a job and prints its ID (stdout;
 --json for an object); when the job has finished (hours for Standard), get downloads
@@ -165,12 +195,22 @@ const ARCHIVE_GET: &str = "\n\
 get options:
 ";
 
+const ARCHIVE_DELETE: &str = "\n\
+delete options:
+";
+
 const ARCHIVE_END: &str = "\n\
 get downloads into FILE.glacier-part, checks every chunk against the tree hash Glacier
 sends and fetches a bad chunk again, checks the whole against the job's tree hash,
 and only then renames it to FILE. Interrupted, it keeps verified chunks: run the same
 command again to resume. FILE '-' writes to standard output, in order, each chunk
 verified before it is written.
+
+delete with one ARCHIVE_ID deletes it (a missing archive is an error). With several,
+or '-' to read them one per line from standard input, it deletes -t N at a time
+(default 4): an archive already gone (404) is counted, not an error; throttling
+pauses and goes on; the summary goes to stderr (--json: an object on stdout with
+deleted, already_gone, failed) and the exit code is 1 if any failed.
 
 A job that is not finished exits with code 3 (scripts can poll on it).
 ARCHIVE_ID and JOB_ID may begin with '-'; they are accepted as they are, or after '--'.
@@ -211,12 +251,21 @@ pub fn page(topic: Option<&str>) -> Result<String> {
             INVENTORY_END,
         ]
         .concat(),
-        Some(t) if is(t, "vault") => [VAULT, &options(flags::EXPORT), VAULT_END].concat(),
+        Some(t) if is(t, "vault") => [
+            VAULT,
+            &options(flags::EXPORT),
+            VAULT_PURGE,
+            &options(flags::PURGE),
+            VAULT_END,
+        ]
+        .concat(),
         Some(t) if is(t, "archive") => [
             ARCHIVE,
             &options(flags::ARCHIVE_INIT),
             ARCHIVE_GET,
             &options(flags::ARCHIVE_GET),
+            ARCHIVE_DELETE,
+            &options(flags::ARCHIVE_DELETE),
             ARCHIVE_END,
         ]
         .concat(),

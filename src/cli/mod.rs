@@ -14,6 +14,7 @@ mod help;
 mod inventory;
 mod jobs;
 mod output;
+mod purge;
 mod retrieval;
 mod tree_hash;
 mod upload;

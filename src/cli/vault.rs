@@ -19,11 +19,21 @@ pub enum VaultCmd {
     Delete(String),
     /// Export every archive (`vault export`, in `cli/export.rs`).
     Export(Box<super::export::ExportCmd>),
+    /// Delete the archives of an inventory (`vault purge`, in `cli/purge.rs`).
+    Purge(Box<super::purge::PurgeCmd>),
 }
 
 impl VaultCmd {
     pub(super) fn parse(mut args: Args) -> Result<VaultCmd> {
-        let action = args.action("vault", &["list", "describe", "create", "delete", "export"])?;
+        let action = args.action(
+            "vault",
+            &["list", "describe", "create", "delete", "export", "purge"],
+        )?;
+        if action == "purge" {
+            return Ok(VaultCmd::Purge(Box::new(super::purge::PurgeCmd::parse(
+                args,
+            )?)));
+        }
         if action == "export" {
             return Ok(VaultCmd::Export(Box::new(super::export::ExportCmd::parse(
                 args,
@@ -44,6 +54,9 @@ impl VaultCmd {
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
         if let VaultCmd::Export(c) = self {
+            return c.run(global, out);
+        }
+        if let VaultCmd::Purge(c) = self {
             return c.run(global, out);
         }
         let client = global.client()?;
@@ -95,6 +108,7 @@ impl VaultCmd {
                 Ok(())
             }
             VaultCmd::Export(c) => c.run(global, out),
+            VaultCmd::Purge(c) => c.run(global, out),
             VaultCmd::Delete(v) => {
                 client.delete_vault(&v)?;
                 if global.json {

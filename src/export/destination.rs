@@ -1,5 +1,5 @@
-//! Where exported archives go, behind one small trait: a directory now, an S3 bucket
-//! next (issue 14). A destination gets a finished retrieval job and an [`Item`], and
+//! Where exported archives go, behind one small trait: a directory (here) or an S3
+//! bucket ([`super::s3`], issue 14). A destination gets a finished retrieval job and an [`Item`], and
 //! either puts the archive in place verified against both the job's and the inventory's
 //! tree hash and size, or fails leaving nothing under the final name.
 

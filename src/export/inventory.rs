@@ -94,7 +94,37 @@ pub fn acquire(
     poll: Duration,
     note: &mut dyn FnMut(&str),
 ) -> Result<Acquired> {
-    let saved = state_dir.join("inventory.json");
+    acquire_at(
+        client,
+        vault,
+        source,
+        &state_dir.join("inventory.json"),
+        "glacier vault export",
+        journal,
+        state,
+        wait,
+        poll,
+        note,
+    )
+}
+
+/// [`acquire`], with the job's output saved at `saved` (purge keeps it next to its
+/// journal file rather than in a directory of its own) and a new job described as
+/// `purpose` (what the user sees in `glacier jobs list`).
+#[allow(clippy::too_many_arguments)]
+pub fn acquire_at(
+    client: &Client,
+    vault: &str,
+    source: &InventorySource,
+    saved: &Path,
+    purpose: &str,
+    journal: &mut Journal,
+    state: &mut State,
+    wait: bool,
+    poll: Duration,
+    note: &mut dyn FnMut(&str),
+) -> Result<Acquired> {
+    let saved = saved.to_path_buf();
     let job_id = match source {
         InventorySource::File(p) => return InventoryFile::open(p).map(Acquired::Ready),
         InventorySource::Job(j) => j.clone(),
@@ -108,7 +138,7 @@ pub fn acquire(
                     let req = JobRequest {
                         kind: "inventory-retrieval".into(),
                         format: Some("JSON".into()),
-                        description: Some("glacier vault export".into()),
+                        description: Some(purpose.into()),
                         ..Default::default()
                     };
                     let j = client.initiate_job(vault, &req)?;
@@ -156,7 +186,9 @@ pub fn acquire(
         }
     };
     let _ = job;
-    let tmp = state_dir.join("inventory.json.part");
+    let mut tmp = saved.clone().into_os_string();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
     let mut out = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let mut body = client.job_output(vault, &job_id, None)?;
     std::io::copy(&mut body, &mut out).map_err(|e| Error::Transport {

@@ -1,6 +1,9 @@
 //! The export journal: `DIR/.glacier-export/journal.jsonl`, append-only JSON lines, each
 //! synced to disk before the action it enables goes on.
 //!
+//! `vault purge` keeps the same format in its own file (see [`Journal::open_file`]),
+//! adding a `deleted` record per archive deleted or found gone.
+//!
 //! It records the inventory used, each retrieval job started (so a rerun never pays for a
 //! second retrieval of the same archive while the first is valid), each job found
 //! expired or failed, and each archive exported and verified. Replaying it on start gives
@@ -72,6 +75,16 @@ pub enum Record {
         /// When (RFC 3339).
         time: String,
     },
+    /// An archive was deleted (`vault purge`): by this run's DeleteArchive, or found
+    /// already gone (404).
+    Deleted {
+        /// The archive.
+        archive_id: String,
+        /// True when Glacier answered 404: someone else deleted it first.
+        gone: bool,
+        /// When (RFC 3339).
+        time: String,
+    },
 }
 
 /// What the journal says so far.
@@ -85,6 +98,8 @@ pub struct State {
     pub jobs: HashMap<Key, String>,
     /// Archives exported and verified.
     pub exported: HashSet<Key>,
+    /// Archives deleted (purge journals only).
+    pub deleted: HashSet<Key>,
 }
 
 impl State {
@@ -115,6 +130,9 @@ impl State {
                 self.jobs.remove(&k);
                 self.exported.insert(k);
             }
+            Record::Deleted { archive_id, .. } => {
+                self.deleted.insert(key(archive_id));
+            }
         }
     }
 }
@@ -130,7 +148,13 @@ impl Journal {
     /// Opens (creating) `dir/journal.jsonl`, replays it, and drops a torn last line.
     pub fn open(dir: &Path) -> Result<(Journal, State)> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join("journal.jsonl");
+        Journal::open_file(&dir.join("journal.jsonl"))
+    }
+
+    /// Opens (creating) the journal file `path` itself (its directory must exist),
+    /// replays it, and drops a torn last line.
+    pub fn open_file(path: &Path) -> Result<(Journal, State)> {
+        let path = path.to_path_buf();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -163,7 +187,7 @@ impl Journal {
             }
             let r: Record = serde_json::from_slice(body).map_err(|e| {
                 Error::Input(format!(
-                    "{} line {number}: damaged journal entry ({e}); move the file away to start the export over",
+                    "{} line {number}: damaged journal entry ({e}); move the file away to start over",
                     path.display()
                 ))
             })?;
@@ -203,6 +227,21 @@ impl Journal {
             .write_all(&buf)
             .and_then(|()| self.file.sync_data())
             .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Takes an advisory lock on the journal file for as long as it is open, or fails
+    /// with one line naming it if another run holds it (two runs sharing a journal would
+    /// both act on the same archives). The kernel drops the lock when the process ends,
+    /// `kill -9` included.
+    pub fn lock(&self) -> Result<()> {
+        match self.file.try_lock() {
+            Ok(()) => Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Input(format!(
+                "another run is using the journal {}; wait for it to finish",
+                self.path.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&self.path, e)),
+        }
     }
 
     /// The journal file.

@@ -8,7 +8,7 @@
 //! - the journal ([`journal`]) that makes reruns continue instead of paying twice,
 //! - the scheduler ([`scheduler`]) that keeps jobs outstanding within limits, finds
 //!   finished ones with ListJobs, and hands them to a destination,
-//! - destinations ([`destination`]): a directory now, an S3 bucket next,
+//! - destinations ([`destination`]): a directory, or an S3 bucket ([`s3`]),
 //! - the manifest ([`manifest`]).
 //!
 //! Nothing here prints: notes go through a callback the CLI gives.
@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod journal;
 pub mod manifest;
 pub mod naming;
+pub mod s3;
 pub mod scheduler;
 pub mod select;
 
@@ -29,6 +30,7 @@ use crate::inventory::Entry;
 pub use destination::{Destination, DirDestination};
 pub use inventory::{InventoryFile, InventorySource};
 pub use naming::Collisions;
+pub use s3::{S3Destination, S3Target};
 pub use select::Selection;
 
 /// The directory inside DIR where the export keeps its journal and temporary files.

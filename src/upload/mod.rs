@@ -1,9 +1,8 @@
 //! Uploading an archive: one request for small files, otherwise a multipart upload whose
-//! parts go up in parallel from a pool of worker threads fed over a bounded crossbeam
-//! channel.
+//! parts go up in parallel on the crate's one worker pool ([`crate::workers`]).
 //!
 //! Memory is bounded by workers × part size: a regular file is read by the workers
-//! themselves with positioned reads into one reusable buffer each; a stream (stdin, a
+//! themselves with positioned reads into buffers from a pool of `threads`; a stream (stdin, a
 //! `.tar.xz` being packed) is cut into parts by one reader thread that takes buffers from
 //! a fixed pool. Each part's linear SHA-256 and tree hash are computed in one pass over
 //! the buffer, and a part counts as done only when Glacier accepted it. Resuming lists the
@@ -364,7 +363,7 @@ fn upload_file(
 
     let session = match pool::Session::start(client, opts, events, &input_id, Some(size), &what) {
         Ok(s) => s,
-        Err(e) if lost::is_gone(&e) => {
+        Err(e) if lost::is_gone(&e) && opts.upload_id.is_some() => {
             let id = opts
                 .upload_id
                 .as_ref()

@@ -1,14 +1,15 @@
-//! One multipart upload session: initiate or resume, the worker pool, complete.
+//! One multipart upload session: initiate or resume, run the parts on the crate's worker
+//! pool ([`crate::workers`]), complete. A part counts as done only once Glacier accepted
+//! it (or already had exactly it); at most `threads` part buffers ever exist.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender};
 
 use super::plan::{self, MAX_PARTS, check_fits, part_count, threads_for_memory};
 use super::state::{self, InputId, UploadState};
@@ -17,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, Payload, UploadId};
 use crate::treehash::{self, TreeHash};
+use crate::workers::{self, Ended, Pool};
 
 /// Reads until `buf` is full or the reader ends; returns the bytes read.
 pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -30,12 +32,6 @@ pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
-}
-
-/// A part to hash and upload. `data` is `None` when the worker reads it from the file.
-struct Job {
-    index: u64,
-    data: Option<Pooled>,
 }
 
 /// The part buffers of a session: at most `max` are ever allocated, so memory stays at
@@ -135,9 +131,6 @@ pub(super) struct Session<'a> {
     what: String,
     /// What the data comes from, for the resume state.
     input: InputId,
-    failed: AtomicBool,
-    error: Mutex<Option<Error>>,
-    done: Mutex<Vec<(u64, TreeHash, bool)>>,
 }
 
 impl<'a> Session<'a> {
@@ -287,32 +280,21 @@ impl<'a> Session<'a> {
             trusted,
             what: what.to_string(),
             input: input.clone(),
-            failed: AtomicBool::new(false),
-            error: Mutex::new(None),
-            done: Mutex::new(Vec::new()),
         })
     }
 
-    fn halted(&self) -> bool {
-        self.failed.load(Ordering::Relaxed) || self.opts.stop.load(Ordering::Relaxed)
-    }
-
-    fn fail(&self, e: Error) {
-        self.failed.store(true, Ordering::Relaxed);
-        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert(e);
-    }
-
-    /// Hashes one part and uploads it unless Glacier already has exactly it.
-    fn process(&self, index: u64, data: Pooled) -> Result<()> {
+    /// Hashes one part and uploads it unless Glacier already has exactly it; returns its
+    /// tree hash and whether Glacier already had it. Only an accepted (or already
+    /// present) part returns `Ok`, so only such a part is ever counted as done.
+    fn process(&self, index: u64, data: Pooled) -> Result<(TreeHash, bool)> {
         let start = index * self.part_size;
         let len = data.len;
         let bytes = data.as_ref();
         if let Some(theirs) = self.known.get(&index) {
             let ours = treehash::tree_hash(bytes);
             if ours == *theirs {
-                self.record(index, ours, true, len);
-                return Ok(());
+                self.opts.progress.fetch_add(len as u64, Ordering::Relaxed);
+                return Ok((ours, true));
             }
             if !self.trusted {
                 return Err(Error::Mismatch {
@@ -334,43 +316,12 @@ impl<'a> Session<'a> {
         let payload = Payload::new(bytes::Bytes::from_owner(data), sha);
         self.client
             .upload_part(&self.opts.vault, &self.upload_id, start, &payload, &tree)?;
-        self.record(index, tree, false, len);
-        Ok(())
-    }
-
-    fn record(&self, index: u64, tree: TreeHash, reused: bool, len: usize) {
         self.opts.progress.fetch_add(len as u64, Ordering::Relaxed);
-        self.done
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((index, tree, reused));
+        Ok((tree, false))
     }
 
-    fn worker(&self, jobs: &Receiver<Job>, buffers: &Buffers, file: Option<(&Path, &File, u64)>) {
-        for job in jobs.iter() {
-            if self.halted() {
-                continue; // drain without work so the producer never blocks
-            }
-            let result = match job.data {
-                Some(data) => self.process(job.index, data),
-                None => {
-                    let (path, file, size) = file.expect("file jobs come with a file");
-                    let mut data = buffers.take();
-                    let start = job.index * self.part_size;
-                    data.len = (size - start).min(self.part_size) as usize;
-                    let len = data.len;
-                    file.read_exact_at(&mut data.buf[..len], start)
-                        .map_err(|e| Error::io(path, e))
-                        .and_then(|()| self.process(job.index, data))
-                }
-            };
-            if let Err(e) = result {
-                self.fail(e);
-            }
-        }
-    }
-
-    /// Uploads the parts of a regular file: workers read their parts themselves.
+    /// Uploads the parts of a regular file: each worker reads its part itself into a
+    /// buffer from the session's pool.
     pub(super) fn run_file(
         &self,
         path: &Path,
@@ -378,24 +329,21 @@ impl<'a> Session<'a> {
         size: u64,
     ) -> Result<(TreeHash, u64, u64)> {
         let parts = part_count(size, self.part_size);
-        let (tx, rx) = bounded::<Job>(self.threads);
         let buffers = Buffers::new(self.threads, self.part_size as usize, 0);
-        std::thread::scope(|s| {
-            for _ in 0..self.threads {
-                let rx = rx.clone();
-                let buffers = &buffers;
-                s.spawn(move || self.worker(&rx, buffers, Some((path, file, size))));
-            }
-            drop(rx);
-            for index in 0..parts {
-                if self.halted() || tx.send(Job { index, data: None }).is_err() {
-                    break;
-                }
-            }
-            drop(tx);
-        });
-        let (tree, uploaded, reused) = self.finish(parts)?;
-        Ok((tree, uploaded, reused))
+        let out = Pool::new(self.threads).stop(&self.opts.stop).run(
+            0..parts,
+            || Ok(()),
+            |_, _, index| {
+                let mut data = buffers.take();
+                let start = index * self.part_size;
+                data.len = (size - start).min(self.part_size) as usize;
+                let len = data.len;
+                file.read_exact_at(&mut data.buf[..len], start)
+                    .map_err(|e| Error::io(path, e))?;
+                self.process(index, data)
+            },
+        );
+        self.finish(parts, out)
     }
 
     /// Uploads a stream: this thread cuts it into parts (the first already read), workers
@@ -403,122 +351,83 @@ impl<'a> Session<'a> {
     pub(super) fn run_stream(
         &self,
         label: &str,
-        mut reader: Box<dyn Read + Send>,
+        reader: Box<dyn Read + Send>,
         first: AlignedBuf,
         first_len: usize,
     ) -> Result<(u64, TreeHash, u64, u64)> {
-        let (tx, rx) = bounded::<Job>(0);
         // The first part was read before the session began: it is buffer one of `threads`.
         let buffers = Buffers::new(self.threads, self.part_size as usize, 1);
         let first = buffers.adopt(first, first_len);
-        let mut produced: Result<(u64, u64, bool)> = Ok((0, 0, false));
-        std::thread::scope(|s| {
-            for _ in 0..self.threads {
-                let rx = rx.clone();
-                let buffers = &buffers;
-                s.spawn(move || self.worker(&rx, buffers, None));
-            }
-            drop(rx);
-            produced = self.produce(label, &mut reader, first, &tx, &buffers);
-            drop(tx);
-        });
-        let (parts, size, ended) = produced?;
-        // A part that failed, or Ctrl-C, explains everything below: report it first.
-        if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let mut parts = StreamParts {
+            label,
+            reader,
+            buffers: &buffers,
+            part_size: self.part_size as usize,
+            first: Some(first),
+            index: 0,
+            total: 0,
+            ended: first_len < self.part_size as usize,
+            error: None,
+        };
+        // A rendezvous queue: the producer holds at most one part it could not yet give,
+        // so the `threads` buffers are never all waiting in a queue.
+        let out = Pool::new(self.threads).queue(0).stop(&self.opts.stop).run(
+            &mut parts,
+            || Ok(()),
+            |_, index, data| self.process(index, data),
+        );
+        let (n, size) = (parts.index, parts.total);
+        // Reading the stream failed, or it was empty or too long: that explains the rest.
+        if let Some(e) = parts.error {
             return Err(e);
         }
-        if !ended {
+        // A part that failed explains everything below: report it first.
+        if let Some(e) = out.error {
+            return Err(e);
+        }
+        if !parts.ended {
             // The parts so far are all on Glacier, but the stream was not read to its
             // end: completing now would store a cut-short archive.
             return Err(Error::Interrupted(format!(
-                "interrupted after {parts} parts; {label} was not uploaded to its end"
+                "interrupted after {n} parts; {label} was not uploaded to its end"
             )));
         }
         if let Some(max) = self.known.keys().max() {
-            if *max >= parts {
+            if *max >= n {
                 return Err(Error::Input(format!(
-                    "upload {} has part {max} but {label} ended after {parts} parts: is this the input the upload started with?",
+                    "upload {} has part {max} but {label} ended after {n} parts: is this the input the upload started with?",
                     self.upload_id
                 )));
             }
         }
-        let (tree, uploaded, reused) = self.finish(parts)?;
+        let (tree, uploaded, reused) = self.finish(n, out)?;
         Ok((size, tree, uploaded, reused))
-    }
-
-    fn produce(
-        &self,
-        label: &str,
-        reader: &mut dyn Read,
-        first: Pooled,
-        tx: &Sender<Job>,
-        buffers: &Buffers,
-    ) -> Result<(u64, u64, bool)> {
-        let ps = self.part_size as usize;
-        let mut data = first;
-        let mut index = 0u64;
-        let mut total = 0u64;
-        let mut ended = false;
-        loop {
-            let len = data.len;
-            if len > 0 {
-                if index >= MAX_PARTS {
-                    return Err(Error::Input(format!(
-                        "{label} outgrew 10,000 parts of {} MiB; use a larger --part-size",
-                        ps >> 20
-                    )));
-                }
-                total += len as u64;
-                let job = Job {
-                    index,
-                    data: Some(data),
-                };
-                if tx.send(job).is_err() {
-                    break;
-                }
-                index += 1;
-            }
-            if len < ps {
-                ended = true;
-                break;
-            }
-            if self.halted() {
-                break;
-            }
-            data = buffers.take();
-            data.len =
-                read_full(reader, &mut data.buf[..ps]).map_err(|e| Error::from_io(e, label))?;
-        }
-        if index == 0 && ended {
-            return Err(Error::Input(format!(
-                "{label} is empty; Glacier archives are at least 1 byte"
-            )));
-        }
-        Ok((index, total, ended))
     }
 
     /// Collects the results: the error that stopped the pool, an interruption, or the
     /// part hashes combined into the archive's tree hash.
-    fn finish(&self, parts: u64) -> Result<(TreeHash, u64, u64)> {
-        if let Some(e) = self.error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            return Err(e);
-        }
-        let mut done = std::mem::take(&mut *self.done.lock().unwrap_or_else(|p| p.into_inner()));
-        if self.opts.stop.load(Ordering::Relaxed) && (done.len() as u64) < parts {
-            return Err(Error::Interrupted(format!(
-                "interrupted with {} of {parts} parts uploaded",
-                done.len()
-            )));
-        }
-        done.sort_by_key(|d| d.0);
-        if done.len() as u64 != parts || done.iter().enumerate().any(|(i, d)| d.0 != i as u64) {
+    fn finish(
+        &self,
+        parts: u64,
+        out: workers::Outcome<(TreeHash, bool), Error>,
+    ) -> Result<(TreeHash, u64, u64)> {
+        let done = match out.into_values() {
+            Ok(done) => done,
+            Err(Ended::Failed(e)) => return Err(e),
+            Err(Ended::Stopped { done }) => {
+                return Err(Error::Interrupted(format!(
+                    "interrupted with {done} of {parts} parts uploaded"
+                )));
+            }
+        };
+        if done.len() as u64 != parts {
             return Err(Error::Input(format!(
                 "internal: {} of {parts} parts accounted for",
                 done.len()
             )));
         }
-        let hashes: Vec<TreeHash> = done.iter().map(|d| d.1).collect();
-        let reused = done.iter().filter(|d| d.2).count() as u64;
+        let hashes: Vec<TreeHash> = done.iter().map(|(tree, _)| *tree).collect();
+        let reused = done.iter().filter(|(_, reused)| *reused).count() as u64;
         let tree = treehash::combine(&hashes).expect("at least one part");
         Ok((tree, parts - reused, reused))
     }
@@ -567,5 +476,219 @@ impl<'a> Session<'a> {
             parts_uploaded: uploaded,
             parts_reused: reused,
         })
+    }
+}
+
+/// A stream cut into pooled parts, lent to the pool as its source. It ends (returns
+/// `None`) at the end of the stream, or on an error, which it keeps for the caller: a
+/// read error, an empty stream, or more parts than Glacier allows.
+struct StreamParts<'a> {
+    label: &'a str,
+    reader: Box<dyn Read + Send>,
+    buffers: &'a Buffers,
+    part_size: usize,
+    /// The part read before the session started, until it is handed out.
+    first: Option<Pooled>,
+    /// Parts handed out so far.
+    index: u64,
+    /// Bytes in them.
+    total: u64,
+    /// The stream's end was read: no part after the last one handed out.
+    ended: bool,
+    error: Option<Error>,
+}
+
+impl StreamParts<'_> {
+    /// The next part with data, or `None` at the end or on an error.
+    fn read_part(&mut self) -> Option<Pooled> {
+        let data = match self.first.take() {
+            Some(first) => first,
+            None if self.ended || self.error.is_some() => return None,
+            None => {
+                let mut data = self.buffers.take();
+                match read_full(&mut self.reader, &mut data.buf[..self.part_size]) {
+                    Ok(n) => data.len = n,
+                    Err(e) => {
+                        self.error = Some(Error::from_io(e, self.label));
+                        return None;
+                    }
+                }
+                data
+            }
+        };
+        // Known as soon as the short part is read, so a stop flag raised after the last
+        // part was handed out does not make a complete stream look cut short.
+        self.ended = data.len < self.part_size;
+        if data.len == 0 {
+            if self.index == 0 {
+                self.error = Some(Error::Input(format!(
+                    "{} is empty; Glacier archives are at least 1 byte",
+                    self.label
+                )));
+            }
+            return None;
+        }
+        if self.index >= MAX_PARTS {
+            self.error = Some(Error::Input(format!(
+                "{} outgrew 10,000 parts of {} MiB; use a larger --part-size",
+                self.label,
+                self.part_size >> 20
+            )));
+            return None;
+        }
+        self.index += 1;
+        self.total += data.len as u64;
+        Some(data)
+    }
+}
+
+impl Iterator for StreamParts<'_> {
+    type Item = Pooled;
+
+    fn next(&mut self) -> Option<Pooled> {
+        self.read_part()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // Exact once the end is known: the pool then needs no extra pull to see that the
+        // source is exhausted, and starts no worker a one-part stream cannot use.
+        let pending = usize::from(self.first.as_ref().is_some_and(|f| f.len > 0));
+        if self.ended || self.error.is_some() {
+            (pending, Some(pending))
+        } else {
+            (pending, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PS: usize = 1 << 20;
+
+    /// A reader of `len` bytes that then fails if `fail` is set.
+    struct Source {
+        left: usize,
+        fail: bool,
+    }
+
+    impl Read for Source {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.left == 0 && self.fail {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.left);
+            buf[..n].fill(7);
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    /// The stream's parts as `StreamParts` would be built by `run_stream`, the first part
+    /// already read from `src`.
+    fn parts(buffers: &Buffers, mut src: Source) -> StreamParts<'_> {
+        let mut first = AlignedBuf::new(PS);
+        let n = read_full(&mut src, &mut first).expect("first part");
+        StreamParts {
+            label: "stdin",
+            reader: Box::new(src),
+            buffers,
+            part_size: PS,
+            first: Some(buffers.adopt(first, n)),
+            index: 0,
+            total: 0,
+            ended: n < PS,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_stream_is_cut_into_parts_and_its_end_is_known_with_the_last_part() {
+        let buffers = Buffers::new(4, PS, 1);
+        let mut p = parts(
+            &buffers,
+            Source {
+                left: 2 * PS + 5,
+                fail: false,
+            },
+        );
+        assert_eq!(p.size_hint(), (1, None));
+        let lens: Vec<usize> = (&mut p).take(3).map(|d| d.len).collect();
+        assert_eq!(lens, [PS, PS, 5]);
+        // Ended with the short part, before anyone asks for more: a stop flag raised now
+        // must not make the stream look cut short.
+        assert!(p.ended);
+        assert_eq!(p.size_hint(), (0, Some(0)));
+        assert!(p.next().is_none());
+        assert_eq!((p.index, p.total), (3, 2 * PS as u64 + 5));
+        assert!(p.error.is_none());
+    }
+
+    #[test]
+    fn a_stream_of_whole_parts_ends_on_the_empty_read_after_them() {
+        let buffers = Buffers::new(2, PS, 1);
+        let mut p = parts(
+            &buffers,
+            Source {
+                left: 2 * PS,
+                fail: false,
+            },
+        );
+        assert_eq!((&mut p).count(), 2);
+        assert!(p.ended && p.error.is_none());
+    }
+
+    #[test]
+    fn a_one_part_stream_asks_for_one_worker() {
+        let buffers = Buffers::new(4, PS, 1);
+        let p = parts(
+            &buffers,
+            Source {
+                left: 10,
+                fail: false,
+            },
+        );
+        assert_eq!(p.size_hint(), (1, Some(1)));
+    }
+
+    #[test]
+    fn an_empty_stream_and_a_read_error_end_the_parts_with_an_error() {
+        let buffers = Buffers::new(2, PS, 1);
+        let mut p = parts(
+            &buffers,
+            Source {
+                left: 0,
+                fail: false,
+            },
+        );
+        assert!(p.next().is_none());
+        let e = p.error.take().expect("empty is an error").to_string();
+        assert!(e.contains("stdin is empty"), "{e}");
+
+        let mut p = parts(
+            &buffers,
+            Source {
+                left: PS,
+                fail: true,
+            },
+        );
+        assert!(p.next().is_some());
+        assert!(p.next().is_none());
+        assert!(!p.ended);
+        let e = crate::error::chain(&p.error.take().expect("read error kept"));
+        assert!(e.contains("stdin") && e.contains("disk on fire"), "{e}");
+    }
+
+    #[test]
+    fn at_most_max_buffers_ever_exist() {
+        let buffers = Buffers::new(2, 16, 0);
+        let a = buffers.take();
+        let b = buffers.take();
+        assert_eq!(buffers.made.load(Ordering::Relaxed), 2);
+        drop(a);
+        let c = buffers.take(); // the returned one, not a third
+        assert_eq!(buffers.made.load(Ordering::Relaxed), 2);
+        drop((b, c));
     }
 }

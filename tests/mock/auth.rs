@@ -7,8 +7,9 @@ use time::{Duration, OffsetDateTime};
 
 use glacier_upload::sigv4;
 
+use super::dates::{amz_date, parse_amz_date};
+use super::error::ApiError;
 use super::http::Head;
-use super::util::{ApiError, amz_date, parse_amz_date, same_bytes};
 use super::{ACCESS_KEY, MockConfig, REGION, SECRET_KEY};
 
 /// How far `x-amz-date` may be from the server's clock.
@@ -218,4 +219,12 @@ fn check_signed_headers(head: &Head, signed: &[String], token: bool) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Constant-time-ish comparison (no early exit on the first difference).
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

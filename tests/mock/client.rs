@@ -1,8 +1,8 @@
-//! A tiny std-only Glacier client for tests that need raw requests: it signs with
-//! `glacier_upload::sigv4::sign` and the mock's credentials, keeps one keep-alive
-//! connection, and lets a test tamper with any part (secret, date, version header,
-//! extra headers) to provoke the mock's refusals. Independent of the crate's own HTTP
-//! client on purpose, so the mock is checked against something else.
+//! A tiny Glacier client over a raw `TcpStream`, for tests that need raw requests: it
+//! signs with `glacier_upload::sigv4::sign` and the mock's credentials, keeps one
+//! keep-alive connection, and lets a test tamper with any part (secret, date, version
+//! header, extra headers) to provoke the mock's refusals. Independent of the crate's own
+//! HTTP client on purpose, so the mock is checked against something else.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -7,8 +7,6 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 
-use super::util::percent_decode;
-
 /// The largest request head accepted (request line plus headers).
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -352,4 +350,22 @@ fn copy_flipping(f: &mut File, w: &mut TcpStream, len: u64, flip_at: u64) -> io:
         done += want as u64;
     }
     Ok(())
+}
+
+/// Decodes `%XX` escapes (query strings); `None` when malformed or not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let h = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(h, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }

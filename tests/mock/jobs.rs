@@ -12,9 +12,11 @@ use glacier_upload::treehash::{CHUNK_SIZE, TreeHash, is_tree_hash_aligned};
 use time::OffsetDateTime;
 
 use super::ACCOUNT_ID;
+use super::dates::{iso_date, parse_iso_date};
+use super::error::ApiError;
+use super::hashing::tree_of;
 use super::http::{Head, RespBody, Response};
-use super::store::{Archive, Store, Vault, page, parse_limit, vault_arn};
-use super::util::{ApiError, iso_date, make_id, parse_iso_date, tree_of};
+use super::store::{Archive, Store, Vault, make_id, page, parse_limit, vault_arn};
 
 /// Inventory output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,28 +9,38 @@
 //! under a storage directory and are streamed, never held whole in memory, so multi-GiB
 //! tests and benchmarks work.
 //!
-//! Std only: one thread per connection over `std::net`, HTTP/1.1 with keep-alive and
-//! `Content-Length` bodies. Tests drive faults ([`FaultRule`]) and job completion
+//! No HTTP crate: one thread per connection over `std::net`, HTTP/1.1 with keep-alive
+//! and `Content-Length` bodies (hashing, dates and JSON use the crate's own
+//! dependencies; the TLS front in `tls` uses its rustls). Tests drive faults ([`FaultRule`]) and job completion
 //! ([`MockGlacier::complete_jobs`]) explicitly; nothing here sleeps to wait for anything
 //! (the only sleep is the [`Fault::Slow`] delay a test asks for; [`Fault::Hold`] waits for
 //! the test to open a [`Gate`]).
 //!
 //! Module map: `http` (wire format), `auth` (header and signature checks), `server`
-//! (connections, dispatch, fault application, request log), `store` (vaults, archives,
-//! on-disk files, IDs), `multipart` (uploads and parts), `jobs` (jobs and their output),
-//! `faults` (rule matching), `util` (dates, JSON errors, hashing), and `client`, a tiny
-//! signed raw-HTTP client for tests that need to send what the crate's client never would.
+//! (connections, dispatch, fault application, request log), `operation` (the
+//! `Operation` a request's method and path name, parsed once), `store` (the state: vaults,
+//! archives, on-disk files, IDs, list paging); the operations in files that mirror
+//! `src/glacier/`: `vaults`, `archives`, `multipart` (uploads and parts), `jobs` (jobs and
+//! their output); `faults` (rule matching), `error` (Glacier's JSON errors), `dates`
+//! (Glacier's date formats), `hashing` (one-pass body hashing and hash-header checks), and
+//! `client`, a tiny signed raw-HTTP client for tests that need to send what the crate's
+//! client never would.
 
+mod archives;
 mod auth;
 pub mod client;
+mod dates;
+mod error;
 mod faults;
+mod hashing;
 mod http;
 mod jobs;
 mod multipart;
+mod operation;
 mod server;
 mod store;
 pub mod tls;
-mod util;
+mod vaults;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -276,6 +286,17 @@ impl MockGlacier {
     /// Finishes every in-progress job now.
     pub fn complete_jobs(&self) {
         self.shared.store.complete_jobs();
+    }
+
+    /// Lets the "short period" pass after which Glacier no longer answers a repeated
+    /// CompleteMultipartUpload with the same archive ID (API Reference, "Complete
+    /// Multipart Upload": "if you call the operation again within a short period, the
+    /// operation will succeed and return the same archive ID"); after it, the upload is
+    /// unknown (404) like any other.
+    pub fn forget_completions(&self, vault: &str) {
+        if let Ok(v) = self.shared.store.lock().vault_mut(vault) {
+            v.completed.clear();
+        }
     }
 
     /// Forgets a job, so it is unknown (404) from now on, like an expired one.

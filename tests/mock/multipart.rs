@@ -12,11 +12,12 @@ use glacier_upload::treehash::{TreeHash, combine, is_valid_part_size};
 use time::OffsetDateTime;
 
 use super::ACCOUNT_ID;
+use super::archives::description_header;
+use super::dates::iso_date;
+use super::error::ApiError;
+use super::hashing::{receive_body, tree_hash_header};
 use super::http::{Body, Head, Response};
-use super::store::{
-    Store, check_hashes, description_header, page, parse_limit, tree_hash_header, vault_arn,
-};
-use super::util::{ApiError, iso_date, make_id, stream_to_file};
+use super::store::{Store, make_id, page, parse_limit, vault_arn};
 
 /// At most 10,000 parts per upload.
 const MAX_PARTS: u64 = 10_000;
@@ -184,18 +185,7 @@ pub fn upload_part(
     }
     let claimed = tree_hash_header(head)?;
     let tmp = store.tmp_path();
-    let hashed = stream_to_file(body, len, &tmp).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ApiError::new(
-            408,
-            "RequestTimeoutException",
-            format!("body not received: {e}"),
-        )
-    })?;
-    if let Err(e) = check_hashes(head, &hashed, &claimed) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let hashed = receive_body(head, body, len, &tmp, &claimed)?;
     let mut st = store.lock();
     let found = st
         .vault_mut(vault)
@@ -342,7 +332,7 @@ pub fn complete(
         ));
     }
     let u = v.uploads.remove(i);
-    let hashed = super::util::Hashed {
+    let hashed = super::hashing::Hashed {
         len: size,
         sha256: String::new(),
         leaves,

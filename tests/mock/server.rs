@@ -1,5 +1,5 @@
 //! Connections and dispatch: accepts on the listener, serves each connection on its own
-//! thread with keep-alive, routes a request to its Glacier operation, runs the
+//! thread with keep-alive, parses a request's [`Operation`] once, runs the
 //! authentication checks, applies injected faults, calls the operation and records the
 //! exchange. Every response gets `x-amzn-RequestId` and `Date` (the mock's clock).
 
@@ -14,13 +14,16 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::dates::http_date;
+use super::error::ApiError;
 use super::faults::{Fault, Faults};
 use super::http::{
     Body, BodyFault, Head, HeadError, RespBody, Response, read_head, write_response,
 };
-use super::store::{self, Store};
-use super::util::{ApiError, http_date, make_id, percent_decode};
-use super::{MockConfig, RecordedRequest, auth, jobs, multipart};
+use super::operation::{Operation, check_account};
+use super::store::Store;
+use super::store::make_id;
+use super::{MockConfig, RecordedRequest, archives, auth, jobs, multipart, vaults};
 
 /// Largest body accepted by operations that take JSON or nothing.
 const MAX_SMALL_BODY: u64 = 1 << 20;
@@ -99,70 +102,6 @@ pub fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
 fn request_id() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     make_id("request", N.fetch_add(1, Ordering::Relaxed), 47, false)
-}
-
-/// The operation a request is for, and the names in its path.
-struct Route {
-    op: &'static str,
-    vault: String,
-    id: String,
-}
-
-fn route(head: &Head) -> Result<Route, (&'static str, ApiError)> {
-    let unknown = || {
-        (
-            "Unknown",
-            ApiError::new(
-                404,
-                "UnknownOperationException",
-                format!("No operation matches {} {}", head.method, head.path),
-            ),
-        )
-    };
-    let segs: Vec<String> = match head.path.strip_prefix('/') {
-        Some(p) => p
-            .split('/')
-            .map(|s| percent_decode(s).ok_or_else(unknown))
-            .collect::<Result<_, _>>()?,
-        None => return Err(unknown()),
-    };
-    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let m = head.method.as_str();
-    let op = match (m, s.as_slice()) {
-        ("GET", [_, "vaults"]) => "ListVaults",
-        ("PUT", [_, "vaults", _]) => "CreateVault",
-        ("GET", [_, "vaults", _]) => "DescribeVault",
-        ("DELETE", [_, "vaults", _]) => "DeleteVault",
-        ("POST", [_, "vaults", _, "archives"]) => "UploadArchive",
-        ("DELETE", [_, "vaults", _, "archives", _]) => "DeleteArchive",
-        ("POST", [_, "vaults", _, "multipart-uploads"]) => "InitiateMultipartUpload",
-        ("GET", [_, "vaults", _, "multipart-uploads"]) => "ListMultipartUploads",
-        ("PUT", [_, "vaults", _, "multipart-uploads", _]) => "UploadMultipartPart",
-        ("GET", [_, "vaults", _, "multipart-uploads", _]) => "ListParts",
-        ("POST", [_, "vaults", _, "multipart-uploads", _]) => "CompleteMultipartUpload",
-        ("DELETE", [_, "vaults", _, "multipart-uploads", _]) => "AbortMultipartUpload",
-        ("POST", [_, "vaults", _, "jobs"]) => "InitiateJob",
-        ("GET", [_, "vaults", _, "jobs"]) => "ListJobs",
-        ("GET", [_, "vaults", _, "jobs", _]) => "DescribeJob",
-        ("GET", [_, "vaults", _, "jobs", _, "output"]) => "GetJobOutput",
-        _ => return Err(unknown()),
-    };
-    let account = s[0];
-    if account != "-" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
-        return Err((
-            op,
-            ApiError::new(
-                403,
-                "AccessDeniedException",
-                format!("Invalid account ID: {account}. Use '-' or the 12-digit account ID"),
-            ),
-        ));
-    }
-    Ok(Route {
-        op,
-        vault: s.get(2).map(|v| v.to_string()).unwrap_or_default(),
-        id: s.get(4).map(|v| v.to_string()).unwrap_or_default(),
-    })
 }
 
 /// What to send.
@@ -328,29 +267,30 @@ fn dispatch(
     body: &mut Body,
 ) -> (&'static str, Outcome, Option<Fault>) {
     let now = shared.now();
-    let route = route(head);
-    let op = match &route {
-        Ok(r) => r.op,
-        Err((op, _)) => op,
-    };
+    let parsed = Operation::parse(head);
+    let op = parsed.as_ref().map_or("Unknown", Operation::name);
     // Every body but an upload's is small: read it first, so the signature can cover
     // its hash when the optional x-amz-content-sha256 is absent ("Common Request
     // Headers").
-    let small = match op {
-        "UploadArchive" | "UploadMultipartPart" => None,
-        _ => match small_body(len, body) {
+    let small = if parsed.as_ref().is_ok_and(Operation::streams_body) {
+        None
+    } else {
+        match small_body(len, body) {
             Ok(data) => Some(data),
             Err(e) => return (op, Outcome::Send(error_response(&e)), None),
-        },
+        }
     };
     let small_sha256 = small.as_ref().map(|d| hex::encode(Sha256::digest(d)));
     if let Err(e) = auth::check(head, &shared.cfg, now, small_sha256.as_deref()) {
         return (op, Outcome::Send(error_response(&e)), None);
     }
-    let r = match route {
-        Ok(r) => r,
-        Err((_, e)) => return (op, Outcome::Send(error_response(&e)), None),
+    let operation = match parsed {
+        Ok(o) => o,
+        Err(e) => return (op, Outcome::Send(error_response(&e)), None),
     };
+    if let Err(e) = check_account(head) {
+        return (op, Outcome::Send(error_response(&e)), None);
+    }
     let fault = shared.faults.pick(op);
     let early = match &fault {
         Some(Fault::Throttle) => Some(ApiError::new(400, "ThrottlingException", "Rate exceeded")),
@@ -371,7 +311,15 @@ fn dispatch(
     if let Some(e) = early {
         return (op, Outcome::Send(error_response(&e)), fault);
     }
-    let result = run(shared, head, &r, len, body, small.unwrap_or_default(), now);
+    let result = run(
+        shared,
+        head,
+        &operation,
+        len,
+        body,
+        small.unwrap_or_default(),
+        now,
+    );
     let resp = match result {
         Ok(resp) => rewritten(shared, op, resp),
         Err(e) => error_response(&e),
@@ -416,51 +364,50 @@ fn small_body(len: u64, body: &mut Body) -> Result<Vec<u8>, ApiError> {
     Ok(buf)
 }
 
+/// Runs `operation`: the one place an operation is matched to its handler.
 fn run(
     shared: &Shared,
     head: &Head,
-    r: &Route,
+    operation: &Operation,
     len: u64,
     body: &mut Body,
     data: Vec<u8>,
     now: OffsetDateTime,
 ) -> Result<Response, ApiError> {
+    use Operation::*;
     let st = &shared.store;
-    let (v, id) = (r.vault.as_str(), r.id.as_str());
-    match r.op {
-        "UploadArchive" | "UploadMultipartPart" => {
-            if head.header("content-length").is_none() {
-                return Err(ApiError::missing(
-                    "Required parameter missing: Content-Length",
-                ));
-            }
-            if r.op == "UploadArchive" {
-                store::upload_archive(st, v, head, len, body, now)
-            } else {
-                multipart::upload_part(st, v, id, head, len, body)
-            }
+    if operation.streams_body() {
+        if head.header("content-length").is_none() {
+            return Err(ApiError::missing(
+                "Required parameter missing: Content-Length",
+            ));
         }
-        op => {
-            if !data.is_empty() && op != "InitiateJob" {
-                return Err(ApiError::invalid(format!("{op} takes no request body")));
-            }
-            match op {
-                "ListVaults" => store::list_vaults(st, head),
-                "CreateVault" => store::create_vault(st, v, now),
-                "DescribeVault" => store::describe_vault(st, v),
-                "DeleteVault" => store::delete_vault(st, v),
-                "DeleteArchive" => store::delete_archive(st, v, id),
-                "InitiateMultipartUpload" => multipart::initiate(st, v, head, now),
-                "ListMultipartUploads" => multipart::list_uploads(st, v, head),
-                "ListParts" => multipart::list_parts(st, v, id, head),
-                "CompleteMultipartUpload" => multipart::complete(st, v, id, head, now),
-                "AbortMultipartUpload" => multipart::abort(st, v, id),
-                "InitiateJob" => jobs::initiate(st, v, &data, now),
-                "ListJobs" => jobs::list(st, v, head),
-                "DescribeJob" => jobs::describe(st, v, id, now),
-                "GetJobOutput" => jobs::output(st, v, id, head),
-                other => Err(ApiError::internal(format!("unrouted operation {other}"))),
-            }
+    } else if !data.is_empty() && !matches!(operation, InitiateJob { .. }) {
+        return Err(ApiError::invalid(format!(
+            "{} takes no request body",
+            operation.name()
+        )));
+    }
+    match operation {
+        ListVaults => vaults::list_vaults(st, head),
+        CreateVault { vault } => vaults::create_vault(st, vault, now),
+        DescribeVault { vault } => vaults::describe_vault(st, vault),
+        DeleteVault { vault } => vaults::delete_vault(st, vault),
+        UploadArchive { vault } => archives::upload_archive(st, vault, head, len, body, now),
+        DeleteArchive { vault, archive } => archives::delete_archive(st, vault, archive),
+        InitiateMultipartUpload { vault } => multipart::initiate(st, vault, head, now),
+        ListMultipartUploads { vault } => multipart::list_uploads(st, vault, head),
+        UploadMultipartPart { vault, upload } => {
+            multipart::upload_part(st, vault, upload, head, len, body)
         }
+        ListParts { vault, upload } => multipart::list_parts(st, vault, upload, head),
+        CompleteMultipartUpload { vault, upload } => {
+            multipart::complete(st, vault, upload, head, now)
+        }
+        AbortMultipartUpload { vault, upload } => multipart::abort(st, vault, upload),
+        InitiateJob { vault } => jobs::initiate(st, vault, &data, now),
+        ListJobs { vault } => jobs::list(st, vault, head),
+        DescribeJob { vault, job } => jobs::describe(st, vault, job, now),
+        GetJobOutput { vault, job } => jobs::output(st, vault, job, head),
     }
 }

@@ -1,6 +1,7 @@
 //! The mock's state: vaults and their archives, uploads and jobs, with archive bytes in
-//! files under the storage directory. Also the vault and archive operations. The state
-//! lock is never held while a body streams, so parallel part uploads run in parallel.
+//! files under the storage directory, the IDs Glacier hands out, and the paging every
+//! list operation shares. The state lock is never held while a body streams, so parallel
+//! part uploads run in parallel.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::OpenOptions;
@@ -12,16 +13,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use glacier_upload::treehash::TreeHash;
 use time::OffsetDateTime;
 
-use super::http::{Body, Head, Response};
+use super::http::Head;
 use super::jobs::Job;
 use super::multipart::{Completed, Upload};
-use super::util::{
-    ApiError, Hashed, iso_date, make_id, stream_to_file, valid_description, valid_vault_name,
-};
-use super::{ACCOUNT_ID, ArchiveInfo, PartInfo, REGION, UploadInfo};
+use sha2::{Digest, Sha256};
 
-/// Largest single-request upload: 4 GB ("Upload Archive").
-const MAX_SINGLE_UPLOAD: u64 = 4 << 30;
+use super::dates::iso_date;
+use super::error::ApiError;
+use super::hashing::{Hashed, stream_to_file};
+use super::{ACCOUNT_ID, ArchiveInfo, PartInfo, REGION, UploadInfo};
 
 /// A stored archive.
 #[derive(Debug, Clone)]
@@ -358,171 +358,34 @@ pub fn page<'a, T>(
     Ok((&items[start..end], next))
 }
 
-// ---- vault operations ----
+/// The alphabet of Glacier IDs (URL-safe base64).
+const ID_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-pub fn list_vaults(store: &Store, head: &Head) -> Result<Response, ApiError> {
-    let limit = parse_limit(head, 10)?;
-    let st = store.lock();
-    // Glacier's marker here is the ARN of the last vault returned: listing resumes after it.
-    let after = match head.query("marker") {
-        None => None,
-        Some(m) => Some(
-            m.strip_prefix(&vault_arn(""))
-                .ok_or_else(|| ApiError::invalid(format!("Invalid marker: {m}")))?
-                .to_string(),
-        ),
-    };
-    let all: Vec<&Vault> = st
-        .vaults
-        .values()
-        .filter(|v| after.as_deref().is_none_or(|a| v.name.as_str() > a))
-        .collect();
-    let page: Vec<&Vault> = all.iter().take(limit).copied().collect();
-    let marker = if all.len() > limit {
-        page.last().map(|v| vault_arn(&v.name))
-    } else {
-        None
-    };
-    let list: Vec<serde_json::Value> = page.iter().map(|v| v.json()).collect();
-    Ok(Response::json(
-        200,
-        &serde_json::json!({"Marker": marker, "VaultList": list}),
-    ))
-}
-
-pub fn create_vault(store: &Store, name: &str, now: OffsetDateTime) -> Result<Response, ApiError> {
-    if !valid_vault_name(name) {
-        return Err(ApiError::invalid(format!(
-            "The vault name is not valid: {name}. Vault names are 1 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'."
-        )));
+/// A deterministic ID of `len` characters from [`ID_ALPHABET`], the `n`th of its `kind`.
+/// With `leading_dash` it starts with `-` then a letter (archive IDs can begin with `-`,
+/// and clients must cope); otherwise it starts with a letter or digit.
+pub fn make_id(kind: &str, n: u64, len: usize, leading_dash: bool) -> String {
+    let mut out = String::with_capacity(len);
+    let mut block = 0u64;
+    while out.len() < len {
+        let digest = Sha256::new()
+            .chain_update(kind.as_bytes())
+            .chain_update(n.to_le_bytes())
+            .chain_update(block.to_le_bytes())
+            .finalize();
+        for byte in digest {
+            if out.len() == len {
+                break;
+            }
+            let c = match out.len() {
+                0 if leading_dash => b'-',
+                0 => ID_ALPHABET[(byte % 62) as usize],
+                1 if leading_dash => ID_ALPHABET[(byte % 52) as usize],
+                _ => ID_ALPHABET[(byte & 63) as usize],
+            };
+            out.push(c as char);
+        }
+        block += 1;
     }
-    let mut st = store.lock();
-    // CreateVault is idempotent: an existing vault is not an error.
-    st.vaults
-        .entry(name.to_string())
-        .or_insert_with(|| new_vault(name, now));
-    Ok(Response::new(201).header("Location", format!("/{ACCOUNT_ID}/vaults/{name}")))
-}
-
-pub fn describe_vault(store: &Store, name: &str) -> Result<Response, ApiError> {
-    let st = store.lock();
-    Ok(Response::json(200, &st.vault(name)?.json()))
-}
-
-/// "Delete Vault": succeeds "only if there are no archives in the vault as of the last
-/// inventory and there have been no writes to the vault since the last inventory";
-/// otherwise 400 InvalidParameterValueException. A vault never written has neither.
-pub fn delete_vault(store: &Store, name: &str) -> Result<Response, ApiError> {
-    let mut st = store.lock();
-    let v = st.vault(name)?;
-    let inventoried_empty = v.inventory.as_ref().is_none_or(|i| i.archives.is_empty());
-    if v.written || !inventoried_empty {
-        return Err(ApiError::invalid(format!(
-            "Vault not empty or recently written to: {}",
-            vault_arn(name)
-        )));
-    }
-    st.vaults.remove(name);
-    Ok(Response::new(204))
-}
-
-// ---- archive operations ----
-
-/// Reads a required tree-hash header as a hash.
-pub fn tree_hash_header(head: &Head) -> Result<TreeHash, ApiError> {
-    let v = head
-        .header("x-amz-sha256-tree-hash")
-        .ok_or_else(|| ApiError::missing("Required parameter missing: x-amz-sha256-tree-hash"))?;
-    v.parse()
-        .map_err(|_| ApiError::invalid(format!("Invalid x-amz-sha256-tree-hash: {v}")))
-}
-
-/// Checks a received body's hashes against its headers.
-pub fn check_hashes(head: &Head, hashed: &Hashed, claimed_tree: &TreeHash) -> Result<(), ApiError> {
-    let claimed = head.header("x-amz-content-sha256").unwrap_or_default();
-    if !claimed.eq_ignore_ascii_case(&hashed.sha256) {
-        return Err(ApiError::invalid(format!(
-            "The value passed in as x-amz-content-sha256 does not match the computed payload hash. Computed digest: {} expected hash: {claimed}",
-            hashed.sha256
-        )));
-    }
-    let tree = hashed.tree_hash();
-    if tree != *claimed_tree {
-        return Err(ApiError::invalid(format!(
-            "Checksum mismatch: the x-amz-sha256-tree-hash {claimed_tree} does not match the tree hash of the payload {tree}"
-        )));
-    }
-    Ok(())
-}
-
-/// Reads the archive description header, validated.
-pub fn description_header(head: &Head) -> Result<String, ApiError> {
-    let d = head.header("x-amz-archive-description").unwrap_or("");
-    if !valid_description(d) {
-        return Err(ApiError::invalid(
-            "Invalid archive description: it must be at most 1024 printable ASCII characters",
-        ));
-    }
-    Ok(d.to_string())
-}
-
-pub fn upload_archive(
-    store: &Store,
-    vault: &str,
-    head: &Head,
-    len: u64,
-    body: &mut Body,
-    now: OffsetDateTime,
-) -> Result<Response, ApiError> {
-    store.lock().vault(vault)?;
-    let description = description_header(head)?;
-    let claimed = tree_hash_header(head)?;
-    if len == 0 {
-        return Err(ApiError::invalid(
-            "Invalid Content-Length: 0. Archives must be at least 1 byte",
-        ));
-    }
-    if len > MAX_SINGLE_UPLOAD {
-        return Err(ApiError::invalid(format!(
-            "Invalid Content-Length: {len}. A single-request upload is at most 4 GB; use a multipart upload"
-        )));
-    }
-    let tmp = store.tmp_path();
-    let hashed = stream_to_file(body, len, &tmp).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ApiError::new(
-            408,
-            "RequestTimeoutException",
-            format!("body not received: {e}"),
-        )
-    })?;
-    if let Err(e) = check_hashes(head, &hashed, &claimed) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let tree = hashed.tree_hash();
-    let mut st = store.lock();
-    let id = store.insert_archive(&mut st, vault, &tmp, hashed, &description, now)?;
-    Ok(Response::new(201)
-        .header(
-            "Location",
-            format!("/{ACCOUNT_ID}/vaults/{vault}/archives/{id}"),
-        )
-        .header("x-amz-archive-id", id)
-        .header("x-amz-sha256-tree-hash", tree.to_hex()))
-}
-
-pub fn delete_archive(store: &Store, vault: &str, id: &str) -> Result<Response, ApiError> {
-    let mut st = store.lock();
-    let v = st.vault_mut(vault)?;
-    let Some(i) = v.archives.iter().position(|a| a.id == id) else {
-        return Err(ApiError::not_found(format!(
-            "Archive not found for ARN: {}/archives/{id}",
-            vault_arn(vault)
-        )));
-    };
-    let a = v.archives.remove(i);
-    v.written = true;
-    let _ = std::fs::remove_file(&a.path);
-    Ok(Response::new(204))
+    out
 }

@@ -481,3 +481,106 @@ pub const DRY_RUN: Flag = Flag {
     help: "the plan only (count, bytes, requests, names); sends\nno InitiateJob",
     ..Flag::SWITCH
 };
+/// `vault export --storage-class` (to s3:// only).
+pub const STORAGE_CLASS: Flag = Flag {
+    long: "--storage-class",
+    value: Some("CLASS"),
+    help: "S3 only: DEEP_ARCHIVE, GLACIER, GLACIER_IR,\nSTANDARD_IA or STANDARD",
+    default: Some("DEEP_ARCHIVE"),
+    choices: &[
+        "DEEP_ARCHIVE",
+        "GLACIER",
+        "GLACIER_IR",
+        "STANDARD_IA",
+        "STANDARD",
+    ],
+    ..Flag::VALUE
+};
+/// `vault export --s3-endpoint-url` (to s3:// only).
+pub const S3_ENDPOINT_URL: Flag = Flag {
+    long: "--s3-endpoint-url",
+    value: Some("URL"),
+    help: "S3 only: the endpoint (else AWS_ENDPOINT_URL_S3,\n\
+           AWS_ENDPOINT_URL, the profile's endpoint_url, AWS's)",
+    ..Flag::VALUE
+};
+/// `vault export --s3-part-size` (to s3:// only).
+pub const S3_PART_SIZE: Flag = Flag {
+    long: "--s3-part-size",
+    value: Some("SIZE"),
+    help: "S3 only: multipart part size, 5M to 5G, raised when\n\
+           an archive would need more than 10,000 parts",
+    default: Some("16M"),
+    ..Flag::VALUE
+};
+/// `vault export --journal` (to s3:// only; a directory export keeps it in DIR).
+pub const EXPORT_JOURNAL: Flag = Flag {
+    long: "--journal",
+    value: Some("DIR"),
+    help: "S3 only: where the journal and manifest live (see above)",
+    ..Flag::VALUE
+};
+
+// ---- vault purge (and the selection flags of vault export above) --------------------
+
+/// `vault purge --only-exported`.
+pub const ONLY_EXPORTED: Flag = Flag {
+    long: "--only-exported",
+    value: Some("DIR"),
+    help: "delete only archives the export in DIR (glacier vault\n\
+           export) records as exported and verified, with the\n\
+           inventory's size and tree hash, and whose file is there",
+    ..Flag::VALUE
+};
+/// `vault purge --journal`.
+pub const PURGE_JOURNAL: Flag = Flag {
+    long: "--journal",
+    value: Some("FILE"),
+    help: "the journal; a new inventory job's output is kept\n\
+           beside it as VAULT.inventory.json",
+    default: Some("$XDG_DATA_HOME/glacier-upload/purge/VAULT.jsonl"),
+    ..Flag::VALUE
+};
+/// `vault purge --threads`.
+pub const PURGE_THREADS: Flag = Flag {
+    long: "--threads",
+    short: Some("-t"),
+    value: Some("N"),
+    help: "deletions in flight, 1 to 64",
+    default: Some("8"),
+    ..Flag::VALUE
+};
+/// `vault purge --yes`.
+pub const YES: Flag = Flag {
+    long: "--yes",
+    short: Some("-y"),
+    help: "no question",
+    ..Flag::SWITCH
+};
+/// `vault purge --dry-run`.
+pub const PURGE_DRY_RUN: Flag = Flag {
+    long: "--dry-run",
+    help: "count, bytes and the first names; sends no DeleteArchive",
+    ..Flag::SWITCH
+};
+/// `vault purge --delete-vault`.
+pub const DELETE_VAULT: Flag = Flag {
+    long: "--delete-vault",
+    help: "then delete the vault; Glacier refuses until its next\n\
+           inventory (about a day after the last deletion) shows it\n\
+           empty: the run says so, prints the command to run then,\n\
+           and still exits 0",
+    ..Flag::SWITCH
+};
+
+// ---- archive delete ------------------------------------------------------------------
+
+/// `archive delete --threads` (with several IDs or `-`).
+pub const DELETE_THREADS: Flag = Flag {
+    long: "--threads",
+    short: Some("-t"),
+    value: Some("N"),
+    help: "deletions in flight with several IDs, 1 to 64",
+    default: Some("4"),
+    ..Flag::VALUE
+};

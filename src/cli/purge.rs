@@ -1,0 +1,440 @@
+//! `glacier vault purge [OPTIONS] VAULT`: parses the flags, asks for confirmation, and
+//! prints; the work is in `crate::purge`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::export::source_and_selection;
+use super::{Args, Global, Output, flags, note};
+use crate::config::{Env, ProcessEnv};
+use crate::error::{Error, Result};
+use crate::export::inventory::{Acquired, acquire_at};
+use crate::export::journal::{Journal, State};
+use crate::export::{self, InventoryFile, InventorySource, Selection};
+use crate::glacier::Client;
+use crate::progress::human_bytes;
+use crate::purge::{self, Counts, ExportedTo, Report, Scope};
+use crate::sync::LockExt;
+
+/// `--threads` without the flag (shown by its help, checked in `flags`).
+pub(super) const DEFAULT_THREADS: usize = 8;
+
+/// A parsed `vault purge`.
+#[derive(Debug)]
+pub struct PurgeCmd {
+    vault: String,
+    source: InventorySource,
+    selection: Selection,
+    only_exported: Option<ExportedTo>,
+    journal: Option<PathBuf>,
+    threads: usize,
+    dry_run: bool,
+    yes: bool,
+    delete_vault: bool,
+}
+
+/// The pause before the first retry and its doubling cap: the test hook shortens it, as
+/// it does the client's retries.
+pub(super) fn backoff() -> (Duration, Duration) {
+    match ProcessEnv
+        .var("GLACIER_RETRY_BASE_MS")
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        Some(ms) => (Duration::from_millis(ms), Duration::from_millis(ms * 8)),
+        None => (Duration::from_secs(1), Duration::from_secs(60)),
+    }
+}
+
+impl PurgeCmd {
+    pub(super) fn parse(mut args: Args) -> Result<PurgeCmd> {
+        let (source, selection) = source_and_selection(&mut args)?;
+        let only_exported = args
+            .text(&flags::ONLY_EXPORTED)?
+            .map(|v| ExportedTo::parse(&v))
+            .transpose()?;
+        let journal: Option<PathBuf> = args.path(&flags::PURGE_JOURNAL)?;
+        let threads: usize = args
+            .whole(&flags::PURGE_THREADS)?
+            .unwrap_or(DEFAULT_THREADS);
+        if threads == 0 || threads > 64 {
+            return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
+        }
+        let dry_run = args.switch(&flags::PURGE_DRY_RUN);
+        let yes = args.switch(&flags::YES);
+        let delete_vault = args.switch(&flags::DELETE_VAULT);
+        let [vault] = args.exact("vault purge", ["VAULT"])?;
+        crate::glacier::check_vault_name(&vault)?;
+        Ok(PurgeCmd {
+            vault,
+            source,
+            selection,
+            only_exported,
+            journal,
+            threads,
+            dry_run,
+            yes,
+            delete_vault,
+        })
+    }
+
+    /// The journal file: `--journal FILE`, else
+    /// `$XDG_DATA_HOME/glacier-upload/purge/VAULT.jsonl`.
+    fn journal_path(&self) -> Result<PathBuf> {
+        if let Some(p) = &self.journal {
+            return Ok(p.clone());
+        }
+        let dir = super::upload::data_dir(&ProcessEnv).ok_or_else(|| {
+            Error::Config(
+                "no data directory for the purge journal (set XDG_DATA_HOME or HOME, or give --journal FILE)".into(),
+            )
+        })?;
+        Ok(dir.join("purge").join(format!("{}.jsonl", self.vault)))
+    }
+
+    fn poll() -> Duration {
+        ProcessEnv
+            .var("GLACIER_POLL_MS")
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_millis)
+            .unwrap_or_else(|| Duration::from_secs(15 * 60))
+    }
+
+    pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        // Refuse before anything is sent (an inventory job included): nobody could answer.
+        if !self.dry_run && !self.yes && !std::io::stdin().is_terminal() {
+            return Err(Error::Usage(format!(
+                "vault purge '{}': not on a terminal, so give --yes to delete without a question (or --dry-run to see what would go); nothing was sent",
+                self.vault
+            )));
+        }
+        let client = global.client()?;
+        let journal_path = self.journal_path()?;
+        if let Some(dir) = journal_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let saved = journal_path.with_extension("inventory.json");
+        let (mut journal, mut state) = Journal::open_file(&journal_path)?;
+        journal.lock()?;
+        // The journal decides: a new inventory job is started unless it has one.
+        if self.dry_run
+            && matches!(self.source, InventorySource::New)
+            && !(state.inventory_saved && saved.exists())
+            && state.inventory_job.is_none()
+        {
+            return Err(Error::Usage(
+                "--dry-run needs an inventory: give --inventory FILE or --inventory-job JOB_ID (a dry run starts no job)".into(),
+            ));
+        }
+        // Read before any request: a missing export is a usage error (exit 2).
+        let verified = match &self.only_exported {
+            Some(place) => {
+                let v = place.record().verified()?;
+                note(
+                    global,
+                    &format!(
+                        "{} archives exported and verified in {}",
+                        v.len(),
+                        place.record().describe()
+                    ),
+                );
+                Some(v)
+            }
+            None => None,
+        };
+        let inv = self.inventory(global, &client, &saved, &mut journal, &mut state)?;
+        let names = export::count_names(&inv)?;
+        let sc = purge::scope(&inv, &names, &self.selection, &state, verified.as_ref())?;
+        if self.dry_run {
+            return self.print_dry_run(global, out, &sc);
+        }
+        if !self.yes {
+            self.confirm(&sc)?;
+        }
+        // A vault that is not there would make every archive "already gone" (404).
+        client.describe_vault(&self.vault)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        crate::signals::install(&stop)?;
+        let (backoff, max_backoff) = backoff();
+        let pauses = AtomicU64::new(0);
+        let opts = purge::Options {
+            threads: self.threads,
+            stop: &stop,
+            backoff,
+            max_backoff,
+            pauses: &pauses,
+        };
+        let counts = Counts::default();
+        let shown = Mutex::new(Instant::now());
+        let progress_on = global.progress_enabled();
+        let progress = |c: &Counts| {
+            if !progress_on {
+                return;
+            }
+            let mut last = shown.lock_unpoisoned();
+            if last.elapsed() < Duration::from_secs(1) {
+                return;
+            }
+            *last = Instant::now();
+            eprintln!(
+                "glacier: deleted {} of {} archives ({}); {} already gone, {} failed",
+                c.deleted.load(Ordering::Relaxed),
+                c.total.load(Ordering::Relaxed),
+                human_bytes(c.deleted_bytes.load(Ordering::Relaxed)),
+                c.already_gone.load(Ordering::Relaxed),
+                c.failed.load(Ordering::Relaxed)
+            );
+        };
+        let report = purge::run(
+            &client,
+            &self.vault,
+            &inv,
+            &names,
+            &self.selection,
+            &sc,
+            &mut journal,
+            &state,
+            verified.as_ref(),
+            &opts,
+            &counts,
+            &progress,
+        )?;
+        if report.stopped {
+            return Err(Error::Interrupted(format!(
+                "purge of vault '{}' stopped after {} deletions; run the same command again to continue (the journal {} keeps what is done)",
+                self.vault,
+                report.deleted,
+                journal_path.display()
+            )));
+        }
+        for (id, name, why) in &report.failed {
+            eprintln!("glacier: archive {id} ({name}) not deleted: {why}");
+        }
+        let complete = report.failed.is_empty();
+        let vault_deleted = if self.delete_vault && complete {
+            // Archives the selection or --only-exported left stay in the vault (the
+            // report's archives are those in scope and not left alone).
+            let left = sc.inventory_archives.saturating_sub(report.archives);
+            Some(self.delete_vault(global, &client, left)?)
+        } else {
+            None
+        };
+        self.print(global, out, &report, &sc, vault_deleted)?;
+        self.note_inventory_date(global, &sc, &journal_path);
+        if self.delete_vault && !complete {
+            note(
+                global,
+                &format!(
+                    "vault '{}' not deleted: some archives failed; run the same command again",
+                    self.vault
+                ),
+            );
+        }
+        if !complete {
+            return Err(Error::Reported);
+        }
+        Ok(())
+    }
+
+    fn inventory(
+        &self,
+        global: &Global,
+        client: &Client,
+        saved: &Path,
+        journal: &mut Journal,
+        state: &mut State,
+    ) -> Result<InventoryFile> {
+        match acquire_at(
+            client,
+            &self.vault,
+            &self.source,
+            saved,
+            "glacier vault purge",
+            journal,
+            state,
+            !self.dry_run,
+            Self::poll(),
+            &mut |m| note(global, m),
+        )? {
+            Acquired::Ready(inv) => Ok(inv),
+            Acquired::Waiting(j) => Err(Error::JobInProgress(format!(
+                "inventory job {j} of vault '{}' is not finished; a dry run needs its output",
+                self.vault
+            ))),
+        }
+    }
+
+    /// Shows the count and bytes on the terminal and wants the vault name typed back.
+    fn confirm(&self, sc: &Scope) -> Result<()> {
+        if sc.archives == 0 {
+            return Ok(());
+        }
+        eprint!(
+            "glacier: this deletes {} archives ({}) from vault '{}' for good.\nType the vault name to go on: ",
+            sc.archives,
+            human_bytes(sc.bytes),
+            self.vault
+        );
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Error::io("-", e))?;
+        if line.trim() != self.vault {
+            return Err(Error::Failed(format!(
+                "'{}' is not the vault name '{}'; nothing was deleted",
+                line.trim(),
+                self.vault
+            )));
+        }
+        Ok(())
+    }
+
+    /// DeleteVault, where Glacier's refusal of a vault its last inventory does not show
+    /// empty is the expected answer, not a failure (API Reference, "Delete Vault": a
+    /// vault can be deleted only if there were no writes since the last inventory and it
+    /// holds no archives as of that inventory).
+    fn delete_vault(&self, global: &Global, client: &Client, left: u64) -> Result<bool> {
+        match client.delete_vault(&self.vault) {
+            Ok(()) => {
+                note(global, &format!("deleted vault '{}'", self.vault));
+                Ok(true)
+            }
+            Err(e)
+                if purge::service_error(&e).is_some_and(|s| {
+                    s.status == 400 && s.message.to_ascii_lowercase().contains("not empty")
+                }) =>
+            {
+                if left > 0 {
+                    note(
+                        global,
+                        &format!(
+                            "vault '{}' is not deleted: {left} archives of the inventory were outside this purge (selection or --only-exported) and are still in it",
+                            self.vault
+                        ),
+                    );
+                    return Ok(false);
+                }
+                note(
+                    global,
+                    &format!(
+                        "vault '{v}' is not deleted yet: Glacier refuses until its next inventory shows the vault empty, about a day after the last deletion; run tomorrow: glacier vault delete {v}",
+                        v = self.vault
+                    ),
+                );
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn note_inventory_date(&self, global: &Global, sc: &Scope, journal: &Path) {
+        let when = match &sc.inventory_date {
+            Some(d) => format!("the inventory of {d}"),
+            None => "this inventory (the file gives no date)".into(),
+        };
+        let how = match self.source {
+            InventorySource::File(_) => "run again with a newer inventory file".to_string(),
+            _ => format!(
+                "move {} and its .inventory.json away, then run the same command again (it starts a new inventory job)",
+                journal.display()
+            ),
+        };
+        note(
+            global,
+            &format!(
+                "archives uploaded after {when} are not in it and were not deleted; to catch them, wait for Glacier's next inventory (about a day after the last change) and {how}"
+            ),
+        );
+    }
+
+    fn print(
+        &self,
+        global: &Global,
+        out: &mut Output,
+        r: &Report,
+        sc: &Scope,
+        vault_deleted: Option<bool>,
+    ) -> Result<()> {
+        if global.json {
+            let failed: Vec<serde_json::Value> = r
+                .failed
+                .iter()
+                .map(|(id, name, why)| serde_json::json!({"archive_id": id, "name": name, "error": why}))
+                .collect();
+            return out.json(&serde_json::json!({
+                "vault": self.vault,
+                "archives": r.archives,
+                "deleted": r.deleted,
+                "deleted_bytes": r.deleted_bytes,
+                "already_gone": r.already_gone,
+                "skipped": r.skipped,
+                "not_exported": r.not_exported,
+                "failed": failed,
+                "throttle_pauses": r.throttle_pauses,
+                "inventory_date": sc.inventory_date,
+                "vault_deleted": vault_deleted,
+            }));
+        }
+        out.line(&format!(
+            "deleted {} archives ({}) from vault '{}'; {} already gone, {} skipped (deleted by an earlier run), {} failed{}",
+            r.deleted,
+            human_bytes(r.deleted_bytes),
+            self.vault,
+            r.already_gone,
+            r.skipped,
+            r.failed.len(),
+            if self.only_exported.is_some() {
+                format!(", {} left alone (not exported and verified)", r.not_exported)
+            } else {
+                String::new()
+            }
+        ))
+    }
+
+    fn print_dry_run(&self, global: &Global, out: &mut Output, sc: &Scope) -> Result<()> {
+        if global.json {
+            let first: Vec<serde_json::Value> = sc
+                .first
+                .iter()
+                .map(|(id, name, size)| serde_json::json!({"archive_id": id, "name": name, "size": size}))
+                .collect();
+            return out.json(&serde_json::json!({
+                "vault": self.vault,
+                "dry_run": true,
+                "inventory_archives": sc.inventory_archives,
+                "inventory_date": sc.inventory_date,
+                "archives": sc.archives,
+                "bytes": sc.bytes,
+                "skipped": sc.skipped,
+                "not_exported": sc.not_exported,
+                "first": first,
+            }));
+        }
+        out.line(&format!(
+            "dry run: would delete {} of {} archives ({}) from vault '{}'; {} skipped (deleted by an earlier run){}",
+            sc.archives,
+            sc.inventory_archives,
+            human_bytes(sc.bytes),
+            self.vault,
+            sc.skipped,
+            if self.only_exported.is_some() {
+                format!(", {} left alone (not exported and verified)", sc.not_exported)
+            } else {
+                String::new()
+            }
+        ))?;
+        for (id, name, size) in &sc.first {
+            out.line(&format!("  {name}  ({})  {id}", human_bytes(*size)))?;
+        }
+        if sc.archives > sc.first.len() as u64 {
+            out.line(&format!(
+                "  ... and {} more",
+                sc.archives - sc.first.len() as u64
+            ))?;
+        }
+        Ok(())
+    }
+}

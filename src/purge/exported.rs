@@ -1,0 +1,200 @@
+//! `--only-exported`: where a vault's archives were exported to, and which of them that
+//! export records as exported and verified.
+//!
+//! Purge deletes an archive under `--only-exported` only when the export's record of it
+//! matches the purge inventory's size and tree hash, so a copy of another version (or a
+//! record from a different inventory) never licenses a deletion. The place is an enum
+//! with one reader per kind: a directory written by `glacier vault export` now; an S3
+//! manifest (`s3://BUCKET/PREFIX`) is the next kind, added beside [`ExportedTo::Dir`]
+//! with its own [`ExportRecord`]. This module reads; it never writes into the export.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::export::journal::{self, Key, Record};
+
+/// Archives an export records as exported and verified: key → (size, tree hash).
+#[derive(Debug, Default)]
+pub struct Verified(HashMap<Key, (u64, [u8; 32])>);
+
+impl Verified {
+    /// Records an archive as exported with this size and tree hash (hex).
+    pub fn insert(&mut self, archive_id: &str, size: u64, tree_hash: &str) -> Result<()> {
+        let mut h = [0u8; 32];
+        hex::decode_to_slice(tree_hash.trim(), &mut h).map_err(|_| {
+            Error::Input(format!(
+                "archive {archive_id}: export record has a bad tree hash '{tree_hash}'"
+            ))
+        })?;
+        self.0.insert(journal::key(archive_id), (size, h));
+        Ok(())
+    }
+
+    /// Whether the archive was exported with exactly this size and tree hash.
+    pub fn admits(&self, archive_id: &str, size: u64, tree_hash: &str) -> bool {
+        let mut h = [0u8; 32];
+        if hex::decode_to_slice(tree_hash.trim(), &mut h).is_err() {
+            return false;
+        }
+        self.0.get(&journal::key(archive_id)) == Some(&(size, h))
+    }
+
+    /// How many archives are recorded.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Something that can say which archives were exported and verified.
+pub trait ExportRecord {
+    /// The place, for messages (`/mnt/backup`, `s3://bucket/prefix`).
+    fn describe(&self) -> String;
+    /// Reads the record.
+    fn verified(&self) -> Result<Verified>;
+}
+
+/// Where a vault was exported (`--only-exported PLACE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportedTo {
+    /// A directory `glacier vault export` wrote.
+    Dir(PathBuf),
+}
+
+impl ExportedTo {
+    /// Parses the value of `--only-exported`.
+    pub fn parse(s: &str) -> Result<ExportedTo> {
+        if s.starts_with("s3://") {
+            return Err(Error::Usage(format!(
+                "--only-exported '{s}': an S3 export is not supported yet; give the directory of a `glacier vault export`"
+            )));
+        }
+        Ok(ExportedTo::Dir(PathBuf::from(s)))
+    }
+
+    /// The reader for this place.
+    pub fn record(&self) -> Box<dyn ExportRecord> {
+        match self {
+            ExportedTo::Dir(d) => Box::new(DirExport { root: d.clone() }),
+        }
+    }
+}
+
+/// A directory written by `glacier vault export`: its journal
+/// (`DIR/.glacier-export/journal.jsonl`) lists each archive exported after its tree
+/// hash and size were checked, and the file must still be in DIR with that size.
+#[derive(Debug, Clone)]
+pub struct DirExport {
+    /// The export's DIR.
+    pub root: PathBuf,
+}
+
+impl ExportRecord for DirExport {
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn verified(&self) -> Result<Verified> {
+        let path = crate::export::state_dir(&self.root).join("journal.jsonl");
+        let f = File::open(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::Input(format!(
+                    "--only-exported {}: no export journal there ({} is missing); export the vault into it with `glacier vault export` first",
+                    self.root.display(),
+                    path.display()
+                ))
+            } else {
+                Error::io(&path, e)
+            }
+        })?;
+        read_journal(&self.root, &path, BufReader::new(f))
+    }
+}
+
+/// Reads an export journal without changing it (a torn last line is skipped, not cut).
+fn read_journal(root: &Path, path: &Path, mut r: impl BufRead) -> Result<Verified> {
+    let mut v = Verified::default();
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        let n = r
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        number += 1;
+        let body = &line[..n - 1];
+        if body.is_empty() {
+            continue;
+        }
+        let rec: Record = serde_json::from_slice(body).map_err(|e| {
+            Error::Input(format!(
+                "{} line {number}: damaged journal entry ({e})",
+                path.display()
+            ))
+        })?;
+        if let Record::Exported {
+            archive_id,
+            path: rel,
+            size,
+            tree_hash,
+            ..
+        } = rec
+        {
+            // The file must still be there, whole: a record of a file since removed or
+            // cut short is no copy.
+            let on_disk = std::fs::metadata(root.join(&rel))
+                .map(|m| m.is_file() && m.len() == size)
+                .unwrap_or(false);
+            if on_disk {
+                v.insert(&archive_id, size, &tree_hash)?;
+            }
+        }
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_records_whose_file_is_whole_count() {
+        let root = std::env::temp_dir().join(format!("glacier-exported-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).expect("dir");
+        std::fs::write(root.join("a"), b"abc").expect("a");
+        std::fs::write(root.join("b"), b"ab").expect("b");
+        let h = "0".repeat(64);
+        let rec = |id: &str, p: &str| {
+            serde_json::json!({"event":"exported","archive_id":id,"path":p,"size":3,"tree_hash":h,"time":"t"})
+                .to_string()
+        };
+        let text = format!(
+            "{}\n{}\n{}\n{{\"event\":\"exp",
+            rec("A", "a"),
+            rec("B", "b"),
+            rec("C", "c")
+        );
+        let v = read_journal(&root, Path::new("j"), text.as_bytes()).expect("read");
+        assert_eq!(v.len(), 1);
+        assert!(v.admits("A", 3, &h));
+        assert!(!v.admits("A", 4, &h), "size differs");
+        assert!(!v.admits("A", 3, &"1".repeat(64)), "hash differs");
+        assert!(!v.admits("B", 3, &h), "file cut short");
+        assert!(!v.admits("C", 3, &h), "file gone");
+        let e = read_journal(&root, Path::new("j"), "x\n".as_bytes()).expect_err("damaged");
+        assert!(e.to_string().contains("line 1"), "{e}");
+        assert!(ExportedTo::parse("s3://b/p").is_err());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

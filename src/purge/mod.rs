@@ -1,0 +1,440 @@
+//! Emptying a vault: the archives of an inventory deleted in parallel, each deletion
+//! journaled (synced) so a rerun after a crash or `kill -9` sends no DeleteArchive for
+//! what is done, and throttling slows the run down instead of failing it.
+//!
+//! Reuses the export's pieces: the inventory source, names and selection, and the
+//! journal format (with its `deleted` record); [`exported`] says which archives an
+//! export verified, for `--only-exported`. Deletions run on the one worker pool. Nothing
+//! here prints: progress goes through a callback the CLI gives.
+
+pub mod exported;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::error::{Error, Result, ServiceError};
+use crate::export::journal::{self, Journal, Record, State};
+use crate::export::{Collisions, InventoryFile, Item, Selection, items};
+use crate::glacier::{ArchiveId, Client};
+use crate::workers::Pool;
+
+pub use exported::{ExportRecord, ExportedTo, Verified};
+
+/// How many names a dry run shows.
+pub const FIRST_NAMES: usize = 10;
+
+/// What a purge would cover, from the inventory and the journal, with nothing sent.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Scope {
+    /// Archives in the inventory.
+    pub inventory_archives: u64,
+    /// `InventoryDate` of the inventory, when it has one (CSV has none).
+    pub inventory_date: Option<String>,
+    /// Archives in scope still to delete.
+    pub archives: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// In scope and deleted by an earlier run (journal).
+    pub skipped: u64,
+    /// In scope but not exported and verified (`--only-exported`): left alone.
+    pub not_exported: u64,
+    /// The first few archives to delete: (archive ID, name, size).
+    pub first: Vec<(String, String, u64)>,
+}
+
+/// Why an archive is or is not to be deleted now.
+fn verdict(it: &Item, state: &State, exported: Option<&Verified>) -> Verdict {
+    if state.deleted.contains(&journal::key(&it.archive_id)) {
+        Verdict::Done
+    } else if exported.is_some_and(|v| !v.admits(&it.archive_id, it.size, &it.tree_hash)) {
+        Verdict::NotExported
+    } else {
+        Verdict::Delete
+    }
+}
+
+enum Verdict {
+    Done,
+    NotExported,
+    Delete,
+}
+
+/// The inventory's `InventoryDate` (read from the header; the whole document is streamed
+/// if the date comes after the archive list).
+pub fn inventory_date(inv: &InventoryFile) -> Result<Option<String>> {
+    let mut entries = inv.entries()?;
+    loop {
+        if let Some(d) = &entries.header().inventory_date {
+            return Ok(Some(d.clone()));
+        }
+        match entries.next() {
+            Some(e) => {
+                e?;
+            }
+            None => return Ok(entries.header().inventory_date.clone()),
+        }
+    }
+}
+
+/// Computes the scope without sending anything.
+pub fn scope(
+    inv: &InventoryFile,
+    names: &Collisions,
+    selection: &Selection,
+    state: &State,
+    exported: Option<&Verified>,
+) -> Result<Scope> {
+    let mut s = Scope {
+        inventory_date: inventory_date(inv)?,
+        ..Scope::default()
+    };
+    for e in inv.entries()? {
+        e?;
+        s.inventory_archives += 1;
+    }
+    for it in items(inv, names, selection)? {
+        let it = it?;
+        match verdict(&it, state, exported) {
+            Verdict::Done => s.skipped += 1,
+            Verdict::NotExported => s.not_exported += 1,
+            Verdict::Delete => {
+                s.archives += 1;
+                s.bytes = s.bytes.saturating_add(it.size);
+                if s.first.len() < FIRST_NAMES {
+                    s.first.push((it.archive_id, it.name, it.size));
+                }
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// How a purge runs.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    /// Deletions in flight.
+    pub threads: usize,
+    /// Set by a signal: no new deletion starts; those in flight finish and are journaled.
+    pub stop: &'a AtomicBool,
+    /// The first pause when the client's retries ran out on throttling; doubles each
+    /// time the same archive is throttled again, up to `max_backoff`.
+    pub backoff: Duration,
+    /// The longest pause.
+    pub max_backoff: Duration,
+    /// Counts those pauses (for the summary).
+    pub pauses: &'a AtomicU64,
+}
+
+/// What became of one archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// DeleteArchive succeeded.
+    Deleted,
+    /// Glacier answered 404: already deleted.
+    Gone,
+    /// Another error; the message says which.
+    Failed(String),
+    /// The run was stopped while this archive was being retried; nothing is known.
+    Stopped,
+}
+
+/// Counters shared with the progress callback.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Archives this run is to delete.
+    pub total: AtomicU64,
+    /// Deleted by this run.
+    pub deleted: AtomicU64,
+    /// Their bytes.
+    pub deleted_bytes: AtomicU64,
+    /// Found already deleted (404).
+    pub already_gone: AtomicU64,
+    /// Failed.
+    pub failed: AtomicU64,
+}
+
+/// A finished (or stopped) purge.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Report {
+    /// Archives in scope (deleted earlier included).
+    pub archives: u64,
+    /// Deleted by this run.
+    pub deleted: u64,
+    /// Bytes deleted by this run.
+    pub deleted_bytes: u64,
+    /// Found already deleted (404).
+    pub already_gone: u64,
+    /// Deleted by an earlier run (journal): not sent again.
+    pub skipped: u64,
+    /// Not exported and verified (`--only-exported`): left alone.
+    pub not_exported: u64,
+    /// Pauses for throttling beyond the client's retries.
+    pub throttle_pauses: u64,
+    /// Archives not deleted: (archive ID, name, why).
+    pub failed: Vec<(String, String, String)>,
+    /// Stopped by a signal before the end.
+    pub stopped: bool,
+}
+
+/// The Glacier error inside `e`, looking through hints.
+pub fn service_error(e: &Error) -> Option<&ServiceError> {
+    match e {
+        Error::Service(s) => Some(s),
+        Error::WithHint { error, .. } => service_error(error),
+        _ => None,
+    }
+}
+
+/// Throttling (or "slow down, try later") that outlasted the client's retries.
+fn is_throttling(e: &Error) -> bool {
+    service_error(e).is_some_and(|s| {
+        s.status == 429
+            || s.status == 503
+            || matches!(
+                s.code.as_str(),
+                "ThrottlingException"
+                    | "SlowDown"
+                    | "RequestLimitExceeded"
+                    | "ServiceUnavailableException"
+            )
+    })
+}
+
+/// Deletes one archive. A 404 means someone (an earlier run whose journal line was lost
+/// to a crash, or another tool) deleted it already. Throttling that outlasts the
+/// client's retries pauses this worker and tries again, until `stop`.
+pub fn delete_one(client: &Client, vault: &str, archive_id: &str, opts: &Options<'_>) -> Deletion {
+    delete_with(opts, &|| match ArchiveId::new(archive_id) {
+        Ok(id) => client.delete_archive(vault, &id),
+        Err(e) => Err(e),
+    })
+}
+
+fn delete_with(opts: &Options<'_>, send: &dyn Fn() -> Result<()>) -> Deletion {
+    let mut pause = opts.backoff;
+    loop {
+        match send() {
+            Ok(()) => return Deletion::Deleted,
+            Err(e) if service_error(&e).is_some_and(|s| s.status == 404) => {
+                return Deletion::Gone;
+            }
+            Err(e) if is_throttling(&e) => {
+                if opts.stop.load(Ordering::Relaxed) {
+                    return Deletion::Stopped;
+                }
+                // Glacier's request rate is per account: a pause here, multiplied by
+                // every worker hitting it, is what slows the run to what Glacier takes.
+                opts.pauses.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(opts.max_backoff);
+            }
+            Err(e) => return Deletion::Failed(crate::error::chain(&e)),
+        }
+    }
+}
+
+/// Deletes every archive in scope not yet journaled, `opts.threads` at a time, and
+/// journals each one (synced) as it is deleted or found gone. `sc` is [`scope`] of the
+/// same inventory, selection, state and export. `progress` is called after each archive. A journal write error stops the run and is returned; other failures are
+/// listed in the report.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    client: &Client,
+    vault: &str,
+    inv: &InventoryFile,
+    names: &Collisions,
+    selection: &Selection,
+    sc: &Scope,
+    journal: &mut Journal,
+    state: &State,
+    exported: Option<&Verified>,
+    opts: &Options<'_>,
+    counts: &Counts,
+    progress: &(dyn Fn(&Counts) + Sync),
+) -> Result<Report> {
+    counts.total.store(sc.archives, Ordering::Relaxed);
+    let mut report = Report {
+        archives: sc.archives + sc.skipped,
+        skipped: sc.skipped,
+        not_exported: sc.not_exported,
+        ..Report::default()
+    };
+    let failed: Mutex<Vec<(String, String, String)>> = Mutex::new(Vec::new());
+    let interrupted = AtomicBool::new(false);
+    let todo = items(inv, names, selection)?.filter(move |it| match it {
+        Ok(it) => matches!(verdict(it, state, exported), Verdict::Delete),
+        Err(_) => true,
+    });
+    // The journal alone records this run's deletions; `state` stays what the run began
+    // with (it decides what is in `todo`).
+    let journal = Mutex::new(journal);
+    let pool = Pool::new(opts.threads).stop(opts.stop);
+    let outcome = pool.run(
+        todo,
+        || Ok::<(), Error>(()),
+        |_, _, it| {
+            let it = it?;
+            let d = delete_one(client, vault, &it.archive_id, opts);
+            let gone = match &d {
+                Deletion::Deleted => false,
+                Deletion::Gone => true,
+                Deletion::Failed(why) => {
+                    counts.failed.fetch_add(1, Ordering::Relaxed);
+                    failed.lock().unwrap_or_else(|p| p.into_inner()).push((
+                        it.archive_id.clone(),
+                        it.name.clone(),
+                        why.clone(),
+                    ));
+                    progress(counts);
+                    return Ok(());
+                }
+                Deletion::Stopped => {
+                    interrupted.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
+            };
+            let r = Record::Deleted {
+                archive_id: it.archive_id.clone(),
+                gone,
+                time: crate::export::now_rfc3339(),
+            };
+            journal
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .append(&r)?;
+            if gone {
+                counts.already_gone.fetch_add(1, Ordering::Relaxed);
+            } else {
+                counts.deleted.fetch_add(1, Ordering::Relaxed);
+                counts.deleted_bytes.fetch_add(it.size, Ordering::Relaxed);
+            }
+            progress(counts);
+            Ok(())
+        },
+    );
+    if let Some(e) = outcome.error {
+        return Err(e);
+    }
+    report.deleted = counts.deleted.load(Ordering::Relaxed);
+    report.deleted_bytes = counts.deleted_bytes.load(Ordering::Relaxed);
+    report.already_gone = counts.already_gone.load(Ordering::Relaxed);
+    report.throttle_pauses = opts.pauses.load(Ordering::Relaxed);
+    report.failed = failed.into_inner().unwrap_or_else(|p| p.into_inner());
+    report.stopped = outcome.stopped || interrupted.load(Ordering::Relaxed);
+    Ok(report)
+}
+
+/// What `archive delete` did with several IDs.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Tally {
+    /// Deleted.
+    pub deleted: u64,
+    /// Already deleted (404).
+    pub already_gone: u64,
+    /// (archive ID, why) of those not deleted.
+    pub failed: Vec<(String, String)>,
+    /// Stopped by a signal before the end.
+    pub stopped: bool,
+}
+
+/// Deletes the archives `ids` yields (read lazily, e.g. from stdin), `opts.threads` at a
+/// time, with purge's rules: 404 is already gone, throttling pauses. An error reading
+/// `ids` stops the run and is returned.
+pub fn delete_ids(
+    client: &Client,
+    vault: &str,
+    ids: impl Iterator<Item = Result<String>>,
+    opts: &Options<'_>,
+) -> Result<Tally> {
+    let failed: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+    let deleted = AtomicU64::new(0);
+    let gone = AtomicU64::new(0);
+    let interrupted = AtomicBool::new(false);
+    let outcome = Pool::new(opts.threads).stop(opts.stop).run(
+        ids,
+        || Ok::<(), Error>(()),
+        |_, _, id| {
+            let id = id?;
+            match delete_one(client, vault, &id, opts) {
+                Deletion::Deleted => {
+                    deleted.fetch_add(1, Ordering::Relaxed);
+                }
+                Deletion::Gone => {
+                    gone.fetch_add(1, Ordering::Relaxed);
+                }
+                Deletion::Failed(why) => failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((id, why)),
+                Deletion::Stopped => interrupted.store(true, Ordering::Relaxed),
+            }
+            Ok(())
+        },
+    );
+    if let Some(e) = outcome.error {
+        return Err(e);
+    }
+    let mut failed = failed.into_inner().unwrap_or_else(|p| p.into_inner());
+    failed.sort();
+    Ok(Tally {
+        deleted: deleted.into_inner(),
+        already_gone: gone.into_inner(),
+        failed,
+        stopped: outcome.stopped || interrupted.into_inner(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    fn svc(status: u16, code: &str) -> Error {
+        Error::Service(Box::new(ServiceError {
+            context: "c".into(),
+            status,
+            code: code.into(),
+            message: String::new(),
+            request_id: None,
+            hint: None,
+        }))
+    }
+
+    #[test]
+    fn throttling_pauses_and_goes_on_404_is_gone_others_fail() {
+        let stop = AtomicBool::new(false);
+        let pauses = AtomicU64::new(0);
+        let opts = Options {
+            threads: 1,
+            stop: &stop,
+            pauses: &pauses,
+            backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+        };
+        let n = AtomicU32::new(0);
+        let d = delete_with(&opts, &|| {
+            if n.fetch_add(1, Ordering::Relaxed) < 3 {
+                Err(svc(400, "ThrottlingException"))
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(d, Deletion::Deleted);
+        assert_eq!(n.load(Ordering::Relaxed), 4);
+        assert_eq!(pauses.load(Ordering::Relaxed), 3);
+        assert_eq!(
+            delete_with(&opts, &|| Err(svc(404, "ResourceNotFoundException"))),
+            Deletion::Gone
+        );
+        let hinted = || {
+            Err(Error::WithHint {
+                error: Box::new(svc(403, "AccessDeniedException")),
+                hint: "h".into(),
+            })
+        };
+        assert!(matches!(delete_with(&opts, &hinted), Deletion::Failed(_)));
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(delete_with(&opts, &|| Err(svc(429, ""))), Deletion::Stopped);
+    }
+}
