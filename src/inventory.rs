@@ -234,7 +234,7 @@ impl<R: Read> Entries<R> {
                 match *state {
                     JsonState::Start => {
                         self.src.skip_bom()?;
-                        self.src.expect(b'{', "starting the inventory object")?;
+                        self.src.consume(b'{', "starting the inventory object")?;
                         *state = JsonState::Top { first: true };
                     }
                     JsonState::Top { mut first } => {
@@ -257,7 +257,7 @@ impl<R: Read> Entries<R> {
                         }
                         match key.as_slice() {
                             b"ArchiveList" => {
-                                self.src.expect(b'[', "after \"ArchiveList\":")?;
+                                self.src.consume(b'[', "after \"ArchiveList\":")?;
                                 *saw_list = true;
                                 *state = JsonState::List { first: true };
                             }

@@ -20,6 +20,7 @@ pub mod purge;
 pub mod s3;
 pub mod signals;
 pub mod sigv4;
+pub mod sync;
 pub mod treehash;
 pub mod upload;
 pub mod workers;

@@ -23,6 +23,7 @@ use std::panic;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::sync::LockExt;
 use crossbeam_channel::bounded;
 
 /// A worker pool's shape: how many workers, how deep the queue, which stop flag.
@@ -82,12 +83,6 @@ impl<R, E> Outcome<R, E> {
         }
         Ok(self.done.into_iter().map(|d| d.value).collect())
     }
-}
-
-/// Locks a mutex whose data stays valid even if a holder panicked (workers only push
-/// into it or take from it).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<'a> Pool<'a> {
@@ -154,7 +149,7 @@ impl<'a> Pool<'a> {
         };
         let fail = |e: E| {
             failed.store(true, Ordering::Relaxed);
-            lock(&first_error).get_or_insert(e);
+            first_error.lock_unpoisoned().get_or_insert(e);
         };
         let (init, work) = (&init, &work);
         let mut scheduled = 0u64;
@@ -227,7 +222,7 @@ impl<'a> Pool<'a> {
             panic::resume_unwind(p);
         }
         done.sort_unstable_by_key(|d| d.index);
-        let error = first_error.into_inner().unwrap_or_else(|p| p.into_inner());
+        let error = first_error.into_inner_unpoisoned();
         // Stopped means the stop flag, not an error, left work undone. The source is never
         // pulled again to find out (it may be a stream); an empty size hint will do.
         let exhausted = exhausted || items.size_hint().1 == Some(0);
@@ -285,13 +280,13 @@ mod tests {
                     // Finish only after item 1 has finished.
                     rx.recv_timeout(DEADLINE).map_err(|e| e.to_string())?;
                 }
-                lock(&finished).push(index);
+                finished.lock_unpoisoned().push(index);
                 if index == 1 {
                     tx.send(()).map_err(|e| e.to_string())?;
                 }
                 Ok(item * 2)
             });
-        assert_eq!(*lock(&finished), [1, 0]);
+        assert_eq!(*finished.lock_unpoisoned(), [1, 0]);
         assert_eq!(out.scheduled, 2);
         assert_eq!(
             out.done,

@@ -672,7 +672,7 @@ fn packed_without_compression_is_a_plain_tar_that_tar_unpacks() {
         &["upload", "--compression", "zstd", "v", tree_s],
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("--compression zstd"), "{}", r.stderr);
+    assert!(r.stderr.contains("--compression 'zstd'"), "{}", r.stderr);
 }
 
 #[test]

@@ -5,13 +5,17 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use super::retrieval::{finished_job, start_job};
-use super::{Args, Global, Output, note};
+use super::{Args, Global, Output, flags, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
-use crate::glacier::{ArchiveId, JobId, JobRequest, check_vault_name};
+use crate::glacier::{ArchiveId, Description, JobId, JobRequest, check_vault_name};
 use crate::progress::{Progress, human_bytes};
 use crate::treehash::is_valid_part_size;
-use crate::upload::plan::check_description;
+
+/// `archive get --threads` without the flag (shown by its help, checked in `flags`).
+pub(super) const DEFAULT_THREADS: usize = 4;
+/// `archive delete --threads` without the flag (several IDs or `-`).
+pub(super) const DEFAULT_DELETE_THREADS: usize = 4;
 
 /// A parsed `archive` command.
 #[derive(Debug)]
@@ -87,26 +91,16 @@ impl ArchiveCmd {
         let action = args.action("archive", &["init-retrieval", "get", "delete"])?;
         match action.as_str() {
             "init-retrieval" => {
-                let tier = args.value::<String>(&["--tier"])?;
-                if let Some(t) = &tier {
-                    if !["Expedited", "Standard", "Bulk"].contains(&t.as_str()) {
-                        return Err(Error::Usage(format!(
-                            "--tier '{t}': use Expedited, Standard or Bulk"
-                        )));
-                    }
-                }
+                let tier = args.choice(&flags::RETRIEVAL_TIER)?.map(String::from);
                 // Glacier gets the numbers that were checked, written canonically: the
                 // parser tolerates spaces, '+' and leading zeros that Glacier may not.
                 let range = args
-                    .value::<String>(&["--range"])?
+                    .text(&flags::RANGE)?
                     .map(|r| parse_retrieval_range(&r).map(|(a, b)| format!("{a}-{b}")))
                     .transpose()?;
-                let description = args.value::<String>(&["--description", "-d"])?;
-                if let Some(d) = &description {
-                    check_description(d)?;
-                }
-                let sns_topic = args.value::<String>(&["--sns-topic"])?;
-                let wait = args.flag("--wait");
+                let description = args.description(&flags::JOB_DESCRIPTION)?;
+                let sns_topic = args.text(&flags::SNS_TOPIC)?;
+                let wait = args.switch(&flags::WAIT_START);
                 let [vault, id] = args.exact("archive init-retrieval", ["VAULT", "ARCHIVE_ID"])?;
                 check_vault_name(&vault)?;
                 let archive_id = ArchiveId::new(id)?;
@@ -114,7 +108,7 @@ impl ArchiveCmd {
                     request: Box::new(JobRequest {
                         kind: "archive-retrieval".into(),
                         archive_id: Some(archive_id.to_string()),
-                        description,
+                        description: description.map(Description::into_string),
                         sns_topic,
                         tier,
                         retrieval_byte_range: range,
@@ -126,12 +120,14 @@ impl ArchiveCmd {
                 })
             }
             "get" => {
-                let wait = args.flag("--wait");
-                let threads = args.value::<usize>(&["--threads", "-t"])?.unwrap_or(4);
+                let wait = args.switch(&flags::WAIT_GET);
+                let threads = args
+                    .whole::<usize>(&flags::GET_THREADS)?
+                    .unwrap_or(DEFAULT_THREADS);
                 if threads == 0 || threads > 64 {
                     return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
                 }
-                let chunk_mib = args.value::<u64>(&["--chunk-size"])?;
+                let chunk_mib = args.whole::<u64>(&flags::CHUNK_SIZE)?;
                 let chunk_size = match chunk_mib {
                     None => DEFAULT_CHUNK_SIZE,
                     Some(m) if is_valid_part_size(m.saturating_mul(1 << 20)) && m <= 1024 => {
@@ -143,7 +139,7 @@ impl ArchiveCmd {
                         )));
                     }
                 };
-                let force = args.flag("--force");
+                let force = args.switch(&flags::FORCE);
                 let [vault, job, file] = args.exact("archive get", ["VAULT", "JOB_ID", "FILE"])?;
                 check_vault_name(&vault)?;
                 if file != "-" {
@@ -160,7 +156,9 @@ impl ArchiveCmd {
                 })
             }
             _ => {
-                let threads = args.value::<usize>(&["--threads", "-t"])?.unwrap_or(4);
+                let threads: usize = args
+                    .whole(&flags::DELETE_THREADS)?
+                    .unwrap_or(DEFAULT_DELETE_THREADS);
                 if threads == 0 || threads > 64 {
                     return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
                 }

@@ -6,9 +6,11 @@
 //! start with `-` (Glacier archive IDs can) are told apart from unknown flags.
 
 use std::ffi::OsString;
-use std::str::FromStr;
+use std::path::PathBuf;
 
+use super::flags::Flag;
 use crate::error::{Error, Result};
+use crate::glacier::Description;
 
 /// The remaining command line.
 #[derive(Debug)]
@@ -31,6 +33,22 @@ pub fn is_dash_value(s: &str) -> bool {
         || (s.len() >= 40
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+fn missing_value(name: &str, e: pico_args::Error) -> Error {
+    match e {
+        pico_args::Error::OptionWithoutAValue(_) => Error::Usage(format!("{name} needs a value")),
+        other => Error::Usage(format!("{name}: {other}")),
+    }
+}
+
+/// `a, b or c`.
+pub fn one_of(choices: &[&str]) -> String {
+    match choices {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 impl Args {
@@ -62,43 +80,33 @@ impl Args {
         })
     }
 
-    /// Takes a boolean flag (long form only).
-    pub fn flag(&mut self, long: &'static str) -> bool {
+    /// Takes a switch (any of its spellings, any number of times).
+    pub fn switch(&mut self, flag: &Flag) -> bool {
         let mut seen = false;
-        while self.inner.contains(long) {
-            seen = true;
+        for name in flag.names() {
+            while self.inner.contains(name) {
+                seen = true;
+            }
         }
         seen
     }
 
-    /// Takes a boolean flag with a short and a long form.
-    pub fn flag_short(&mut self, short: &'static str, long: &'static str) -> bool {
-        let mut seen = false;
-        while self.inner.contains([short, long]) {
-            seen = true;
-        }
-        seen
+    /// Takes the text value of `flag`, whichever spelling gave it. Given twice is a usage
+    /// error naming both spellings.
+    pub fn text(&mut self, flag: &Flag) -> Result<Option<String>> {
+        Ok(self.given(flag)?.map(|(v, _)| v))
     }
 
-    /// Takes the value of `name` (and its other spellings in `aliases`), parsed as `T`.
-    /// A bad value is a usage error naming the flag and the value.
-    pub fn value<T>(&mut self, names: &[&'static str]) -> Result<Option<T>>
-    where
-        T: FromStr,
-        T::Err: std::fmt::Display,
-    {
+    /// The value of `flag` and the spelling the user gave it with (`-p` or
+    /// `--part-size`), so that an error names what was typed.
+    fn given(&mut self, flag: &Flag) -> Result<Option<(String, &'static str)>> {
         let mut found: Option<(String, &'static str)> = None;
-        for &name in names {
+        for name in flag.names() {
             loop {
                 let v: Option<String> = self
                     .inner
                     .opt_value_from_fn(name, |s| Ok::<_, String>(s.to_string()))
-                    .map_err(|e| match e {
-                        pico_args::Error::OptionWithoutAValue(_) => {
-                            Error::Usage(format!("{name} needs a value"))
-                        }
-                        other => Error::Usage(format!("{name}: {other}")),
-                    })?;
+                    .map_err(|e| missing_value(name, e))?;
                 let Some(v) = v else { break };
                 if let Some((_, prev)) = &found {
                     return Err(Error::Usage(if *prev == name {
@@ -110,25 +118,81 @@ impl Args {
                 found = Some((v, name));
             }
         }
-        match found {
-            None => Ok(None),
-            Some((v, name)) => v
-                .parse::<T>()
-                .map(Some)
-                .map_err(|e| Error::Usage(format!("{name} '{v}': {e}"))),
-        }
+        Ok(found)
+    }
+
+    /// Takes the value of `flag` as a path.
+    pub fn path(&mut self, flag: &Flag) -> Result<Option<PathBuf>> {
+        Ok(self.text(flag)?.map(PathBuf::from))
+    }
+
+    /// Takes the value of `flag` as a whole number: `--threads 'abc' is not a whole
+    /// number`, `--threads '99999999999999999999' is too large` instead of Rust's parse
+    /// messages.
+    pub fn whole<T: TryFrom<u64>>(&mut self, flag: &Flag) -> Result<Option<T>> {
+        self.parsed(flag, |v| {
+            let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+            if !digits {
+                return Err("is not a whole number".to_string());
+            }
+            v.parse::<u64>()
+                .ok()
+                .and_then(|n| T::try_from(n).ok())
+                .ok_or_else(|| "is too large".to_string())
+        })
+    }
+
+    /// Takes the value of an enumerated flag, one of `flag.choices` exactly:
+    /// `--tier 'Fast': use Expedited, Standard or Bulk`.
+    pub fn choice(&mut self, flag: &Flag) -> Result<Option<&'static str>> {
+        self.parsed(flag, |v| {
+            flag.choices
+                .iter()
+                .copied()
+                .find(|c| *c == v)
+                .ok_or_else(|| format!("use {}", one_of(flag.choices)))
+        })
+    }
+
+    /// Takes the value of `flag` through `parse`, whose error completes
+    /// `--flag 'value'`: a predicate starting with `is ` (`--limit 'x' is not a whole
+    /// number`) or a reason after a colon (`--format 'XML': use JSON or CSV`).
+    pub fn parsed<T>(
+        &mut self,
+        flag: &Flag,
+        parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+    ) -> Result<Option<T>> {
+        let Some((v, name)) = self.given(flag)? else {
+            return Ok(None);
+        };
+        parse(&v).map(Some).map_err(|e| {
+            let sep = if e.starts_with("is ") { " " } else { ": " };
+            Error::Usage(format!("{name} '{v}'{sep}{e}"))
+        })
+    }
+
+    /// Takes a description flag, checked once into a [`Description`]:
+    /// `--description: a description is printable ASCII only (space to '~'), not '\t'`.
+    pub fn description(&mut self, flag: &Flag) -> Result<Option<Description>> {
+        let Some((v, name)) = self.given(flag)? else {
+            return Ok(None);
+        };
+        Description::new(v)
+            .map(Some)
+            .map_err(|e| Error::Usage(format!("{name}: {e}")))
     }
 
     /// Takes every value of a repeatable flag (`--include A --include B`), in order.
-    pub fn values(&mut self, name: &'static str) -> Result<Vec<String>> {
-        self.inner
-            .values_from_fn(name, |s| Ok::<_, String>(s.to_string()))
-            .map_err(|e| match e {
-                pico_args::Error::OptionWithoutAValue(_) => {
-                    Error::Usage(format!("{name} needs a value"))
-                }
-                other => Error::Usage(format!("{name}: {other}")),
-            })
+    pub fn texts(&mut self, flag: &Flag) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for name in flag.names() {
+            out.extend(
+                self.inner
+                    .values_from_fn(name, |s| Ok::<_, String>(s.to_string()))
+                    .map_err(|e| missing_value(name, e))?,
+            );
+        }
+        Ok(out)
     }
 
     /// Takes the subcommand word, if the next argument is one.
@@ -213,10 +277,17 @@ mod tests {
         Args::new(v.iter().map(OsString::from).collect()).expect("utf8")
     }
 
+    const THREADS: Flag = Flag {
+        long: "--threads",
+        short: Some("-t"),
+        value: Some("N"),
+        ..Flag::VALUE
+    };
+
     #[test]
     fn flags_anywhere_and_dash_dash() {
         let mut a = args(&["x", "--json", "y", "--", "--json", "-z"]);
-        assert!(a.flag("--json"));
+        assert!(a.switch(&super::super::flags::JSON));
         assert_eq!(a.positionals().expect("ok"), ["x", "y", "--json", "-z"]);
     }
 
@@ -232,18 +303,57 @@ mod tests {
 
     #[test]
     fn values_parse_and_name_the_flag() {
-        let mut a = args(&["--threads", "x"]);
-        let e = a.value::<usize>(&["--threads"]).expect_err("bad");
-        assert!(e.to_string().starts_with("--threads 'x':"), "{e}");
         let mut a = args(&["--threads=4"]);
-        assert_eq!(a.value::<usize>(&["--threads", "-t"]).expect("ok"), Some(4));
+        assert_eq!(a.whole::<usize>(&THREADS).expect("ok"), Some(4));
         let mut a = args(&["-t", "2", "--threads", "3"]);
-        assert!(a.value::<usize>(&["--threads", "-t"]).is_err());
+        let e = a.whole::<usize>(&THREADS).expect_err("twice");
+        assert_eq!(
+            e.to_string(),
+            "--threads given more than once (as --threads and -t)"
+        );
         let mut a = args(&["--threads"]);
-        assert!(a.value::<usize>(&["--threads"]).is_err());
+        let e = a.whole::<usize>(&THREADS).expect_err("no value");
+        assert_eq!(e.to_string(), "--threads needs a value");
         let mut a = args(&["--threads", "2", "--threads=3"]);
-        let e = a.value::<usize>(&["--threads"]).expect_err("twice");
+        let e = a.whole::<usize>(&THREADS).expect_err("twice");
         assert_eq!(e.to_string(), "--threads given more than once");
+    }
+
+    #[test]
+    fn bad_values_read_like_our_errors_not_rusts() {
+        for (v, want) in [
+            ("abc", "--threads 'abc' is not a whole number"),
+            ("-1", "--threads '-1' is not a whole number"),
+            ("1.5", "--threads '1.5' is not a whole number"),
+            ("", "--threads '' is not a whole number"),
+            ("4294967296", "--threads '4294967296' is too large"),
+        ] {
+            let mut a = args(&["--threads", v]);
+            let e = a.whole::<u32>(&THREADS).expect_err(v);
+            assert_eq!(e.to_string(), want);
+        }
+        const TIER: Flag = Flag {
+            long: "--tier",
+            choices: &["Expedited", "Standard", "Bulk"],
+            ..Flag::VALUE
+        };
+        let mut a = args(&["--tier", "Fast"]);
+        let e = a.choice(&TIER).expect_err("not a tier");
+        assert_eq!(
+            e.to_string(),
+            "--tier 'Fast': use Expedited, Standard or Bulk"
+        );
+        // The error names the spelling that was typed.
+        let mut a = args(&["-t", "x"]);
+        let e = a.whole::<u32>(&THREADS).expect_err("x");
+        assert_eq!(e.to_string(), "-t 'x' is not a whole number");
+        let mut a = args(&["--tier", "Bulk"]);
+        assert_eq!(a.choice(&TIER).expect("ok"), Some("Bulk"));
+        let mut a = args(&["--tier", "x"]);
+        let e = a
+            .parsed(&TIER, |_| Err::<(), _>("expected a number of bytes".into()))
+            .expect_err("bad");
+        assert_eq!(e.to_string(), "--tier 'x': expected a number of bytes");
     }
 
     #[test]

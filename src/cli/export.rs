@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::{Args, Global, Output, note};
+use super::args::one_of;
+use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
 use crate::export::inventory::{Acquired, acquire, human_duration};
@@ -20,6 +21,11 @@ use crate::export::{
 use crate::glacier::JobId;
 use crate::progress::human_bytes;
 use crate::s3::{self, StorageClass};
+
+/// `--max-jobs` without the flag (shown by its help, checked in `flags`).
+pub(super) const DEFAULT_MAX_JOBS: usize = 1000;
+/// `--threads` without the flag.
+pub(super) const DEFAULT_THREADS: usize = 4;
 
 /// A parsed `vault export`.
 #[derive(Debug)]
@@ -52,7 +58,7 @@ struct S3Options {
 
 /// The S3 part size when `--s3-part-size` is not given: 16 MiB keeps memory at about
 /// threads x 16 MiB and needs 10,000 parts only above 156 GiB (then it grows).
-const DEFAULT_S3_PART_SIZE: u64 = 16 << 20;
+pub(super) const DEFAULT_S3_PART_SIZE: u64 = 16 << 20;
 
 /// `SIZE`: bytes, or with a binary suffix K, M, G, T (`500G`, `1.5T` is not accepted).
 fn parse_size(s: &str) -> std::result::Result<u64, String> {
@@ -105,8 +111,8 @@ fn usage<T, E: std::fmt::Display>(flag: &str, v: &str, r: std::result::Result<T,
 /// comes from (`--inventory`, `--inventory-job`, else a new job) and what is in scope
 /// (`--include`, `--exclude`, `--created-after`, `--created-before`, `--shard`).
 pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, Selection)> {
-    let inventory: Option<PathBuf> = args.value(&["--inventory"])?;
-    let inventory_job: Option<String> = args.value(&["--inventory-job"])?;
+    let inventory: Option<PathBuf> = args.path(&flags::INVENTORY_FILE)?;
+    let inventory_job: Option<String> = args.text(&flags::INVENTORY_JOB)?;
     let source = match (inventory, inventory_job) {
         (Some(_), Some(_)) => {
             return Err(Error::Usage(
@@ -119,62 +125,50 @@ pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, 
     };
     let mut selection = Selection::default();
     for (flag, list) in [
-        ("--include", &mut selection.include),
-        ("--exclude", &mut selection.exclude),
+        (&flags::INCLUDE, &mut selection.include),
+        (&flags::EXCLUDE, &mut selection.exclude),
     ] {
-        for v in args.values(flag)? {
-            list.push(usage(flag, &v, v.parse::<Glob>())?);
+        for v in args.texts(flag)? {
+            list.push(usage(flag.long, &v, v.parse::<Glob>())?);
         }
     }
-    if let Some(v) = args.value::<String>(&["--created-after"])? {
-        selection.created_after = Some(usage("--created-after", &v, parse_date(&v))?);
-    }
-    if let Some(v) = args.value::<String>(&["--created-before"])? {
-        selection.created_before = Some(usage("--created-before", &v, parse_date(&v))?);
-    }
-    if let Some(v) = args.value::<String>(&["--shard"])? {
-        selection.shard = Some(usage("--shard", &v, v.parse::<Shard>())?);
-    }
+    selection.created_after = args.parsed(&flags::CREATED_AFTER, parse_date)?;
+    selection.created_before = args.parsed(&flags::CREATED_BEFORE, parse_date)?;
+    selection.shard = args.parsed(&flags::SHARD, |v| v.parse::<Shard>())?;
     Ok((source, selection))
 }
 
 impl ExportCmd {
     pub(super) fn parse(mut args: Args) -> Result<ExportCmd> {
-        let tier: String = args.value(&["--tier"])?.unwrap_or_else(|| "Bulk".into());
-        if !["Bulk", "Standard", "Expedited"].contains(&tier.as_str()) {
-            return Err(Error::Usage(format!(
-                "--tier '{tier}': expected Bulk, Standard or Expedited"
-            )));
-        }
+        let tier = args
+            .choice(&flags::EXPORT_TIER)?
+            .unwrap_or("Bulk")
+            .to_string();
         let (source, selection) = source_and_selection(&mut args)?;
-        let max_jobs: usize = args.value(&["--max-jobs"])?.unwrap_or(1000);
+        let max_jobs: usize = args.whole(&flags::MAX_JOBS)?.unwrap_or(DEFAULT_MAX_JOBS);
         if max_jobs == 0 {
             return Err(Error::Usage("--max-jobs must be at least 1".into()));
         }
-        let max_pending = match args.value::<String>(&["--max-pending"])? {
-            Some(v) => usage("--max-pending", &v, parse_size(&v))?,
-            None => u64::MAX,
-        };
-        let threads: usize = args.value(&["--threads", "-t"])?.unwrap_or(4);
+        let max_pending = args
+            .parsed(&flags::MAX_PENDING, parse_size)?
+            .unwrap_or(u64::MAX);
+        let threads: usize = args
+            .whole(&flags::EXPORT_THREADS)?
+            .unwrap_or(DEFAULT_THREADS);
         if threads == 0 {
             return Err(Error::Usage("--threads must be at least 1".into()));
         }
-        let poll = match args.value::<String>(&["--poll"])? {
-            Some(v) => Some(usage("--poll", &v, parse_duration(&v))?),
-            None => None,
-        };
-        let dry_run = args.flag("--dry-run");
-        let no_wait = args.flag("--no-wait");
-        let storage_class = match args.value::<String>(&["--storage-class"])? {
-            Some(v) => Some(usage("--storage-class", &v, v.parse::<StorageClass>())?),
-            None => None,
-        };
-        let endpoint_url: Option<String> = args.value(&["--s3-endpoint-url"])?;
-        let part_size = match args.value::<String>(&["--s3-part-size"])? {
-            Some(v) => Some(usage("--s3-part-size", &v, parse_size(&v))?),
-            None => None,
-        };
-        let journal: Option<PathBuf> = args.value(&["--journal"])?;
+        let poll = args.parsed(&flags::POLL, parse_duration)?;
+        let dry_run = args.switch(&flags::DRY_RUN);
+        let no_wait = args.switch(&flags::NO_WAIT);
+        // Not `choice`: S3 takes the class in any case, as `StorageClass` parses it.
+        let storage_class = args.parsed(&flags::STORAGE_CLASS, |v| {
+            v.parse::<StorageClass>()
+                .map_err(|_| format!("use {}", one_of(flags::STORAGE_CLASS.choices)))
+        })?;
+        let endpoint_url: Option<String> = args.text(&flags::S3_ENDPOINT_URL)?;
+        let part_size = args.parsed(&flags::S3_PART_SIZE, parse_size)?;
+        let journal: Option<PathBuf> = args.path(&flags::EXPORT_JOURNAL)?;
         let [vault, dir] = args.exact("vault export", ["VAULT", "DIR"])?;
         crate::glacier::check_vault_name(&vault)?;
         let s3 = match S3Target::parse(&dir) {

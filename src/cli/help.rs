@@ -1,5 +1,9 @@
 //! Help texts: the overview and one page per command.
+//!
+//! Only prose lives here (usage lines, what a command does, exit codes); the option
+//! lists are generated from `flags`, so a flag cannot be parsed without being listed.
 
+use super::flags::{self, options};
 use crate::error::{Error, Result};
 
 const OVERVIEW: &str = "\
@@ -21,23 +25,9 @@ Commands:
   version                              show the version
 
 Global options (before or after the command):
-  --json                   machine-readable output on stdout
-  -q, --quiet              no progress or notes on stderr
-  -v, --verbose            log each request (never secrets) on stderr
-  --region REGION          AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)
-  --profile NAME           profile from ~/.aws/config and ~/.aws/credentials
-  --endpoint-url URL       endpoint (else AWS_ENDPOINT_URL_GLACIER, AWS_ENDPOINT_URL,
-                           profile endpoint_url, https://glacier.REGION.amazonaws.com)
-  --account-id ID          account ID in request paths (default '-': your own)
-  --allow-http             allow a plain http:// endpoint that is not loopback
-  --max-attempts N         attempts per request, retries included (default 10)
-  --connect-timeout SECS   connection set-up limit (default 10)
-  --timeout SECS           longest silence while waiting for an answer or reading a
-                           download (default 60); an upload request gets this plus
-                           1 s per 64 KiB sent
-  -h, --help               show help
-  -V, --version            show the version
+";
 
+const OVERVIEW_END: &str = "\n\
 Put '--' before a value that starts with '-' (IDs that start with '-' are also
 accepted as they are).
 
@@ -60,13 +50,10 @@ Usage: glacier tree-hash [OPTIONS] FILE...
 
 Prints '<tree hash>  <file>' per input, like sha256sum. '-' reads standard input.
 A file that cannot be read is reported on stderr, the others are still hashed, and
-the exit code is 1.
+the exit code is 1. With --json: one JSON object per input: path, size, tree_hash
+(and sha256).
 
 Options:
-  -t, --threads N   worker threads for regular files (default: all cores)
-      --sha256      also print the plain SHA-256 of the whole file
-      --stats       print bytes, seconds and GB/s per input on stderr
-      --json        one JSON object per input: path, size, tree_hash[, sha256]
 ";
 
 const UPLOAD: &str = "\
@@ -92,28 +79,9 @@ modification time, or by the packing fingerprint), as does the printed command w
 rest is sent.
 
 Options:
-  -d, --description TEXT  archive description, at most 1,024 printable ASCII characters
-                          (default: the file name, or a summary of packed inputs)
-                          (alias: --arc-desc)
-  -p, --part-size MiB     part size, a power of two from 1 to 4096 (default: the
-                          smallest of 8, 16, 32... that fits the file in 10,000 parts;
-                          64 for standard input, which can then be up to 625 GiB)
-  -t, --threads N         parts in flight (default 4) (alias: --num-threads)
-      --max-memory MiB    cap on part buffers and, when packing, the xz encoder: fewer
-                          xz threads are used to fit (default 512)
-  -u, --upload-id ID      resume this multipart upload
-      --no-resume         start a new upload even if an interrupted one of the same
-                          input is found
-      --compression KIND  packed uploads: xz (default, a .tar.xz) or none (a plain
-                          .tar, for inputs already compressed: photos, video)
-      --xz-level N        xz preset 0-9 for packed uploads (default 0: about 8 MB/s
-                          of mixed data per core here, 41% of the input; higher levels
-                          shrink text a little more at 2-6x the CPU time)
-      --receipts FILE     append the receipt here (default:
-                          $XDG_DATA_HOME/glacier-upload/receipts.jsonl, else
-                          ~/.local/share/glacier-upload/receipts.jsonl)
-      --no-receipts       do not write a receipt
+";
 
+const UPLOAD_END: &str = "\n\
 Ctrl-C, SIGTERM and SIGHUP stop scheduling parts, let parts in flight finish, print
 the resume command and exit with 130, 143 or 129; a second signal exits at once, except
 once the request that creates the archive is sent: then signals are held until the
@@ -131,23 +99,13 @@ Glacier keeps no live list of a vault's archives: an inventory job produces one
 (usually within hours), taken from the vault's last daily inventory.
 
 init-retrieval options:
-      --format JSON|CSV     output format of the job (default JSON)
-      --start-date DATE     only archives created at or after DATE (2026-01-31 or
-                            2026-01-31T12:00:00Z)
-      --end-date DATE       only archives created before DATE
-      --limit N             at most N archives; a partial list's job carries a marker
-                            (shown by 'jobs describe' and 'inventory get')
-      --marker M            continue a partial inventory from the marker M
-  -d, --description TEXT    job description
-      --wait                print the job ID, then wait until the job succeeds
+";
 
+const INVENTORY_GET: &str = "\n\
 get options:
-      --wait                wait for the job to finish first
-      --format F            table (default), json (the document), jsonl (one archive
-                            per line) or csv
-  -o, --output FILE         save the inventory as Glacier sent it (not with --format)
-      --force               replace FILE if it exists
+";
 
+const INVENTORY_END: &str = "\n\
 Inventories are read as a stream (they can exceed memory); a job that is not finished
 exits with code 3.
 ";
@@ -172,8 +130,6 @@ Usage:
 Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
 Archive counts and sizes are those of Glacier's last (about daily) inventory of the
 vault: '-' (null with --json) until the first one.
-Archive counts and sizes come from the vault's last inventory (Glacier updates it
-about once a day).
 
 vault export: starts a retrieval job per archive, downloads each finished one with
 the verified parallel download into DIR/NAME (tree hash and size checked against the
@@ -197,33 +153,9 @@ $XDG_DATA_HOME/glacier-upload/export/BUCKET/HASH, HASH of vault and prefix); the
 manifest is copied to PREFIX/.glacier-export/ at the end of the run.
 
 Export options:
-  --tier Bulk|Standard|Expedited   retrieval tier (default Bulk, the cheapest)
-  --inventory FILE         use a downloaded inventory (JSON or CSV)
-  --inventory-job JOB_ID   use a finished inventory job's output
-                           (default: start an inventory job, kept in the journal)
-  --include GLOB           only names matching (repeatable; * ? [..] within a
-  --exclude GLOB           directory, ** across directories)
-  --created-after DATE     created at or after DATE (YYYY-MM-DD or RFC 3339)
-  --created-before DATE    created before DATE
-  --shard K/N              only archives whose ID hashes to shard K of N
-  --max-jobs N             retrieval jobs outstanding at most (default 1000)
-  --max-pending SIZE       bytes outstanding at most (e.g. 500G; default no limit)
-  -t, --threads N          download threads per archive (default 4)
-  --poll DURATION          time between job checks (default Bulk 30m, Standard
-                           15m, Expedited 30s)
-  --no-wait                do what can be done now; exit 3 if work remains
-  --dry-run                the plan only (count, bytes, requests, names); sends
-                           no InitiateJob
+";
 
-S3 options (only with s3://BUCKET/PREFIX):
-  --storage-class CLASS    DEEP_ARCHIVE (default), GLACIER, GLACIER_IR,
-                           STANDARD_IA or STANDARD
-  --s3-endpoint-url URL    S3 endpoint (else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
-                           the profile's endpoint_url, AWS's for the region)
-  --s3-part-size SIZE      multipart part size (default 16M; 5M to 5G, raised
-                           when an archive would need more than 10,000 parts)
-  --journal DIR            where the journal and manifest live (see above)
-
+const VAULT_PURGE: &str = "\n\
 Exit: 0 every archive in scope exported and verified; 1 failures (listed on
 stderr); 3 with --no-wait while work remains.
 
@@ -236,23 +168,10 @@ terminal without --yes it shows the count and bytes and asks you to type the vau
 name; without a terminal and without --yes it exits 2 and sends nothing.
 Summary on stdout (--json: deleted, already_gone, skipped, failed, not_exported...).
 
-Purge options (and --inventory, --inventory-job, --include, --exclude,
---created-after, --created-before, --shard as for export):
-  --only-exported DIR      delete only archives the export in DIR (glacier vault
-                           export) records as exported and verified, with the
-                           inventory's size and tree hash, and whose file is there
-  --journal FILE           the journal (default
-                           $XDG_DATA_HOME/glacier-upload/purge/VAULT.jsonl; a new
-                           inventory job's output is kept beside it as
-                           VAULT.inventory.json)
-  -t, --threads N          deletions in flight (default 8, at most 64)
-  -y, --yes                no question
-  --dry-run                count, bytes and the first names; sends no DeleteArchive
-  --delete-vault           then delete the vault; Glacier refuses until its next
-                           inventory (about a day after the last deletion) shows it
-                           empty: the run says so, prints the command to run then,
-                           and still exits 0
+Purge options (the inventory and selection ones as for export):
+";
 
+const VAULT_END: &str = "\n\
 Exit: 0 every archive in scope deleted or already gone; 1 some failed (listed on
 stderr) or a wrong vault name was typed; 2 no terminal and no --yes (nothing sent).
 ";
@@ -270,19 +189,17 @@ Retrieval takes two steps: init-retrieval starts a job and prints its ID (stdout
 its output.
 
 init-retrieval options:
-      --tier T            Expedited, Standard (default) or Bulk
-      --range START-END   bytes to retrieve (inclusive); START a multiple of 1 MiB,
-                          END+1 a multiple of 1 MiB or the archive's size
-  -d, --description TEXT  job description (printable ASCII, at most 1,024)
-      --sns-topic ARN     notify this SNS topic when the job finishes
-      --wait              print the job ID, then wait until the job succeeds
+";
 
+const ARCHIVE_GET: &str = "\n\
 get options:
-      --wait              wait for the job to finish first (polls with growing intervals)
-  -t, --threads N         chunks downloaded in parallel (default 4)
-      --chunk-size MiB    chunk size, a power of two up to 1024 (default 32)
-      --force             replace FILE if it exists (also a symbolic link at FILE)
+";
 
+const ARCHIVE_DELETE: &str = "\n\
+delete options:
+";
+
+const ARCHIVE_END: &str = "\n\
 get downloads into FILE.glacier-part, checks every chunk against the tree hash Glacier
 sends and fetches a bad chunk again, checks the whole against the job's tree hash,
 and only then renames it to FILE. Interrupted, it keeps verified chunks: run the same
@@ -303,8 +220,10 @@ const JOBS: &str = "\
 glacier jobs - show retrieval jobs
 
 Usage:
-  glacier jobs list [--completed true|false] [--status InProgress|Succeeded|Failed] VAULT
+  glacier jobs list [OPTIONS] VAULT
   glacier jobs describe VAULT JOB_ID
+
+list options:
 ";
 
 const UPLOADS: &str = "\
@@ -316,19 +235,46 @@ Usage:
   glacier uploads abort VAULT UPLOAD_ID    abort it; its parts are discarded
 ";
 
-/// The help page for `topic` (`None`: the overview).
+/// The help page for `topic` (`None`: the overview). The prose is written here; every
+/// option list comes from the flag definitions in `flags`.
 pub fn page(topic: Option<&str>) -> Result<String> {
-    match topic {
-        None | Some("help") => Ok(OVERVIEW.to_string()),
-        Some("tree-hash") => Ok(TREE_HASH.to_string()),
-        Some("upload") => Ok(UPLOAD.to_string()),
-        Some(t) if t == "inventory" || t.starts_with("inventory ") => Ok(INVENTORY.to_string()),
-        Some(t) if t == "vault" || t.starts_with("vault ") => Ok(VAULT.to_string()),
-        Some(t) if t == "archive" || t.starts_with("archive ") => Ok(ARCHIVE.to_string()),
-        Some(t) if t == "jobs" || t.starts_with("jobs ") => Ok(JOBS.to_string()),
-        Some(t) if t == "uploads" || t.starts_with("uploads ") => Ok(UPLOADS.to_string()),
-        Some(other) => Err(Error::Usage(format!(
-            "no help for unknown command '{other}' (see 'glacier --help')"
-        ))),
-    }
+    let is = |t: &str, name: &str| t == name || t.starts_with(&format!("{name} "));
+    Ok(match topic {
+        None | Some("help") => [OVERVIEW, &options(flags::GLOBAL), OVERVIEW_END].concat(),
+        Some("tree-hash") => [TREE_HASH, &options(flags::TREE_HASH)].concat(),
+        Some("upload") => [UPLOAD, &options(flags::UPLOAD), UPLOAD_END].concat(),
+        Some(t) if is(t, "inventory") => [
+            INVENTORY,
+            &options(flags::INVENTORY_INIT),
+            INVENTORY_GET,
+            &options(flags::INVENTORY_GET),
+            INVENTORY_END,
+        ]
+        .concat(),
+        Some(t) if is(t, "vault") => [
+            VAULT,
+            &options(flags::EXPORT),
+            VAULT_PURGE,
+            &options(flags::PURGE),
+            VAULT_END,
+        ]
+        .concat(),
+        Some(t) if is(t, "archive") => [
+            ARCHIVE,
+            &options(flags::ARCHIVE_INIT),
+            ARCHIVE_GET,
+            &options(flags::ARCHIVE_GET),
+            ARCHIVE_DELETE,
+            &options(flags::ARCHIVE_DELETE),
+            ARCHIVE_END,
+        ]
+        .concat(),
+        Some(t) if is(t, "jobs") => [JOBS, &options(flags::JOBS_LIST)].concat(),
+        Some(t) if is(t, "uploads") => UPLOADS.to_string(),
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "no help for unknown command '{other}' (see 'glacier --help')"
+            )));
+        }
+    })
 }

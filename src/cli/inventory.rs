@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use time::format_description::well_known::Rfc3339;
 
 use super::retrieval::{finished_job, start_job};
-use super::{Args, Global, Output, note};
+use super::{Args, Global, Output, flags, note};
 use crate::download::{VerifyingReader, check_target, save_stream};
 use crate::error::{Error, Result};
-use crate::glacier::{InventoryParameters, JobId, JobRequest, check_vault_name};
+use crate::glacier::{Description, InventoryParameters, JobId, JobRequest, check_vault_name};
 use crate::inventory::{self, Format, Render};
 use crate::progress::human_bytes;
 
@@ -44,8 +44,8 @@ pub enum InventoryCmd {
 }
 
 /// Accepts `YYYY-MM-DD` or an RFC 3339 time and returns what Glacier wants (ISO 8601 in
-/// UTC, e.g. `2026-01-31T00:00:00Z`).
-pub fn parse_date(flag: &str, s: &str) -> Result<String> {
+/// UTC, e.g. `2026-01-31T00:00:00Z`); the error completes `--flag 'value'`.
+pub fn parse_date(s: &str) -> std::result::Result<String, String> {
     if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
         let t = t.to_offset(time::UtcOffset::UTC);
         return Ok(format!(
@@ -72,30 +72,21 @@ pub fn parse_date(flag: &str, s: &str) -> Result<String> {
             }
         }
     }
-    Err(Error::Usage(format!(
-        "{flag} '{s}': use a date like 2026-01-31 or a time like 2026-01-31T12:00:00Z"
-    )))
+    Err("use a date like 2026-01-31 or a time like 2026-01-31T12:00:00Z".into())
 }
 
 impl InventoryCmd {
     pub(super) fn parse(mut args: Args) -> Result<InventoryCmd> {
         let action = args.action("inventory", &["init-retrieval", "get"])?;
         if action == "init-retrieval" {
-            let format = args
-                .value::<String>(&["--format"])?
-                .map(|f| match f.to_ascii_uppercase().as_str() {
+            let format = args.parsed(&flags::JOB_FORMAT, |f| {
+                match f.to_ascii_uppercase().as_str() {
                     "JSON" | "CSV" => Ok(f.to_ascii_uppercase()),
-                    _ => Err(Error::Usage(format!("--format '{f}': use JSON or CSV"))),
-                })
-                .transpose()?;
-            let start_date = args
-                .value::<String>(&["--start-date"])?
-                .map(|d| parse_date("--start-date", &d))
-                .transpose()?;
-            let end_date = args
-                .value::<String>(&["--end-date"])?
-                .map(|d| parse_date("--end-date", &d))
-                .transpose()?;
+                    _ => Err("use JSON or CSV".to_string()),
+                }
+            })?;
+            let start_date = args.parsed(&flags::START_DATE, parse_date)?;
+            let end_date = args.parsed(&flags::END_DATE, parse_date)?;
             if let (Some(a), Some(b)) = (&start_date, &end_date) {
                 if a >= b {
                     return Err(Error::Usage(format!(
@@ -103,21 +94,18 @@ impl InventoryCmd {
                     )));
                 }
             }
-            let limit = args.value::<u64>(&["--limit"])?;
+            let limit = args.whole::<u64>(&flags::LIMIT)?;
             if limit == Some(0) {
                 return Err(Error::Usage("--limit must be at least 1".into()));
             }
             // The Marker of a previous partial inventory job ("Initiate Job",
             // InventoryRetrievalParameters): opaque, passed on as given.
-            let marker = args.value::<String>(&["--marker"])?;
+            let marker = args.text(&flags::MARKER)?;
             if marker.as_deref() == Some("") {
                 return Err(Error::Usage("--marker must not be empty".into()));
             }
-            let description = args.value::<String>(&["--description", "-d"])?;
-            if let Some(d) = &description {
-                crate::upload::plan::check_description(d)?;
-            }
-            let wait = args.flag("--wait");
+            let description = args.description(&flags::JOB_DESCRIPTION)?;
+            let wait = args.switch(&flags::WAIT_START);
             let [vault] = args.exact("inventory init-retrieval", ["VAULT"])?;
             check_vault_name(&vault)?;
             let params =
@@ -132,7 +120,7 @@ impl InventoryCmd {
                 vault,
                 request: Box::new(JobRequest {
                     kind: "inventory-retrieval".into(),
-                    description,
+                    description: description.map(Description::into_string),
                     format,
                     inventory_retrieval_parameters: params,
                     ..Default::default()
@@ -140,10 +128,13 @@ impl InventoryCmd {
                 wait,
             });
         }
-        let wait = args.flag("--wait");
-        let output = args.value::<PathBuf>(&["--output", "-o"])?;
-        let render = args.value::<Render>(&["--format"])?;
-        let force = args.flag("--force");
+        let wait = args.switch(&flags::WAIT_GET);
+        let output = args.path(&flags::OUTPUT)?;
+        let render = args.parsed(&flags::RENDER, |f| {
+            f.parse::<Render>()
+                .map_err(|_| "use table, json, jsonl or csv".to_string())
+        })?;
+        let force = args.switch(&flags::FORCE);
         if output.is_some() && render.is_some() {
             return Err(Error::Usage(
                 "--output saves the inventory as Glacier sent it; --format only applies when printing"
@@ -274,19 +265,18 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(
-            parse_date("--x", "2026-01-31").expect("ok"),
+            parse_date("2026-01-31").expect("ok"),
             "2026-01-31T00:00:00Z"
         );
         assert_eq!(
-            parse_date("--x", "2026-01-31T12:00:00+02:00").expect("ok"),
+            parse_date("2026-01-31T12:00:00+02:00").expect("ok"),
             "2026-01-31T10:00:00Z"
         );
-        assert!(parse_date("--x", "2026-02-30").is_err());
+        assert!(parse_date("2026-02-30").is_err());
         assert!(
-            parse_date("--x", "yesterday")
+            parse_date("yesterday")
                 .expect_err("bad")
-                .to_string()
-                .starts_with("--x 'yesterday'")
+                .starts_with("use a date like")
         );
     }
 

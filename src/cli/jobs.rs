@@ -2,8 +2,8 @@
 //! `glacier jobs describe VAULT JOB_ID`
 
 use super::output::or_dash;
-use super::{Args, Global, Output};
-use crate::error::{Error, Result};
+use super::{Args, Global, Output, flags};
+use crate::error::Result;
 use crate::glacier::{JobDescription, JobId, check_vault_name};
 use crate::progress::human_bytes;
 
@@ -32,24 +32,8 @@ impl JobsCmd {
     pub(super) fn parse(mut args: Args) -> Result<JobsCmd> {
         let action = args.action("jobs", &["list", "describe"])?;
         if action == "list" {
-            let completed = match args.value::<String>(&["--completed"])?.as_deref() {
-                None => None,
-                Some("true") => Some(true),
-                Some("false") => Some(false),
-                Some(other) => {
-                    return Err(Error::Usage(format!(
-                        "--completed '{other}': use true or false"
-                    )));
-                }
-            };
-            let status = args.value::<String>(&["--status"])?;
-            if let Some(s) = &status {
-                if !["InProgress", "Succeeded", "Failed"].contains(&s.as_str()) {
-                    return Err(Error::Usage(format!(
-                        "--status '{s}': use InProgress, Succeeded or Failed"
-                    )));
-                }
-            }
+            let completed = args.choice(&flags::COMPLETED)?.map(|c| c == "true");
+            let status = args.choice(&flags::STATUS)?.map(String::from);
             let [vault] = args.exact("jobs list", ["VAULT"])?;
             check_vault_name(&vault)?;
             return Ok(JobsCmd::List {

@@ -9,6 +9,7 @@
 mod archive;
 mod args;
 mod export;
+pub mod flags;
 mod help;
 mod inventory;
 mod jobs;
@@ -53,19 +54,19 @@ pub struct Global {
 impl Global {
     fn parse(args: &mut Args) -> Result<Global> {
         let g = Global {
-            json: args.flag("--json"),
-            quiet: args.flag_short("-q", "--quiet"),
-            verbose: args.flag_short("-v", "--verbose"),
+            json: args.switch(&flags::JSON),
+            quiet: args.switch(&flags::QUIET),
+            verbose: args.switch(&flags::VERBOSE),
             settings: Settings {
-                region: args.value(&["--region"])?,
-                profile: args.value(&["--profile"])?,
-                endpoint_url: args.value(&["--endpoint-url"])?,
-                account_id: args.value(&["--account-id"])?,
-                allow_http: args.flag("--allow-http"),
+                region: args.text(&flags::REGION)?,
+                profile: args.text(&flags::PROFILE)?,
+                endpoint_url: args.text(&flags::ENDPOINT_URL)?,
+                account_id: args.text(&flags::ACCOUNT_ID)?,
+                allow_http: args.switch(&flags::ALLOW_HTTP),
             },
-            max_attempts: args.value(&["--max-attempts"])?,
-            connect_timeout: args.value(&["--connect-timeout"])?,
-            timeout: args.value(&["--timeout"])?,
+            max_attempts: args.whole(&flags::MAX_ATTEMPTS)?,
+            connect_timeout: args.whole(&flags::CONNECT_TIMEOUT)?,
+            timeout: args.whole(&flags::TIMEOUT)?,
         };
         if g.max_attempts == Some(0) {
             return Err(Error::Usage("--max-attempts must be at least 1".into()));
@@ -153,8 +154,8 @@ pub enum Command {
 pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
     let mut args = Args::new(argv)?;
     let global = Global::parse(&mut args)?;
-    let help = args.flag_short("-h", "--help");
-    if args.flag_short("-V", "--version") {
+    let help = args.switch(&flags::HELP);
+    if args.switch(&flags::VERSION) {
         return Ok((global, Command::Version));
     }
     let Some(name) = args.subcommand()? else {

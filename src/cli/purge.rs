@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::export::source_and_selection;
-use super::{Args, Global, Output, note};
+use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
 use crate::export::inventory::{Acquired, acquire_at};
@@ -18,6 +18,10 @@ use crate::export::{self, InventoryFile, InventorySource, Selection};
 use crate::glacier::Client;
 use crate::progress::human_bytes;
 use crate::purge::{self, Counts, ExportedTo, Report, Scope};
+use crate::sync::LockExt;
+
+/// `--threads` without the flag (shown by its help, checked in `flags`).
+pub(super) const DEFAULT_THREADS: usize = 8;
 
 /// A parsed `vault purge`.
 #[derive(Debug)]
@@ -49,17 +53,19 @@ impl PurgeCmd {
     pub(super) fn parse(mut args: Args) -> Result<PurgeCmd> {
         let (source, selection) = source_and_selection(&mut args)?;
         let only_exported = args
-            .value::<String>(&["--only-exported"])?
+            .text(&flags::ONLY_EXPORTED)?
             .map(|v| ExportedTo::parse(&v))
             .transpose()?;
-        let journal: Option<PathBuf> = args.value(&["--journal"])?;
-        let threads: usize = args.value(&["--threads", "-t"])?.unwrap_or(8);
+        let journal: Option<PathBuf> = args.path(&flags::PURGE_JOURNAL)?;
+        let threads: usize = args
+            .whole(&flags::PURGE_THREADS)?
+            .unwrap_or(DEFAULT_THREADS);
         if threads == 0 || threads > 64 {
             return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
         }
-        let dry_run = args.flag("--dry-run");
-        let yes = args.flag_short("-y", "--yes");
-        let delete_vault = args.flag("--delete-vault");
+        let dry_run = args.switch(&flags::PURGE_DRY_RUN);
+        let yes = args.switch(&flags::YES);
+        let delete_vault = args.switch(&flags::DELETE_VAULT);
         let [vault] = args.exact("vault purge", ["VAULT"])?;
         crate::glacier::check_vault_name(&vault)?;
         Ok(PurgeCmd {
@@ -168,7 +174,7 @@ impl PurgeCmd {
             if !progress_on {
                 return;
             }
-            let mut last = shown.lock().unwrap_or_else(|p| p.into_inner());
+            let mut last = shown.lock_unpoisoned();
             if last.elapsed() < Duration::from_secs(1) {
                 return;
             }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Args, Global, Output};
+use super::{Args, Global, Output, flags};
 use crate::error::{self, Error, Result};
 use crate::filehash::{self, Digests, Options};
 use crate::progress::Progress;
@@ -33,12 +33,12 @@ pub fn default_threads() -> usize {
 
 impl TreeHashCmd {
     pub(super) fn parse(mut args: Args) -> Result<Self> {
-        let threads = args.value::<usize>(&["--threads", "-t"])?;
+        let threads = args.whole::<usize>(&flags::HASH_THREADS)?;
         if threads == Some(0) {
             return Err(Error::Usage("--threads must be at least 1".into()));
         }
-        let sha256 = args.flag("--sha256");
-        let stats = args.flag("--stats");
+        let sha256 = args.switch(&flags::SHA256);
+        let stats = args.switch(&flags::STATS);
         let files = args.positionals()?;
         if files.is_empty() {
             return Err(Error::Usage(

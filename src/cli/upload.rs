@@ -7,23 +7,26 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use super::{Args, Global, Output, note};
+use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
-use crate::glacier::{UploadId, check_vault_name};
+use crate::glacier::{Description, UploadId, check_vault_name};
 use crate::pack;
 use crate::progress::{Progress, human_bytes};
+use crate::sync::LockExt;
 use crate::upload::{self, Events, Input, Options, plan};
 
-const DEFAULT_THREADS: usize = 4;
-const DEFAULT_MAX_MEMORY_MIB: u64 = 512;
+/// `--threads` without the flag (shown by its help, checked in `flags`).
+pub(super) const DEFAULT_THREADS: usize = 4;
+/// `--max-memory` without the flag, in MiB.
+pub(super) const DEFAULT_MAX_MEMORY_MIB: u64 = 512;
 
 /// A parsed `upload` command.
 #[derive(Debug)]
 pub struct UploadCmd {
     vault: String,
     files: Vec<String>,
-    description: Option<String>,
+    description: Option<Description>,
     part_size: Option<u64>,
     threads: usize,
     max_memory: u64,
@@ -47,48 +50,40 @@ enum Receipts {
 
 impl UploadCmd {
     pub(super) fn parse(mut args: Args) -> Result<UploadCmd> {
-        let description = args.value::<String>(&["--description", "-d", "--arc-desc"])?;
-        if let Some(d) = &description {
-            plan::check_description(d)?;
-        }
+        let description = args.description(&flags::DESCRIPTION)?;
         let part_size = args
-            .value::<u64>(&["--part-size", "-p"])?
+            .whole::<u64>(&flags::PART_SIZE)?
             .map(plan::part_size_from_mib)
             .transpose()?;
         let threads = args
-            .value::<usize>(&["--threads", "-t", "--num-threads"])?
+            .whole::<usize>(&flags::UPLOAD_THREADS)?
             .unwrap_or(DEFAULT_THREADS);
         if threads == 0 || threads > 64 {
             return Err(Error::Usage(format!("--threads {threads}: use 1 to 64")));
         }
-        let max_memory = args.value::<u64>(&["--max-memory"])?;
+        let max_memory = args.whole::<u64>(&flags::MAX_MEMORY)?;
         let max_memory_given = max_memory.is_some();
         let max_memory = max_memory.unwrap_or(DEFAULT_MAX_MEMORY_MIB);
         if max_memory == 0 {
             return Err(Error::Usage("--max-memory must be at least 1 (MiB)".into()));
         }
         let upload_id = args
-            .value::<String>(&["--upload-id", "-u"])?
+            .text(&flags::UPLOAD_ID)?
             .map(UploadId::new)
             .transpose()?;
-        let xz_level = args.value::<u32>(&["--xz-level"])?;
+        let xz_level = args.whole::<u32>(&flags::XZ_LEVEL)?;
         let xz_level_given = xz_level.is_some();
         let xz_level = xz_level.unwrap_or(pack::DEFAULT_XZ_LEVEL);
-        let no_resume = args.flag("--no-resume");
+        let no_resume = args.switch(&flags::NO_RESUME);
         if xz_level > 9 {
             return Err(Error::Usage(format!("--xz-level {xz_level}: use 0 to 9")));
         }
-        let compression = match args.value::<String>(&["--compression"])?.as_deref() {
-            None | Some("xz") => pack::Compression::Xz,
+        let compression = match args.choice(&flags::COMPRESSION)? {
             Some("none") => pack::Compression::None,
-            Some(other) => {
-                return Err(Error::Usage(format!(
-                    "--compression {other}: use xz or none"
-                )));
-            }
+            _ => pack::Compression::Xz,
         };
-        let receipts_file = args.value::<PathBuf>(&["--receipts"])?;
-        let no_receipts = args.flag("--no-receipts");
+        let receipts_file = args.path(&flags::RECEIPTS)?;
+        let no_receipts = args.switch(&flags::NO_RECEIPTS);
         let receipts = match (receipts_file, no_receipts) {
             (Some(_), true) => {
                 return Err(Error::Usage(
@@ -157,7 +152,7 @@ impl UploadCmd {
             (part_size >> 20).to_string(),
         ]);
         if let Some(d) = &self.description {
-            words.extend(["--description".into(), d.clone()]);
+            words.extend(["--description".into(), d.to_string()]);
         }
         if self.compression == pack::Compression::None {
             words.extend(["--compression".into(), "none".into()]);
@@ -186,7 +181,11 @@ impl UploadCmd {
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
         let (input, default_description, total) = self.open_input()?;
-        let description = self.description.clone().unwrap_or(default_description);
+        let description = match self.description.clone() {
+            Some(d) => d,
+            // A packed input's summary is built from file names: checked like a given one.
+            None => Description::new(default_description)?,
+        };
         let client = global.client()?;
         let resolved = crate::config::resolve(&global.settings, &ProcessEnv)?;
         // The account is often `-` (the caller's own): the profile tells two of them
@@ -230,11 +229,7 @@ impl UploadCmd {
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                let started = events
-                    .started
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
+                let started = events.started.lock_unpoisoned().clone();
                 return Err(match started {
                     Some((id, part_size)) => Error::WithHint {
                         error: Box::new(e),
@@ -253,7 +248,7 @@ impl UploadCmd {
             "vault": self.vault,
             "size": outcome.size,
             "tree_hash": outcome.archive.tree_hash.to_hex(),
-            "description": description,
+            "description": description.as_str(),
             "location": outcome.archive.location,
             "upload_id": outcome.upload_id.as_ref().map(|u| u.as_str()),
         });
@@ -356,7 +351,7 @@ impl UploadCmd {
                     .unwrap_or_else(|| self.files[0].clone());
                 return Ok((
                     Input::File { path, file },
-                    plan::description_from_name(&name),
+                    Description::from_name(&name).into_string(),
                     Some(meta.len()),
                 ));
             }
@@ -423,8 +418,7 @@ struct CliEvents<'a> {
 
 impl Events for CliEvents<'_> {
     fn upload_started(&self, upload_id: &UploadId, part_size: u64, parts: Option<u64>) {
-        *self.started.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((upload_id.clone(), part_size));
+        *self.started.lock_unpoisoned() = Some((upload_id.clone(), part_size));
         let parts = parts.map(|p| format!("{p} parts of ")).unwrap_or_default();
         note(
             self.global,

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::{Credentials, Provider};
 use crate::error::Result;
+use crate::sync::LockExt;
 
 /// Temporary credentials are refreshed when they expire within this window, so a request
 /// signed now is not rejected mid-flight (the AWS SDKs refresh 5 to 15 minutes early).
@@ -50,7 +51,7 @@ impl Provider for Cached {
         let now = (self.clock)();
         // A poisoned lock only means another thread panicked mid-refresh; the cached value
         // is still a whole `Option`, so carry on with it.
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock_unpoisoned();
         if let Some((creds, fetched_at)) = state.as_ref() {
             let fresh = match creds.expiration {
                 None => true,

@@ -30,6 +30,7 @@ use crate::durable;
 use crate::error::{Error, Result};
 use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, JobDescription, JobId};
+use crate::sync::LockExt;
 use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
 use crate::workers::{Ended, Pool};
 
@@ -200,7 +201,7 @@ impl ChunkLog {
     }
 
     fn record(&self, path: &Path, index: u64, hash: &TreeHash) -> Result<()> {
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self.file.lock_unpoisoned();
         f.write_all(format!("{index} {hash}\n").as_bytes())
             .and_then(|()| f.flush())
             .map_err(|e| Error::io(path, e))

@@ -12,7 +12,7 @@
 //! - FastGlacier `<m><v>N</v><p>base64(utf8(path))</p><lm>yyyyMMddTHHmmssZ</lm>...</m>`
 //!   (fastglacier.com, "FastGlacier File Metadata Format", v3/v4).
 //! - Our own uploads and most scripts: the description is the file name or a relative
-//!   path (src/upload/plan.rs `description_from_name`).
+//!   path (`glacier::Description::from_name`).
 //! - Anything else, or a name that cannot be made safe: the archive ID.
 
 use std::collections::HashMap;

@@ -25,7 +25,7 @@ mod vaults;
 
 pub use archives::ArchiveCreated;
 pub use hints::parse_http_date;
-pub use ids::{ArchiveId, JobId, UploadId};
+pub use ids::{ArchiveId, Description, JobId, UploadId};
 pub use jobs::{
     InventoryParameters, InventoryRetrievalDescription, JobDescription, JobOutput, JobRequest,
     JobsPage,

@@ -10,6 +10,7 @@ use super::hints::hint;
 use super::{API_VERSION, Call, Client};
 use crate::error::{Error, Result, ServiceError};
 use crate::sigv4;
+use crate::sync::LockExt;
 use crate::treehash::TreeHash;
 
 /// How failed requests are retried.
@@ -57,7 +58,7 @@ impl Client {
     }
 
     fn random(&self) -> u64 {
-        let mut x = self.jitter.lock().unwrap_or_else(|p| p.into_inner());
+        let mut x = self.jitter.lock_unpoisoned();
         *x ^= *x << 13;
         *x ^= *x >> 7;
         *x ^= *x << 17;

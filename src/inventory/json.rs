@@ -20,7 +20,9 @@ impl<R: Read> Source<R> {
         }
     }
 
-    pub(super) fn expect(&mut self, want: u8, context: &str) -> Parsed<()> {
+    /// Takes the byte `want` after any whitespace, or fails naming what was found
+    /// (named `consume`, not `expect`, so it does not read as `Option::expect`).
+    pub(super) fn consume(&mut self, want: u8, context: &str) -> Parsed<()> {
         match self.ws_peek()? {
             Some(b) if b == want => {
                 self.bump();
@@ -328,7 +330,7 @@ impl<R: Read> Source<R> {
         }
         *first = false;
         self.json_string(key)?;
-        self.expect(b':', "after an object key")?;
+        self.consume(b':', "after an object key")?;
         Ok(true)
     }
 

@@ -14,6 +14,7 @@ use tar::{EntryType, Header};
 
 use super::compress::{Compression, Options, block_size};
 use crate::error::{Error, Result};
+use crate::progress::human_bytes;
 
 /// A tar block; headers and file data are padded to it.
 const TAR_BLOCK: u64 = 512;
@@ -335,21 +336,6 @@ impl Plan {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// `1234` -> `1.2 KiB`, with one decimal above bytes.
-pub(super) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// The name an input gets in the archive: its last component, or for `.`-like paths the

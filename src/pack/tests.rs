@@ -2,10 +2,10 @@
 //! changes during packing, and the size bound.
 #![allow(clippy::unwrap_used)] // In tests a panic is the failure report.
 
-use super::plan::human_bytes;
 use super::read::FileReader;
 use super::*;
 use crate::error::Error;
+use crate::progress::human_bytes;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};

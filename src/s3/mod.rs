@@ -49,6 +49,7 @@ use crate::credentials::Provider;
 use crate::error::{Error, Result, ServiceError};
 use crate::glacier::{Clock, Logger, RetryPolicy};
 use crate::sigv4;
+use crate::sync::LockExt;
 
 /// An S3 storage class an exported object can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -334,7 +335,7 @@ impl Client {
     }
 
     fn random(&self) -> u64 {
-        let mut x = self.jitter.lock().unwrap_or_else(|p| p.into_inner());
+        let mut x = self.jitter.lock_unpoisoned();
         *x ^= *x << 13;
         *x ^= *x >> 7;
         *x ^= *x << 17;

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::filehash;
-use crate::glacier::{ArchiveCreated, Client, Payload, UploadId};
+use crate::glacier::{ArchiveCreated, Client, Description, Payload, UploadId};
 use crate::treehash::{self, TreeHash, TreeHasher};
 
 pub use plan::{SINGLE_REQUEST_LIMIT, STREAM_PART_SIZE, default_part_size};
@@ -59,8 +59,8 @@ pub enum Input {
 pub struct Options {
     /// The vault.
     pub vault: String,
-    /// The archive description (checked: ≤ 1,024 printable ASCII).
-    pub description: String,
+    /// The archive description (checked where it was made).
+    pub description: Description,
     /// The part size asked for, in bytes (checked: 1 MiB × 2^n).
     pub part_size: Option<u64>,
     /// `part_size` is the user's own choice (`--part-size`), not one made for them: if it
@@ -146,7 +146,6 @@ pub fn upload(
     opts: &Options,
     events: &dyn Events,
 ) -> Result<Outcome> {
-    plan::check_description(&opts.description)?;
     match input {
         Input::File { path, file } => upload_file(client, path, file, opts, events),
         Input::Stream {

@@ -68,32 +68,6 @@ pub fn check_fits(size: u64, part_size: u64, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks an archive description: at most 1,024 printable ASCII characters
-/// (Glacier API Reference, "Upload Archive": x-amz-archive-description).
-pub fn check_description(d: &str) -> Result<()> {
-    if d.len() > 1024 {
-        return Err(Error::Usage(format!(
-            "--description is {} characters; Glacier allows at most 1,024",
-            d.len()
-        )));
-    }
-    if let Some(c) = d.chars().find(|c| !(' '..='~').contains(c)) {
-        return Err(Error::Usage(format!(
-            "--description contains {c:?}; Glacier allows only printable ASCII (space to '~')"
-        )));
-    }
-    Ok(())
-}
-
-/// Makes a default description from a file name: printable ASCII only (others become
-/// '?'), at most 1,024 characters.
-pub fn description_from_name(name: &str) -> String {
-    name.chars()
-        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-        .take(1024)
-        .collect()
-}
-
 /// How many parts may be in flight: the thread count, capped so that
 /// `threads × part_size` stays within `max_memory`. When the part size was chosen
 /// automatically (a 5 TiB file needs 1 GiB parts) and one part alone is above
@@ -140,15 +114,6 @@ mod tests {
         let e = check_fits(20_000 * MIB, MIB, "FILE x").expect_err("too many");
         assert!(e.to_string().contains("--part-size 8"), "{e}");
         assert!(check_fits(10_000 * MIB, MIB, "x").is_ok());
-    }
-
-    #[test]
-    fn descriptions() {
-        assert!(check_description("photos 2024").is_ok());
-        assert!(check_description(&"a".repeat(1025)).is_err());
-        assert!(check_description("tab\there").is_err());
-        assert!(check_description("é").is_err());
-        assert_eq!(description_from_name("café.txt"), "caf?.txt");
     }
 
     #[test]
