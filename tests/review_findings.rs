@@ -26,7 +26,6 @@ fn count(mock: &MockGlacier, op: &str) -> usize {
 /// "nothing was created" and store the archive a second time; it should say what to look
 /// for (size and tree hash) and keep the resume state that records them.
 #[test]
-#[ignore = "review finding 2: auto-resume takes a late 404 on Complete as 'nothing created', forgets the state and uploads a duplicate"]
 fn a_late_rerun_after_a_lost_complete_does_not_store_the_archive_twice() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -100,7 +99,6 @@ fn a_lost_inventory_answer_does_not_adopt_a_job_with_other_parameters() {
 /// receipt must not record the new one as the archive's (or the run should refuse, as it
 /// does for another `--part-size`).
 #[test]
-#[ignore = "review finding 9: a resumed upload's receipt records the new --description, not the archive's"]
 fn a_resumed_upload_records_the_description_the_archive_has() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -198,7 +196,6 @@ fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
 /// resume state recorded what was being completed (issue 10 section 3), so the printed
 /// command must complete it again and print the archive ID, as it does for a file.
 #[test]
-#[ignore = "review finding 4: the printed --upload-id resume of a packed/stdin upload never completes a lost Complete again"]
 fn the_printed_resume_command_recovers_a_lost_complete_of_a_packed_upload() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
@@ -258,7 +255,6 @@ fn a_multipart_upload_to_a_missing_vault_is_one_clear_line() {
 /// with those returns the first file's archive. The run must not report that archive as
 /// the upload of the second file (a user would then delete the second file's only copy).
 #[test]
-#[ignore = "review finding 1: an --upload-id resume completes with the recorded state of another input and reports it as this file's archive"]
 fn a_recorded_completion_is_not_reported_for_another_file() {
     let mock = MockGlacier::start();
     mock.create_vault("v");

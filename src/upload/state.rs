@@ -92,6 +92,10 @@ pub struct UploadState {
     /// the upload again with these values instead of starting afresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completing: Option<Completing>,
+    /// The description the upload was initiated with (Glacier keeps it for the archive),
+    /// so completing it again never records another. `None` in older states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// The archive a CompleteMultipartUpload asked for.
@@ -216,6 +220,7 @@ mod tests {
             },
             origin: "https://glacier.example 012345678901".into(),
             completing: None,
+            description: None,
         };
         save(&dir, &st).expect("save");
         let id = UploadId::from_server("U1");
