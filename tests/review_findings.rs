@@ -151,7 +151,6 @@ fn a_resumed_upload_records_the_description_the_archive_has() {
 /// `--max-memory` (one part in flight, issue 10 section 7) must work when pasted: it
 /// carries `--part-size`, which then counts as the user's own choice and is refused.
 #[test]
-#[ignore = "review finding 5: the printed resume command is refused when the automatic part size exceeds --max-memory"]
 fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
     let mock = MockGlacier::start();
     mock.create_vault("v");
