@@ -396,7 +396,6 @@ fn a_failed_look_for_a_lost_job_says_a_retrieval_may_have_started() {
 /// CompleteMultipartUpload sent, and the error then suggests the upload was completed
 /// earlier. The vault is simply not there: say that, without hashing or completing.
 #[test]
-#[ignore = "review finding 11: a missing vault on --upload-id is taken for a gone upload (whole file hashed, Complete sent, misleading hint)"]
 fn a_resume_into_a_missing_vault_does_not_claim_a_lost_completion() {
     let mock = MockGlacier::start();
     mock.create_vault("v");

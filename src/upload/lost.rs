@@ -95,10 +95,15 @@ pub fn initiate(
     }
 }
 
-/// Is this Glacier's "no such upload" (completed, aborted or expired)?
+/// Is this Glacier's "no such upload" (completed, aborted or expired)? A missing vault
+/// is the same ResourceNotFoundException (the code covers "a vault, upload ID, or job
+/// ID"), told apart only by its message, "Vault not found for ARN: ..." (API Reference,
+/// "Error Responses", example 2); it says nothing about the upload, so it is not "gone".
 pub fn is_gone(e: &Error) -> bool {
     match e {
-        Error::Service(s) => s.code == "ResourceNotFoundException",
+        Error::Service(s) => {
+            s.code == "ResourceNotFoundException" && !s.message.starts_with("Vault not found")
+        }
         Error::WithHint { error, .. } => is_gone(error),
         _ => false,
     }
