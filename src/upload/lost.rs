@@ -66,7 +66,18 @@ pub fn initiate(
         Err(e @ Error::Transport { .. }) => e,
         Err(e) => return Err(e),
     };
-    let uploads = client.list_multipart_uploads(&opts.vault)?;
+    // Not knowing is not "nothing started": the lost request may have started an upload
+    // (which holds its parts until aborted), so say where to look.
+    let uploads = client
+        .list_multipart_uploads(&opts.vault)
+        .map_err(|e| Error::WithHint {
+            error: Box::new(e),
+            hint: format!(
+                "the answer to InitiateMultipartUpload was lost ({}), so an upload may have started: check 'glacier uploads list {}' (and abort it if unwanted)",
+                crate::error::chain(&err),
+                opts.vault
+            ),
+        })?;
     let claimed = |id: &UploadId| {
         opts.state_dir
             .as_ref()
