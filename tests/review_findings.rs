@@ -490,3 +490,97 @@ fn a_slow_but_steady_upload_body_is_not_cut_off() {
     r.ok();
     assert_eq!(mock.archives("v").len(), 1);
 }
+
+/// Review finding 13: a 500 after Glacier started the job ("Error Responses": 500
+/// ServiceUnavailableException) must not be answered by sending InitiateJob again
+/// (a second billed retrieval): the job the first request started is looked for first.
+#[test]
+fn a_server_error_after_initiate_job_does_not_start_a_second_retrieval() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let archive = mock.put_archive("v", &pattern(MIB, 53), "d");
+    let dir = TempDir::new("review-initiate-job-500");
+    mock.inject(FaultRule::times(Fault::FailAfter, Some("InitiateJob"), 1));
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "v", archive.as_str()],
+    );
+    let job = r.ok().trim().to_string();
+    let jobs = crate::support::mock_client(&mock)
+        .list_jobs("v", None, None)
+        .expect("list jobs");
+    assert_eq!(jobs.len(), 1, "one retrieval started: {}", r.stderr);
+    assert_eq!(jobs[0].job_id.as_deref(), Some(job.as_str()));
+    assert_eq!(count(&mock, "InitiateJob"), 1, "{}", r.stderr);
+}
+
+/// Review finding 13: a 500 after Glacier started the upload must not leave an orphan
+/// upload behind a second InitiateMultipartUpload.
+#[test]
+fn a_server_error_after_initiating_an_upload_leaves_no_orphan() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-initiate-upload-500");
+    let f = dir.join("a.bin");
+    std::fs::write(&f, pattern(2 * MIB, 54)).expect("write");
+    mock.inject(FaultRule::times(
+        Fault::FailAfter,
+        Some("InitiateMultipartUpload"),
+        1,
+    ));
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "-p", "1", "v", f.to_str().expect("utf8")],
+    );
+    r.ok();
+    assert_eq!(count(&mock, "InitiateMultipartUpload"), 1, "{}", r.stderr);
+    assert!(
+        mock.uploads("v").is_empty(),
+        "an orphan upload: {}",
+        r.stderr
+    );
+    assert_eq!(mock.archives("v").len(), 1);
+}
+
+/// Review finding 13: UploadArchive has no idempotency token; a 500 after Glacier stored
+/// the archive must not be re-sent (a duplicate archive, the first ID lost). As for a
+/// lost answer: stop, and say the archive may exist.
+#[test]
+fn a_server_error_after_upload_archive_is_not_sent_again() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-upload-archive-500");
+    let f = dir.join("a.bin");
+    std::fs::write(&f, pattern(MIB, 55)).expect("write");
+    mock.inject(FaultRule::times(Fault::FailAfter, Some("UploadArchive"), 1));
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "v", f.to_str().expect("utf8")],
+    );
+    let err = r.fails(1);
+    assert_eq!(count(&mock, "UploadArchive"), 1, "{err}");
+    assert_eq!(mock.archives("v").len(), 1);
+    assert!(err.contains("may or may not have been stored"), "{err}");
+}
+
+/// Review finding 13: throttling means Glacier did not act, so InitiateJob is simply
+/// sent again.
+#[test]
+fn a_throttled_initiate_job_is_sent_again() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let archive = mock.put_archive("v", &pattern(MIB, 56), "d");
+    let dir = TempDir::new("review-initiate-job-throttled");
+    mock.inject(FaultRule::times(Fault::Throttle, Some("InitiateJob"), 1));
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "v", archive.as_str()],
+    );
+    r.ok();
+    assert_eq!(count(&mock, "InitiateJob"), 2, "{}", r.stderr);
+    assert_eq!(count(&mock, "ListJobs"), 0, "{}", r.stderr);
+}

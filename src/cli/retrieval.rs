@@ -107,7 +107,7 @@ fn initiate_job(
     let sent = OffsetDateTime::now_utc();
     let err = match client.initiate_job(vault, request) {
         Ok(id) => return Ok(id),
-        Err(e @ Error::Transport { .. }) => e,
+        Err(e) if crate::glacier::outcome_unknown(&e) => e,
         Err(e) => return Err(e),
     };
     let chain = crate::error::chain(&err);

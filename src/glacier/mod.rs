@@ -35,7 +35,7 @@ pub use multipart::{
     parse_range as parse_byte_range, part_range,
 };
 pub use payload::Payload;
-pub use transport::RetryPolicy;
+pub use transport::{RetryPolicy, outcome_unknown};
 pub(crate) use transport::{header, json_body, tree_hash_header};
 pub use vaults::{VaultDescription, VaultList, check_vault_name};
 

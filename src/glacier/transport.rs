@@ -73,7 +73,12 @@ impl Client {
             let (err, retryable) = match outcome {
                 Ok(resp) => return Ok(resp),
                 Err(Failure::Service(e)) => {
-                    let r = is_retryable_service(&e);
+                    // A 5xx may come after Glacier acted ("Error Responses": 500
+                    // ServiceUnavailableException, "the service cannot complete the
+                    // request", says nothing of what was done): a call that creates
+                    // something is not re-sent blindly; its caller looks first, as for a
+                    // lost answer. Throttling and 408 (body not received) are safe.
+                    let r = is_retryable_service(&e) && (call.idempotent || e.status < 500);
                     (Error::Service(e), r)
                 }
                 Err(Failure::Transport(e)) => {
@@ -264,6 +269,19 @@ fn is_retryable_service(e: &ServiceError) -> bool {
                 | "SlowDown"
                 | "RequestLimitExceeded"
         )
+}
+
+/// Did a request fail in a way that leaves open whether Glacier acted on it: a lost
+/// answer (connection dropped or timed out after sending) or a server error (5xx)?
+/// A call that creates something must look for what it may have made before it is sent
+/// again.
+pub fn outcome_unknown(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } => true,
+        Error::Service(s) => s.status >= 500,
+        Error::WithHint { error, .. } => outcome_unknown(error),
+        _ => false,
+    }
 }
 
 /// Connection refused or reset, timeouts, a dropped connection: retry. A bad URL or a

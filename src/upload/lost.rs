@@ -63,7 +63,7 @@ pub fn initiate(
     let sent = OffsetDateTime::now_utc();
     let err = match client.initiate_multipart_upload(&opts.vault, part_size, &opts.description) {
         Ok(id) => return Ok(id),
-        Err(e @ Error::Transport { .. }) => e,
+        Err(e) if crate::glacier::outcome_unknown(&e) => e,
         Err(e) => return Err(e),
     };
     // Not knowing is not "nothing started": the lost request may have started an upload
