@@ -33,7 +33,8 @@ Global options (before or after the command):
   --connect-timeout SECS   connection set-up limit (default 10)
   --timeout SECS           longest silence while waiting for an answer or reading a
                            download (default 60); an upload request gets this plus
-                           1 s per 64 KiB sent
+                           1 s per 64 KiB sent (GLACIER_MIN_UPLOAD_RATE=KIB sets
+                           that rate for slower uplinks)
   -h, --help               show help
   -V, --version            show the version
 

@@ -35,7 +35,7 @@ pub use multipart::{
     parse_range as parse_byte_range, part_range,
 };
 pub use payload::Payload;
-pub use transport::{RetryPolicy, outcome_unknown};
+pub use transport::{MIN_UPLOAD_RATE_VAR, RetryPolicy, outcome_unknown};
 pub(crate) use transport::{header, json_body, tree_hash_header};
 pub use vaults::{VaultDescription, VaultList, check_vault_name};
 
@@ -74,7 +74,9 @@ pub struct ClientConfig {
     /// body of `n` bytes may take `timeout + n / min_rate` to send it and be answered.
     pub timeout: Duration,
     /// Bytes per second an upload body must at least make (see
-    /// [`ClientConfig::timeout`]); response bodies are bounded by silence only.
+    /// [`ClientConfig::timeout`]); response bodies are bounded by silence only. Set in
+    /// KiB/s by [`MIN_UPLOAD_RATE_VAR`] for uplinks slower than the default 64 KiB/s
+    /// per request in flight.
     pub min_rate: u64,
     /// The clock used for signing.
     pub clock: Clock,

@@ -12,6 +12,10 @@ use crate::error::{Error, Result, ServiceError};
 use crate::sigv4;
 use crate::treehash::TreeHash;
 
+/// The environment variable that sets [`ClientConfig::min_rate`](super::ClientConfig)
+/// in KiB/s: the upload speed below which a request with a body times out.
+pub const MIN_UPLOAD_RATE_VAR: &str = "GLACIER_MIN_UPLOAD_RATE";
+
 /// How failed requests are retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -84,9 +88,20 @@ impl Client {
                 Err(Failure::Transport(e)) => {
                     // A refused connection never reached Glacier: always safe to retry.
                     let r = is_retryable_transport(&e) && (call.idempotent || e.is_connect());
+                    let body_len = call.body.map_or(0, |b| b.len());
+                    // A request with a body runs under a total deadline (see `attempt`):
+                    // name the setting a slow uplink needs.
+                    let deadline = if e.is_timeout() && body_len > 0 {
+                        format!(
+                            " (an upload request may take --timeout plus 1 s per {} KiB sent; on a slower uplink set {MIN_UPLOAD_RATE_VAR} to fewer KiB/s)",
+                            self.min_rate / 1024
+                        )
+                    } else {
+                        String::new()
+                    };
                     (
                         Error::Transport {
-                            what: format!("{} on {}", call.op, call.context),
+                            what: format!("{} on {}{deadline}", call.op, call.context),
                             source: Box::new(e),
                         },
                         r,
@@ -170,6 +185,9 @@ impl Client {
         // per-request timeout would instead be a deadline for the whole exchange, body
         // included; it is only set for a request that sends a body, where sending it
         // happens inside that first wait, and then only the small answer follows.
+        // reqwest's blocking client offers no idle timeout for a request body (its
+        // `execute_request` bounds body and answer by one deadline), so a body gets
+        // `timeout + n / min_rate`, `min_rate` being a setting (MIN_UPLOAD_RATE_VAR).
         if body_len > 0 {
             rb = rb.timeout(self.timeout + Duration::from_secs(body_len / self.min_rate));
         }
