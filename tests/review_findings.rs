@@ -649,7 +649,10 @@ fn a_slow_uplink_gets_its_deadline_from_the_min_upload_rate() {
         .into()
     };
     let err = upload(Some("0")).fails(2).to_string();
-    assert!(err.contains("GLACIER_MIN_UPLOAD_RATE"), "a bad value is named: {err}");
+    assert!(
+        err.contains("GLACIER_MIN_UPLOAD_RATE"),
+        "a bad value is named: {err}"
+    );
     let err = upload(None).fails(1).to_string();
     assert!(err.contains("GLACIER_MIN_UPLOAD_RATE"), "{err}");
     let r = upload(Some("16"));

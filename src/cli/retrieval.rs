@@ -58,7 +58,7 @@ pub fn find_started_job(
         })
         .filter_map(|j| {
             let created = OffsetDateTime::parse(j.creation_date.as_deref()?, &Rfc3339).ok()?;
-            let id = JobId::from_server(j.job_id.as_deref()?);
+            let id = JobId::from_server_checked(j.job_id.as_deref()?).ok()?;
             (created >= since).then_some((created, id))
         })
         .max_by_key(|(created, _)| *created)

@@ -158,13 +158,13 @@ impl Client {
         };
         let resp = self.send(&call)?;
         header(&resp, "x-amz-multipart-upload-id")
-            .map(UploadId::from_server)
             .ok_or_else(|| Error::Transport {
                 what: format!(
                     "InitiateMultipartUpload on vault '{vault}': no upload ID in the answer"
                 ),
                 source: "missing header x-amz-multipart-upload-id".into(),
             })
+            .and_then(UploadId::from_server_checked)
     }
 
     /// Uploads one part starting at byte `start`. Succeeds only when Glacier accepted it

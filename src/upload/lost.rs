@@ -44,7 +44,7 @@ pub fn find_initiated(
         .filter(|u| u.part_size_in_bytes == Some(part_size))
         .filter_map(|u| {
             let created = OffsetDateTime::parse(u.creation_date.as_deref()?, &Rfc3339).ok()?;
-            let id = UploadId::from_server(u.multipart_upload_id.as_deref()?);
+            let id = UploadId::from_server_checked(u.multipart_upload_id.as_deref()?).ok()?;
             (created >= since).then_some((created, id))
         })
         .filter(|(_, id)| !claimed(id))
@@ -206,6 +206,8 @@ mod tests {
             upload("other-size", "d", 2 << 20, "2026-01-01T12:01:00.000Z"),
             upload("mine", "d", 1 << 20, "2026-01-01T12:01:00.000Z"),
             upload("claimed", "d", 1 << 20, "2026-01-01T12:02:00.000Z"),
+            // Newest, but not a Glacier ID: never adopted (it would become a file name).
+            upload("../../evil", "d", 1 << 20, "2026-01-01T12:03:00.000Z"),
         ];
         let claimed = |id: &UploadId| id.as_str() == "claimed";
         let found = find_initiated(&list, "d", 1 << 20, since, &claimed);
