@@ -663,3 +663,41 @@ fn a_slow_uplink_gets_its_deadline_from_the_min_upload_rate() {
         r.stderr
     );
 }
+
+/// Review (lower priority): an endpoint that sends the same `Marker` again would make
+/// every list call page forever (ListVaults, ListJobs, ListMultipartUploads through
+/// `all_pages`; ListParts has the same guard); a repeated marker is an error instead.
+/// The mock's ListVaults marker is the ARN of the last vault returned; here every page
+/// names the first vault.
+#[test]
+fn a_repeated_list_marker_is_an_error_not_an_endless_loop() {
+    let mock = MockGlacier::start();
+    mock.create_vault("a");
+    mock.create_vault("b");
+    let first: std::sync::Arc<std::sync::Mutex<Option<serde_json::Value>>> = Default::default();
+    let seen = std::sync::Arc::clone(&first);
+    mock.rewrite_json(Some(std::sync::Arc::new(
+        move |op: &str, v: &mut serde_json::Value| {
+            if op == "ListVaults" {
+                let mut first = seen.lock().expect("lock");
+                if first.is_none() {
+                    *first = Some(v["VaultList"][0]["VaultARN"].clone());
+                }
+                v["Marker"] = first.clone().unwrap_or_default();
+            }
+        },
+    )));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let client = crate::support::mock_client(&mock);
+    std::thread::spawn(move || {
+        let _ = tx.send(client.list_vaults().map(drop));
+    });
+    let vaults = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("ListVaults ends");
+    let err = vaults
+        .expect_err("ListVaults with a repeated marker")
+        .to_string();
+    assert!(err.contains("a second time"), "{err}");
+    assert!(first.lock().expect("lock").is_some());
+}

@@ -196,6 +196,32 @@ pub(crate) trait Page: serde::de::DeserializeOwned {
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
 }
 
+/// The marker to follow after a page of `call`: `None` on the last page. A marker the
+/// endpoint already sent would page forever (a broken or hostile endpoint), so it is an
+/// error, as in `s3`.
+pub(crate) fn next_marker(
+    seen: &mut std::collections::HashSet<String>,
+    next: Option<String>,
+    call: &Call<'_>,
+) -> Result<Option<String>> {
+    match next {
+        Some(m) if !m.is_empty() => {
+            if !seen.insert(m.clone()) {
+                let shown: String = m.chars().take(80).collect();
+                return Err(Error::Transport {
+                    what: format!(
+                        "{} on {}: the endpoint sent marker {shown:?} a second time",
+                        call.op, call.context
+                    ),
+                    source: "a list that pages forever".into(),
+                });
+            }
+            Ok(Some(m))
+        }
+        _ => Ok(None),
+    }
+}
+
 impl Client {
     /// Runs a list operation to its last page, following `Marker`.
     pub(crate) fn all_pages<P: Page>(
@@ -204,6 +230,7 @@ impl Client {
     ) -> Result<Vec<P::Item>> {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let mut call = make();
             if let Some(m) = marker.take() {
@@ -213,9 +240,9 @@ impl Client {
             let page: P = json_body(self.send(&call)?, op)?;
             let (items, next) = page.into_parts();
             out.extend(items);
-            match next {
-                Some(m) if !m.is_empty() => marker = Some(m),
-                _ => return Ok(out),
+            match next_marker(&mut seen, next, &call)? {
+                Some(m) => marker = Some(m),
+                None => return Ok(out),
             }
         }
     }

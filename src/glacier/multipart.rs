@@ -212,6 +212,7 @@ impl Client {
             parts: Vec::new(),
         };
         let mut marker: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let mut call = Call::new(
                 "ListParts",
@@ -241,9 +242,9 @@ impl Client {
                     }
                 })?);
             }
-            match page.marker {
-                Some(m) if !m.is_empty() => marker = Some(m),
-                _ => return Ok(list),
+            match super::next_marker(&mut seen, page.marker, &call)? {
+                Some(m) => marker = Some(m),
+                None => return Ok(list),
             }
         }
     }
