@@ -302,8 +302,21 @@ fn complete_recorded(
             state::InputId::File { path, .. } => path.display().to_string(),
             state::InputId::Stream { label, .. } => label.clone(),
         };
+        // Standard input has no fingerprint: it can never be shown to be the same.
+        let unknowable = matches!(
+            &st.input,
+            state::InputId::Stream {
+                fingerprint: None,
+                ..
+            }
+        );
+        let relation = if unknowable {
+            "cannot be shown to be this input"
+        } else {
+            "is not this input"
+        };
         return Some(Err(Error::Failed(format!(
-            "upload {id} was completing another input ({what}, vault '{}'), not this one: its archive, if any, is {size} bytes with tree hash {tree_hash}; nothing was sent",
+            "upload {id} was completing {what} in vault '{}', which {relation}: its archive, if any, is {size} bytes with tree hash {tree_hash} (look for it in the vault's next inventory); nothing was sent",
             st.vault
         ))));
     }
