@@ -701,3 +701,40 @@ fn a_repeated_list_marker_is_an_error_not_an_endless_loop() {
     assert!(err.contains("a second time"), "{err}");
     assert!(first.lock().expect("lock").is_some());
 }
+
+/// Review finding 8, the upload analogue: InitiateMultipartUpload's answer lost, then the
+/// ListMultipartUploads that looks for the upload fails too: an upload may exist (and
+/// hold its parts until aborted), so the error says where to look.
+#[test]
+fn a_failed_look_for_a_lost_upload_says_an_upload_may_have_started() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("review-lost-upload-list-fails");
+    let f = dir.join("a.bin");
+    std::fs::write(&f, pattern(2 * MIB, 59)).expect("write");
+    mock.inject(FaultRule::times(
+        Fault::DropAfter,
+        Some("InitiateMultipartUpload"),
+        1,
+    ));
+    mock.inject(FaultRule::always(Fault::Drop, Some("ListMultipartUploads")));
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "--max-attempts",
+            "2",
+            "upload",
+            "-p",
+            "1",
+            "v",
+            f.to_str().expect("utf8"),
+        ],
+    );
+    let err = r.fails(1);
+    assert_eq!(count(&mock, "InitiateMultipartUpload"), 1, "{err}");
+    assert!(
+        err.contains("an upload may have started") && err.contains("glacier uploads list v"),
+        "{err}"
+    );
+}
