@@ -62,6 +62,19 @@ fn a_late_rerun_after_a_lost_complete_does_not_store_the_archive_twice() {
         "says which tree hash to look for in an inventory: {}",
         r.stderr
     );
+    assert!(
+        r.stderr.contains("--no-resume"),
+        "names the way out: {}",
+        r.stderr
+    );
+    // The user's explicit choice: upload again.
+    let r = run(
+        &mock,
+        dir.path(),
+        &["upload", "--no-resume", "-p", "1", "v", path],
+    );
+    r.ok();
+    assert_eq!(mock.archives("v").len(), 2, "{}", r.stderr);
 }
 
 /// A lost InitiateJob for an inventory must not adopt another inventory job that merely

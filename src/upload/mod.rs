@@ -271,7 +271,13 @@ fn recover_gone(
                 events.not_completing();
                 return Err(after_sent(Error::WithHint {
                     error,
-                    hint: format!("{hint}; to upload this input again anyway, add --no-resume"),
+                    hint: format!(
+                        "{hint}; to upload this input again anyway, add --no-resume{}",
+                        opts.state_dir.as_ref().map_or(String::new(), |d| format!(
+                            " (this record, {}, stays until you delete it)",
+                            state::state_path(d, id).display()
+                        ))
+                    ),
                 }));
             }
             // No answer again: the state is kept for the next run.

@@ -114,7 +114,8 @@ pub fn nanos(t: SystemTime) -> Option<i64> {
         .and_then(|d| i64::try_from(d.as_nanos()).ok())
 }
 
-fn state_path(dir: &Path, upload_id: &UploadId) -> PathBuf {
+/// Where the state of `upload_id` is kept in `dir`.
+pub fn state_path(dir: &Path, upload_id: &UploadId) -> PathBuf {
     dir.join(format!("{upload_id}.json"))
 }
 
