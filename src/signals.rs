@@ -22,8 +22,8 @@ use crate::error::{EXIT_INTERRUPTED, Error, Result};
 
 /// The first signal received (0: none). One process runs one command, so this is global.
 static FIRST: AtomicI32 = AtomicI32::new(0);
-/// Non-zero once [`hold_until_exit`] was called.
-static HOLDS: AtomicU32 = AtomicU32::new(0);
+/// Holds taken by [`hold_until_exit`], and whether a signal is ending the process.
+static HOLDS: Holds = Holds::new();
 /// Signals that arrived while held.
 static HELD: AtomicU32 = AtomicU32::new(0);
 
@@ -37,6 +37,55 @@ pub enum Action {
     Hold,
     /// A later signal otherwise: exit now with this code.
     Exit(i32),
+}
+
+/// The hold count and the "exiting" mark in one atomic word, so "is anything held?" and
+/// "then exit" are one step: a hold taken between a separate check and the exit would
+/// let the process die after the request that creates an archive was sent.
+pub struct Holds(AtomicU32);
+
+/// The bit of [`Holds`] that says a signal is ending the process.
+const EXITING: u32 = 1 << 31;
+
+impl Holds {
+    /// No hold, not exiting.
+    pub const fn new() -> Holds {
+        Holds(AtomicU32::new(0))
+    }
+
+    /// Takes a hold, unless the process is already exiting (`false`: it is).
+    pub fn try_hold(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n & EXITING == 0).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Ends one hold.
+    pub fn release(&self) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n & !EXITING > 0).then(|| n - 1)
+            });
+    }
+
+    /// Marks the process as exiting if nothing is held (`true`); from then on no hold
+    /// can be taken. `false`: something is held, the signal must only be counted.
+    pub fn begin_exit(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n & !EXITING == 0).then_some(n | EXITING)
+            })
+            .is_ok()
+    }
+}
+
+impl Default for Holds {
+    fn default() -> Holds {
+        Holds::new()
+    }
 }
 
 /// Decides what a signal does: `first` is the first signal seen before this one (0 if
@@ -61,11 +110,13 @@ pub fn install(stop: &Arc<AtomicBool>) -> Result<()> {
         .name("signals".into())
         .spawn(move || {
             for signal in signals.forever() {
-                let holding = HOLDS.load(Ordering::SeqCst) > 0;
                 let first = FIRST
                     .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
                     .err()
                     .unwrap_or(0);
+                // A later signal exits only if it can mark the exit while nothing is
+                // held; the check and the mark are one atomic step (see `Holds`).
+                let holding = first != 0 && !HOLDS.begin_exit();
                 match action(signal, first, holding) {
                     Action::Stop => stop.store(true, Ordering::SeqCst),
                     Action::Hold => {
@@ -85,14 +136,19 @@ pub fn install(stop: &Arc<AtomicBool>) -> Result<()> {
 /// by `main`, in the error line that says the archive was created but something after
 /// it failed.
 pub fn hold_until_exit() {
-    HOLDS.fetch_add(1, Ordering::SeqCst);
+    if !HOLDS.try_hold() {
+        // A signal is ending the process right now: never go on to send the request.
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 /// Ends one [`hold_until_exit`]: for a request that Glacier refused, so it created
 /// nothing and the command goes on to other work (a new upload) that a second signal
 /// may cut short again.
 pub fn release() {
-    let _ = HOLDS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    HOLDS.release();
 }
 
 /// How many signals arrived while an archive was being created (and were held).
@@ -120,5 +176,20 @@ mod tests {
         assert_eq!(action(SIGINT, SIGINT, false), Action::Exit(130));
         assert_eq!(action(SIGHUP, SIGINT, false), Action::Exit(129));
         assert_eq!(action(SIGTERM, SIGINT, true), Action::Hold);
+    }
+
+    #[test]
+    fn a_hold_and_an_exit_exclude_each_other() {
+        let h = Holds::new();
+        assert!(h.try_hold());
+        assert!(h.try_hold());
+        assert!(!h.begin_exit(), "held: a signal only counts");
+        h.release();
+        assert!(!h.begin_exit(), "one hold left");
+        h.release();
+        h.release(); // more releases than holds change nothing
+        assert!(h.begin_exit());
+        assert!(!h.try_hold(), "exiting: no request may start");
+        assert!(h.begin_exit(), "a later signal while exiting exits too");
     }
 }

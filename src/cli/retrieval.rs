@@ -17,8 +17,11 @@ const RECENT: time::Duration = time::Duration::minutes(15);
 
 /// The job a lost InitiateJob started, if ListJobs shows one: same action, archive,
 /// description, tier and byte range (a whole-archive request matches a job whose range
-/// is the whole archive), created since `since`. The newest wins. ListJobs does not
-/// report inventory parameters, so an inventory job matches on its description.
+/// is the whole archive), created since `since`. The newest wins. An inventory job
+/// matches on its description and its `InventoryRetrievalParameters` (API Reference,
+/// "GlacierJobDescription": Format, StartDate, EndDate, Limit). A continuation request
+/// (with a `Marker`) never matches: the job reports the marker to continue FROM it, not
+/// the one it started at, so which page a job holds cannot be told.
 pub fn find_started_job(
     jobs: &[JobDescription],
     request: &JobRequest,
@@ -46,14 +49,50 @@ pub fn find_started_job(
             let want = request.tier.as_deref().unwrap_or("Standard");
             j.tier.as_deref().is_none_or(|t| t == want)
         })
-        .filter(|j| action == "InventoryRetrieval" || range_matches(j))
+        .filter(|j| {
+            if action == "InventoryRetrieval" {
+                same_inventory(request, j)
+            } else {
+                range_matches(j)
+            }
+        })
         .filter_map(|j| {
             let created = OffsetDateTime::parse(j.creation_date.as_deref()?, &Rfc3339).ok()?;
-            let id = JobId::from_server(j.job_id.as_deref()?);
+            let id = JobId::from_server_checked(j.job_id.as_deref()?).ok()?;
             (created >= since).then_some((created, id))
         })
         .max_by_key(|(created, _)| *created)
         .map(|(_, id)| id)
+}
+
+/// Does inventory job `j` answer `request`: same format and filters, and no marker
+/// asked for (see [`find_started_job`])?
+fn same_inventory(request: &JobRequest, j: &JobDescription) -> bool {
+    let want = request
+        .inventory_retrieval_parameters
+        .clone()
+        .unwrap_or_default();
+    if want.marker.is_some() {
+        return false;
+    }
+    let got = j.inventory_retrieval_parameters.clone().unwrap_or_default();
+    // Dates may come back in another spelling of the same instant.
+    let same_date = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => {
+            a == b
+                || matches!(
+                    (OffsetDateTime::parse(a, &Rfc3339), OffsetDateTime::parse(b, &Rfc3339)),
+                    (Ok(x), Ok(y)) if x == y
+                )
+        }
+        (a, b) => a == b,
+    };
+    // JSON is Glacier's default format ("Initiate Job": Format).
+    let format = |f: Option<&str>| f.unwrap_or("JSON").to_ascii_uppercase();
+    format(request.format.as_deref()) == format(got.format.as_deref())
+        && same_date(&want.start_date, &got.start_date)
+        && same_date(&want.end_date, &got.end_date)
+        && want.limit == got.limit
 }
 
 /// Starts a job. If the answer is lost after the request went out, the job may exist
@@ -68,11 +107,20 @@ fn initiate_job(
     let sent = OffsetDateTime::now_utc();
     let err = match client.initiate_job(vault, request) {
         Ok(id) => return Ok(id),
-        Err(e @ Error::Transport { .. }) => e,
+        Err(e) if crate::glacier::outcome_unknown(&e) => e,
         Err(e) => return Err(e),
     };
-    let jobs = client.list_jobs(vault, None, None)?;
     let chain = crate::error::chain(&err);
+    // Not knowing is not "nothing started": the first request may have started a billed
+    // retrieval, and the natural re-run would start a second one.
+    let jobs = client
+        .list_jobs(vault, None, None)
+        .map_err(|e| Error::WithHint {
+            error: Box::new(e),
+            hint: format!(
+                "the answer to InitiateJob was lost ({chain}), so a retrieval may have started: check 'glacier jobs list {vault}' before starting it again"
+            ),
+        })?;
     match find_started_job(&jobs, request, sent - RECENT) {
         Some(id) => {
             note(
@@ -197,7 +245,14 @@ pub fn start_job(
     wait: bool,
 ) -> Result<()> {
     let job_id = initiate_job(client, global, vault, request)?;
-    note(global, &format!("started {what}: job {job_id}"));
+    let started = format!("started {what}: job {job_id}");
+    if wait && global.json {
+        // stdout gets the ID only after waiting: an interrupted wait must not hide a
+        // billed job, so it goes to stderr now, even with --quiet (it is no mere note).
+        eprintln!("glacier: {started}");
+    } else {
+        note(global, &started);
+    }
     if wait {
         // The job ID matters even if waiting is interrupted: print it first.
         if !global.json {
@@ -242,6 +297,59 @@ mod tests {
             "ArchiveSizeInBytes": 3_145_728u64, "RetrievalByteRange": range, "Tier": tier,
         }))
         .expect("job json")
+    }
+
+    fn inventory_job(id: &str, params: serde_json::Value) -> JobDescription {
+        serde_json::from_value(serde_json::json!({
+            "JobId": id, "Action": "InventoryRetrieval", "CreationDate": "2026-01-01T12:01:00.000Z",
+            "Completed": false, "StatusCode": "InProgress", "InventoryRetrievalParameters": params,
+        }))
+        .expect("job json")
+    }
+
+    #[test]
+    fn a_lost_inventory_request_finds_a_job_with_the_same_parameters_only() {
+        let since = OffsetDateTime::parse("2026-01-01T12:00:00Z", &Rfc3339).expect("date");
+        let jobs = vec![
+            inventory_job("csv", serde_json::json!({"Format": "CSV"})),
+            inventory_job(
+                "limited",
+                serde_json::json!({"Format": "JSON", "Limit": "10"}),
+            ),
+            inventory_job(
+                "dated",
+                serde_json::json!({"Format": "JSON", "StartDate": "2025-01-01T00:00:00Z"}),
+            ),
+            inventory_job("plain", serde_json::json!({"Format": "JSON"})),
+        ];
+        let mut request = JobRequest {
+            kind: "inventory-retrieval".into(),
+            ..JobRequest::default()
+        };
+        let found = |r: &JobRequest| find_started_job(&jobs, r, since).map(|j| j.to_string());
+        assert_eq!(found(&request).as_deref(), Some("plain"));
+        request.format = Some("CSV".into());
+        assert_eq!(found(&request).as_deref(), Some("csv"));
+        request.format = None;
+        request.inventory_retrieval_parameters = Some(crate::glacier::InventoryParameters {
+            limit: Some("10".into()),
+            ..Default::default()
+        });
+        assert_eq!(found(&request).as_deref(), Some("limited"));
+        request.inventory_retrieval_parameters = Some(crate::glacier::InventoryParameters {
+            start_date: Some("2025-01-01T00:00:00.000Z".into()),
+            ..Default::default()
+        });
+        assert_eq!(found(&request).as_deref(), Some("dated"), "same instant");
+        request.inventory_retrieval_parameters = Some(crate::glacier::InventoryParameters {
+            marker: Some("M".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            found(&request),
+            None,
+            "a continuation's page cannot be told"
+        );
     }
 
     #[test]

@@ -145,12 +145,13 @@ impl UploadCmd {
         if s.allow_http {
             words.push("--allow-http".into());
         }
-        words.extend([
-            "--upload-id".into(),
-            id.to_string(),
-            "--part-size".into(),
-            (part_size >> 20).to_string(),
-        ]);
+        words.extend(["--upload-id".into(), id.to_string()]);
+        // Only the user's own --part-size is repeated: the resumed upload supplies its
+        // own, and a repeated automatic one would count as the user's (and be refused
+        // when it exceeds --max-memory, where the automatic one sends one part at a time).
+        if self.part_size.is_some() {
+            words.extend(["--part-size".into(), (part_size >> 20).to_string()]);
+        }
         if let Some(d) = &self.description {
             words.extend(["--description".into(), d.to_string()]);
         }

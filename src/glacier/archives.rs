@@ -84,7 +84,7 @@ impl Client {
             ..call
         };
         let resp = self.send(&call).map_err(|e| match e {
-            e @ Error::Transport { .. } => Error::WithHint {
+            e if super::outcome_unknown(&e) => Error::WithHint {
                 error: Box::new(e),
                 hint: "the archive may or may not have been stored; it was not retried so as not to store it twice (an archive that was stored shows in the vault's next inventory)".into(),
             },

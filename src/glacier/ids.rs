@@ -14,12 +14,7 @@ macro_rules! id_type {
             #[doc = concat!("Checks and wraps a ", $what, " given by the user or by Glacier.")]
             pub fn new(s: impl Into<String>) -> Result<$name> {
                 let s = s.into();
-                if s.is_empty()
-                    || s.len() > 1024
-                    || !s
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
+                if !well_formed(&s) {
                     return Err(Error::Usage(format!(
                         "'{s}' is not a valid {} (letters, digits, '-' and '_' only)",
                         $what
@@ -31,6 +26,21 @@ macro_rules! id_type {
             /// Wraps an ID Glacier sent (not checked: Glacier is the authority on its IDs).
             pub fn from_server(s: impl Into<String>) -> $name {
                 $name(s.into())
+            }
+
+            #[doc = concat!("Checks a ", $what, " that enters from an answer: IDs end up in")]
+            /// file names and paths, so one outside Glacier's alphabet (a hostile or
+            /// broken endpoint sending `../x`) is refused where it arrives.
+            pub fn from_server_checked(s: impl Into<String>) -> Result<$name> {
+                let s = s.into();
+                if !well_formed(&s) {
+                    let shown: String = s.chars().take(80).collect();
+                    return Err(Error::Failed(format!(
+                        "the endpoint sent {shown:?} as a {}, which is not one (letters, digits, '-' and '_' only)",
+                        $what
+                    )));
+                }
+                Ok($name(s))
             }
 
             /// The ID as text.
@@ -45,6 +55,14 @@ macro_rules! id_type {
             }
         }
     };
+}
+
+/// Glacier's IDs are base64url text: 1 to 1,024 letters, digits, '-' and '_'.
+fn well_formed(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 1024
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 id_type!(ArchiveId, "archive ID");
@@ -132,5 +150,22 @@ mod tests {
         assert!(Description::new("é").is_err());
         assert_eq!(Description::from_name("café.txt").as_str(), "caf?.txt");
         assert_eq!(Description::from_name(&"é".repeat(2000)).len(), 1024);
+    }
+
+    #[test]
+    fn an_id_from_an_answer_is_checked_where_it_enters() {
+        let ok = "Ar7Q-x_9";
+        assert_eq!(
+            UploadId::from_server_checked(ok)
+                .map(|i| i.to_string())
+                .ok(),
+            Some(ok.to_string())
+        );
+        for bad in ["../../etc/x", "", "a/b", "a.json", "a b", "\u{1b}[2J"] {
+            let err = UploadId::from_server_checked(bad).expect_err(bad);
+            assert!(matches!(err, Error::Failed(_)), "{bad}: {err}");
+            assert!(JobId::from_server_checked(bad).is_err(), "{bad}");
+        }
+        assert!(JobId::from_server_checked("x".repeat(1025)).is_err());
     }
 }

@@ -183,8 +183,8 @@ impl JobDescription {
     pub fn id(&self) -> Result<JobId> {
         self.job_id
             .clone()
-            .map(JobId::from_server)
             .ok_or_else(|| Error::Job("Glacier described a job without its JobId".into()))
+            .and_then(JobId::from_server_checked)
     }
 
     /// The marker to continue an inventory from, when this job's inventory is partial.
@@ -263,11 +263,11 @@ impl Client {
         };
         let resp = self.send(&call)?;
         header(&resp, "x-amz-job-id")
-            .map(JobId::from_server)
             .ok_or_else(|| Error::Transport {
                 what: format!("InitiateJob on vault '{vault}': no job ID in the answer"),
                 source: "missing header x-amz-job-id".into(),
             })
+            .and_then(JobId::from_server_checked)
     }
 
     /// One job's state.

@@ -35,7 +35,7 @@ pub use multipart::{
     parse_range as parse_byte_range, part_range,
 };
 pub use payload::Payload;
-pub use transport::RetryPolicy;
+pub use transport::{MIN_UPLOAD_RATE_VAR, RetryPolicy, outcome_unknown};
 pub(crate) use transport::{header, json_body, tree_hash_header};
 pub use vaults::{VaultDescription, VaultList, check_vault_name};
 
@@ -74,7 +74,9 @@ pub struct ClientConfig {
     /// body of `n` bytes may take `timeout + n / min_rate` to send it and be answered.
     pub timeout: Duration,
     /// Bytes per second an upload body must at least make (see
-    /// [`ClientConfig::timeout`]); response bodies are bounded by silence only.
+    /// [`ClientConfig::timeout`]); response bodies are bounded by silence only. Set in
+    /// KiB/s by [`MIN_UPLOAD_RATE_VAR`] for uplinks slower than the default 64 KiB/s
+    /// per request in flight.
     pub min_rate: u64,
     /// The clock used for signing.
     pub clock: Clock,
@@ -194,6 +196,32 @@ pub(crate) trait Page: serde::de::DeserializeOwned {
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
 }
 
+/// The marker to follow after a page of `call`: `None` on the last page. A marker the
+/// endpoint already sent would page forever (a broken or hostile endpoint), so it is an
+/// error, as in `s3`.
+pub(crate) fn next_marker(
+    seen: &mut std::collections::HashSet<String>,
+    next: Option<String>,
+    call: &Call<'_>,
+) -> Result<Option<String>> {
+    match next {
+        Some(m) if !m.is_empty() => {
+            if !seen.insert(m.clone()) {
+                let shown: String = m.chars().take(80).collect();
+                return Err(Error::Transport {
+                    what: format!(
+                        "{} on {}: the endpoint sent marker {shown:?} a second time",
+                        call.op, call.context
+                    ),
+                    source: "a list that pages forever".into(),
+                });
+            }
+            Ok(Some(m))
+        }
+        _ => Ok(None),
+    }
+}
+
 impl Client {
     /// Runs a list operation to its last page, following `Marker`.
     pub(crate) fn all_pages<P: Page>(
@@ -202,6 +230,7 @@ impl Client {
     ) -> Result<Vec<P::Item>> {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let mut call = make();
             if let Some(m) = marker.take() {
@@ -211,9 +240,9 @@ impl Client {
             let page: P = json_body(self.send(&call)?, op)?;
             let (items, next) = page.into_parts();
             out.extend(items);
-            match next {
-                Some(m) if !m.is_empty() => marker = Some(m),
-                _ => return Ok(out),
+            match next_marker(&mut seen, next, &call)? {
+                Some(m) => marker = Some(m),
+                None => return Ok(out),
             }
         }
     }

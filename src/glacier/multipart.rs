@@ -158,13 +158,13 @@ impl Client {
         };
         let resp = self.send(&call)?;
         header(&resp, "x-amz-multipart-upload-id")
-            .map(UploadId::from_server)
             .ok_or_else(|| Error::Transport {
                 what: format!(
                     "InitiateMultipartUpload on vault '{vault}': no upload ID in the answer"
                 ),
                 source: "missing header x-amz-multipart-upload-id".into(),
             })
+            .and_then(UploadId::from_server_checked)
     }
 
     /// Uploads one part starting at byte `start`. Succeeds only when Glacier accepted it
@@ -212,6 +212,7 @@ impl Client {
             parts: Vec::new(),
         };
         let mut marker: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let mut call = Call::new(
                 "ListParts",
@@ -241,9 +242,9 @@ impl Client {
                     }
                 })?);
             }
-            match page.marker {
-                Some(m) if !m.is_empty() => marker = Some(m),
-                _ => return Ok(list),
+            match super::next_marker(&mut seen, page.marker, &call)? {
+                Some(m) => marker = Some(m),
+                None => return Ok(list),
             }
         }
     }

@@ -13,6 +13,10 @@ use crate::sigv4;
 use crate::sync::LockExt;
 use crate::treehash::TreeHash;
 
+/// The environment variable that sets [`ClientConfig::min_rate`](super::ClientConfig)
+/// in KiB/s: the upload speed below which a request with a body times out.
+pub const MIN_UPLOAD_RATE_VAR: &str = "GLACIER_MIN_UPLOAD_RATE";
+
 /// How failed requests are retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -74,15 +78,31 @@ impl Client {
             let (err, retryable) = match outcome {
                 Ok(resp) => return Ok(resp),
                 Err(Failure::Service(e)) => {
-                    let r = is_retryable_service(&e);
+                    // A 5xx may come after Glacier acted ("Error Responses": 500
+                    // ServiceUnavailableException, "the service cannot complete the
+                    // request", says nothing of what was done): a call that creates
+                    // something is not re-sent blindly; its caller looks first, as for a
+                    // lost answer. Throttling and 408 (body not received) are safe.
+                    let r = is_retryable_service(&e) && (call.idempotent || e.status < 500);
                     (Error::Service(e), r)
                 }
                 Err(Failure::Transport(e)) => {
                     // A refused connection never reached Glacier: always safe to retry.
                     let r = is_retryable_transport(&e) && (call.idempotent || e.is_connect());
+                    let body_len = call.body.map_or(0, |b| b.len());
+                    // A request with a body runs under a total deadline (see `attempt`):
+                    // name the setting a slow uplink needs.
+                    let deadline = if e.is_timeout() && body_len > 0 {
+                        format!(
+                            " (an upload request may take --timeout plus 1 s per {} KiB sent; on a slower uplink set {MIN_UPLOAD_RATE_VAR} to fewer KiB/s)",
+                            self.min_rate / 1024
+                        )
+                    } else {
+                        String::new()
+                    };
                     (
                         Error::Transport {
-                            what: format!("{} on {}", call.op, call.context),
+                            what: format!("{} on {}{deadline}", call.op, call.context),
                             source: Box::new(e),
                         },
                         r,
@@ -166,6 +186,9 @@ impl Client {
         // per-request timeout would instead be a deadline for the whole exchange, body
         // included; it is only set for a request that sends a body, where sending it
         // happens inside that first wait, and then only the small answer follows.
+        // reqwest's blocking client offers no idle timeout for a request body (its
+        // `execute_request` bounds body and answer by one deadline), so a body gets
+        // `timeout + n / min_rate`, `min_rate` being a setting (MIN_UPLOAD_RATE_VAR).
         if body_len > 0 {
             rb = rb.timeout(self.timeout + Duration::from_secs(body_len / self.min_rate));
         }
@@ -265,6 +288,19 @@ fn is_retryable_service(e: &ServiceError) -> bool {
                 | "SlowDown"
                 | "RequestLimitExceeded"
         )
+}
+
+/// Did a request fail in a way that leaves open whether Glacier acted on it: a lost
+/// answer (connection dropped or timed out after sending) or a server error (5xx)?
+/// A call that creates something must look for what it may have made before it is sent
+/// again.
+pub fn outcome_unknown(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } => true,
+        Error::Service(s) => s.status >= 500,
+        Error::WithHint { error, .. } => outcome_unknown(error),
+        _ => false,
+    }
 }
 
 /// Connection refused or reset, timeouts, a dropped connection: retry. A bad URL or a

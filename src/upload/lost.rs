@@ -44,7 +44,7 @@ pub fn find_initiated(
         .filter(|u| u.part_size_in_bytes == Some(part_size))
         .filter_map(|u| {
             let created = OffsetDateTime::parse(u.creation_date.as_deref()?, &Rfc3339).ok()?;
-            let id = UploadId::from_server(u.multipart_upload_id.as_deref()?);
+            let id = UploadId::from_server_checked(u.multipart_upload_id.as_deref()?).ok()?;
             (created >= since).then_some((created, id))
         })
         .filter(|(_, id)| !claimed(id))
@@ -63,10 +63,21 @@ pub fn initiate(
     let sent = OffsetDateTime::now_utc();
     let err = match client.initiate_multipart_upload(&opts.vault, part_size, &opts.description) {
         Ok(id) => return Ok(id),
-        Err(e @ Error::Transport { .. }) => e,
+        Err(e) if crate::glacier::outcome_unknown(&e) => e,
         Err(e) => return Err(e),
     };
-    let uploads = client.list_multipart_uploads(&opts.vault)?;
+    // Not knowing is not "nothing started": the lost request may have started an upload
+    // (which holds its parts until aborted), so say where to look.
+    let uploads = client
+        .list_multipart_uploads(&opts.vault)
+        .map_err(|e| Error::WithHint {
+            error: Box::new(e),
+            hint: format!(
+                "the answer to InitiateMultipartUpload was lost ({}), so an upload may have started: check 'glacier uploads list {}' (and abort it if unwanted)",
+                crate::error::chain(&err),
+                opts.vault
+            ),
+        })?;
     let claimed = |id: &UploadId| {
         opts.state_dir
             .as_ref()
@@ -95,10 +106,15 @@ pub fn initiate(
     }
 }
 
-/// Is this Glacier's "no such upload" (completed, aborted or expired)?
+/// Is this Glacier's "no such upload" (completed, aborted or expired)? A missing vault
+/// is the same ResourceNotFoundException (the code covers "a vault, upload ID, or job
+/// ID"), told apart only by its message, "Vault not found for ARN: ..." (API Reference,
+/// "Error Responses", example 2); it says nothing about the upload, so it is not "gone".
 pub fn is_gone(e: &Error) -> bool {
     match e {
-        Error::Service(s) => s.code == "ResourceNotFoundException",
+        Error::Service(s) => {
+            s.code == "ResourceNotFoundException" && !s.message.starts_with("Vault not found")
+        }
         Error::WithHint { error, .. } => is_gone(error),
         _ => false,
     }
@@ -190,6 +206,8 @@ mod tests {
             upload("other-size", "d", 2 << 20, "2026-01-01T12:01:00.000Z"),
             upload("mine", "d", 1 << 20, "2026-01-01T12:01:00.000Z"),
             upload("claimed", "d", 1 << 20, "2026-01-01T12:02:00.000Z"),
+            // Newest, but not a Glacier ID: never adopted (it would become a file name).
+            upload("../../evil", "d", 1 << 20, "2026-01-01T12:03:00.000Z"),
         ];
         let claimed = |id: &UploadId| id.as_str() == "claimed";
         let found = find_initiated(&list, "d", 1 << 20, since, &claimed);

@@ -184,6 +184,20 @@ enum Resume {
     Gone(UploadId, Option<(u64, TreeHash)>),
 }
 
+/// Refuses to go on with an upload whose archive would not have `opts.description`:
+/// Glacier keeps the description the upload was initiated with (API Reference, "List
+/// Parts": `ArchiveDescription`), so a receipt recording another one would misreport the
+/// archive. `had` is the upload's own description, when known.
+fn check_same_description(opts: &Options, id: &UploadId, had: Option<&str>) -> Result<()> {
+    match had {
+        Some(d) if d != opts.description.as_str() => Err(Error::Failed(format!(
+            "upload {id} was started with description {d:?}, not {:?}: give --description {d:?} to resume it, or --no-resume to start afresh",
+            opts.description
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn auto_resume(
     client: &Client,
     opts: &Options,
@@ -210,6 +224,7 @@ fn auto_resume(
                     p >> 20
                 )));
             }
+            check_same_description(opts, &id, list.archive_description.as_deref())?;
             let of = size
                 .map(|s| format!(" of {}", plan::part_count(s, list.part_size)))
                 .unwrap_or_default();
@@ -221,15 +236,23 @@ fn auto_resume(
             resumed.upload_id = Some(id);
             Ok(Resume::Found(resumed))
         }
-        Err(e) if lost::is_gone(&e) => Ok(Resume::Gone(id, lost::recorded(&st))),
+        Err(e) if lost::is_gone(&e) => {
+            if lost::recorded(&st).is_some() {
+                check_same_description(opts, &id, st.description.as_deref())?;
+            }
+            Ok(Resume::Gone(id, lost::recorded(&st)))
+        }
         Err(e) => Err(e),
     }
 }
 
 /// For a re-run whose upload Glacier no longer lists: if its state recorded the archive
 /// being completed (every part was up; only Complete's answer may have been lost),
-/// complete it again and return the outcome. Otherwise, or when Glacier refuses, forget
-/// the state so a new upload starts.
+/// complete it again and return the outcome. Otherwise forget the state so a new upload
+/// starts. When Glacier refuses the repeated Complete, that is no proof nothing was
+/// created: after its "short period" Glacier forgets a completed upload as it forgets an
+/// aborted one (API Reference, "Complete Multipart Upload"). Starting anew could store
+/// the archive twice, so the run stops with what to look for and keeps the state.
 fn recover_gone(
     client: &Client,
     opts: &Options,
@@ -240,8 +263,21 @@ fn recover_gone(
     if let Some((size, tree_hash)) = completing {
         match lost::complete_again(client, opts, id, size, tree_hash, events) {
             Ok(outcome) => return Ok(Some(outcome)),
-            // Refused: nothing was created, a new upload follows.
-            Err(e) if lost::is_gone(&e) => events.not_completing(),
+            // Unknown upload: completed long ago, or aborted, or expired. Only an
+            // inventory can tell; the state is kept so every re-run says so.
+            Err(Error::WithHint { error, hint }) if lost::is_gone(&error) => {
+                events.not_completing();
+                return Err(after_sent(Error::WithHint {
+                    error,
+                    hint: format!(
+                        "{hint}; to upload this input again anyway, add --no-resume{}",
+                        opts.state_dir.as_ref().map_or(String::new(), |d| format!(
+                            " (this record, {}, stays until you delete it)",
+                            state::state_path(d, id).display()
+                        ))
+                    ),
+                }));
+            }
             // No answer again: the state is kept for the next run.
             Err(e) => return Err(after_sent(e)),
         }
@@ -252,17 +288,45 @@ fn recover_gone(
 
 /// An explicit resume (`--upload-id`) of an upload Glacier no longer lists: completes it
 /// again if the resume state recorded what was being completed; `None` if it did not.
+/// The recorded archive is this run's only if the state is of this input, vault and
+/// Glacier: completing another input's upload would report that input's archive as
+/// this one's, so that is refused (before anything is sent).
 fn complete_recorded(
     client: &Client,
     opts: &Options,
     id: &UploadId,
+    input: &state::InputId,
     events: &dyn Events,
 ) -> Option<Result<Outcome>> {
-    let (size, tree_hash) = opts
-        .state_dir
-        .as_ref()
-        .and_then(|d| state::load(d, id))
-        .and_then(|st| lost::recorded(&st))?;
+    let st = opts.state_dir.as_ref().and_then(|d| state::load(d, id))?;
+    let (size, tree_hash) = lost::recorded(&st)?;
+    let same_origin = st.origin.is_empty() || st.origin == opts.origin;
+    if st.vault != opts.vault || !same_origin || !input.same_data_as(&st.input) {
+        let what = match &st.input {
+            state::InputId::File { path, .. } => path.display().to_string(),
+            state::InputId::Stream { label, .. } => label.clone(),
+        };
+        // Standard input has no fingerprint: it can never be shown to be the same.
+        let unknowable = matches!(
+            &st.input,
+            state::InputId::Stream {
+                fingerprint: None,
+                ..
+            }
+        );
+        let relation = if unknowable {
+            "cannot be shown to be this input"
+        } else {
+            "is not this input"
+        };
+        return Some(Err(Error::Failed(format!(
+            "upload {id} was completing {what} in vault '{}', which {relation}: its archive, if any, is {size} bytes with tree hash {tree_hash} (look for it in the vault's next inventory); nothing was sent",
+            st.vault
+        ))));
+    }
+    if let Err(e) = check_same_description(opts, id, st.description.as_deref()) {
+        return Some(Err(e));
+    }
     Some(lost::complete_again(client, opts, id, size, tree_hash, events).map_err(after_sent))
 }
 
@@ -370,7 +434,7 @@ fn upload_file(
                 .expect("only a resume lists an upload");
             // Every part may be up and only Complete's answer lost: what was being
             // completed is in the resume state, or else it is this file, whole.
-            if let Some(result) = complete_recorded(client, opts, id, events) {
+            if let Some(result) = complete_recorded(client, opts, id, &input_id, events) {
                 return result;
             }
             let tree_hash = lost::file_tree_hash(opts, &path, &file, size)?;
@@ -412,15 +476,18 @@ fn upload_stream(
     };
     let opts = resumed.as_ref().unwrap_or(opts);
     let part_size = match (&opts.upload_id, opts.part_size) {
-        (_, Some(p)) => p,
-        // Resuming: the upload's own part size decides how the stream is cut.
-        (Some(id), None) => match client.list_parts(&opts.vault, id) {
-            Ok(list) => list.part_size,
+        // Resuming: the upload's own part size decides how the stream is cut (a
+        // --part-size that disagrees is refused when the session starts). Asked before
+        // the stream is read, so an upload Glacier no longer lists can be completed
+        // again from its resume state.
+        (Some(id), given) => match client.list_parts(&opts.vault, id) {
+            Ok(list) => given.unwrap_or(list.part_size),
             Err(e) if lost::is_gone(&e) => {
-                return complete_recorded(client, opts, id, events).unwrap_or(Err(e));
+                return complete_recorded(client, opts, id, &input_id, events).unwrap_or(Err(e));
             }
             Err(e) => return Err(e),
         },
+        (None, Some(p)) => p,
         (None, None) => size_hint.map_or(STREAM_PART_SIZE, default_part_size),
     };
     if !treehash::is_valid_part_size(part_size) {

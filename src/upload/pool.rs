@@ -189,6 +189,7 @@ impl<'a> Session<'a> {
                             input: input.clone(),
                             origin: opts.origin.clone(),
                             completing: None,
+                            description: Some(opts.description.to_string()),
                         },
                     ) {
                         events.note(&format!(
@@ -211,6 +212,7 @@ impl<'a> Session<'a> {
                         )));
                     }
                 }
+                super::check_same_description(opts, id, list.archive_description.as_deref())?;
                 if !treehash::is_valid_part_size(part_size) {
                     return Err(Error::Input(format!(
                         "upload {id} reports part size {part_size}, which is not 1 MiB × 2^n"
@@ -453,6 +455,7 @@ impl<'a> Session<'a> {
                     size,
                     tree_hash: tree_hash.to_hex(),
                 }),
+                description: Some(self.opts.description.to_string()),
             };
             if let Err(e) = state::save(dir, &st) {
                 self.events.note(&format!(

@@ -92,6 +92,10 @@ pub struct UploadState {
     /// the upload again with these values instead of starting afresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completing: Option<Completing>,
+    /// The description the upload was initiated with (Glacier keeps it for the archive),
+    /// so completing it again never records another. `None` in older states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// The archive a CompleteMultipartUpload asked for.
@@ -110,7 +114,8 @@ pub fn nanos(t: SystemTime) -> Option<i64> {
         .and_then(|d| i64::try_from(d.as_nanos()).ok())
 }
 
-fn state_path(dir: &Path, upload_id: &UploadId) -> PathBuf {
+/// Where the state of `upload_id` is kept in `dir`.
+pub fn state_path(dir: &Path, upload_id: &UploadId) -> PathBuf {
     dir.join(format!("{upload_id}.json"))
 }
 
@@ -216,6 +221,7 @@ mod tests {
             },
             origin: "https://glacier.example 012345678901".into(),
             completing: None,
+            description: None,
         };
         save(&dir, &st).expect("save");
         let id = UploadId::from_server("U1");

@@ -34,6 +34,11 @@ pub enum Fault {
     /// Perform the operation, then close the connection without answering: the answer
     /// was lost after Glacier acted on the request.
     DropAfter,
+    /// Perform the operation, then answer 500 ServiceUnavailableException: a server
+    /// error after Glacier acted. The API Reference ("Error Responses") gives 500 for
+    /// ServiceUnavailableException, "the service cannot complete the request", which
+    /// says nothing of whether the operation already took effect.
+    FailAfter,
     /// GetJobOutput only: the right body in `pieces` equal pieces with `gap` of silence
     /// before each piece after the first: a slow link that keeps making progress (gap
     /// under the client's timeout) or one that stalls mid-body (gap over it).

@@ -324,6 +324,14 @@ fn dispatch(
         Ok(resp) => rewritten(shared, op, resp),
         Err(e) => error_response(&e),
     };
+    if fault == Some(Fault::FailAfter) {
+        let e = ApiError::new(
+            500,
+            "ServiceUnavailableException",
+            "Service is temporarily unavailable. Please retry.",
+        );
+        return (op, Outcome::Send(error_response(&e)), fault);
+    }
     if fault == Some(Fault::DropAfter) {
         // The operation took effect; only its answer is lost.
         return (op, Outcome::Drop, fault);

@@ -86,7 +86,8 @@ pub const TIMEOUT: Flag = Flag {
     value: Some("SECS"),
     help: "longest silence while waiting for an answer or reading a\n\
            download; an upload request gets this plus 1 s per 64 KiB\n\
-           sent",
+           sent (the environment's GLACIER_MIN_UPLOAD_RATE=KIB\n\
+           sets that rate, for slow uplinks)",
     default: Some("60"),
     ..Flag::VALUE
 };
