@@ -619,3 +619,41 @@ fn a_job_started_but_never_journaled_is_adopted_not_paid_twice() {
     );
     assert!(jobs_per_archive(&mock).values().all(|&n| n == 1));
 }
+
+#[test]
+fn a_second_export_on_the_same_dir_is_refused() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-lock");
+    let data = seed(&mock, 3);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    std::fs::create_dir_all(out.join(".glacier-export")).expect("state dir");
+    // Another run holds the journal, as a running export does.
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out.join(".glacier-export/journal.jsonl"))
+        .expect("journal");
+    held.try_lock().expect("lock");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    let r = run(&mock, home.path(), &args);
+    let err = r.fails(2);
+    assert!(err.contains("another run is using the journal"), "{err}");
+    assert!(err.contains("journal.jsonl"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert_eq!(count(&mock, "InitiateJob"), 0);
+    drop(held);
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+}

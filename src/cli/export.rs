@@ -328,6 +328,9 @@ impl ExportCmd {
             (None, None) => return Err(Error::Failed("no destination".into())),
         };
         let (mut journal, mut state) = Journal::open(&state_dir)?;
+        // Two runs on one journal would both start jobs for the same archives and write
+        // the same files: the second is refused (exit 2) before it sends anything.
+        journal.lock()?;
         // SIGINT/SIGTERM/SIGHUP: the first stops between archives (the journal stays
         // consistent), a second exits at once.
         crate::signals::install(&stop)?;
