@@ -657,3 +657,48 @@ fn a_second_export_on_the_same_dir_is_refused() {
     run(&mock, home.path(), &args).ok();
     check_exported(&out, &data);
 }
+
+#[test]
+fn a_full_disk_stops_the_run_resumably_saying_how_much_space_is_needed() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-full");
+    let data = seed(&mock, 3);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    // 1 MiB free: below the 64 MiB margin the export keeps, whatever the archive.
+    let r: crate::support::Run = crate::support::glacier_mock(&mock, home.path())
+        .env("GLACIER_TEST_FREE_BYTES", "1048576")
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into();
+    let err = r.fails(1);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("1.0 MiB free"), "{err}");
+    assert!(err.contains("needed for archive"), "{err}");
+    assert!(err.contains("run the same command again"), "{err}");
+    assert!(err.contains(out.to_str().expect("utf8")), "{err}");
+    assert_eq!(
+        count(&mock, "GetJobOutput"),
+        0,
+        "stopped before downloading"
+    );
+    let m = manifest(&out);
+    assert!(m.values().all(|(_, s)| s != "exported"), "{m:?}");
+    // Space is back: the rerun finishes with the jobs it has, paying for none again.
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 3);
+}
