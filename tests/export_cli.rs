@@ -702,3 +702,45 @@ fn a_full_disk_stops_the_run_resumably_saying_how_much_space_is_needed() {
     check_exported(&out, &data);
     assert_eq!(count(&mock, "InitiateJob"), 3);
 }
+
+#[test]
+fn an_archive_named_like_another_ones_directory_is_renamed_in_either_order() {
+    for order in [["a", "a/b"], ["a/b", "a"]] {
+        let mock = MockGlacier::start();
+        let home = TempDir::new("ex-dirclash");
+        mock.create_vault("v");
+        let data: HashMap<String, Vec<u8>> = order
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let bytes = pattern(100 + i, i as u64);
+                (mock.put_archive("v", &bytes, d), bytes)
+            })
+            .collect();
+        let inv = home.join("inv.json");
+        inventory_json(&mock, &inv);
+        let out = home.join("out");
+        let args = [
+            "vault",
+            "export",
+            "--no-wait",
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            out.to_str().expect("utf8"),
+        ];
+        assert_eq!(run(&mock, home.path(), &args).code, 3);
+        mock.complete_jobs();
+        run(&mock, home.path(), &args).ok();
+        check_exported(&out, &data);
+        let m = manifest(&out);
+        let mut names: Vec<&str> = m.values().map(|(p, _)| p.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names.len(), 2);
+        assert_eq!(names[1], "a/b", "{order:?}");
+        assert!(
+            names[0].starts_with("a.") && names[0].ends_with('Z'),
+            "{names:?}"
+        );
+    }
+}
