@@ -744,3 +744,68 @@ fn an_archive_named_like_another_ones_directory_is_renamed_in_either_order() {
         );
     }
 }
+
+#[test]
+fn a_symlink_inside_dir_is_refused_never_followed() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-link");
+    mock.create_vault("v");
+    let descs = ["a/b", "c", "d/e"];
+    let data: Vec<(String, Vec<u8>)> = descs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let bytes = pattern(50 + i, i as u64);
+            (mock.put_archive("v", &bytes, d), bytes)
+        })
+        .collect();
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let elsewhere = home.join("elsewhere");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    // DIR/a leads out of DIR; DIR/c is a link to a file out of DIR.
+    std::os::unix::fs::symlink(&elsewhere, out.join("a")).expect("link a");
+    std::fs::write(elsewhere.join("target"), b"keep").expect("target");
+    std::os::unix::fs::symlink(elsewhere.join("target"), out.join("c")).expect("link c");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    let err = r.fails(1);
+    for (name, (id, _)) in descs.iter().zip(&data).take(2) {
+        assert!(
+            err.lines().any(|l| l.contains(id.as_str())
+                && l.contains(name)
+                && l.contains("symbolic link")),
+            "{name}: {err}"
+        );
+    }
+    // Nothing went through the links, and the links are left as they were.
+    let mut outside: Vec<_> = std::fs::read_dir(&elsewhere)
+        .expect("elsewhere")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    outside.sort();
+    assert_eq!(outside, ["target"]);
+    assert_eq!(
+        std::fs::read(elsewhere.join("target")).expect("target"),
+        b"keep"
+    );
+    assert!(out.join("a").symlink_metadata().expect("a").is_symlink());
+    assert!(out.join("c").symlink_metadata().expect("c").is_symlink());
+    // The archive with a clean way is exported.
+    assert_eq!(std::fs::read(out.join("d/e")).expect("d/e"), data[2].1);
+    let m = manifest(&out);
+    assert_eq!(m[&data[2].0].1, "exported");
+    assert_ne!(m[&data[0].0].1, "exported");
+}
