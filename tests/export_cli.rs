@@ -809,3 +809,63 @@ fn a_symlink_inside_dir_is_refused_never_followed() {
     assert_eq!(m[&data[2].0].1, "exported");
     assert_ne!(m[&data[0].0].1, "exported");
 }
+
+#[test]
+fn a_job_output_gone_at_download_is_journaled_lost_and_started_again() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-lost");
+    let data = seed(&mock, 1);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    let job = mock_client(&mock).list_jobs("v", None, None).expect("jobs")[0]
+        .job_id
+        .clone()
+        .expect("job id");
+    // The run's first ListJobs (jobs to adopt) passes; the second (the poll) lists the
+    // job as succeeded and is held while the job's output expires, so the download
+    // itself meets the 404.
+    let before = count(&mock, "ListJobs");
+    let gate = crate::mock::Gate::new();
+    mock.inject(FaultRule::times(
+        Fault::Slow(Duration::ZERO),
+        Some("ListJobs"),
+        1,
+    ));
+    mock.inject(FaultRule::times(
+        Fault::Hold(gate.clone()),
+        Some("ListJobs"),
+        1,
+    ));
+    let mut child = crate::support::glacier_mock(&mock, home.path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for(&mock, &mut child, "ListJobs", before + 2));
+    mock.expire_job("v", &job);
+    gate.open();
+    let r: crate::support::Run = child.wait_with_output().expect("wait").into();
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("expired (output gone)"), "{}", r.stderr);
+    assert_eq!(count(&mock, "GetJobOutput"), 1);
+    // Journaled as lost: the next run starts one new retrieval, and only one.
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    assert_eq!(count(&mock, "InitiateJob"), 2);
+    mock.complete_jobs();
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 2);
+}
