@@ -869,3 +869,61 @@ fn a_job_output_gone_at_download_is_journaled_lost_and_started_again() {
     check_exported(&out, &data);
     assert_eq!(count(&mock, "InitiateJob"), 2);
 }
+
+#[test]
+fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-int");
+    let data = seed(&mock, 4);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "-t",
+        "1",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    // The first download is held until the signal is in; one thread, so no other starts.
+    let gate = crate::mock::Gate::new();
+    mock.inject(FaultRule::times(
+        Fault::Hold(gate.clone()),
+        Some("GetJobOutput"),
+        1,
+    ));
+    let mut child = crate::support::glacier_mock(&mock, home.path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        wait_for(&mock, &mut child, "GetJobOutput", 1),
+        "ended early"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    gate.open();
+    let r: crate::support::Run = child.wait_with_output().expect("wait").into();
+    let e = r.fails(130);
+    assert!(e.contains("run the same command again to continue"), "{e}");
+    assert_eq!(
+        count(&mock, "GetJobOutput"),
+        1,
+        "nothing new scheduled after Ctrl-C"
+    );
+    // Resumable: the rerun downloads the rest with the jobs it has.
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 4);
+}
