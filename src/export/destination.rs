@@ -1,7 +1,9 @@
 //! Where exported archives go, behind one small trait: a directory (here) or an S3
 //! bucket ([`super::s3`], issue 14). A destination gets a finished retrieval job and an [`Item`], and
 //! either puts the archive in place verified against both the job's and the inventory's
-//! tree hash and size, or fails leaving nothing under the final name.
+//! tree hash and size, or fails leaving nothing under the final name. The directory
+//! destination walks to each final name with `openat(O_NOFOLLOW)`: a symbolic link
+//! already inside DIR refuses that archive instead of leading it out of DIR.
 
 use std::fs::{self, File};
 use std::io;
