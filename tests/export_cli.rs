@@ -619,3 +619,311 @@ fn a_job_started_but_never_journaled_is_adopted_not_paid_twice() {
     );
     assert!(jobs_per_archive(&mock).values().all(|&n| n == 1));
 }
+
+#[test]
+fn a_second_export_on_the_same_dir_is_refused() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-lock");
+    let data = seed(&mock, 3);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    std::fs::create_dir_all(out.join(".glacier-export")).expect("state dir");
+    // Another run holds the journal, as a running export does.
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out.join(".glacier-export/journal.jsonl"))
+        .expect("journal");
+    held.try_lock().expect("lock");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    let r = run(&mock, home.path(), &args);
+    let err = r.fails(2);
+    assert!(err.contains("another run is using the journal"), "{err}");
+    assert!(err.contains("journal.jsonl"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert_eq!(count(&mock, "InitiateJob"), 0);
+    drop(held);
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+}
+
+#[test]
+fn a_full_disk_stops_the_run_resumably_saying_how_much_space_is_needed() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-full");
+    let data = seed(&mock, 3);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    // 1 MiB free: below the 64 MiB margin the export keeps, whatever the archive.
+    let r: crate::support::Run = crate::support::glacier_mock(&mock, home.path())
+        .env("GLACIER_TEST_FREE_BYTES", "1048576")
+        .args(args)
+        .output()
+        .expect("run glacier")
+        .into();
+    let err = r.fails(1);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("1.0 MiB free"), "{err}");
+    assert!(err.contains("needed for archive"), "{err}");
+    assert!(err.contains("run the same command again"), "{err}");
+    assert!(err.contains(out.to_str().expect("utf8")), "{err}");
+    assert_eq!(
+        count(&mock, "GetJobOutput"),
+        0,
+        "stopped before downloading"
+    );
+    let m = manifest(&out);
+    assert!(m.values().all(|(_, s)| s != "exported"), "{m:?}");
+    // Space is back: the rerun finishes with the jobs it has, paying for none again.
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 3);
+}
+
+#[test]
+fn an_archive_named_like_another_ones_directory_is_renamed_in_either_order() {
+    for order in [["a", "a/b"], ["a/b", "a"]] {
+        let mock = MockGlacier::start();
+        let home = TempDir::new("ex-dirclash");
+        mock.create_vault("v");
+        let data: HashMap<String, Vec<u8>> = order
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let bytes = pattern(100 + i, i as u64);
+                (mock.put_archive("v", &bytes, d), bytes)
+            })
+            .collect();
+        let inv = home.join("inv.json");
+        inventory_json(&mock, &inv);
+        let out = home.join("out");
+        let args = [
+            "vault",
+            "export",
+            "--no-wait",
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            out.to_str().expect("utf8"),
+        ];
+        assert_eq!(run(&mock, home.path(), &args).code, 3);
+        mock.complete_jobs();
+        run(&mock, home.path(), &args).ok();
+        check_exported(&out, &data);
+        let m = manifest(&out);
+        let mut names: Vec<&str> = m.values().map(|(p, _)| p.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names.len(), 2);
+        assert_eq!(names[1], "a/b", "{order:?}");
+        assert!(
+            names[0].starts_with("a.") && names[0].ends_with('Z'),
+            "{names:?}"
+        );
+    }
+}
+
+#[test]
+fn a_symlink_inside_dir_is_refused_never_followed() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-link");
+    mock.create_vault("v");
+    let descs = ["a/b", "c", "d/e"];
+    let data: Vec<(String, Vec<u8>)> = descs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let bytes = pattern(50 + i, i as u64);
+            (mock.put_archive("v", &bytes, d), bytes)
+        })
+        .collect();
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let elsewhere = home.join("elsewhere");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    // DIR/a leads out of DIR; DIR/c is a link to a file out of DIR.
+    std::os::unix::fs::symlink(&elsewhere, out.join("a")).expect("link a");
+    std::fs::write(elsewhere.join("target"), b"keep").expect("target");
+    std::os::unix::fs::symlink(elsewhere.join("target"), out.join("c")).expect("link c");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    let err = r.fails(1);
+    for (name, (id, _)) in descs.iter().zip(&data).take(2) {
+        assert!(
+            err.lines().any(|l| l.contains(id.as_str())
+                && l.contains(name)
+                && l.contains("symbolic link")),
+            "{name}: {err}"
+        );
+    }
+    // Nothing went through the links, and the links are left as they were.
+    let mut outside: Vec<_> = std::fs::read_dir(&elsewhere)
+        .expect("elsewhere")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    outside.sort();
+    assert_eq!(outside, ["target"]);
+    assert_eq!(
+        std::fs::read(elsewhere.join("target")).expect("target"),
+        b"keep"
+    );
+    assert!(out.join("a").symlink_metadata().expect("a").is_symlink());
+    assert!(out.join("c").symlink_metadata().expect("c").is_symlink());
+    // The archive with a clean way is exported.
+    assert_eq!(std::fs::read(out.join("d/e")).expect("d/e"), data[2].1);
+    let m = manifest(&out);
+    assert_eq!(m[&data[2].0].1, "exported");
+    assert_ne!(m[&data[0].0].1, "exported");
+}
+
+#[test]
+fn a_job_output_gone_at_download_is_journaled_lost_and_started_again() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-lost");
+    let data = seed(&mock, 1);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    let job = mock_client(&mock).list_jobs("v", None, None).expect("jobs")[0]
+        .job_id
+        .clone()
+        .expect("job id");
+    // The run's first ListJobs (jobs to adopt) passes; the second (the poll) lists the
+    // job as succeeded and is held while the job's output expires, so the download
+    // itself meets the 404.
+    let before = count(&mock, "ListJobs");
+    let gate = crate::mock::Gate::new();
+    mock.inject(FaultRule::times(
+        Fault::Slow(Duration::ZERO),
+        Some("ListJobs"),
+        1,
+    ));
+    mock.inject(FaultRule::times(
+        Fault::Hold(gate.clone()),
+        Some("ListJobs"),
+        1,
+    ));
+    let mut child = crate::support::glacier_mock(&mock, home.path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for(&mock, &mut child, "ListJobs", before + 2));
+    mock.expire_job("v", &job);
+    gate.open();
+    let r: crate::support::Run = child.wait_with_output().expect("wait").into();
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("expired (output gone)"), "{}", r.stderr);
+    assert_eq!(count(&mock, "GetJobOutput"), 1);
+    // Journaled as lost: the next run starts one new retrieval, and only one.
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    assert_eq!(count(&mock, "InitiateJob"), 2);
+    mock.complete_jobs();
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 2);
+}
+
+#[test]
+fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-int");
+    let data = seed(&mock, 4);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "-t",
+        "1",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    // The first download is held until the signal is in; one thread, so no other starts.
+    let gate = crate::mock::Gate::new();
+    mock.inject(FaultRule::times(
+        Fault::Hold(gate.clone()),
+        Some("GetJobOutput"),
+        1,
+    ));
+    let mut child = crate::support::glacier_mock(&mock, home.path())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        wait_for(&mock, &mut child, "GetJobOutput", 1),
+        "ended early"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    gate.open();
+    let r: crate::support::Run = child.wait_with_output().expect("wait").into();
+    let e = r.fails(130);
+    assert!(e.contains("run the same command again to continue"), "{e}");
+    assert_eq!(
+        count(&mock, "GetJobOutput"),
+        1,
+        "nothing new scheduled after Ctrl-C"
+    );
+    // Resumable: the rerun downloads the rest with the jobs it has.
+    run(&mock, home.path(), &args).ok();
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 4);
+}

@@ -1,10 +1,13 @@
 //! Where exported archives go, behind one small trait: a directory (here) or an S3
 //! bucket ([`super::s3`], issue 14). A destination gets a finished retrieval job and an [`Item`], and
 //! either puts the archive in place verified against both the job's and the inventory's
-//! tree hash and size, or fails leaving nothing under the final name.
+//! tree hash and size, or fails leaving nothing under the final name. The directory
+//! destination walks to each final name with `openat(O_NOFOLLOW)`: a symbolic link
+//! already inside DIR refuses that archive instead of leading it out of DIR.
 
 use std::fs::{self, File};
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -46,6 +49,9 @@ pub struct DirDestination {
     pub stop: Arc<AtomicBool>,
     /// Bytes downloaded and verified so far, for progress.
     pub progress: Arc<AtomicU64>,
+    /// Free bytes to assume instead of asking the file system: a full disk cannot be
+    /// made on demand in a test, so the CLI sets this from `GLACIER_TEST_FREE_BYTES`.
+    pub free_bytes: Option<u64>,
 }
 
 /// Whether an error is "no space left on the device".
@@ -67,6 +73,7 @@ impl DirDestination {
             root: root.to_path_buf(),
             stop: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(AtomicU64::new(0)),
+            free_bytes: None,
         })
     }
 
@@ -74,9 +81,71 @@ impl DirDestination {
         self.root.join(&item.name)
     }
 
+    /// Opens the directory that holds `name` (a `/`-separated relative path), walking
+    /// from DIR one component at a time with `O_NOFOLLOW`, creating what is missing when
+    /// `create`: a symbolic link already inside DIR (`DIR/a -> /elsewhere`) is never
+    /// followed, so nothing is written outside the directory the user named, even if
+    /// the link appears between a check and the write. Returns the directory and the
+    /// last component, or None (without `create`) when a component is missing or is not
+    /// a plain directory.
+    fn parent_dir<'n>(&self, name: &'n str, create: bool) -> Result<Option<(File, &'n str)>> {
+        use rustix::fs::{Mode, OFlags};
+        let (dirs, last) = match name.rsplit_once('/') {
+            Some((d, l)) => (Some(d), l),
+            None => (None, name),
+        };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut dir: OwnedFd = rustix::fs::open(
+            &self.root,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io(&self.root, e.into()))?;
+        let mut at = self.root.clone();
+        for comp in dirs.into_iter().flat_map(|d| d.split('/')) {
+            if comp.is_empty() || comp == "." || comp == ".." {
+                return Err(Error::Input(format!(
+                    "archive name {name} is not a plain relative path"
+                )));
+            }
+            at.push(comp);
+            let opened = match rustix::fs::openat(&dir, comp, flags, Mode::empty()) {
+                Err(rustix::io::Errno::NOENT) if create => {
+                    match rustix::fs::mkdirat(&dir, comp, Mode::from_raw_mode(0o777)) {
+                        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                        Err(e) => return Err(Error::io(&at, e.into())),
+                    }
+                    rustix::fs::openat(&dir, comp, flags, Mode::empty())
+                }
+                r => r,
+            };
+            dir = match opened {
+                Ok(fd) => fd,
+                Err(_) if !create => return Ok(None),
+                Err(e) => {
+                    let link =
+                        rustix::fs::statat(&dir, comp, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                            .is_ok_and(|st| {
+                                rustix::fs::FileType::from_raw_mode(st.st_mode)
+                                    == rustix::fs::FileType::Symlink
+                            });
+                    return Err(if link {
+                        refused_link(&at)
+                    } else {
+                        Error::io(&at, e.into())
+                    });
+                }
+            };
+        }
+        Ok(Some((File::from(dir), last)))
+    }
+
     /// Available bytes on the file system holding DIR (statvfs through rustix, which is
     /// safe code; already in the dependency tree through tar).
     pub fn free_space(&self) -> Option<u64> {
+        if let Some(b) = self.free_bytes {
+            return Some(b);
+        }
         let s = rustix::fs::statvfs(&self.root).ok()?;
         Some(s.f_bavail.saturating_mul(s.f_frsize))
     }
@@ -86,8 +155,38 @@ impl DirDestination {
     }
 }
 
-fn verify_file(path: &Path, item: &Item) -> Result<bool> {
-    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+/// The error for a symbolic link found on an archive's way: that archive is refused.
+fn refused_link(at: &Path) -> Error {
+    Error::Input(format!(
+        "{} is a symbolic link; the export never follows one (it could lead outside the directory); move it away and run again",
+        at.display()
+    ))
+}
+
+/// What is at `name` in `dir`, not following a symbolic link.
+fn kind_at(dir: &File, name: &str, path: &Path) -> Result<Option<rustix::fs::FileType>> {
+    match rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(rustix::fs::FileType::from_raw_mode(st.st_mode))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(Error::io(path, e.into())),
+    }
+}
+
+/// Whether the regular file `name` in `dir` is the archive (opened without following a
+/// symbolic link).
+fn verify_at(dir: &File, name: &str, path: &Path, item: &Item) -> Result<bool> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io(path, e.into()))?;
+    verify_open(File::from(fd), path, item)
+}
+
+fn verify_open(f: File, path: &Path, item: &Item) -> Result<bool> {
     let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
     if len != item.size {
         return Ok(false);
@@ -108,11 +207,12 @@ impl Destination for DirDestination {
 
     fn contains(&self, item: &Item) -> Result<bool> {
         let t = self.target(item);
-        match fs::symlink_metadata(&t) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::io(&t, e)),
-            Ok(m) if !m.is_file() => Ok(false),
-            Ok(_) => verify_file(&t, item),
+        let Some((dir, last)) = self.parent_dir(&item.name, false)? else {
+            return Ok(false);
+        };
+        match kind_at(&dir, last, &t)? {
+            Some(rustix::fs::FileType::RegularFile) => verify_at(&dir, last, &t, item),
+            _ => Ok(false),
         }
     }
 
@@ -141,6 +241,16 @@ impl Destination for DirDestination {
                     ),
                 ));
             }
+        }
+        // The way to the final name first: a symbolic link on it refuses the archive
+        // before its bytes are fetched.
+        let target = self.target(item);
+        let Some((dir, last)) = self.parent_dir(&item.name, true)? else {
+            // Only a walk that creates nothing gives up on a missing directory.
+            return Err(Error::io(&target, io::ErrorKind::NotFound.into()));
+        };
+        if kind_at(&dir, last, &target)? == Some(rustix::fs::FileType::Symlink) {
+            return Err(refused_link(&target));
         }
         let tmp_dir = self.tmp_dir();
         fs::create_dir_all(&tmp_dir).map_err(|e| Error::io(&tmp_dir, e))?;
@@ -182,19 +292,17 @@ impl Destination for DirDestination {
                 .and_then(|f| f.set_modified(t))
                 .map_err(|e| Error::io(&tmp, e))?;
         }
-        let target = self.target(item);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        match fs::symlink_metadata(&target) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(&target, e)),
-            Ok(m) if m.is_file() && verify_file(&target, item)? => {
+        match kind_at(&dir, last, &target)? {
+            None => {}
+            Some(rustix::fs::FileType::RegularFile) if verify_at(&dir, last, &target, item)? => {
                 let _ = fs::remove_file(&tmp);
                 return Ok(());
             }
-            Ok(_) => {
+            Some(k) => {
                 let _ = fs::remove_file(&tmp);
+                if k == rustix::fs::FileType::Symlink {
+                    return Err(refused_link(&target));
+                }
                 return Err(Error::Input(format!(
                     "{} exists and is not archive {}; move it away and run again",
                     target.display(),
@@ -202,13 +310,12 @@ impl Destination for DirDestination {
                 )));
             }
         }
-        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
-        if let Some(parent) = target.parent() {
-            // The rename is durable only once the directory entry is.
-            File::open(parent)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| Error::io(parent, e))?;
-        }
+        // renameat into the directory opened above: the final entry is replaced, never
+        // followed, and no component can be swapped for a link in between.
+        rustix::fs::renameat(rustix::fs::CWD, &tmp, &dir, last)
+            .map_err(|e| Error::io(&target, e.into()))?;
+        // The rename is durable only once the directory entry is.
+        dir.sync_all().map_err(|e| Error::io(&target, e))?;
         Ok(())
     }
 }

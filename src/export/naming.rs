@@ -15,7 +15,7 @@
 //!   path (`glacier::Description::from_name`).
 //! - Anything else, or a name that cannot be made safe: the archive ID.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use time::{Date, Month, PrimitiveDateTime, Time};
@@ -252,6 +252,9 @@ fn key(parts: &[&str]) -> u64 {
 pub struct Collisions {
     by_name: HashMap<u64, u32>,
     by_name_date: HashMap<u64, u32>,
+    /// Every directory some name needs (`a` and `a/b` for `a/b/c`): an archive whose
+    /// name is one of them cannot be a file there.
+    dirs: HashSet<u64>,
 }
 
 impl Collisions {
@@ -260,12 +263,18 @@ impl Collisions {
         let stamp = date_stamp(creation_date);
         *self.by_name.entry(key(&[name])).or_default() += 1;
         *self.by_name_date.entry(key(&[name, &stamp])).or_default() += 1;
+        for (i, _) in name.match_indices('/') {
+            self.dirs.insert(key(&[&name[..i]]));
+        }
     }
 
     /// The final name: unchanged if unique; else suffixed with the creation date; if
-    /// that is still shared, with the date and the start of the archive ID.
+    /// that is still shared, with the date and the start of the archive ID. A name that
+    /// another archive needs as a directory (`a` next to `a/b`) is suffixed the same way,
+    /// so both archives are exported whichever comes first in the inventory.
     pub fn resolve(&self, name: &str, creation_date: &str, archive_id: &str) -> String {
-        if self.by_name.get(&key(&[name])).copied().unwrap_or(0) <= 1 {
+        let is_dir = self.dirs.contains(&key(&[name]));
+        if !is_dir && self.by_name.get(&key(&[name])).copied().unwrap_or(0) <= 1 {
             return name.to_string();
         }
         let stamp = date_stamp(creation_date);
@@ -283,9 +292,11 @@ impl Collisions {
         with_suffix(name, &suffix)
     }
 
-    /// Whether `name` is shared by several archives.
+    /// Whether `name` gets a suffix: shared by several archives, or needed as a
+    /// directory by another.
     pub fn is_shared(&self, name: &str) -> bool {
         self.by_name.get(&key(&[name])).copied().unwrap_or(0) > 1
+            || self.dirs.contains(&key(&[name]))
     }
 }
 
@@ -473,6 +484,29 @@ mod tests {
         c.add(&long, "2020-01-02T00:00:00Z");
         let r = c.resolve(&long, "2020-01-01T00:00:00Z", "ID");
         assert!(r.len() <= MAX_COMPONENT_BYTES && r.ends_with(".2020-01-01T000000Z"));
+    }
+
+    #[test]
+    fn a_name_another_archive_needs_as_a_directory_is_suffixed_in_either_order() {
+        let file = ("a", "2020-01-02T03:04:05Z", "FILEFILEFILEFILE");
+        let deep = ("a/b/c", "2021-01-01T00:00:00Z", "DEEPDEEPDEEPDEEP");
+        let mid = ("a/b", "2022-01-01T00:00:00Z", "MIDMIDMIDMIDMID");
+        for order in [[file, deep, mid], [mid, deep, file]] {
+            let mut c = Collisions::default();
+            for (n, d, _) in order {
+                c.add(n, d);
+            }
+            let got = |(n, d, id): (&str, &str, &str)| c.resolve(n, d, id);
+            assert_eq!(got(file), "a.2020-01-02T030405Z");
+            assert_eq!(got(mid), "a/b.2022-01-01T000000Z");
+            assert_eq!(got(deep), "a/b/c");
+            assert!(c.is_shared("a") && c.is_shared("a/b") && !c.is_shared("a/b/c"));
+        }
+        // A prefix that is not a whole component is no directory.
+        let mut c = Collisions::default();
+        c.add("ab/c", "2020-01-01T00:00:00Z");
+        c.add("a", "2020-01-01T00:00:00Z");
+        assert_eq!(c.resolve("a", "2020-01-01T00:00:00Z", "ID"), "a");
     }
 
     #[test]

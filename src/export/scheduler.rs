@@ -7,8 +7,8 @@
 //! archives in scope are streamed from the inventory with a cursor.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::destination::{Destination, is_disk_full};
@@ -16,6 +16,7 @@ use super::journal::{self, Journal, Record, State};
 use super::{Collisions, InventoryFile, Item, Selection, items};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobRequest};
+use crate::workers::Pool;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -87,6 +88,16 @@ pub struct Status {
     pub ready: u64,
     /// Time to the next poll, if waiting for one.
     pub next_poll: Option<Duration>,
+}
+
+/// How one ready archive's download ended, when it did not stop the run.
+enum Landed {
+    /// In place and journaled.
+    Exported(usize),
+    /// The job's output is gone (404): the job is started again.
+    Lost(usize, String),
+    /// This archive failed (listed in the report); the others go on.
+    Failed(usize, String),
 }
 
 struct Pending {
@@ -359,77 +370,64 @@ pub fn run(
                 ready: ready.len() as u64,
                 next_poll: None,
             });
-            // 3. Download what is ready: several archives at once (many vaults hold
-            // thousands of small ones, where per-request latency dominates), each
-            // journaled as soon as it is in place.
-            let mut lost: Vec<(usize, String)> = Vec::new();
-            let mut finished: Vec<usize> = Vec::new();
+            // 3. Download what is ready: several archives at once on the crate's one
+            // pool (many vaults hold thousands of small ones, where per-request latency
+            // dominates), the thread budget split between archives and each archive's
+            // chunks. Each archive is journaled by its worker as soon as it is in place,
+            // so a crash loses no finished download. A full disk, Ctrl-C or a journal
+            // that cannot be written stops scheduling; downloads in flight finish.
             let workers = opts.threads.min(ready.len()).max(1);
             let per_archive = (opts.threads / workers).max(1);
-            let abort = AtomicBool::new(false);
-            let mut fatal: Option<Error> = None;
-            let (work_tx, work_rx) = crossbeam_channel::unbounded::<(usize, JobDescription)>();
-            for r in ready {
-                let _ = work_tx.send(r);
-            }
-            drop(work_tx);
-            let (done_tx, done_rx) = crossbeam_channel::unbounded();
+            let books = Mutex::new((&mut *journal, &mut *state));
             let outstanding_ref = &outstanding;
-            std::thread::scope(|scope| {
-                for _ in 0..workers {
-                    let work_rx = work_rx.clone();
-                    let done_tx = done_tx.clone();
-                    let abort = &abort;
-                    scope.spawn(move || {
-                        while let Ok((i, job)) = work_rx.recv() {
-                            if abort.load(Ordering::Relaxed) || opts.stop.load(Ordering::Relaxed) {
-                                break;
-                            }
-                            let item = &outstanding_ref[i].item;
-                            let r = dest.store(client, vault, &job, item, per_archive);
-                            // Found by its ID in ListJobs, so the ID is there.
-                            let job_id = job.job_id.clone().unwrap_or_default();
-                            if done_tx.send((i, job_id, r)).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                }
-                drop(done_tx);
-                for (i, job_id, r) in done_rx.iter() {
+            let out = Pool::new(workers).stop(&opts.stop).run(
+                ready,
+                || Ok::<(), Error>(()),
+                |_, _, (i, job): (usize, JobDescription)| {
                     let item = &outstanding_ref[i].item;
-                    match r {
+                    match dest.store(client, vault, &job, item, per_archive) {
                         Ok(()) => {
-                            if let Err(e) = journal_exported(journal, state, item) {
-                                abort.store(true, Ordering::Relaxed);
-                                fatal.get_or_insert(e);
-                                continue;
-                            }
-                            report.exported += 1;
-                            report.exported_bytes += item.size;
-                            done += 1;
-                            downloaded += 1;
-                            finished.push(i);
+                            let mut b = books.lock().unwrap_or_else(|p| p.into_inner());
+                            let (j, st) = &mut *b;
+                            journal_exported(j, st, item)?;
+                            Ok(Landed::Exported(i))
                         }
-                        Err(e) if is_disk_full(&e) || matches!(e, Error::Interrupted(_)) => {
-                            abort.store(true, Ordering::Relaxed);
-                            fatal.get_or_insert(e);
+                        Err(e) if is_disk_full(&e) || matches!(e, Error::Interrupted(_)) => Err(e),
+                        // Found by its ID in ListJobs, so the ID is there.
+                        Err(e) if is_not_found(&e) => {
+                            Ok(Landed::Lost(i, job.job_id.clone().unwrap_or_default()))
                         }
-                        Err(e) if is_not_found(&e) => lost.push((i, job_id)),
-                        Err(e) => {
-                            let why = crate::error::chain(&e);
-                            note(&format!(
-                                "archive {} ({}): {why}",
-                                item.archive_id, item.name
-                            ));
-                            report
-                                .failed
-                                .push((item.archive_id.clone(), item.name.clone(), why));
-                            finished.push(i);
-                        }
+                        Err(e) => Ok(Landed::Failed(i, crate::error::chain(&e))),
+                    }
+                },
+            );
+            let mut lost: Vec<(usize, String)> = Vec::new();
+            let mut finished: Vec<usize> = Vec::new();
+            for d in out.done {
+                match d.value {
+                    Landed::Exported(i) => {
+                        let item = &outstanding[i].item;
+                        report.exported += 1;
+                        report.exported_bytes += item.size;
+                        done += 1;
+                        downloaded += 1;
+                        finished.push(i);
+                    }
+                    Landed::Lost(i, job_id) => lost.push((i, job_id)),
+                    Landed::Failed(i, why) => {
+                        let item = &outstanding[i].item;
+                        note(&format!(
+                            "archive {} ({}): {why}",
+                            item.archive_id, item.name
+                        ));
+                        report
+                            .failed
+                            .push((item.archive_id.clone(), item.name.clone(), why));
+                        finished.push(i);
                     }
                 }
-            });
+            }
+            let fatal = out.error;
             for (i, job_id) in lost {
                 lose_job(
                     journal,
