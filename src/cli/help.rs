@@ -238,9 +238,12 @@ Summary on stdout (--json: deleted, already_gone, skipped, failed, not_exported.
 
 Purge options (and --inventory, --inventory-job, --include, --exclude,
 --created-after, --created-before, --shard as for export):
-  --only-exported DIR      delete only archives the export in DIR (glacier vault
+  --only-exported DIR|s3://BUCKET/PREFIX
+                           delete only archives the export there (glacier vault
                            export) records as exported and verified, with the
-                           inventory's size and tree hash, and whose file is there
+                           inventory's size and tree hash, and whose file or
+                           object (same archive ID, tree hash, size) is there
+  --s3-endpoint-url URL    S3 endpoint for s3://, as for vault export
   --journal FILE           the journal (default
                            $XDG_DATA_HOME/glacier-upload/purge/VAULT.jsonl; a new
                            inventory job's output is kept beside it as

@@ -26,6 +26,8 @@ pub struct PurgeCmd {
     source: InventorySource,
     selection: Selection,
     only_exported: Option<ExportedTo>,
+    /// `--s3-endpoint-url`, for `--only-exported s3://...` (as for `vault export`).
+    s3_endpoint_url: Option<String>,
     journal: Option<PathBuf>,
     threads: usize,
     dry_run: bool,
@@ -52,6 +54,12 @@ impl PurgeCmd {
             .value::<String>(&["--only-exported"])?
             .map(|v| ExportedTo::parse(&v))
             .transpose()?;
+        let s3_endpoint_url: Option<String> = args.value(&["--s3-endpoint-url"])?;
+        if s3_endpoint_url.is_some() && !only_exported.as_ref().is_some_and(ExportedTo::is_s3) {
+            return Err(Error::Usage(
+                "--s3-endpoint-url is for --only-exported s3://BUCKET/PREFIX".into(),
+            ));
+        }
         let journal: Option<PathBuf> = args.value(&["--journal"])?;
         let threads: usize = args.value(&["--threads", "-t"])?.unwrap_or(8);
         if threads == 0 || threads > 64 {
@@ -67,6 +75,7 @@ impl PurgeCmd {
             source,
             selection,
             only_exported,
+            s3_endpoint_url,
             journal,
             threads,
             dry_run,
@@ -126,13 +135,16 @@ impl PurgeCmd {
         // Read before any request: a missing export is a usage error (exit 2).
         let verified = match &self.only_exported {
             Some(place) => {
-                let v = place.record().verified()?;
+                let record = place.record(|| {
+                    super::s3_client::s3_client(global, self.s3_endpoint_url.as_deref())
+                })?;
+                let v = record.verified()?;
                 note(
                     global,
                     &format!(
                         "{} archives exported and verified in {}",
                         v.len(),
-                        place.record().describe()
+                        record.describe()
                     ),
                 );
                 Some(v)
