@@ -241,7 +241,7 @@ mod tests {
         let e = read_journal(&root, Path::new("j"), "x\n".as_bytes()).expect_err("damaged");
         assert!(e.to_string().contains("line 1"), "{e}");
         assert!(matches!(
-            ExportedTo::parse("s3://b/p"),
+            ExportedTo::parse("s3://bucket/p"),
             Ok(ExportedTo::S3(_))
         ));
         assert!(ExportedTo::parse("s3://").is_err(), "no bucket");
