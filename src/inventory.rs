@@ -132,6 +132,9 @@ pub struct Summary {
     pub archives: u64,
     /// Sum of their sizes in bytes (saturating).
     pub total_bytes: u64,
+    /// Entries left out for lacking an archive ID, size or tree hash (see [`Unusable`];
+    /// the `json` rendering of a JSON inventory keeps them, being the original bytes).
+    pub unusable: u64,
 }
 
 impl FromStr for Format {
@@ -413,10 +416,12 @@ pub fn render(
             summary: Summary::default(),
             id_width: 0,
         };
-        for e in Entries::new(input, format) {
+        let mut entries = Entries::new(input, format);
+        for e in entries.by_ref() {
             w.entry(&e?, &mut out).map_err(out_err)?;
         }
         w.finish(&mut out).map_err(out_err)?;
+        w.summary.unusable = entries.unusable().count;
         w.summary
     };
     out.flush().map_err(out_err)?;
@@ -463,6 +468,7 @@ fn passthrough(input: impl Read, out: &mut dyn Write) -> Result<Summary> {
             }
         }
     }
+    summary.unusable = entries.unusable().count;
     Ok(summary)
 }
 

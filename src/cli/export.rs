@@ -316,7 +316,10 @@ impl ExportCmd {
                 )));
             }
         };
-        let names = export::count_names(&inv)?;
+        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        if let Some(n) = unusable.note() {
+            note(global, &n);
+        }
         let opts = scheduler::Options {
             tier: self.tier.clone(),
             max_jobs: self.max_jobs,
@@ -497,7 +500,10 @@ impl ExportCmd {
                 ));
             }
         };
-        let names = export::count_names(&inv)?;
+        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        if let Some(n) = unusable.note() {
+            note(global, &n);
+        }
         let p = export::plan(
             &inv,
             &names,

@@ -152,7 +152,10 @@ impl PurgeCmd {
             None => None,
         };
         let inv = self.inventory(global, &client, &saved, &mut journal, &mut state)?;
-        let names = export::count_names(&inv)?;
+        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        if let Some(n) = unusable.note() {
+            note(global, &format!("{n}; they are not deleted"));
+        }
         let sc = purge::scope(&inv, &names, &self.selection, &state, verified.as_ref())?;
         if self.dry_run {
             return self.print_dry_run(global, out, &sc);
@@ -378,6 +381,7 @@ impl PurgeCmd {
                 "already_gone": r.already_gone,
                 "skipped": r.skipped,
                 "not_exported": r.not_exported,
+                "unusable_entries": sc.unusable,
                 "failed": failed,
                 "throttle_pauses": r.throttle_pauses,
                 "inventory_date": sc.inventory_date,
@@ -416,6 +420,7 @@ impl PurgeCmd {
                 "bytes": sc.bytes,
                 "skipped": sc.skipped,
                 "not_exported": sc.not_exported,
+                "unusable_entries": sc.unusable,
                 "first": first,
             }));
         }

@@ -533,7 +533,8 @@ fn json_output_copies_a_json_inventory_unchanged() {
         summary,
         Summary {
             archives: 1,
-            total_bytes: 1
+            total_bytes: 1,
+            unusable: 0
         }
     );
     assert_eq!(
@@ -672,6 +673,12 @@ fn optional_members_are_unknown_and_unidentifiable_entries_are_skipped_and_count
     );
     let doc = rendered(json, Format::Json, Render::Json);
     assert!(doc.contains(r#""CreationDate":null"#), "{doc}");
+    // The summary counts what was left out, whatever the rendering.
+    for r in [Render::Table, Render::Json, Render::Jsonl, Render::Csv] {
+        let mut out = Vec::new();
+        let sum = render(json.as_bytes(), Format::Json, r, &mut out).expect("renders");
+        assert_eq!((sum.archives, sum.unusable), (3, 3), "{r:?}");
+    }
     // No CreationDate column at all is fine too.
     let (entries, _) = parse(Format::Csv, "ArchiveId,Size,SHA256TreeHash\ni,1,h\n");
     assert_eq!(entries, vec![entry("i", "", "", 1, "h")]);
