@@ -214,9 +214,9 @@ pub(super) fn csv_record<R: Read>(
     let size_text = utf8(size, "Size")?;
     let (archive_id, tree_hash) = (utf8(id, "ArchiveId")?, utf8(hash, "SHA256TreeHash")?);
     let lacks = [
-        ("ArchiveId", archive_id.trim().is_empty()),
+        ("ArchiveId", archive_id.is_empty()),
         ("Size", size_text.trim().is_empty()),
-        ("SHA256TreeHash", tree_hash.trim().is_empty()),
+        ("SHA256TreeHash", tree_hash.is_empty()),
     ];
     if lacks.iter().any(|(_, m)| *m) {
         let names: Vec<&str> = lacks.iter().filter(|(_, m)| *m).map(|(n, _)| *n).collect();
