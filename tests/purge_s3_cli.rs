@@ -59,6 +59,16 @@ fn only_exported_to_s3_deletes_exactly_the_verified_objects_still_in_the_bucket(
     }
     let inv = home.join("inv.json");
     inventory_json(&mock, &inv);
+    // One entry without a CreationDate (optional in the service model, issue 10): it
+    // migrates all the same, its object carrying no date.
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&inv).expect("inv")).expect("json");
+    for a in doc["ArchiveList"].as_array_mut().expect("list") {
+        if a["ArchiveDescription"] == "dir1/file1" {
+            a.as_object_mut().expect("entry").remove("CreationDate");
+        }
+    }
+    std::fs::write(&inv, doc.to_string()).expect("inv");
     let inv_s = inv.to_str().expect("utf8");
     let journal = home.join("export-journal");
     // Migrate a subset: dir0 and dir1 (8 archives).
@@ -83,6 +93,13 @@ fn only_exported_to_s3_deletes_exactly_the_verified_objects_still_in_the_bucket(
     );
     r.ok();
     assert!(r.stdout.contains("exported 8 of 8"), "{}", r.stdout);
+    let undated = client
+        .head_object("purge-s3", "vaults/v/dir1/file1")
+        .expect("head")
+        .expect("object there");
+    let meta = glacier_upload::s3::ArchiveMetadata::from_headers(&undated.metadata)
+        .expect("archive metadata");
+    assert_eq!(meta.creation_date, None);
     // One object removed from the bucket after the export: its record is no copy.
     client
         .delete_object("purge-s3", "vaults/v/dir0/file3")
