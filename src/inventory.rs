@@ -46,12 +46,52 @@ pub struct Entry {
     pub archive_id: String,
     /// `ArchiveDescription` (empty when absent or null).
     pub description: String,
-    /// `CreationDate`, as Glacier wrote it (ISO 8601).
+    /// `CreationDate`, as Glacier wrote it (ISO 8601); empty when absent or null (the
+    /// service model does not mark it required): unknown, shown as `-` or `null`.
+    #[serde(serialize_with = "empty_as_null")]
     pub creation_date: String,
     /// `Size` in bytes.
     pub size: u64,
     /// `SHA256TreeHash`, lowercase hex as Glacier wrote it.
     pub tree_hash: String,
+}
+
+/// Writes an empty string as `null`: an unknown value is not an empty one.
+fn empty_as_null<S: serde::Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_none()
+    } else {
+        s.serialize_str(v)
+    }
+}
+
+/// Archive entries skipped because they lack what identifies an archive (`ArchiveId`,
+/// `Size` or `SHA256TreeHash` absent, null or empty): nothing can be retrieved, checked
+/// or deleted from them, so readers skip them and report how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unusable {
+    /// How many were skipped.
+    pub count: u64,
+    /// What the first one lacked and where (`no SHA256TreeHash (entry at byte 1234)`).
+    pub first: Option<String>,
+}
+
+impl Unusable {
+    fn add(&mut self, why: String) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(why);
+        }
+    }
+
+    /// One line for stderr, or `None` when nothing was skipped.
+    pub fn note(&self) -> Option<String> {
+        let first = self.first.as_deref()?;
+        Some(format!(
+            "{} inventory entries skipped: they lack an archive ID, size or tree hash (the first: {first})",
+            self.count
+        ))
+    }
 }
 
 /// Header fields of a JSON inventory (CSV inventories have none).
@@ -92,6 +132,9 @@ pub struct Summary {
     pub archives: u64,
     /// Sum of their sizes in bytes (saturating).
     pub total_bytes: u64,
+    /// Entries left out for lacking an archive ID, size or tree hash (see [`Unusable`];
+    /// the `json` rendering of a JSON inventory keeps them, being the original bytes).
+    pub unusable: u64,
 }
 
 impl FromStr for Format {
@@ -192,6 +235,7 @@ pub struct Entries<R> {
     format: Format,
     state: State,
     header: Header,
+    unusable: Unusable,
 }
 
 impl<R: Read> Entries<R> {
@@ -209,7 +253,14 @@ impl<R: Read> Entries<R> {
                 Format::Csv => State::Csv(None),
             },
             header: Header::default(),
+            unusable: Unusable::default(),
         }
+    }
+
+    /// The entries skipped so far for lacking an archive ID, size or tree hash (complete
+    /// once the iterator has returned `None`).
+    pub fn unusable(&self) -> &Unusable {
+        &self.unusable
     }
 
     /// The header fields seen so far (always empty for CSV).
@@ -275,7 +326,13 @@ impl<R: Read> Entries<R> {
                         let more = self.src.json_element(&mut first, "an archive entry")?;
                         if more {
                             *state = JsonState::List { first };
-                            return self.src.json_entry().map(Some);
+                            match self.src.json_entry()? {
+                                Ok(e) => return Ok(Some(e)),
+                                Err(why) => {
+                                    self.unusable.add(why);
+                                    continue;
+                                }
+                            }
                         }
                         *state = JsonState::Top { first: false };
                     }
@@ -286,11 +343,14 @@ impl<R: Read> Entries<R> {
                     Some(c) => c,
                     None => columns.insert(csv_header(&mut self.src)?),
                 };
-                match csv_record(&mut self.src, cols)? {
-                    Some(e) => Ok(Some(e)),
-                    None => {
-                        self.state = State::Done;
-                        Ok(None)
+                loop {
+                    match csv_record(&mut self.src, cols)? {
+                        Some(Ok(e)) => return Ok(Some(e)),
+                        Some(Err(why)) => self.unusable.add(why),
+                        None => {
+                            self.state = State::Done;
+                            return Ok(None);
+                        }
                     }
                 }
             }
@@ -356,10 +416,12 @@ pub fn render(
             summary: Summary::default(),
             id_width: 0,
         };
-        for e in Entries::new(input, format) {
+        let mut entries = Entries::new(input, format);
+        for e in entries.by_ref() {
             w.entry(&e?, &mut out).map_err(out_err)?;
         }
         w.finish(&mut out).map_err(out_err)?;
+        w.summary.unusable = entries.unusable().count;
         w.summary
     };
     out.flush().map_err(out_err)?;
@@ -406,6 +468,7 @@ fn passthrough(input: impl Read, out: &mut dyn Write) -> Result<Summary> {
             }
         }
     }
+    summary.unusable = entries.unusable().count;
     Ok(summary)
 }
 
@@ -446,7 +509,11 @@ impl Renderer {
                     self.id_width,
                     &escape_controls(&e.archive_id),
                     &human_bytes(e.size),
-                    &escape_controls(&e.creation_date),
+                    &if e.creation_date.is_empty() {
+                        "-".into()
+                    } else {
+                        escape_controls(&e.creation_date)
+                    },
                     &escape_controls(&e.description),
                 )
             }
@@ -476,7 +543,11 @@ impl Renderer {
                 write!(out, ",\"ArchiveDescription\":")?;
                 serde_json::to_writer(&mut *out, &e.description)?;
                 write!(out, ",\"CreationDate\":")?;
-                serde_json::to_writer(&mut *out, &e.creation_date)?;
+                if e.creation_date.is_empty() {
+                    out.write_all(b"null")?;
+                } else {
+                    serde_json::to_writer(&mut *out, &e.creation_date)?;
+                }
                 write!(out, ",\"Size\":{},\"SHA256TreeHash\":", e.size)?;
                 serde_json::to_writer(&mut *out, &e.tree_hash)?;
                 out.write_all(b"}")

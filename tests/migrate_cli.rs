@@ -142,7 +142,7 @@ fn check_migrated(
             &time::format_description::well_known::Rfc3339,
         )
         .expect("mock date");
-        assert_eq!(meta.creation_date, created);
+        assert_eq!(meta.creation_date, Some(created));
     }
 }
 

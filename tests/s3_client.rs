@@ -138,7 +138,9 @@ fn metadata(description: Vec<u8>) -> ArchiveMetadata {
     ArchiveMetadata {
         archive_id: format!("{}-_", "aZ09".repeat(34)),
         tree_hash: TreeHash([0xab; 32]),
-        creation_date: time::OffsetDateTime::from_unix_timestamp(1_600_000_000).expect("date"),
+        creation_date: Some(
+            time::OffsetDateTime::from_unix_timestamp(1_600_000_000).expect("date"),
+        ),
         description,
     }
 }

@@ -18,6 +18,7 @@ mod mock;
 mod mock_payload_hash;
 mod mock_selftest;
 mod purge_cli;
+mod purge_s3_cli;
 mod response_nulls;
 mod retrieval_cli;
 mod review_findings;

@@ -97,6 +97,9 @@ fn entries_from(data: &[u8]) -> Option<Vec<Entry>> {
                 tree_hash: text(f[4]),
             }
         })
+        // An entry without an archive ID or tree hash identifies no archive: the
+        // readers skip it (counted; unit-tested in src/inventory/tests.rs).
+        .filter(|e| !e.archive_id.is_empty() && !e.tree_hash.is_empty())
         .collect();
     let fits = entries.iter().all(|e| {
         [

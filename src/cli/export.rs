@@ -239,43 +239,9 @@ impl ExportCmd {
         }
     }
 
-    /// The S3 destination: same region, credentials chain and retry settings as the
-    /// Glacier client; the endpoint from `--s3-endpoint-url`, the environment, the
-    /// profile, else AWS's.
+    /// The S3 destination, reached by the shared client ([`super::s3_client`]).
     fn s3_destination(&self, global: &Global, o: &S3Options) -> Result<S3Destination> {
-        let env = ProcessEnv;
-        let resolved = crate::config::resolve(&global.settings, &env)?;
-        let endpoint = s3::resolve_endpoint(
-            o.endpoint_url.as_deref(),
-            &env,
-            &resolved.profile,
-            &resolved.region,
-            global.settings.allow_http,
-        )?;
-        let credentials = crate::credentials::chain(&resolved, &env)?;
-        let mut cfg = s3::ClientConfig::new(resolved.region.clone(), endpoint, credentials);
-        cfg.ca_bundle = resolved.ca_bundle.clone();
-        if let Some(n) = global.max_attempts {
-            cfg.retry.max_attempts = n;
-        }
-        // The same test hook as the Glacier client's.
-        if let Some(ms) = env
-            .var("GLACIER_RETRY_BASE_MS")
-            .and_then(|v| v.parse().ok())
-        {
-            cfg.retry.base_delay = Duration::from_millis(ms);
-            cfg.retry.max_delay = Duration::from_millis(ms * 8);
-        }
-        if let Some(s) = global.connect_timeout {
-            cfg.connect_timeout = Duration::from_secs(s);
-        }
-        if let Some(s) = global.timeout {
-            cfg.timeout = Duration::from_secs(s);
-        }
-        if global.verbose {
-            cfg.log = Some(Arc::new(|line: &str| eprintln!("glacier: {line}")));
-        }
-        let client = Arc::new(s3::Client::new(cfg)?);
+        let client = super::s3_client::s3_client(global, o.endpoint_url.as_deref())?;
         Ok(S3Destination::new(
             client,
             o.target.clone(),
@@ -351,7 +317,10 @@ impl ExportCmd {
                 )));
             }
         };
-        let names = export::count_names(&inv)?;
+        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        if let Some(n) = unusable.note() {
+            note(global, &n);
+        }
         let opts = scheduler::Options {
             tier: self.tier.clone(),
             max_jobs: self.max_jobs,
@@ -532,7 +501,10 @@ impl ExportCmd {
                 ));
             }
         };
-        let names = export::count_names(&inv)?;
+        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        if let Some(n) = unusable.note() {
+            note(global, &n);
+        }
         let p = export::plan(
             &inv,
             &names,

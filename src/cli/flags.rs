@@ -209,6 +209,7 @@ pub const PURGE: &[&Flag] = &[
     &CREATED_BEFORE,
     &SHARD,
     &ONLY_EXPORTED,
+    &S3_ENDPOINT_URL,
     &PURGE_JOURNAL,
     &PURGE_THREADS,
     &YES,

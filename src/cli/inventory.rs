@@ -219,6 +219,20 @@ impl InventoryCmd {
                             inventory::render(&mut buffered, format, render, &mut stdout)?;
                         drop(buffered);
                         reader.finish()?;
+                        if summary.unusable > 0 {
+                            note(
+                                global,
+                                &format!(
+                                    "{} inventory entries lack an archive ID, size or tree hash{}",
+                                    summary.unusable,
+                                    if (format, render) == (inventory::Format::Json, Render::Json) {
+                                        " (kept as Glacier sent them)"
+                                    } else {
+                                        "; left out"
+                                    }
+                                ),
+                            );
+                        }
                         if render != Render::Table {
                             note(
                                 global,

@@ -16,6 +16,7 @@ mod jobs;
 mod output;
 mod purge;
 mod retrieval;
+mod s3_client;
 mod tree_hash;
 mod upload;
 mod uploads;

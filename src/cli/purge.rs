@@ -30,6 +30,8 @@ pub struct PurgeCmd {
     source: InventorySource,
     selection: Selection,
     only_exported: Option<ExportedTo>,
+    /// `--s3-endpoint-url`, for `--only-exported s3://...` (as for `vault export`).
+    s3_endpoint_url: Option<String>,
     journal: Option<PathBuf>,
     threads: usize,
     dry_run: bool,
@@ -56,6 +58,12 @@ impl PurgeCmd {
             .text(&flags::ONLY_EXPORTED)?
             .map(|v| ExportedTo::parse(&v))
             .transpose()?;
+        let s3_endpoint_url: Option<String> = args.text(&flags::S3_ENDPOINT_URL)?;
+        if s3_endpoint_url.is_some() && !only_exported.as_ref().is_some_and(ExportedTo::is_s3) {
+            return Err(Error::Usage(
+                "--s3-endpoint-url is for --only-exported s3://BUCKET/PREFIX".into(),
+            ));
+        }
         let journal: Option<PathBuf> = args.path(&flags::PURGE_JOURNAL)?;
         let threads: usize = args
             .whole(&flags::PURGE_THREADS)?
@@ -73,6 +81,7 @@ impl PurgeCmd {
             source,
             selection,
             only_exported,
+            s3_endpoint_url,
             journal,
             threads,
             dry_run,
@@ -132,13 +141,16 @@ impl PurgeCmd {
         // Read before any request: a missing export is a usage error (exit 2).
         let verified = match &self.only_exported {
             Some(place) => {
-                let v = place.record().verified()?;
+                let record = place.record(|| {
+                    super::s3_client::s3_client(global, self.s3_endpoint_url.as_deref())
+                })?;
+                let v = record.verified()?;
                 note(
                     global,
                     &format!(
                         "{} archives exported and verified in {}",
                         v.len(),
-                        place.record().describe()
+                        record.describe()
                     ),
                 );
                 Some(v)
@@ -146,7 +158,10 @@ impl PurgeCmd {
             None => None,
         };
         let inv = self.inventory(global, &client, &saved, &mut journal, &mut state)?;
-        let names = export::count_names(&inv)?;
+        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        if let Some(n) = unusable.note() {
+            note(global, &format!("{n}; they are not deleted"));
+        }
         let sc = purge::scope(&inv, &names, &self.selection, &state, verified.as_ref())?;
         if self.dry_run {
             return self.print_dry_run(global, out, &sc);
@@ -372,6 +387,7 @@ impl PurgeCmd {
                 "already_gone": r.already_gone,
                 "skipped": r.skipped,
                 "not_exported": r.not_exported,
+                "unusable_entries": sc.unusable,
                 "failed": failed,
                 "throttle_pauses": r.throttle_pauses,
                 "inventory_date": sc.inventory_date,
@@ -410,6 +426,7 @@ impl PurgeCmd {
                 "bytes": sc.bytes,
                 "skipped": sc.skipped,
                 "not_exported": sc.not_exported,
+                "unusable_entries": sc.unusable,
                 "first": first,
             }));
         }

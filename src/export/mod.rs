@@ -25,7 +25,7 @@ pub mod select;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::inventory::Entry;
+use crate::inventory::{Entry, Unusable};
 
 pub use destination::{Destination, DirDestination};
 pub use inventory::{InventoryFile, InventorySource};
@@ -60,13 +60,20 @@ pub struct Item {
 /// First pass over the inventory: every archive's name counted, whatever the selection,
 /// so names do not depend on sharding or filters.
 pub fn count_names(inv: &InventoryFile) -> Result<Collisions> {
+    count_names_and_unusable(inv).map(|(c, _)| c)
+}
+
+/// [`count_names`], also returning the entries skipped for lacking an archive ID, size or
+/// tree hash (every later pass skips the same ones), for the caller to report.
+pub fn count_names_and_unusable(inv: &InventoryFile) -> Result<(Collisions, Unusable)> {
     let mut c = Collisions::default();
-    for e in inv.entries()? {
+    let mut entries = inv.entries()?;
+    for e in entries.by_ref() {
         let e = e?;
         let n = naming::name_from_description(&e.description, &e.archive_id);
         c.add(&n.path, &e.creation_date);
     }
-    Ok(c)
+    Ok((c, entries.unusable().clone()))
 }
 
 /// Second pass: the archives in scope, in inventory order, streamed.

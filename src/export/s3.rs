@@ -191,12 +191,16 @@ impl S3Destination {
                 item.archive_id
             ))
         })?;
-        let creation_date = OffsetDateTime::parse(&item.creation_date, &Rfc3339).map_err(|e| {
-            Error::Input(format!(
-                "archive {}: creation date '{}': {e}",
-                item.archive_id, item.creation_date
-            ))
-        })?;
+        // An inventory without a CreationDate (optional, issue 10): the object carries none.
+        let creation_date = match item.creation_date.as_str() {
+            "" => None,
+            d => Some(OffsetDateTime::parse(d, &Rfc3339).map_err(|e| {
+                Error::Input(format!(
+                    "archive {}: creation date '{d}': {e}",
+                    item.archive_id
+                ))
+            })?),
+        };
         let meta = ArchiveMetadata {
             archive_id: item.archive_id.clone(),
             tree_hash,

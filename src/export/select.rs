@@ -220,7 +220,7 @@ pub struct Selection {
 impl Selection {
     /// Whether an archive with this resolved `name` is in scope. An unparsable creation
     /// date with a date bound given is an error: silently dropping or keeping it would
-    /// both be wrong.
+    /// both be wrong. An absent one (empty) is outside any date bound.
     pub fn admits(&self, archive_id: &str, name: &str, creation_date: &str) -> Result<bool> {
         if let Some(s) = &self.shard {
             if !s.contains(archive_id) {
@@ -234,6 +234,11 @@ impl Selection {
             return Ok(false);
         }
         if self.created_after.is_some() || self.created_before.is_some() {
+            // An unknown date (the inventory had none: it is optional, issue 10) cannot be
+            // shown to be in the range, so a date-bounded selection leaves it out.
+            if creation_date.is_empty() {
+                return Ok(false);
+            }
             let t = OffsetDateTime::parse(creation_date, &Rfc3339).map_err(|_| {
                 Error::Input(format!(
                     "archive {archive_id}: creation date '{creation_date}' is not RFC 3339; cannot apply --created-after/--created-before"
@@ -319,6 +324,12 @@ mod tests {
         assert!(!ok("b.txt", "2021-01-01T00:00:00Z"));
         assert!(!ok("b.txt", "2019-12-31T23:59:59Z"));
         assert!(sel.admits("id", "b.txt", "yesterday").is_err());
+        assert!(!ok("b.txt", ""), "unknown date: not shown to be in range");
+        assert!(
+            Selection::default()
+                .admits("id", "b.txt", "")
+                .expect("admits")
+        );
         assert!(parse_date("2020-13-01").is_err());
     }
 }

@@ -162,8 +162,9 @@ pub(super) fn csv_header<R: Read>(src: &mut Source<R>) -> Parsed<CsvColumns> {
         }
     }
     for (i, name) in CSV_NAMES.iter().enumerate() {
-        // ArchiveDescription may be absent, as in JSON; the rest identify an archive.
-        if cols.at[i].is_none() && i != 1 {
+        // ArchiveDescription and CreationDate may be absent, as in JSON (not required
+        // in the service model); the rest identify an archive.
+        if cols.at[i].is_none() && i != 1 && i != 2 {
             return Err(Fail::Bad(
                 start,
                 format!(
@@ -176,8 +177,12 @@ pub(super) fn csv_header<R: Read>(src: &mut Source<R>) -> Parsed<CsvColumns> {
     Ok(cols)
 }
 
-/// Reads one record; `None` at the end of input.
-pub(super) fn csv_record<R: Read>(src: &mut Source<R>, cols: &CsvColumns) -> Parsed<Option<Entry>> {
+/// Reads one record; `None` at the end of input, `Some(Err(why))` for a record with an
+/// empty ArchiveId, Size or SHA256TreeHash (skipped and counted by the caller).
+pub(super) fn csv_record<R: Read>(
+    src: &mut Source<R>,
+    cols: &CsvColumns,
+) -> Parsed<Option<std::result::Result<Entry, String>>> {
     if !csv_skip_blank(src)? {
         return Ok(None);
     }
@@ -207,17 +212,30 @@ pub(super) fn csv_record<R: Read>(src: &mut Source<R>, cols: &CsvColumns) -> Par
         r.map_err(|_| Fail::Bad(start, format!("{name} is not valid UTF-8")))
     };
     let size_text = utf8(size, "Size")?;
+    let (archive_id, tree_hash) = (utf8(id, "ArchiveId")?, utf8(hash, "SHA256TreeHash")?);
+    let lacks = [
+        ("ArchiveId", archive_id.is_empty()),
+        ("Size", size_text.trim().is_empty()),
+        ("SHA256TreeHash", tree_hash.is_empty()),
+    ];
+    if lacks.iter().any(|(_, m)| *m) {
+        let names: Vec<&str> = lacks.iter().filter(|(_, m)| *m).map(|(n, _)| *n).collect();
+        return Ok(Some(Err(format!(
+            "no {} (record at byte {start})",
+            names.join(", ")
+        ))));
+    }
     let size = size_text.trim().parse::<u64>().map_err(|_| {
         Fail::Bad(
             start,
             format!("expected Size to be a non-negative integer below 2^64, found '{size_text}'"),
         )
     })?;
-    Ok(Some(Entry {
-        archive_id: utf8(id, "ArchiveId")?,
+    Ok(Some(Ok(Entry {
+        archive_id,
         description: utf8(desc, "ArchiveDescription")?,
         creation_date: utf8(date, "CreationDate")?,
         size,
-        tree_hash: utf8(hash, "SHA256TreeHash")?,
-    }))
+        tree_hash,
+    })))
 }

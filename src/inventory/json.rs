@@ -355,8 +355,16 @@ impl<R: Read> Source<R> {
         Ok(true)
     }
 
-    /// One element of `ArchiveList`.
-    pub(super) fn json_entry(&mut self) -> Parsed<Entry> {
+    /// `Size`, or `None` for `null`.
+    pub(super) fn json_opt_size(&mut self) -> Parsed<Option<u64>> {
+        match self.ws_peek()? {
+            Some(b'n') => self.json_literal("null").map(|()| None),
+            _ => self.json_size().map(Some),
+        }
+    }
+
+    /// One element of `ArchiveList`: the entry, or why it identifies no archive.
+    pub(super) fn json_entry(&mut self) -> Parsed<std::result::Result<Entry, String>> {
         let b = self.ws_peek()?;
         let start = self.offset();
         if b != Some(b'{') {
@@ -379,17 +387,33 @@ impl<R: Read> Source<R> {
                 b"ArchiveDescription" => desc = self.json_opt_text("ArchiveDescription")?,
                 b"CreationDate" => date = self.json_opt_text("CreationDate")?,
                 b"SHA256TreeHash" => hash = self.json_opt_text("SHA256TreeHash")?,
-                b"Size" => size = Some(self.json_size()?),
+                b"Size" => size = self.json_opt_size()?,
                 _ => self.json_skip(1)?,
             }
         }
-        let missing = |name: &str| Fail::Bad(start, format!("archive entry has no {name}"));
-        Ok(Entry {
-            archive_id: id.ok_or_else(|| missing("ArchiveId"))?,
+        // Only ArchiveId, Size and SHA256TreeHash identify an archive; an entry without
+        // one of them is reported and skipped by the caller, not a malformed document.
+        let id = id.filter(|s| !s.is_empty());
+        let hash = hash.filter(|s| !s.is_empty());
+        let (Some(archive_id), Some(size), Some(tree_hash)) = (id.clone(), size, hash.clone())
+        else {
+            let lacks = [
+                ("ArchiveId", id.is_none()),
+                ("Size", size.is_none()),
+                ("SHA256TreeHash", hash.is_none()),
+            ];
+            let names: Vec<&str> = lacks.iter().filter(|(_, m)| *m).map(|(n, _)| *n).collect();
+            return Ok(Err(format!(
+                "no {} (entry at byte {start})",
+                names.join(", ")
+            )));
+        };
+        Ok(Ok(Entry {
+            archive_id,
             description: desc.unwrap_or_default(),
-            creation_date: date.ok_or_else(|| missing("CreationDate"))?,
-            size: size.ok_or_else(|| missing("Size"))?,
-            tree_hash: hash.ok_or_else(|| missing("SHA256TreeHash"))?,
-        })
+            creation_date: date.unwrap_or_default(),
+            size,
+            tree_hash,
+        }))
     }
 }

@@ -308,11 +308,6 @@ fn malformed_json_says_what_and_where() {
             "values nested deeper than 128 levels",
         ),
         (
-            r#"{"ArchiveList":[{"ArchiveId":"a"}]}"#.into(),
-            16,
-            "archive entry has no CreationDate",
-        ),
-        (
             r#"{"ArchiveList":[{"Size":-1}]}"#.into(),
             24,
             "expected Size to be a non-negative integer below 2^64, found -1",
@@ -419,14 +414,13 @@ fn malformed_csv_says_what_and_where() {
         (
             "ArchiveId,Size\n".into(),
             0,
-            "header row has no CreationDate column (expected ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash)".into(),
+            "header row has no SHA256TreeHash column (expected ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash)".into(),
         ),
         (format!("{head}i,\"unterminated,d,1,h\n"), 64, "unterminated quoted field".into()),
         (format!("{head}i,\"q\"x,d,1,h\n"), 67, "expected ',' or end of line after a closing quote, found 'x'".into()),
         (format!("{head}i,,d,1\n"), 62, "expected 5 fields as in the header row, found 4".into()),
         (format!("{head}i,,d,1,h,extra\n"), 62, "expected 5 fields as in the header row, found 6".into()),
         (format!("{head}i,,d,-1,h\n"), 62, "expected Size to be a non-negative integer below 2^64, found '-1'".into()),
-        (format!("{head}i,,d,,h\n"), 62, "expected Size to be a non-negative integer below 2^64, found ''".into()),
     ];
     for (doc, offset, message) in cases {
         let m = malformed(Format::Csv, doc.as_bytes());
@@ -539,7 +533,8 @@ fn json_output_copies_a_json_inventory_unchanged() {
         summary,
         Summary {
             archives: 1,
-            total_bytes: 1
+            total_bytes: 1,
+            unusable: 0
         }
     );
     assert_eq!(
@@ -615,4 +610,76 @@ fn formats_parse_from_their_names() {
     assert_eq!("jsonl".parse::<Render>().ok(), Some(Render::Jsonl));
     assert_eq!("table".parse::<Render>().ok(), Some(Render::Table));
     assert!(matches!("TABLE".parse::<Render>(), Err(Error::Usage(_))));
+}
+
+/// Issue 10: members the service model does not mark required may be absent or null. A
+/// missing description or creation date is unknown (`-`, `null`); an entry without an
+/// archive ID, size or tree hash identifies no archive: skipped and counted, and the
+/// entries after it still come.
+#[test]
+fn optional_members_are_unknown_and_unidentifiable_entries_are_skipped_and_counted() {
+    let json = concat!(
+        r#"{"ArchiveList":["#,
+        r#"{"ArchiveId":"a","Size":1,"SHA256TreeHash":"h1"},"#,
+        r#"{"ArchiveId":"b","CreationDate":null,"ArchiveDescription":null,"Size":2,"SHA256TreeHash":"h2"},"#,
+        r#"{"ArchiveId":"c","CreationDate":"d","Size":3},"#,
+        r#"{"ArchiveId":null,"CreationDate":"d","Size":4,"SHA256TreeHash":"h4"},"#,
+        r#"{"ArchiveId":"e","CreationDate":"d","Size":null,"SHA256TreeHash":""},"#,
+        r#"{"ArchiveId":"f","CreationDate":"d","Size":6,"SHA256TreeHash":"h6"}]}"#
+    );
+    let csv = concat!(
+        "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n",
+        "a,,,1,h1\n",
+        "b,,,2,h2\n",
+        "c,,d,3,\n",
+        ",,d,4,h4\n",
+        "e,,d,,\n",
+        "f,,d,6,h6\n",
+    );
+    let want = vec![
+        entry("a", "", "", 1, "h1"),
+        entry("b", "", "", 2, "h2"),
+        entry("f", "", "d", 6, "h6"),
+    ];
+    for (format, doc) in [(Format::Json, json), (Format::Csv, csv)] {
+        let mut it = Entries::new(trickle(doc.as_bytes()), format);
+        let got = it.by_ref().collect::<Result<Vec<_>>>().expect("parses");
+        assert_eq!(got, want, "{format}");
+        assert_eq!(it.unusable().count, 3, "{format}");
+        let note = it.unusable().note().expect("a note");
+        assert!(note.starts_with("3 inventory entries skipped"), "{note}");
+        assert!(note.contains("no SHA256TreeHash"), "{note}");
+    }
+    // The first one named is the first skipped, with where it is.
+    let mut e = Entries::new(trickle(json.as_bytes()), Format::Json);
+    e.by_ref().for_each(drop);
+    let at = json.find(r#"{"ArchiveId":"c""#).expect("c");
+    assert_eq!(
+        e.unusable().first.as_deref(),
+        Some(format!("no SHA256TreeHash (entry at byte {at})").as_str())
+    );
+    // Shown as unknown, never as an empty or made-up value.
+    let table = rendered(json, Format::Json, Render::Table);
+    let line = table.lines().find(|l| l.starts_with("a ")).expect("a line");
+    assert!(line.trim_end().ends_with(" -"), "{table}");
+    let jsonl = rendered(json, Format::Json, Render::Jsonl);
+    assert!(
+        jsonl
+            .lines()
+            .next()
+            .expect("line")
+            .contains("\"creation_date\":null"),
+        "{jsonl}"
+    );
+    let doc = rendered(json, Format::Json, Render::Json);
+    assert!(doc.contains(r#""CreationDate":null"#), "{doc}");
+    // The summary counts what was left out, whatever the rendering.
+    for r in [Render::Table, Render::Json, Render::Jsonl, Render::Csv] {
+        let mut out = Vec::new();
+        let sum = render(json.as_bytes(), Format::Json, r, &mut out).expect("renders");
+        assert_eq!((sum.archives, sum.unusable), (3, 3), "{r:?}");
+    }
+    // No CreationDate column at all is fine too.
+    let (entries, _) = parse(Format::Csv, "ArchiveId,Size,SHA256TreeHash\ni,1,h\n");
+    assert_eq!(entries, vec![entry("i", "", "", 1, "h")]);
 }

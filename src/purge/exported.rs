@@ -4,17 +4,22 @@
 //! Purge deletes an archive under `--only-exported` only when the export's record of it
 //! matches the purge inventory's size and tree hash, so a copy of another version (or a
 //! record from a different inventory) never licenses a deletion. The place is an enum
-//! with one reader per kind: a directory written by `glacier vault export` now; an S3
-//! manifest (`s3://BUCKET/PREFIX`) is the next kind, added beside [`ExportedTo::Dir`]
-//! with its own [`ExportRecord`]. This module reads; it never writes into the export.
+//! with one reader per kind: a directory written by `glacier vault export`
+//! ([`DirExport`]) or a bucket it migrated to (`s3://BUCKET/PREFIX`, [`S3Export`]: the
+//! bucket's manifest, each object checked with HeadObject). This module reads; it never
+//! writes into the export.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::export::journal::{self, Key, Record};
+use crate::export::{S3Destination, S3Target};
+use crate::s3::{self, StorageClass};
 
 /// Archives an export records as exported and verified: key → (size, tree hash).
 #[derive(Debug, Default)]
@@ -62,28 +67,69 @@ pub trait ExportRecord {
 }
 
 /// Where a vault was exported (`--only-exported PLACE`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ExportedTo {
     /// A directory `glacier vault export` wrote.
     Dir(PathBuf),
+    /// A bucket and prefix `glacier vault export VAULT s3://BUCKET/PREFIX` migrated to.
+    S3(S3Target),
 }
 
 impl ExportedTo {
     /// Parses the value of `--only-exported`.
     pub fn parse(s: &str) -> Result<ExportedTo> {
-        if s.starts_with("s3://") {
-            return Err(Error::Usage(format!(
-                "--only-exported '{s}': an S3 export is not supported yet; give the directory of a `glacier vault export`"
-            )));
+        match S3Target::parse(s) {
+            Some(target) => Ok(ExportedTo::S3(target?)),
+            None => Ok(ExportedTo::Dir(PathBuf::from(s))),
         }
-        Ok(ExportedTo::Dir(PathBuf::from(s)))
     }
 
-    /// The reader for this place.
-    pub fn record(&self) -> Box<dyn ExportRecord> {
-        match self {
+    /// Whether the place is a bucket (and so needs an S3 client).
+    pub fn is_s3(&self) -> bool {
+        matches!(self, ExportedTo::S3(_))
+    }
+
+    /// The reader for this place; `connect` builds the S3 client, called only for a
+    /// bucket.
+    pub fn record(
+        &self,
+        connect: impl FnOnce() -> Result<Arc<s3::Client>>,
+    ) -> Result<Box<dyn ExportRecord>> {
+        Ok(match self {
             ExportedTo::Dir(d) => Box::new(DirExport { root: d.clone() }),
-        }
+            ExportedTo::S3(t) => Box::new(S3Export {
+                // Purge only reads: the class and part size are never used to write.
+                dest: S3Destination::new(
+                    connect()?,
+                    t.clone(),
+                    StorageClass::Standard,
+                    s3::MIN_PART_SIZE,
+                ),
+                target: t.clone(),
+            }),
+        })
+    }
+}
+
+/// A bucket an export migrated to: its manifest's `exported` records whose object is
+/// still there with the same archive ID, tree hash and size (see
+/// [`S3Destination::exported_in_bucket`]).
+#[derive(Debug, Clone)]
+pub struct S3Export {
+    dest: S3Destination,
+    target: S3Target,
+}
+
+impl ExportRecord for S3Export {
+    fn describe(&self) -> String {
+        self.target.to_string()
+    }
+
+    fn verified(&self) -> Result<Verified> {
+        let mut v = Verified::default();
+        self.dest
+            .exported_in_bucket(&mut |o| v.insert(&o.archive_id, o.size, &o.tree_hash))?;
+        Ok(v)
     }
 }
 
@@ -194,7 +240,15 @@ mod tests {
         assert!(!v.admits("C", 3, &h), "file gone");
         let e = read_journal(&root, Path::new("j"), "x\n".as_bytes()).expect_err("damaged");
         assert!(e.to_string().contains("line 1"), "{e}");
-        assert!(ExportedTo::parse("s3://b/p").is_err());
+        assert!(matches!(
+            ExportedTo::parse("s3://bucket/p"),
+            Ok(ExportedTo::S3(_))
+        ));
+        assert!(ExportedTo::parse("s3://").is_err(), "no bucket");
+        assert!(matches!(
+            ExportedTo::parse("/mnt/x"),
+            Ok(ExportedTo::Dir(_))
+        ));
         let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -39,6 +39,8 @@ pub struct Scope {
     pub skipped: u64,
     /// In scope but not exported and verified (`--only-exported`): left alone.
     pub not_exported: u64,
+    /// Inventory entries without an archive ID, size or tree hash: skipped, not deleted.
+    pub unusable: u64,
     /// The first few archives to delete: (archive ID, name, size).
     pub first: Vec<(String, String, u64)>,
 }
@@ -89,10 +91,12 @@ pub fn scope(
         inventory_date: inventory_date(inv)?,
         ..Scope::default()
     };
-    for e in inv.entries()? {
+    let mut entries = inv.entries()?;
+    for e in entries.by_ref() {
         e?;
         s.inventory_archives += 1;
     }
+    s.unusable = entries.unusable().count;
     for it in items(inv, names, selection)? {
         let it = it?;
         match verdict(&it, state, exported) {

@@ -37,8 +37,9 @@ pub struct ArchiveMetadata {
     pub archive_id: String,
     /// The archive's tree hash.
     pub tree_hash: TreeHash,
-    /// When Glacier created the archive.
-    pub creation_date: OffsetDateTime,
+    /// When Glacier created the archive; `None` when the inventory did not say (the
+    /// member is optional, issue 10): then the object carries no date.
+    pub creation_date: Option<OffsetDateTime>,
     /// The archive description, as raw bytes (any bytes survive the round trip).
     pub description: Vec<u8>,
 }
@@ -85,7 +86,8 @@ impl ArchiveMetadata {
     pub fn to_headers(&self) -> Result<Vec<(String, String)>> {
         let date = self
             .creation_date
-            .format(&Rfc3339)
+            .map(|d| d.format(&Rfc3339))
+            .transpose()
             .map_err(|e| Error::Input(format!("creation date of {}: {e}", self.archive_id)))?;
         let pct = percent_encode(&self.description);
         let b64 = BASE64.encode(&self.description);
@@ -94,12 +96,14 @@ impl ArchiveMetadata {
         } else {
             (DESCRIPTION_B64, b64)
         };
-        let pairs = vec![
+        let mut pairs = vec![
             (ARCHIVE_ID.to_string(), self.archive_id.clone()),
             (TREE_HASH.to_string(), self.tree_hash.to_string()),
-            (CREATION_DATE.to_string(), date),
-            (description.0.to_string(), description.1),
         ];
+        if let Some(date) = date {
+            pairs.push((CREATION_DATE.to_string(), date));
+        }
+        pairs.push((description.0.to_string(), description.1));
         let total: usize = pairs
             .iter()
             .map(|(k, v)| META_PREFIX.len() + k.len() + v.len())
@@ -126,7 +130,10 @@ impl ArchiveMetadata {
         Some(ArchiveMetadata {
             archive_id: meta.get(ARCHIVE_ID)?.clone(),
             tree_hash: meta.get(TREE_HASH)?.parse().ok()?,
-            creation_date: OffsetDateTime::parse(meta.get(CREATION_DATE)?, &Rfc3339).ok()?,
+            creation_date: match meta.get(CREATION_DATE) {
+                Some(d) => Some(OffsetDateTime::parse(d, &Rfc3339).ok()?),
+                None => None,
+            },
             description,
         })
     }
@@ -140,7 +147,7 @@ mod tests {
         ArchiveMetadata {
             archive_id: "A".repeat(138),
             tree_hash: TreeHash([7; 32]),
-            creation_date: OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("date"),
+            creation_date: Some(OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("date")),
             description,
         }
     }
@@ -167,6 +174,26 @@ mod tests {
             let m = sample(d);
             assert_eq!(round_trip(&m), m);
         }
+    }
+
+    #[test]
+    fn an_unknown_creation_date_is_left_out_and_reads_back_unknown() {
+        let mut m = sample(b"d".to_vec());
+        m.creation_date = None;
+        let headers = m.to_headers().expect("fits");
+        assert!(
+            headers.iter().all(|(k, _)| k != CREATION_DATE),
+            "{headers:?}"
+        );
+        assert_eq!(round_trip(&m), m);
+        // A date that is there but unreadable is still not our metadata.
+        let mut map: BTreeMap<String, String> = sample(vec![])
+            .to_headers()
+            .expect("fits")
+            .into_iter()
+            .collect();
+        map.insert(CREATION_DATE.into(), "yesterday".into());
+        assert_eq!(ArchiveMetadata::from_headers(&map), None);
     }
 
     #[test]

@@ -527,10 +527,12 @@ pub const EXPORT_JOURNAL: Flag = Flag {
 /// `vault purge --only-exported`.
 pub const ONLY_EXPORTED: Flag = Flag {
     long: "--only-exported",
-    value: Some("DIR"),
-    help: "delete only archives the export in DIR (glacier vault\n\
-           export) records as exported and verified, with the\n\
-           inventory's size and tree hash, and whose file is there",
+    value: Some("WHERE"),
+    help: "WHERE is DIR or s3://BUCKET/PREFIX: delete only archives\n\
+           the export there (glacier vault export) records as\n\
+           exported and verified, with the inventory's size and tree\n\
+           hash, and whose file or object (same archive ID, tree\n\
+           hash, size) is still there",
     ..Flag::VALUE
 };
 /// `vault purge --journal`.
