@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{TempDir, count, glacier_mock, mock_client, pattern, run};
+use crate::support::{TempDir, count, glacier_mock, inventory_json, mock_client, pattern, run};
 
 fn b64url(s: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -58,25 +58,6 @@ fn seed(mock: &MockGlacier, n: usize) -> HashMap<String, Vec<u8>> {
             (id, data)
         })
         .collect()
-}
-
-/// The vault's inventory as Glacier's JSON, written to `path`.
-fn inventory_json(mock: &MockGlacier, path: &Path) {
-    let list: Vec<serde_json::Value> = mock
-        .archives("v")
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "ArchiveId": a.archive_id,
-                "ArchiveDescription": a.description,
-                "CreationDate": a.creation_date,
-                "Size": a.size,
-                "SHA256TreeHash": a.tree_hash,
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({"VaultARN": "arn", "InventoryDate": "2026-01-01T00:00:00Z", "ArchiveList": list});
-    std::fs::write(path, doc.to_string()).expect("write inventory");
 }
 
 /// The vault's inventory as Glacier's CSV.

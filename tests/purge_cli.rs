@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, pattern, run_with_stdin};
+use crate::support::{Run, TempDir, glacier_mock, inventory_json, pattern, run_with_stdin};
 
 fn run(mock: &MockGlacier, home: &Path, args: &[&str]) -> Run {
     glacier_mock(mock, home)
@@ -49,25 +49,6 @@ fn seed(mock: &MockGlacier, n: usize) -> Vec<String> {
             mock.put_archive("v", &data, &format!("dir{}/file{i}", i % 3))
         })
         .collect()
-}
-
-/// The vault's archives now, as Glacier's inventory JSON at `path`.
-fn inventory_json(mock: &MockGlacier, path: &Path) {
-    let list: Vec<serde_json::Value> = mock
-        .archives("v")
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "ArchiveId": a.archive_id,
-                "ArchiveDescription": a.description,
-                "CreationDate": a.creation_date,
-                "Size": a.size,
-                "SHA256TreeHash": a.tree_hash,
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({"VaultARN": "arn", "InventoryDate": "2026-01-01T00:00:00Z", "ArchiveList": list});
-    std::fs::write(path, doc.to_string()).expect("write inventory");
 }
 
 fn json(s: &str) -> serde_json::Value {

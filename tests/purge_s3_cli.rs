@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::mock::{MockConfig, MockGlacier};
 use crate::s3_client::{S3Server, setup};
-use crate::support::{Run, TempDir, glacier_mock, pattern};
+use crate::support::{Run, TempDir, glacier_mock, inventory_json, pattern};
 
 fn run(mock: &MockGlacier, home: &Path, server: &S3Server, args: &[&str]) -> Run {
     glacier_mock(mock, home)
@@ -21,25 +21,6 @@ fn run(mock: &MockGlacier, home: &Path, server: &S3Server, args: &[&str]) -> Run
         .output()
         .expect("run glacier")
         .into()
-}
-
-/// The vault's archives now, as Glacier's inventory JSON at `path`.
-fn inventory_json(mock: &MockGlacier, path: &Path) {
-    let list: Vec<serde_json::Value> = mock
-        .archives("v")
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "ArchiveId": a.archive_id,
-                "ArchiveDescription": a.description,
-                "CreationDate": a.creation_date,
-                "Size": a.size,
-                "SHA256TreeHash": a.tree_hash,
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({"VaultARN": "arn", "InventoryDate": "2026-01-01T00:00:00Z", "ArchiveList": list});
-    std::fs::write(path, doc.to_string()).expect("write inventory");
 }
 
 #[test]

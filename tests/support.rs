@@ -305,3 +305,23 @@ pub fn json(s: &str) -> serde_json::Value {
     assert_eq!(s.lines().count(), 1, "one line of JSON: {s}");
     serde_json::from_str(s).expect("stdout is JSON")
 }
+
+/// Vault `v`'s archives now, as Glacier's inventory JSON written to `path` (what an
+/// inventory job would return), for `--inventory FILE` in export and purge tests.
+pub fn inventory_json(mock: &crate::mock::MockGlacier, path: &Path) {
+    let list: Vec<serde_json::Value> = mock
+        .archives("v")
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "ArchiveId": a.archive_id,
+                "ArchiveDescription": a.description,
+                "CreationDate": a.creation_date,
+                "Size": a.size,
+                "SHA256TreeHash": a.tree_hash,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({"VaultARN": "arn", "InventoryDate": "2026-01-01T00:00:00Z", "ArchiveList": list});
+    std::fs::write(path, doc.to_string()).expect("write inventory");
+}
