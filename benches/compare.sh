@@ -182,7 +182,7 @@ limit_mbs=$(echo "scale=0; $limit_kbs * 1000 / 1048576" | bc)
 row "tree hash, $file_mib MiB (page-cached)" \
   "$(mbs $file_bytes $o_wall) MiB/s ($o_wall s, $o_cpu CPU-s)" \
   "$(mbs $file_bytes $p_wall) MiB/s ($p_wall s)" \
-  "Python/glacier time $(ratio $p_wall $o_wall)x; glacier/openssl limit ($limit_mbs MiB/s, $cores cores) $(ratio "$(mbs $file_bytes $o_wall)" $limit_mbs)"
+  "Python/glacier time $(ratio $p_wall $o_wall)x; glacier/openssl limit ($limit_mbs MiB/s, $cores cores, wall: low on a loaded machine) $(ratio "$(mbs $file_bytes $o_wall)" $limit_mbs); glacier CPU / floor (1 pass) $(vs_floor $o_cpu 1)"
 
 echo "== upload $file_mib MiB" >&2
 measure up_ours "$bin" --quiet upload -p 8 --no-receipts bench "$work/big.bin"
