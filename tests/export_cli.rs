@@ -908,3 +908,51 @@ fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
     check_exported(&out, &data);
     assert_eq!(count(&mock, "InitiateJob"), 4);
 }
+
+/// Review finding: the adoption list kept only the last job listed per archive, so a
+/// ranged retrieval of the same archive (a user's own `retrieval --range`) listed after
+/// the whole-archive job a killed run had started hid it, and a second whole retrieval
+/// was paid for.
+#[test]
+fn a_ranged_job_listed_later_does_not_hide_an_adoptable_whole_one() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-adopt-range");
+    mock.create_vault("v");
+    // Over 1 MiB, so that a 1 MiB-aligned partial range exists ("Initiate Job",
+    // RetrievalByteRange).
+    let big = pattern((1 << 20) + 4096, 7);
+    let a = mock.put_archive("v", &big, "big.bin");
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let client = mock_client(&mock);
+    // The whole retrieval a killed export started, then the user's ranged one.
+    for range in [None, Some("0-1048575".to_string())] {
+        let req = glacier_upload::glacier::JobRequest {
+            kind: "archive-retrieval".into(),
+            archive_id: Some(a.clone()),
+            tier: Some("Bulk".into()),
+            retrieval_byte_range: range,
+            ..Default::default()
+        };
+        client.initiate_job("v", &req).expect("job");
+    }
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("found in the vault"), "{}", r.stderr);
+    assert_eq!(count(&mock, "InitiateJob"), 2, "no retrieval paid twice");
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(out.join("big.bin")).expect("exported"), big);
+    assert_eq!(count(&mock, "InitiateJob"), 2);
+}

@@ -161,6 +161,12 @@ impl Journal {
             .create(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
+        // Only the holder of the lock may cut a torn last line: while another run holds it
+        // (a dry run reading the journal of a running export), that "torn" line is the
+        // other run's write in flight, and the file's end moves under us. Cutting it
+        // would destroy a Job record, so a second retrieval would be paid for. The lock
+        // taken here is kept ([`Journal::lock`] on the same file then succeeds).
+        let owned = file.try_lock().is_ok();
         // Streamed line by line: a million-archive journal is hundreds of MiB.
         let mut state = State::default();
         let mut reader = BufReader::with_capacity(64 * 1024, &mut file);
@@ -195,7 +201,7 @@ impl Journal {
         }
         drop(reader);
         let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
-        if complete < len {
+        if owned && complete < len {
             // Cut the torn line so appends stay whole lines.
             file.set_len(complete)
                 .and_then(|()| file.sync_all())
@@ -229,7 +235,8 @@ impl Journal {
             .map_err(|e| Error::io(&self.path, e))
     }
 
-    /// Takes an advisory lock on the journal file for as long as it is open, or fails
+    /// Takes (or confirms, when opening took it) an advisory lock on the journal file for
+    /// as long as it is open, or fails
     /// with one line naming it if another run holds it (two runs sharing a journal would
     /// both act on the same archives). The kernel drops the lock when the process ends,
     /// `kill -9` included.
@@ -310,6 +317,37 @@ mod tests {
         std::fs::write(&path, format!("garbage\n{text}")).expect("write");
         let e = Journal::open(&dir).expect_err("damaged");
         assert!(e.to_string().contains("line 1"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Review finding: a reader of a journal another run holds (a dry run during an
+    /// export) cut the holder's line in flight as if it were torn by a crash.
+    #[test]
+    fn a_line_in_flight_of_the_lock_holder_is_not_cut() {
+        let dir = tmp("held");
+        let (mut j, _) = Journal::open(&dir).expect("open");
+        j.lock().expect("lock");
+        j.append(&job("a", "j1")).expect("append");
+        let path = dir.join("journal.jsonl");
+        let mut w = OpenOptions::new().append(true).open(&path).expect("open");
+        w.write_all(br#"{"event":"job","archive_id":"b","job"#)
+            .expect("in flight");
+        let len = std::fs::metadata(&path).expect("len").len();
+        let (reader, s) = Journal::open(&dir).expect("read while held");
+        assert!(reader.lock().is_err(), "the holder keeps the lock");
+        assert_eq!(s.jobs.get(&key("a")).map(String::as_str), Some("j1"));
+        assert_eq!(
+            std::fs::metadata(&path).expect("len").len(),
+            len,
+            "the holder's line is left alone"
+        );
+        drop(reader);
+        // The holder finishes its line: the journal is whole.
+        w.write_all(b"_id\":\"j2\",\"time\":\"t\"}\n")
+            .expect("rest");
+        drop(j);
+        let (_, s) = Journal::open(&dir).expect("reopen");
+        assert_eq!(s.jobs.get(&key("b")).map(String::as_str), Some("j2"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -191,13 +191,18 @@ pub fn run(
     }
     // Jobs Glacier has that the journal may not: a run killed between InitiateJob's
     // answer and its journal line started one. A valid whole-archive retrieval is
-    // adopted instead of paying for another.
-    let mut adoptable: HashMap<journal::Key, (String, Option<String>)> = HashMap::new();
+    // adopted instead of paying for another. Every job of an archive is kept, not the
+    // last listed: the same archive may also have a ranged retrieval (a user's own
+    // `retrieval --range`), which must not hide the whole-archive one.
+    let mut adoptable: HashMap<journal::Key, Vec<(String, Option<String>)>> = HashMap::new();
     {
         for j in client.list_jobs(vault, None, None)? {
             if job::action(&j) == "ArchiveRetrieval" && job::status(&j) != "Failed" {
                 if let (Some(a), Some(id)) = (job::archive_id(&j), j.job_id.clone()) {
-                    adoptable.insert(journal::key(a), (id, job::range(&j).map(str::to_string)));
+                    adoptable
+                        .entry(journal::key(a))
+                        .or_default()
+                        .push((id, job::range(&j).map(str::to_string)));
                 }
             }
         }
@@ -242,27 +247,29 @@ pub fn run(
                                 report.exported += 1;
                                 continue;
                             }
-                            if let Some((job_id, range)) = adoptable.remove(&k) {
-                                let whole = format!("0-{}", it.size.saturating_sub(1));
-                                if range.as_deref().is_none_or(|r| r == whole) {
-                                    note(&format!(
-                                        "archive {} ({}): using job {job_id} found in the vault, not in the journal",
-                                        it.archive_id, it.name
-                                    ));
-                                    let r = Record::Job {
-                                        archive_id: it.archive_id.clone(),
-                                        job_id: job_id.clone(),
-                                        time: super::now_rfc3339(),
-                                    };
-                                    journal.append(&r)?;
-                                    state.apply(&r);
-                                    outstanding.push(Pending {
-                                        item: it,
-                                        job: Some(job_id),
-                                        restart: false,
-                                    });
-                                    continue;
-                                }
+                            let whole = format!("0-{}", it.size.saturating_sub(1));
+                            let found = adoptable.remove(&k).and_then(|jobs| {
+                                jobs.into_iter()
+                                    .find(|(_, r)| r.as_deref().is_none_or(|r| r == whole))
+                            });
+                            if let Some((job_id, _)) = found {
+                                note(&format!(
+                                    "archive {} ({}): using job {job_id} found in the vault, not in the journal",
+                                    it.archive_id, it.name
+                                ));
+                                let r = Record::Job {
+                                    archive_id: it.archive_id.clone(),
+                                    job_id: job_id.clone(),
+                                    time: super::now_rfc3339(),
+                                };
+                                journal.append(&r)?;
+                                state.apply(&r);
+                                outstanding.push(Pending {
+                                    item: it,
+                                    job: Some(job_id),
+                                    restart: false,
+                                });
+                                continue;
                             }
                             outstanding.push(Pending {
                                 item: it,

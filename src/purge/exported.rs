@@ -196,17 +196,34 @@ fn read_journal(root: &Path, path: &Path, mut r: impl BufRead) -> Result<Verifie
             ..
         } = rec
         {
-            // The file must still be there, whole: a record of a file since removed or
-            // cut short is no copy.
-            let on_disk = std::fs::metadata(root.join(&rel))
-                .map(|m| m.is_file() && m.len() == size)
-                .unwrap_or(false);
-            if on_disk {
+            // The file must still be there, whole and the same bytes: a record of a file
+            // since removed, cut short or replaced (a size check alone passes a file
+            // rewritten in place) is no copy. Reading the export back costs local disk
+            // time only; a deletion cannot be undone.
+            if file_matches(&root.join(&rel), size, &tree_hash) {
                 v.insert(&archive_id, size, &tree_hash)?;
             }
         }
     }
     Ok(v)
+}
+
+/// Whether `path` is a regular file of `size` bytes whose tree hash is `tree_hash`; any
+/// failure to read it counts as no.
+fn file_matches(path: &Path, size: u64, tree_hash: &str) -> bool {
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    if !f.metadata().is_ok_and(|m| m.is_file() && m.len() == size) {
+        return false;
+    }
+    let opts = crate::filehash::Options {
+        threads: 2,
+        sha256: false,
+        progress: None,
+    };
+    crate::filehash::hash_file(&f, size, opts)
+        .is_ok_and(|d| d.tree_hash.to_hex().eq_ignore_ascii_case(tree_hash.trim()))
 }
 
 #[cfg(test)]
@@ -220,16 +237,20 @@ mod tests {
         std::fs::create_dir_all(&root).expect("dir");
         std::fs::write(root.join("a"), b"abc").expect("a");
         std::fs::write(root.join("b"), b"ab").expect("b");
-        let h = "0".repeat(64);
+        // Replaced since the export: the same size, other bytes.
+        std::fs::write(root.join("d"), b"xyz").expect("d");
+        // The tree hash of "abc" (one chunk: its SHA-256).
+        let h = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".to_string();
         let rec = |id: &str, p: &str| {
             serde_json::json!({"event":"exported","archive_id":id,"path":p,"size":3,"tree_hash":h,"time":"t"})
                 .to_string()
         };
         let text = format!(
-            "{}\n{}\n{}\n{{\"event\":\"exp",
+            "{}\n{}\n{}\n{}\n{{\"event\":\"exp",
             rec("A", "a"),
             rec("B", "b"),
-            rec("C", "c")
+            rec("C", "c"),
+            rec("D", "d")
         );
         let v = read_journal(&root, Path::new("j"), text.as_bytes()).expect("read");
         assert_eq!(v.len(), 1);
@@ -238,6 +259,7 @@ mod tests {
         assert!(!v.admits("A", 3, &"1".repeat(64)), "hash differs");
         assert!(!v.admits("B", 3, &h), "file cut short");
         assert!(!v.admits("C", 3, &h), "file gone");
+        assert!(!v.admits("D", 3, &h), "file replaced by other bytes");
         let e = read_journal(&root, Path::new("j"), "x\n".as_bytes()).expect_err("damaged");
         assert!(e.to_string().contains("line 1"), "{e}");
         assert!(matches!(
