@@ -220,7 +220,12 @@ fn command(u: &mut Unstructured) -> arbitrary::Result<Generated> {
         3 => {
             g.words = w(&["archive", "delete"]);
             let a = id(u)?;
-            g.expect.push(format!("{a:?}"));
+            // A lone '-' reads the IDs from standard input (`archive delete VAULT -`).
+            g.expect.push(if a == "-" {
+                "ids: None".to_string()
+            } else {
+                format!("{a:?}")
+            });
             g.positionals.extend([v, a]);
         }
         4 => {
