@@ -1,5 +1,6 @@
 //! How the process answers Ctrl-C (SIGINT), SIGTERM and SIGHUP, for every command that
-//! works in steps it can stop between (`upload`, `archive get`).
+//! works in steps it can stop between (`upload`, `archive get`, `archive delete` with
+//! several IDs, `vault export`, `vault purge`).
 //!
 //! The first of these signals sets the command's stop flag: no new part or chunk starts,
 //! those in flight finish, and the command reports how to resume, exiting 128 + the

@@ -62,12 +62,13 @@ glacier upload - upload an archive to a vault
 Usage: glacier upload [OPTIONS] VAULT FILE...
 
 One regular FILE is uploaded as it is; '-' uploads standard input; several FILEs or a
-directory are packed into one .tar.xz stream, uploaded as it is produced (no temporary
-file). Packing is deterministic (entries sorted; mtime and permission bits kept; owner
-0, no user names; symlinks stored as links), so an interrupted packed upload resumes
-when the inputs are unchanged; a file that changes while it is packed stops the upload. Below 100 MiB a single request is used,
-otherwise a multipart upload with parts sent in parallel. Every part is checked by
-SHA-256 tree hash, and the archive's tree hash is compared with Glacier's.
+directory are packed into one .tar.xz stream (a plain .tar with --compression none),
+uploaded as it is produced (no temporary file). Packing is deterministic (entries
+sorted; mtime and permission bits kept; owner 0, no user names; symlinks stored as
+links), so an interrupted packed upload resumes when the inputs are unchanged; a file
+that changes while it is packed stops the upload. Below 100 MiB a single request is
+used, otherwise a multipart upload with parts sent in parallel. Every part is checked
+by SHA-256 tree hash, and the archive's tree hash is compared with Glacier's.
 
 Prints the archive ID on stdout (--json: an object with archive_id, vault, size,
 tree_hash, description, location, upload_id) and appends the same record as one JSON

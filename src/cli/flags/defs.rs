@@ -458,7 +458,8 @@ pub const EXPORT_THREADS: Flag = Flag {
     long: "--threads",
     short: Some("-t"),
     value: Some("N"),
-    help: "download threads per archive",
+    help: "download threads in all, shared by the archives fetched\n\
+           at once and their chunks",
     default: Some("4"),
     ..Flag::VALUE
 };
