@@ -956,3 +956,88 @@ fn a_ranged_job_listed_later_does_not_hide_an_adoptable_whole_one() {
     assert_eq!(std::fs::read(out.join("big.bin")).expect("exported"), big);
     assert_eq!(count(&mock, "InitiateJob"), 2);
 }
+
+#[test]
+fn a_lost_job_still_listed_as_succeeded_is_not_adopted_again() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-relist");
+    let data = seed(&mock, 1);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        out.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    let lost = mock_client(&mock).list_jobs("v", None, None).expect("jobs")[0]
+        .job_id
+        .clone()
+        .expect("job id");
+    // The output is gone while ListJobs still lists the job as Succeeded.
+    mock.inject(FaultRule::times(Fault::NotFound, Some("GetJobOutput"), 1));
+    let r = run(&mock, home.path(), &args);
+    assert!(r.stderr.contains("expired (output gone)"), "{}", r.stderr);
+    let started = count(&mock, "InitiateJob");
+    let listed = mock_client(&mock).list_jobs("v", None, None).expect("jobs");
+    assert!(
+        listed
+            .iter()
+            .any(|j| j.job_id.as_deref() == Some(lost.as_str()))
+    );
+    // Whether or not that run already restarted, the lost job is never taken up again:
+    // runs until the archive is out start exactly one new retrieval for it.
+    let r = run(&mock, home.path(), &args);
+    assert!(!r.stderr.contains(&lost), "{}", r.stderr);
+    mock.complete_jobs();
+    let r = run(&mock, home.path(), &args);
+    assert!(!r.stderr.contains(&lost), "{}", r.stderr);
+    check_exported(&out, &data);
+    assert_eq!(count(&mock, "InitiateJob"), 2, "started {started} before");
+    assert_eq!(jobs_per_archive(&mock).values().sum::<usize>(), 2);
+}
+
+/// Review finding: the wait for the inventory job slept a whole poll interval, so Ctrl-C
+/// was only noticed when the interval ended (hours with the default poll).
+#[test]
+fn ctrl_c_while_waiting_for_the_inventory_job_stops_at_once() {
+    let mock = MockGlacier::start();
+    let home = TempDir::new("ex-inv-int");
+    seed(&mock, 1);
+    mock.take_inventory("v");
+    let out = home.join("out");
+    // An hour between polls: only a wait that watches the stop flag ends in time.
+    let mut child = crate::support::glacier_mock(&mock, home.path())
+        .env("GLACIER_POLL_MS", "3600000")
+        .args(["vault", "export", "v", out.to_str().expect("utf8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_for(&mock, &mut child, "DescribeJob", 1), "ended early");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still waiting for the inventory job after Ctrl-C");
+        }
+        std::thread::yield_now();
+    }
+    let r: crate::support::Run = child.wait_with_output().expect("wait").into();
+    let e = r.fails(130);
+    assert!(e.contains("inventory job"), "{e}");
+    assert!(e.contains("run the same command again to continue"), "{e}");
+    assert_eq!(count(&mock, "InitiateJob"), 1, "only the inventory job");
+}

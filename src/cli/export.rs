@@ -307,6 +307,7 @@ impl ExportCmd {
             &mut state,
             !self.no_wait,
             self.poll(),
+            &stop,
             &mut notes,
         )? {
             Acquired::Ready(inv) => inv,
@@ -486,6 +487,8 @@ impl ExportCmd {
                 &mut state,
                 false,
                 self.poll(),
+                // A dry run never waits, so there is no pause to cut short.
+                &AtomicBool::new(false),
                 &mut |m| note(global, m),
             )? {
                 Acquired::Ready(inv) => inv,

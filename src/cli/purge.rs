@@ -272,6 +272,8 @@ impl PurgeCmd {
             state,
             !self.dry_run,
             Self::poll(),
+            // No signal handler is installed yet here, so Ctrl-C ends the wait at once.
+            &AtomicBool::new(false),
             &mut |m| note(global, m),
         )? {
             Acquired::Ready(inv) => Ok(inv),

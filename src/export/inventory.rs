@@ -9,7 +9,8 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use super::journal::{Journal, Record, State};
 use crate::error::{Error, Result};
@@ -81,7 +82,8 @@ pub enum Acquired {
 
 /// Gets the inventory: from the file, or the saved output of the journaled job, or by
 /// starting/awaiting/downloading a job. `poll` is the pause between DescribeJob calls
-/// when `wait`; `note` receives messages for the user.
+/// when `wait`, cut short when `stop` is set (Ctrl-C); `note` receives messages for the
+/// user.
 #[allow(clippy::too_many_arguments)]
 pub fn acquire(
     client: &Client,
@@ -92,6 +94,7 @@ pub fn acquire(
     state: &mut State,
     wait: bool,
     poll: Duration,
+    stop: &AtomicBool,
     note: &mut dyn FnMut(&str),
 ) -> Result<Acquired> {
     acquire_at(
@@ -104,6 +107,7 @@ pub fn acquire(
         state,
         wait,
         poll,
+        stop,
         note,
     )
 }
@@ -122,6 +126,7 @@ pub fn acquire_at(
     state: &mut State,
     wait: bool,
     poll: Duration,
+    stop: &AtomicBool,
     note: &mut dyn FnMut(&str),
 ) -> Result<Acquired> {
     let saved = saved.to_path_buf();
@@ -180,8 +185,22 @@ pub fn acquire_at(
                     "inventory job {job_id}: {status}; checking again in {}",
                     human_duration(poll)
                 ));
-                // A pause between polls of a remote job that takes hours.
-                std::thread::sleep(poll);
+                // A pause between polls of a remote job that takes hours, in short steps
+                // so that Ctrl-C stops the wait at once rather than after the interval
+                // (the job is journaled: a rerun waits for the same job).
+                let until = Instant::now() + poll;
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        return Err(Error::Interrupted(format!(
+                            "waiting for inventory job {job_id} interrupted; run the same command again to continue"
+                        )));
+                    }
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    std::thread::sleep(left.min(Duration::from_millis(200)));
+                }
             }
         }
     };

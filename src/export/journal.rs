@@ -96,6 +96,10 @@ pub struct State {
     pub inventory_saved: bool,
     /// The current job of each archive not yet exported.
     pub jobs: HashMap<Key, String>,
+    /// Jobs whose output was found gone (GetJobOutput 404). Glacier may go on listing
+    /// such a job as Succeeded, so adoption must skip it or every `--no-wait` run would
+    /// adopt it, meet the 404 again and never start the retrieval it needs.
+    pub lost: HashSet<String>,
     /// Archives exported and verified.
     pub exported: HashSet<Key>,
     /// Archives deleted (purge journals only).
@@ -124,6 +128,7 @@ impl State {
                 if self.jobs.get(&k) == Some(job_id) {
                     self.jobs.remove(&k);
                 }
+                self.lost.insert(job_id.clone());
             }
             Record::Exported { archive_id, .. } => {
                 let k = key(archive_id);
@@ -309,6 +314,8 @@ mod tests {
             s.jobs.is_empty(),
             "b's job was lost, a's exported, c's torn"
         );
+        // The lost job is remembered so adoption from ListJobs skips it.
+        assert!(s.lost.contains("j2") && !s.lost.contains("j1"));
         j.append(&job("c", "j3")).expect("append");
         let (_, s) = Journal::open(&dir).expect("reopen");
         assert_eq!(s.jobs.get(&key("c")).map(String::as_str), Some("j3"));

@@ -193,12 +193,17 @@ pub fn run(
     // answer and its journal line started one. A valid whole-archive retrieval is
     // adopted instead of paying for another. Every job of an archive is kept, not the
     // last listed: the same archive may also have a ranged retrieval (a user's own
-    // `retrieval --range`), which must not hide the whole-archive one.
+    // `retrieval --range`), which must not hide the whole-archive one. A job the journal
+    // recorded as lost is never adopted: Glacier may still list it as Succeeded after
+    // its output is gone.
     let mut adoptable: HashMap<journal::Key, Vec<(String, Option<String>)>> = HashMap::new();
     {
         for j in client.list_jobs(vault, None, None)? {
             if job::action(&j) == "ArchiveRetrieval" && job::status(&j) != "Failed" {
                 if let (Some(a), Some(id)) = (job::archive_id(&j), j.job_id.clone()) {
+                    if state.lost.contains(&id) {
+                        continue;
+                    }
                     adoptable
                         .entry(journal::key(a))
                         .or_default()

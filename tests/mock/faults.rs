@@ -43,6 +43,11 @@ pub enum Fault {
     /// before each piece after the first: a slow link that keeps making progress (gap
     /// under the client's timeout) or one that stalls mid-body (gap over it).
     Paced { pieces: u32, gap: Duration },
+    /// 404 ResourceNotFoundException without performing the operation. GetJobOutput
+    /// answers this when the job's output is gone (API Reference, "Get Job Output
+    /// (GET output)", Errors: ResourceNotFoundException, 404, "the specified resource
+    /// ... does not exist"), while ListJobs may still list the job as Succeeded.
+    NotFound,
 }
 
 /// A gate a held answer waits behind; the test opens it. Clones share the gate.

@@ -304,6 +304,7 @@ fn dispatch(
             "RequestTimeoutException",
             "Request timed out while receiving the request body.",
         )),
+        Some(Fault::NotFound) => Some(ApiError::not_found("The job ID was not found")),
         Some(Fault::InternalEmpty) => return (op, Outcome::Send(Response::new(500)), fault),
         Some(Fault::Drop) => return (op, Outcome::Drop, fault),
         _ => None,
