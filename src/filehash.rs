@@ -93,6 +93,43 @@ fn segment_size(len: u64, threads: usize) -> u64 {
 /// Hashes `len` bytes of `file` starting at offset 0 with `opts.threads` workers.
 ///
 /// `len` is the size the caller saw; if the file turns out shorter, this fails with
+/// An input opened for hashing: a regular file (hashed in parallel segments) or anything
+/// else readable (a FIFO, a device: one pass as a stream).
+#[derive(Debug)]
+pub struct Input {
+    file: File,
+    len: Option<u64>,
+}
+
+impl Input {
+    /// Opens `path`; a directory is refused (`IsADirectory`).
+    pub fn open(path: &std::path::Path) -> io::Result<Input> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            ));
+        }
+        let len = meta.is_file().then_some(meta.len());
+        Ok(Input { file, len })
+    }
+
+    /// The size of a regular file; `None` for a stream.
+    pub fn file_len(&self) -> Option<u64> {
+        self.len
+    }
+
+    /// Hashes the whole input.
+    pub fn hash(self, opts: Options<'_>) -> io::Result<Digests> {
+        match self.len {
+            Some(len) => hash_file(&self.file, len, opts),
+            None => hash_reader(self.file, opts),
+        }
+    }
+}
+
 /// `UnexpectedEof` rather than hashing less than promised.
 pub fn hash_file(file: &File, len: u64, opts: Options<'_>) -> io::Result<Digests> {
     let threads = opts.threads.max(1);

@@ -1,7 +1,7 @@
 //! `glacier tree-hash [--threads N] [--sha256] [--stats] FILE...`
 
-use std::fs::File;
 use std::io;
+use std::path::Path;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -114,23 +114,11 @@ impl TreeHashCmd {
             opts.progress = Some(progress.counter());
             return filehash::hash_reader(io::stdin().lock(), opts).map_err(io_err);
         }
-        let file = File::open(path).map_err(io_err)?;
-        let meta = file.metadata().map_err(io_err)?;
-        if meta.is_dir() {
-            return Err(io_err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                "is a directory",
-            )));
-        }
-        let show = global.progress_enabled() && (!meta.is_file() || meta.len() >= PROGRESS_MIN);
-        let progress = Progress::start(path, meta.is_file().then_some(meta.len()), show);
+        let input = filehash::Input::open(Path::new(path)).map_err(io_err)?;
+        let show = global.progress_enabled() && input.file_len().is_none_or(|n| n >= PROGRESS_MIN);
+        let progress = Progress::start(path, input.file_len(), show);
         opts.progress = Some(progress.counter());
-        if meta.is_file() {
-            filehash::hash_file(&file, meta.len(), opts).map_err(io_err)
-        } else {
-            // A FIFO or device: one pass as a stream.
-            filehash::hash_reader(file, opts).map_err(io_err)
-        }
+        input.hash(opts).map_err(io_err)
     }
 }
 

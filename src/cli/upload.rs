@@ -1,6 +1,5 @@
 //! `glacier upload [OPTIONS] VAULT FILE...`
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -335,25 +334,15 @@ impl UploadCmd {
         }
         if self.files.len() == 1 {
             let path = PathBuf::from(&self.files[0]);
-            // Found before anything is sent, so a usage-class error (exit 2).
-            let unusable = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
-            let meta = std::fs::metadata(&path).map_err(unusable)?;
-            if meta.is_file() {
-                let file = File::open(&path).map_err(unusable)?;
-                if meta.len() == 0 {
-                    return Err(Error::Input(format!(
-                        "{} is empty; Glacier archives are at least 1 byte",
-                        path.display()
-                    )));
-                }
+            if let Some((input, len)) = upload::file_input(&path)? {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| self.files[0].clone());
                 return Ok((
-                    Input::File { path, file },
+                    input,
                     Description::from_name(&name).into_string(),
-                    Some(meta.len()),
+                    Some(len),
                 ));
             }
         }

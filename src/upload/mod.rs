@@ -139,6 +139,30 @@ pub fn hash_part(data: &[u8]) -> (String, TreeHash) {
     (hex::encode(linear.finalize()), tree.finish())
 }
 
+/// `path` as a single-file input, if it is a regular file: opened now, so a file that
+/// cannot be read stops the upload before anything is sent (a usage-class error naming
+/// it), and an empty one is refused (Glacier archives are at least 1 byte). `None` for
+/// anything else (a directory is packed).
+pub fn file_input(path: &std::path::Path) -> Result<Option<(Input, u64)>> {
+    let unusable = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
+    let meta = std::fs::metadata(path).map_err(unusable)?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    let file = File::open(path).map_err(unusable)?;
+    if meta.len() == 0 {
+        return Err(Error::Input(format!(
+            "{} is empty; Glacier archives are at least 1 byte",
+            path.display()
+        )));
+    }
+    let input = Input::File {
+        path: path.to_path_buf(),
+        file,
+    };
+    Ok(Some((input, meta.len())))
+}
+
 /// Uploads `input` to `opts.vault`.
 pub fn upload(
     client: &Client,
