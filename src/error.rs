@@ -140,7 +140,114 @@ impl fmt::Display for ServiceError {
     }
 }
 
+/// Error codes AWS services use for "too many requests, slow down" (Glacier's "Error
+/// Responses" page: `ThrottlingException`; S3's `SlowDown`; the SDKs' common list adds
+/// the others). A code, not a status: Glacier throttles with 400. Glacier's
+/// `LimitExceededException` and `PolicyEnforcedException` are not here: they also mean
+/// limits that waiting does not lift (1,000 vaults, a retrieval policy), so only the
+/// callers for which they mean "later" (InitiateJob pacing) treat them so.
+pub const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+];
+
+impl ServiceError {
+    /// The service asked us to slow down (throttling, a retrieval policy or rate limit).
+    pub fn is_throttled(&self) -> bool {
+        self.status == 429 || THROTTLING_CODES.contains(&self.code.as_str())
+    }
+
+    /// 404: the vault, job, upload, archive or object is not there (or no longer).
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404
+    }
+
+    /// 5xx: the service failed; it may or may not have acted on the request.
+    pub fn is_server_error(&self) -> bool {
+        self.status >= 500
+    }
+
+    /// 408 or `RequestTimeout(Exception)`: the service gave up waiting for our body.
+    pub fn is_request_timeout(&self) -> bool {
+        self.status == 408 || self.code.starts_with("RequestTimeout")
+    }
+
+    /// Worth trying again later: throttling, a server fault, a request timeout.
+    pub fn is_transient(&self) -> bool {
+        self.is_throttled() || self.is_server_error() || self.is_request_timeout()
+    }
+}
+
 impl Error {
+    /// The error beneath any [`Error::WithHint`] wrappers.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::WithHint { error, .. } => error.root(),
+            e => e,
+        }
+    }
+
+    /// The service's error answer, if that is what this is (under any hints).
+    pub fn service(&self) -> Option<&ServiceError> {
+        match self.root() {
+            Error::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The service asked us to slow down.
+    pub fn is_throttled(&self) -> bool {
+        self.service().is_some_and(ServiceError::is_throttled)
+    }
+
+    /// The service answered 404: the thing asked about is not there.
+    pub fn is_not_found(&self) -> bool {
+        self.service().is_some_and(ServiceError::is_not_found)
+    }
+
+    /// The request was sent and may have been acted on, but no usable answer came back:
+    /// a lost answer (dropped connection, timeout, truncated body) or a 5xx. A call that
+    /// creates something must look for what it may have made before it is sent again.
+    pub fn outcome_unknown(&self) -> bool {
+        match self.root() {
+            Error::Transport { .. } => true,
+            Error::Service(s) => s.is_server_error(),
+            _ => false,
+        }
+    }
+
+    /// A fault that a later attempt can get past without the user doing anything:
+    /// throttling, 5xx, request timeouts, and network trouble (a dropped connection, a
+    /// timeout, a body cut short). A long run keeps going through these.
+    pub fn is_transient(&self) -> bool {
+        match self.root() {
+            Error::Transport { .. } => true,
+            Error::Service(s) => s.is_transient(),
+            _ => false,
+        }
+    }
+
+    /// Only the user can fix this (credentials, a missing vault, a full disk, a bad
+    /// input or configuration): trying again changes nothing.
+    pub fn needs_user(&self) -> bool {
+        match self.root() {
+            Error::Usage(_)
+            | Error::Input(_)
+            | Error::Credentials(_)
+            | Error::Config(_)
+            | Error::ConfigFile { .. } => true,
+            Error::Io { .. } => true,
+            Error::Service(s) => !s.is_transient() && !s.is_not_found(),
+            _ => false,
+        }
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
@@ -240,6 +347,42 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn svc(status: u16, code: &str) -> Error {
+        Error::Service(Box::new(ServiceError {
+            context: "DeleteArchive on vault 'v'".into(),
+            status,
+            code: code.into(),
+            message: String::new(),
+            request_id: None,
+            hint: None,
+        }))
+    }
+
+    #[test]
+    fn classification_comes_from_status_and_code_under_any_hint() {
+        let hinted = |e| Error::WithHint {
+            error: Box::new(e),
+            hint: "try later".into(),
+        };
+        assert!(svc(400, "ThrottlingException").is_throttled());
+        assert!(svc(503, "SlowDown").is_throttled());
+        assert!(hinted(svc(429, "")).is_throttled());
+        assert!(!svc(400, "InvalidParameterValueException").is_throttled());
+        assert!(hinted(svc(404, "ResourceNotFoundException")).is_not_found());
+        assert!(!svc(404, "ResourceNotFoundException").is_transient());
+        assert!(svc(500, "InternalError").outcome_unknown());
+        assert!(!svc(400, "ThrottlingException").outcome_unknown());
+        let dropped = Error::Transport {
+            what: "InitiateJob on vault 'v'".into(),
+            source: Box::new(io::Error::from(io::ErrorKind::ConnectionReset)),
+        };
+        assert!(hinted(dropped).outcome_unknown());
+        assert!(svc(408, "RequestTimeoutException").is_transient());
+        assert!(svc(403, "InvalidSignatureException").needs_user());
+        assert!(!svc(503, "ServiceUnavailableException").needs_user());
+        assert!(Error::Input("empty file".into()).needs_user());
+    }
 
     #[test]
     fn chain_names_the_path_then_the_cause() {

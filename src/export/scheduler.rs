@@ -134,24 +134,15 @@ pub(crate) mod job {
 }
 
 fn is_not_found(e: &Error) -> bool {
-    match e {
-        Error::Service(s) => s.status == 404,
-        Error::WithHint { error, .. } => is_not_found(error),
-        _ => false,
-    }
+    e.is_not_found()
 }
 
+/// Throttling, or for InitiateJob a job or retrieval-policy limit: both lift with time.
 fn is_throttled(e: &Error) -> bool {
-    match e {
-        Error::Service(s) => {
-            s.status == 429
-                || s.code == "ThrottlingException"
-                || s.code == "LimitExceededException"
-                || s.code == "PolicyEnforcedException"
-        }
-        Error::WithHint { error, .. } => is_throttled(error),
-        _ => false,
-    }
+    e.is_throttled()
+        || e.service().is_some_and(|s| {
+            s.code == "LimitExceededException" || s.code == "PolicyEnforcedException"
+        })
 }
 
 /// Runs the export to completion (or, without `wait`, as far as it can go now).

@@ -279,28 +279,13 @@ pub(crate) fn header(resp: &Response, name: &str) -> Option<String> {
 
 /// Throttling, timeouts and server faults are worth another try; a client error is not.
 fn is_retryable_service(e: &ServiceError) -> bool {
-    matches!(e.status, 408 | 429 | 500 | 502 | 503 | 504)
-        || matches!(
-            e.code.as_str(),
-            "ThrottlingException"
-                | "RequestTimeoutException"
-                | "ServiceUnavailableException"
-                | "SlowDown"
-                | "RequestLimitExceeded"
-        )
+    e.is_transient() || e.status == 502 || e.status == 504
 }
 
-/// Did a request fail in a way that leaves open whether Glacier acted on it: a lost
-/// answer (connection dropped or timed out after sending) or a server error (5xx)?
-/// A call that creates something must look for what it may have made before it is sent
-/// again.
+/// Did a request fail in a way that leaves open whether Glacier acted on it? See
+/// [`Error::outcome_unknown`].
 pub fn outcome_unknown(e: &Error) -> bool {
-    match e {
-        Error::Transport { .. } => true,
-        Error::Service(s) => s.status >= 500,
-        Error::WithHint { error, .. } => outcome_unknown(error),
-        _ => false,
-    }
+    e.outcome_unknown()
 }
 
 /// Connection refused or reset, timeouts, a dropped connection: retry. A bad URL or a

@@ -190,19 +190,9 @@ pub fn service_error(e: &Error) -> Option<&ServiceError> {
     }
 }
 
-/// Throttling (or "slow down, try later") that outlasted the client's retries.
+/// Throttling (or "slow down, try later", a 503) that outlasted the client's retries.
 fn is_throttling(e: &Error) -> bool {
-    service_error(e).is_some_and(|s| {
-        s.status == 429
-            || s.status == 503
-            || matches!(
-                s.code.as_str(),
-                "ThrottlingException"
-                    | "SlowDown"
-                    | "RequestLimitExceeded"
-                    | "ServiceUnavailableException"
-            )
-    })
+    e.is_throttled() || e.service().is_some_and(|s| s.status == 503)
 }
 
 /// Deletes one archive. A 404 means someone (an earlier run whose journal line was lost
@@ -220,7 +210,7 @@ fn delete_with(opts: &Options<'_>, send: &dyn Fn() -> Result<()>) -> Deletion {
     loop {
         match send() {
             Ok(()) => return Deletion::Deleted,
-            Err(e) if service_error(&e).is_some_and(|s| s.status == 404) => {
+            Err(e) if e.is_not_found() => {
                 return Deletion::Gone;
             }
             Err(e) if is_throttling(&e) => {
