@@ -608,17 +608,34 @@ fn escape_controls(s: &str) -> String {
         .collect()
 }
 
-/// One CSV record, RFC 4180 quoting where needed.
+/// One CSV record, RFC 4180 quoting where needed. A quote is doubled, except right after
+/// a backslash, where it is escaped as Glacier does (`\"`), because our reader takes
+/// `\"` for an escaped quote (Glacier's format) and `\""` would not read back.
 fn csv_line(out: &mut dyn Write, fields: &[String]) -> io::Result<()> {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
         if f.contains([',', '"', '\r', '\n']) {
-            write!(out, "\"{}\"", f.replace('"', "\"\""))?;
+            write!(out, "\"{}\"", csv_quote(f))?;
         } else {
             out.write_all(f.as_bytes())?;
         }
     }
     out.write_all(b"\n")
+}
+
+/// The inside of a quoted CSV field, as [`csv_line`] writes it.
+fn csv_quote(f: &str) -> String {
+    let mut q = String::with_capacity(f.len() + 2);
+    let mut after_backslash = false;
+    for c in f.chars() {
+        match c {
+            '"' if after_backslash => q.push_str("\\\""),
+            '"' => q.push_str("\"\""),
+            c => q.push(c),
+        }
+        after_backslash = c == '\\';
+    }
+    q
 }

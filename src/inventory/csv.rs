@@ -1,6 +1,8 @@
 //! CSV inventories (RFC 4180, also accepting LF and lone CR line ends): fields quoted
-//! with `"` may hold commas, doubled quotes and line breaks; columns are found by their
-//! header name. Only the five columns Glacier defines are kept, each capped at
+//! with `"` may hold commas, line breaks and quotes, a quote escaped either as Glacier
+//! writes it, with a backslash (`"say \"hi\".txt"`, backslashes themselves not escaped:
+//! "Get Job Output", CSV format), or doubled as RFC 4180 and our own output write it
+//! (`"say ""hi"".txt"`); columns are found by their header name. Only the five columns Glacier defines are kept, each capped at
 //! [`MAX_FIELD_BYTES`](super::MAX_FIELD_BYTES); other columns are skipped unbuffered.
 
 use std::io::Read;
@@ -36,10 +38,26 @@ impl<R: Read> Source<R> {
                     return Err(Fail::Bad(start, "unterminated quoted field".into()));
                 }
                 let avail = &self.buf[self.pos..self.len];
-                let run = avail.iter().position(|&b| b == b'"').unwrap_or(avail.len());
+                let run = avail
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\')
+                    .unwrap_or(avail.len());
                 push(&self.buf[self.pos..self.pos + run])?;
                 self.pos += run;
-                if self.peek()? == Some(b'"') {
+                let at = self.peek()?;
+                if at == Some(b'\\') {
+                    // Glacier escapes a quote with a backslash and leaves other
+                    // backslashes alone, so only `\"` is an escape. (A quoted field
+                    // ending in a backslash is therefore ambiguous in Glacier's format;
+                    // it is read as Glacier's rule says: an escaped quote.)
+                    self.bump();
+                    if self.peek()? == Some(b'"') {
+                        self.bump();
+                        push(b"\"")?;
+                    } else {
+                        push(b"\\")?;
+                    }
+                } else if at == Some(b'"') {
                     self.bump();
                     if self.peek()? == Some(b'"') {
                         // A doubled quote stands for one.

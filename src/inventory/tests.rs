@@ -397,6 +397,58 @@ fn csv_quotes_newlines_and_reordered_columns() {
     );
 }
 
+/// "Get Job Output", CSV format: Glacier escapes a quote inside a quoted field with a
+/// backslash and leaves other backslashes alone; doubled quotes (RFC 4180, our own
+/// output) still read.
+#[test]
+fn csv_reads_glacier_backslash_escapes_and_doubled_quotes() {
+    let doc = concat!(
+        "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n",
+        "\"id1\",\"say \\\"hi\\\".txt\",\"d1\",1,\"h1\"\n",
+        "\"id2\",\"C:\\dir\\x, \\\"q\\\"\",\"d2\",2,\"h2\"\n",
+        "\"id3\",\"ends with a quote\\\"\",\"d3\",3,\"h3\"\n",
+        "id4,\"say \"\"hi\"\".txt\",d4,4,h4\n",
+        "id5,back\\slash \\\" unquoted,d5,5,h5\n",
+    );
+    let (entries, _) = parse(Format::Csv, doc);
+    assert_eq!(
+        entries,
+        vec![
+            entry("id1", "say \"hi\".txt", "d1", 1, "h1"),
+            entry("id2", "C:\\dir\\x, \"q\"", "d2", 2, "h2"),
+            entry("id3", "ends with a quote\"", "d3", 3, "h3"),
+            entry("id4", "say \"hi\".txt", "d4", 4, "h4"),
+            entry("id5", "back\\slash \\\" unquoted", "d5", 5, "h5"),
+        ]
+    );
+}
+
+/// Our CSV output reads back also where a quote follows a backslash, which the reader
+/// takes for Glacier's escape.
+#[test]
+fn csv_output_with_backslashes_reads_back() {
+    let descriptions = ["a\\\"b", "\\\"", "x\\\\\"\",y", "\\\"\"", "c:\\d, e"];
+    let mut doc = String::from("ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n");
+    for (i, d) in descriptions.iter().enumerate() {
+        let mut line = Vec::new();
+        csv_line(
+            &mut line,
+            &[
+                format!("id{i}"),
+                d.to_string(),
+                "d".into(),
+                "1".into(),
+                "h".into(),
+            ],
+        )
+        .expect("writes");
+        doc.push_str(std::str::from_utf8(&line).expect("UTF-8"));
+    }
+    let (entries, _) = parse(Format::Csv, &doc);
+    let got: Vec<&str> = entries.iter().map(|e| e.description.as_str()).collect();
+    assert_eq!(got, descriptions, "{doc}");
+}
+
 #[test]
 fn csv_without_description_column() {
     let (entries, _) = parse(

@@ -430,7 +430,9 @@ fn write_inventory(
             w.write_all(b"]}")?;
         }
         Format::Csv => {
-            let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            // "Get Job Output", CSV format: a quote inside a quoted field is escaped
+            // with a backslash; backslashes themselves are not escaped.
+            let q = |s: &str| format!("\"{}\"", s.replace('"', "\\\""));
             writeln!(
                 w,
                 "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash"
