@@ -1,8 +1,9 @@
 //! What the tool writes stays whole and where it belongs: concurrent uploads append whole
-//! receipt lines, and downloads never write through a symlink without `--force`.
+//! receipt lines, downloads never write through a symlink without `--force`, and an
+//! export never overwrites an archive's file with one of its own.
 
 use crate::mock::MockGlacier;
-use crate::support::{MIB, TempDir, check_receipts, path_str, pattern, run};
+use crate::support::{MIB, TempDir, check_receipts, inventory_json, path_str, pattern, run};
 
 #[test]
 fn concurrent_uploads_append_whole_receipt_lines() {
@@ -117,4 +118,63 @@ fn downloads_never_write_through_a_symlink_without_force() {
             .is_symlink()
     );
     assert_eq!(std::fs::read(&link).expect("replaced"), data);
+}
+
+/// An archive described like a file the export writes for itself (the manifests and their
+/// temporary names, the state directory) is exported under a renamed path and still holds
+/// its own bytes when the run ends; the manifest stays a manifest.
+#[test]
+fn an_archive_named_like_the_manifest_keeps_its_bytes() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let home = TempDir::new("fs-manifest");
+    let descriptions = [
+        "glacier-export-manifest.csv",
+        "glacier-export-manifest.jsonl",
+        "glacier-export-manifest.csv.part",
+        "Glacier-Export-Manifest.JSONL.part",
+        ".glacier-export/journal.jsonl",
+    ];
+    let mut data = std::collections::HashMap::new();
+    for (i, d) in descriptions.iter().enumerate() {
+        let bytes = pattern(1000 + i, 90 + i as u64);
+        let id = mock.put_archive("v", &bytes, d);
+        data.insert(id, bytes);
+    }
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let args = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        path_str(&inv),
+        "v",
+        path_str(&out),
+    ];
+    assert_eq!(run(&mock, home.path(), &args).code, 3);
+    mock.complete_jobs();
+    for _ in 0..2 {
+        let r = run(&mock, home.path(), &args);
+        r.ok();
+        assert!(r.stdout.contains("exported 5 of 5"), "{}", r.stdout);
+        let jsonl = std::fs::read_to_string(out.join("glacier-export-manifest.jsonl"))
+            .expect("the JSON lines manifest");
+        let rows: Vec<serde_json::Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a manifest row"))
+            .collect();
+        assert_eq!(rows.len(), 5, "{jsonl}");
+        let csv = std::fs::read_to_string(out.join("glacier-export-manifest.csv"))
+            .expect("the CSV manifest");
+        assert!(csv.starts_with("archive_id,path,"), "{csv}");
+        for row in &rows {
+            assert_eq!(row["status"], "exported", "{row}");
+            let id = row["archive_id"].as_str().expect("archive_id");
+            let path = row["path"].as_str().expect("path");
+            let got = std::fs::read(out.join(path)).expect("the exported file");
+            assert!(got == data[id], "{path} does not hold archive {id}'s bytes");
+        }
+    }
 }

@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 pub const CSV_NAME: &str = "glacier-export-manifest.csv";
 /// JSON lines file name.
 pub const JSONL_NAME: &str = "glacier-export-manifest.jsonl";
+/// Temporary name of the CSV manifest while it is written.
+pub const CSV_TMP_NAME: &str = "glacier-export-manifest.csv.part";
+/// Temporary name of the JSON lines manifest while it is written.
+pub const JSONL_TMP_NAME: &str = "glacier-export-manifest.jsonl.part";
 
 /// One CSV field, quoted when it needs to be (RFC 4180).
 fn csv_field(s: &str) -> String {
@@ -37,8 +41,10 @@ pub fn write(
 ) -> Result<()> {
     let csv_path = root.join(CSV_NAME);
     let jsonl_path = root.join(JSONL_NAME);
-    let csv_tmp = root.join(format!("{CSV_NAME}.part"));
-    let jsonl_tmp = root.join(format!("{JSONL_NAME}.part"));
+    // Both names are reserved: no archive is ever exported under them
+    // (`naming::RESERVED_FILES`).
+    let csv_tmp = root.join(CSV_TMP_NAME);
+    let jsonl_tmp = root.join(JSONL_TMP_NAME);
     let open = |p: &Path| -> Result<BufWriter<File>> {
         File::create(p)
             .map(BufWriter::new)

@@ -29,6 +29,22 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// The top-level name the export keeps for itself (journal, temporary files).
 pub const RESERVED: &str = ".glacier-export";
 
+/// Top-level file names the export writes for itself next to the archives' files (the
+/// manifests and their temporary names). An archive whose name is one of them is renamed
+/// as a clash is, so the manifest never overwrites it.
+pub const RESERVED_FILES: [&str; 4] = [
+    super::manifest::CSV_NAME,
+    super::manifest::JSONL_NAME,
+    super::manifest::CSV_TMP_NAME,
+    super::manifest::JSONL_TMP_NAME,
+];
+
+/// Whether `name` (a whole relative path) is a file the export writes for itself. ASCII
+/// case is ignored: on a case-insensitive file system (macOS, Windows) the names clash.
+fn is_reserved_file(name: &str) -> bool {
+    RESERVED_FILES.iter().any(|r| r.eq_ignore_ascii_case(name))
+}
+
 /// Where a name came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -230,7 +246,7 @@ pub fn sanitize(raw: &str) -> Option<String> {
         parts.push(clean);
     }
     if let Some(first) = parts.first_mut() {
-        if first == RESERVED {
+        if first.eq_ignore_ascii_case(RESERVED) {
             first.insert(0, '_');
         }
     }
@@ -270,11 +286,11 @@ impl Collisions {
 
     /// The final name: unchanged if unique; else suffixed with the creation date; if
     /// that is still shared, with the date and the start of the archive ID. A name that
-    /// another archive needs as a directory (`a` next to `a/b`) is suffixed the same way,
-    /// so both archives are exported whichever comes first in the inventory.
+    /// another archive needs as a directory (`a` next to `a/b`), or that the export
+    /// writes for itself (the manifests), is suffixed the same way, so every archive is
+    /// exported whichever comes first in the inventory and nothing overwrites it.
     pub fn resolve(&self, name: &str, creation_date: &str, archive_id: &str) -> String {
-        let is_dir = self.dirs.contains(&key(&[name]));
-        if !is_dir && self.by_name.get(&key(&[name])).copied().unwrap_or(0) <= 1 {
+        if !self.is_shared(name) {
             return name.to_string();
         }
         let stamp = date_stamp(creation_date);
@@ -292,11 +308,12 @@ impl Collisions {
         with_suffix(name, &suffix)
     }
 
-    /// Whether `name` gets a suffix: shared by several archives, or needed as a
-    /// directory by another.
+    /// Whether `name` gets a suffix: shared by several archives, needed as a directory
+    /// by another, or a name the export writes for itself.
     pub fn is_shared(&self, name: &str) -> bool {
         self.by_name.get(&key(&[name])).copied().unwrap_or(0) > 1
             || self.dirs.contains(&key(&[name]))
+            || is_reserved_file(name)
     }
 }
 
@@ -507,6 +524,44 @@ mod tests {
         c.add("ab/c", "2020-01-01T00:00:00Z");
         c.add("a", "2020-01-01T00:00:00Z");
         assert_eq!(c.resolve("a", "2020-01-01T00:00:00Z", "ID"), "a");
+    }
+
+    #[test]
+    fn names_the_export_writes_for_itself_are_renamed_as_clashes_are() {
+        let mut c = Collisions::default();
+        let names = [
+            "glacier-export-manifest.csv",
+            "GLACIER-EXPORT-MANIFEST.JSONL",
+            "glacier-export-manifest.csv.part",
+            "glacier-export-manifest.jsonl.part",
+        ];
+        for n in names {
+            c.add(n, "2020-01-02T03:04:05.000Z");
+        }
+        assert_eq!(
+            c.resolve(names[0], "2020-01-02T03:04:05.000Z", ID),
+            "glacier-export-manifest.2020-01-02T030405Z.csv"
+        );
+        assert_eq!(
+            c.resolve(names[1], "2020-01-02T03:04:05.000Z", ID),
+            "GLACIER-EXPORT-MANIFEST.2020-01-02T030405Z.JSONL"
+        );
+        for n in names {
+            let r = c.resolve(n, "2020-01-02T03:04:05.000Z", ID);
+            assert!(!is_reserved_file(&r), "{n} -> {r}");
+            assert!(c.is_shared(n));
+        }
+        // Only at the top: in a subdirectory the name is the archive's own.
+        c.add("d/glacier-export-manifest.csv", "2020-01-02");
+        assert_eq!(
+            c.resolve("d/glacier-export-manifest.csv", "2020-01-02", ID),
+            "d/glacier-export-manifest.csv"
+        );
+        // The state directory, in any case, is moved aside whole.
+        assert_eq!(
+            name_from_description(".Glacier-Export", ID).path,
+            "_.Glacier-Export"
+        );
     }
 
     #[test]
