@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::mock::{Fault, FaultRule, MockGlacier};
 use crate::support::{
-    MIB, Run, TempDir, count, glacier_mock, pattern, run, run_with_stdin, stored, wait_for,
+    MIB, Run, TempDir, count, glacier_mock, inventory_json, pattern, run, run_with_stdin, stored,
+    wait_for,
 };
 
 #[test]
@@ -660,10 +661,26 @@ fn packed_without_compression_is_a_plain_tar_that_tar_unpacks() {
         std::fs::read_link(out.join("tree/link")).expect("link"),
         Path::new("a.txt")
     );
-    let description = &mock.archives("v")[0].description;
+    // The default description is the packed archive's file name, which export uses.
+    assert_eq!(mock.archives("v")[0].description, "tree.tar");
+    let inv = dir.join("inv.json");
+    inventory_json(&mock, &inv);
+    let exported = dir.join("exported");
+    let export = [
+        "vault",
+        "export",
+        "--no-wait",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        exported.to_str().expect("utf8"),
+    ];
+    assert_eq!(run(&mock, dir.path(), &export).code, 3);
+    mock.complete_jobs();
+    run(&mock, dir.path(), &export).ok();
     assert!(
-        description.starts_with("glacier-upload tar: "),
-        "{description}"
+        std::fs::read(exported.join("tree.tar")).expect("exported as tree.tar") == bytes,
+        "exported tree.tar holds the archive"
     );
 
     let r = run(

@@ -378,7 +378,7 @@ impl UploadCmd {
         )? as u64;
         let opts = opts.fit_memory(self.max_memory.saturating_sub(parts * part_size))?;
         let fingerprint = plan.fingerprint(&opts);
-        let summary = plan.summary(&opts);
+        let summary = plan.default_description(&opts);
         let label = format!(
             "packed .{} of {}",
             opts.compression.extension(),

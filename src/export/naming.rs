@@ -12,7 +12,10 @@
 //! - FastGlacier `<m><v>N</v><p>base64(utf8(path))</p><lm>yyyyMMddTHHmmssZ</lm>...</m>`
 //!   (fastglacier.com, "FastGlacier File Metadata Format", v3/v4).
 //! - Our own uploads and most scripts: the description is the file name or a relative
-//!   path (`glacier::Description::from_name`).
+//!   path (`glacier::Description::from_name`); a packed upload's is a file name too
+//!   (`pack::packed_name`: `photos.tar.xz`). Packed uploads of earlier versions, described
+//!   `glacier-upload tar.xz: 1 input (photos/), 3 files, 1.2 MiB`, get the name a packed
+//!   upload gets now.
 //! - Anything else, or a name that cannot be made safe: the archive ID.
 
 use std::collections::{HashMap, HashSet};
@@ -123,6 +126,9 @@ fn decode(d: &str) -> Option<(String, Option<i64>, NameSource)> {
             .collect();
         return mt_json(&String::from_utf8(inner?).ok()?);
     }
+    if let Some(name) = earlier_packed(d) {
+        return Some((name, None, NameSource::Plain));
+    }
     if d.starts_with("<m>") && d.ends_with("</m>") {
         let p = tag(d, "p")?;
         let path = base64(p.trim())
@@ -132,6 +138,38 @@ fn decode(d: &str) -> Option<(String, Option<i64>, NameSource)> {
         return Some((path, mtime, NameSource::FastGlacier));
     }
     None
+}
+
+/// The name of a packed upload described in this tool's earlier format,
+/// `glacier-upload EXT: N input[s] (LIST), M file[s], SIZE` with LIST the input names
+/// (directories ending in `/`) joined by `, `, possibly ending `+K more`.
+fn earlier_packed(d: &str) -> Option<String> {
+    let (extension, rest) = d.strip_prefix("glacier-upload ")?.split_once(": ")?;
+    if !matches!(extension, "tar" | "tar.xz") {
+        return None;
+    }
+    let (count, rest) = rest.split_once(" input")?;
+    let n: usize = count.parse().ok()?;
+    let rest = rest.strip_prefix('s').unwrap_or(rest);
+    let list = rest.strip_prefix(" (")?;
+    // What follows the list (`N files, SIZE`) holds no `), `, so the last one ends it.
+    let list = &list[..list.rfind("), ")?];
+    // One input's name may hold `, `; of several, the first is up to the first `, `.
+    let first = if n > 1 {
+        list.split(", ").next().unwrap_or(list)
+    } else {
+        list
+    };
+    let first = if first.starts_with('+') && first.ends_with(" more") {
+        ""
+    } else {
+        first
+    };
+    Some(crate::pack::packed_name(
+        first,
+        n.saturating_sub(1),
+        extension,
+    ))
 }
 
 fn mt_json(json: &str) -> Option<(String, Option<i64>, NameSource)> {
@@ -422,6 +460,42 @@ mod tests {
         assert_eq!(name_from_description("./a//b/./c", ID).path, "a/b/c");
         let n = name_from_description("", ID);
         assert_eq!((n.path.as_str(), n.source), (ID, NameSource::ArchiveId));
+    }
+
+    #[test]
+    fn packed_uploads_of_earlier_versions_get_a_file_name() {
+        for (d, name) in [
+            (
+                "glacier-upload tar.xz: 1 input (ourdir/), 3 files, 293.0 KiB",
+                "ourdir.tar.xz",
+            ),
+            (
+                "glacier-upload tar: 3 inputs (tree/, notes.txt, top-link), 9 files, 1.4 MiB",
+                "tree+2-more.tar",
+            ),
+            (
+                "glacier-upload tar.xz: 1 input (a, b (c)), 1 file, 3 B",
+                "a, b (c).tar.xz",
+            ),
+            (
+                "glacier-upload tar.xz: 300 inputs (?t?-000, ?t?-001, +298 more), 300 files, 300 B",
+                "?t?-000+299-more.tar.xz",
+            ),
+            (
+                "glacier-upload tar.xz: 2 inputs (+2 more), 2 files, 3 B",
+                "glacier-upload+1-more.tar.xz",
+            ),
+        ] {
+            let n = name_from_description(d, ID);
+            assert_eq!(
+                (n.path.as_str(), n.source),
+                (name, NameSource::Plain),
+                "{d}"
+            );
+        }
+        // Only our exact format: anything else is a plain name.
+        let d = "glacier-upload zip: 1 input (x), 1 file, 3 B";
+        assert_eq!(name_from_description(d, ID).path, d);
     }
 
     #[test]

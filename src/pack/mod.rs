@@ -62,7 +62,7 @@ use std::io;
 use crate::error::Error;
 
 pub use compress::{Compression, DEFAULT_XZ_LEVEL, Options, PIPE_MEMORY, block_size};
-pub use plan::{Entry, EntryKind, Plan};
+pub use plan::{Entry, EntryKind, Plan, packed_name};
 pub use stream::{PackReader, reader};
 
 /// Turns an I/O error from the packing stream back into the crate error it carries

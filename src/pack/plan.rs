@@ -14,7 +14,6 @@ use tar::{EntryType, Header};
 
 use super::compress::{Compression, Options, block_size};
 use crate::error::{Error, Result};
-use crate::progress::human_bytes;
 
 /// A tar block; headers and file data are padded to it.
 const TAR_BLOCK: u64 = 512;
@@ -286,56 +285,55 @@ impl Plan {
         hex::encode(h.finalize())
     }
 
-    /// A short printable-ASCII summary for the default archive description, e.g.
-    /// `glacier-upload tar.xz: 3 inputs (photos/, notes.txt, x.pdf), 1234 files, 5.2 GiB`.
-    /// At most 1,024 characters, all in 0x20..=0x7E (what Glacier allows in
-    /// `x-amz-archive-description`); other characters become `?`, and a long list of
-    /// inputs ends with `+N more`.
-    /// The `tar.xz` names the compression: [`Compression::extension`] of `opts`.
-    pub fn summary(&self, opts: &Options) -> String {
-        const LIST_MAX: usize = 200;
-        let n = self.inputs.len();
-        let mut list = String::new();
-        let mut shown = 0;
-        for input in &self.inputs {
-            let mut name: String = input
-                .name
-                .to_string_lossy()
-                .chars()
-                .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-                .collect();
-            if input.dir {
-                name.push('/');
-            }
-            let sep = if shown == 0 { "" } else { ", " };
-            if list.len() + sep.len() + name.len() > LIST_MAX {
-                break;
-            }
-            list.push_str(sep);
-            list.push_str(&name);
-            shown += 1;
-        }
-        if shown < n {
-            let sep = if shown == 0 { "" } else { ", " };
-            let _ = write!(list, "{sep}+{} more", n - shown);
-        }
-        let files = self
-            .entries
-            .iter()
-            .filter(|e| e.kind == EntryKind::File)
-            .count();
-        format!(
-            "glacier-upload {}: {n} input{} ({list}), {files} file{}, {}",
+    /// The default archive description: a file name for the packed archive, e.g.
+    /// `photos.tar.xz`, or `photos+2-more.tar.xz` for three inputs (see
+    /// [`packed_name`]), so that export, inventory tables and other tools show it as the
+    /// file it is. The `tar.xz` names the compression: [`Compression::extension`] of
+    /// `opts`.
+    pub fn default_description(&self, opts: &Options) -> String {
+        let first = self
+            .inputs
+            .first()
+            .map(|i| i.name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        packed_name(
+            &first,
+            self.inputs.len().saturating_sub(1),
             opts.compression.extension(),
-            plural(n),
-            plural(files),
-            human_bytes(self.total_file_bytes)
         )
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// Longest stem [`packed_name`] keeps, in bytes: the whole name stays well within a
+/// file name's 255 bytes and Glacier's 1,024-character description.
+const PACKED_STEM_MAX: usize = 200;
+
+/// The file name of a packed archive whose first input is named `first`, followed by
+/// `more` other inputs, compressed as `extension` (`tar.xz`, `tar`):
+/// `photos.tar.xz`, `photos+2-more.tar.xz`. Printable ASCII only (what Glacier allows
+/// in `x-amz-archive-description`): other characters, and the separators `/` and `\`,
+/// become `_`; a long name is shortened. Also used by export to name archives described
+/// in this tool's earlier format.
+pub fn packed_name(first: &str, more: usize, extension: &str) -> String {
+    let mut stem: String = first
+        .trim_end_matches('/')
+        .chars()
+        .map(|c| {
+            if (' '..='~').contains(&c) && c != '/' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(PACKED_STEM_MAX)
+        .collect();
+    if stem.trim().is_empty() || stem.chars().all(|c| c == '.') {
+        stem = "glacier-upload".into();
+    }
+    if more > 0 {
+        let _ = write!(stem, "+{more}-more");
+    }
+    format!("{stem}.{extension}")
 }
 
 /// The name an input gets in the archive: its last component, or for `.`-like paths the

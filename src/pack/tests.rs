@@ -5,7 +5,6 @@
 use super::read::FileReader;
 use super::*;
 use crate::error::Error;
-use crate::progress::human_bytes;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -470,17 +469,14 @@ fn the_size_bound_holds_for_data_that_does_not_compress() {
 }
 
 #[test]
-fn the_summary_is_short_printable_ascii() {
+fn the_default_description_is_a_file_name() {
     let root = temp_dir("summary");
     let inputs = sample_tree(&root);
     let plan = Plan::scan(&inputs).unwrap();
-    assert_eq!(
-        plan.summary(&fast(1)),
-        format!(
-            "glacier-upload tar.xz: 3 inputs (tree/, notes.txt, top-link), 9 files, {}",
-            human_bytes(plan.total_file_bytes())
-        )
-    );
+    assert_eq!(plan.default_description(&fast(1)), "tree+2-more.tar.xz");
+    let one = Plan::scan(&inputs[..1]).unwrap();
+    assert_eq!(one.default_description(&fast(1)), "tree.tar.xz");
+    assert_eq!(one.default_description(&plain()), "tree.tar");
     let many: Vec<PathBuf> = (0..300)
         .map(|i| {
             let p = root.join(format!("\u{e9}t\u{e9}-{i:03}"));
@@ -488,16 +484,17 @@ fn the_summary_is_short_printable_ascii() {
             p
         })
         .collect();
-    let s = Plan::scan(&many).unwrap().summary(&fast(1));
-    assert!(s.len() <= 1024, "{}", s.len());
-    assert!(s.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{s}");
-    assert!(
-        s.starts_with("glacier-upload tar.xz: 300 inputs (?t?-000, ?t?-001"),
-        "{s}"
+    let s = Plan::scan(&many).unwrap().default_description(&fast(1));
+    assert_eq!(s, "_t_-000+299-more.tar.xz");
+    // Printable ASCII, no separators, never empty or dots only, never too long.
+    assert_eq!(packed_name("a\\b/", 0, "tar"), "a_b.tar");
+    assert_eq!(
+        packed_name("..", 1, "tar.xz"),
+        "glacier-upload+1-more.tar.xz"
     );
-    assert!(s.contains(" more), 300 files, 300 B"), "{s}");
-    assert_eq!(human_bytes(5_583_457_485), "5.2 GiB");
-    assert_eq!(human_bytes(1023), "1023 B");
+    assert_eq!(packed_name("", 0, "tar.xz"), "glacier-upload.tar.xz");
+    let long = packed_name(&"x".repeat(5000), 0, "tar.xz");
+    assert!(long.len() < 255, "{}", long.len());
     fs::remove_dir_all(&root).unwrap();
 }
 
@@ -563,10 +560,7 @@ fn without_compression_the_stream_is_the_same_tar_and_its_size_is_exact() {
     assert_eq!(plan.size_bound(&plain()), plan.tar_size());
     // The same tar stream the xz variant compresses, so as deterministic as that one.
     assert_eq!(tar_bytes, unxz(&pack_all(plan.clone(), fast(2))));
-    assert!(
-        plan.summary(&plain())
-            .starts_with("glacier-upload tar: 3 inputs")
-    );
+    assert_eq!(plan.default_description(&plain()), "tree+2-more.tar");
     assert_ne!(plan.fingerprint(&plain()), plan.fingerprint(&fast(1)));
     fs::remove_dir_all(&root).unwrap();
 }
