@@ -90,6 +90,18 @@ fn bad_input_table_one_clear_line_naming_the_culprit_and_the_documented_code() {
     let dash_upload = format!("-{}", "u".repeat(91));
     let out = dir.join("new.bin");
     let o = path_str(&out);
+    let export_dir = dir.join("export-dir");
+    let o_dir = path_str(&export_dir);
+    let bad_inventory = dir.join("bad-inventory.json");
+    std::fs::write(&bad_inventory, "{\"ArchiveList\":[{\"ArchiveId\":\"a\",").expect("write");
+    let bad_inv = path_str(&bad_inventory);
+    let bad_csv_file = dir.join("bad-inventory.csv");
+    std::fs::write(
+        &bad_csv_file,
+        "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\ni,d,c,notanumber,h\n",
+    )
+    .expect("write");
+    let bad_csv = path_str(&bad_csv_file);
 
     let mut cases = vec![
         case(
@@ -99,6 +111,50 @@ fn bad_input_table_one_clear_line_naming_the_culprit_and_the_documented_code() {
             "a.bin.nope",
         ),
         case("empty file", &["upload", "v", e], 2, "empty.bin"),
+        case(
+            "missing file among several (packed)",
+            &["upload", "v", f, &format!("{f}.gone")],
+            2,
+            "a.bin.gone",
+        ),
+        case(
+            "missing inventory file",
+            &[
+                "vault",
+                "export",
+                "--inventory",
+                &format!("{f}.inv"),
+                "v",
+                o_dir,
+            ],
+            2,
+            "a.bin.inv",
+        ),
+        case(
+            "malformed inventory file",
+            &["vault", "export", "--inventory", bad_inv, "v", o_dir],
+            2,
+            "bad-inventory.json",
+        ),
+        case(
+            "malformed CSV inventory file",
+            &["vault", "export", "--inventory", bad_csv, "v", o_dir],
+            2,
+            "bad-inventory.csv",
+        ),
+        case(
+            "missing inventory file for purge",
+            &[
+                "vault",
+                "purge",
+                "--yes",
+                "--inventory",
+                &format!("{f}.inv"),
+                "v",
+            ],
+            2,
+            "a.bin.inv",
+        ),
         case(
             "directory as download target",
             &["archive", "get", "v", &done_job, d],

@@ -470,7 +470,7 @@ impl ExportCmd {
             (None, State::default())
         };
         let inv = match (&self.source, journal.as_mut()) {
-            (InventorySource::File(p), _) => export::InventoryFile::open(p)?,
+            (InventorySource::File(p), _) => export::InventoryFile::open_given(p)?,
             (InventorySource::New, _)
                 if !state.inventory_saved && state.inventory_job.is_none() =>
             {

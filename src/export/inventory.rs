@@ -53,6 +53,21 @@ impl InventoryFile {
         })
     }
 
+    /// [`open`](Self::open) for a file the user gave (`--inventory FILE`), read through
+    /// once: one that cannot be read or parsed is bad input (exit 2), found before
+    /// anything is sent.
+    pub fn open_given(path: &Path) -> Result<InventoryFile> {
+        let bad = |e: Error| match e {
+            Error::Io { source, .. } => Error::Input(format!("{}: {source}", path.display())),
+            e => Error::Input(format!("{}: {}", path.display(), crate::error::chain(&e))),
+        };
+        let inv = InventoryFile::open(path).map_err(bad)?;
+        for e in inv.entries().map_err(bad)? {
+            e.map_err(bad)?;
+        }
+        Ok(inv)
+    }
+
     /// A fresh pass over its archives.
     pub fn entries(&self) -> Result<Entries<BufReader<File>>> {
         let f = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
@@ -131,7 +146,7 @@ pub fn acquire_at(
 ) -> Result<Acquired> {
     let saved = saved.to_path_buf();
     let job_id = match source {
-        InventorySource::File(p) => return InventoryFile::open(p).map(Acquired::Ready),
+        InventorySource::File(p) => return InventoryFile::open_given(p).map(Acquired::Ready),
         InventorySource::Job(j) => j.clone(),
         InventorySource::New => {
             if state.inventory_saved && saved.exists() {
