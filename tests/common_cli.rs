@@ -388,3 +388,48 @@ fn verbose_logs_requests_and_request_ids_but_never_a_secret() {
         1
     );
 }
+
+// ---- help ----
+
+#[test]
+fn each_action_has_its_own_help_page_in_both_spellings() {
+    let by_flag = crate::support::run_plain(&["vault", "export", "--help"]);
+    let by_help = crate::support::run_plain(&["help", "vault", "export"]);
+    let page = by_flag.ok();
+    assert_eq!(page, by_help.ok());
+    assert!(page.starts_with("glacier vault export - "), "{page}");
+    assert!(
+        page.contains("--storage-class") && page.contains("--shard"),
+        "{page}"
+    );
+    // Only export: not purge's flags, not the other vault actions.
+    assert!(!page.contains("--delete-vault"), "{page}");
+    assert!(!page.contains("vault describe"), "{page}");
+    assert!(page.lines().count() < 80, "{} lines", page.lines().count());
+    // With the arguments given too, and for a two-word action of another group.
+    let with_args = crate::support::run_plain(&["vault", "export", "photos", "dir", "-h"]);
+    assert_eq!(with_args.ok(), page);
+    let get = crate::support::run_plain(&["archive", "get", "--help"]);
+    assert!(
+        get.ok().starts_with("glacier archive get - "),
+        "{}",
+        get.stdout
+    );
+    assert!(get.stdout.contains("--chunk-size") && !get.stdout.contains("--tier"));
+    // The group's page is an index of its actions.
+    let vault = crate::support::run_plain(&["help", "vault"]);
+    for action in ["list", "describe", "create", "delete", "export", "purge"] {
+        assert!(
+            vault.ok().contains(&format!("glacier vault {action}")),
+            "{action}"
+        );
+    }
+}
+
+#[test]
+fn help_version_works_as_the_overview_lists_it() {
+    let r = crate::support::run_plain(&["help", "version"]);
+    assert!(r.ok().starts_with("glacier version - "), "{}", r.stdout);
+    let overview = crate::support::run_plain(&["help"]);
+    assert!(overview.ok().contains("\n  version "));
+}

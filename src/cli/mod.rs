@@ -175,8 +175,15 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
         return Ok((global, Command::Help(None)));
     };
     if help {
-        // `glacier vault list --help` asks for the page of `vault`.
-        return Ok((global, Command::Help(Some(name))));
+        // `glacier vault export --help` asks for the page of `vault export`; words that
+        // name no action (`glacier upload --help VAULT`) leave the command's page.
+        let topic = match args.subcommand().ok().flatten() {
+            Some(action) if help::has_action(&format!("{name} {action}")) => {
+                format!("{name} {action}")
+            }
+            _ => name,
+        };
+        return Ok((global, Command::Help(Some(topic))));
     }
     let cmd = match name.as_str() {
         "help" => {
