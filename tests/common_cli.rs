@@ -433,3 +433,81 @@ fn help_version_works_as_the_overview_lists_it() {
     let overview = crate::support::run_plain(&["help"]);
     assert!(overview.ok().contains("\n  version "));
 }
+
+// ---- man page and completions ----
+
+#[test]
+fn generate_prints_the_man_page_and_each_completion_script() {
+    use crate::support::run_plain;
+    let man = run_plain(&["--generate", "man"]);
+    assert!(man.ok().starts_with(".TH GLACIER 1"), "{}", man.stdout);
+    for kind in ["complete-bash", "complete-zsh", "complete-fish"] {
+        let r = run_plain(&["--generate", kind]);
+        assert!(r.ok().contains("glacier"), "{kind}");
+    }
+    let r = run_plain(&["--generate", "complete-tcsh"]);
+    assert!(
+        r.fails(2).contains("--generate 'complete-tcsh'"),
+        "{}",
+        r.stderr
+    );
+    let r = run_plain(&["--generate", "man", "vault"]);
+    assert!(
+        r.fails(2).contains("unexpected argument 'vault'"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Runs the generated bash completion for the words typed so far (the last one being
+/// completed) and returns what it offers.
+fn bash_completes(script: &str, typed: &[&str]) -> Vec<String> {
+    let words: Vec<String> = typed.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "{script}\nCOMP_WORDS=(glacier {})\nCOMP_CWORD={}\n_glacier\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        words.join(" "),
+        typed.len()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &program])
+        .output()
+        .expect("bash runs (the completion under test is for bash)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_bash_completion_offers_commands_actions_flags_and_choices() {
+    let script = crate::support::run_plain(&["--generate", "complete-bash"])
+        .ok()
+        .to_string();
+    assert!(bash_completes(&script, &[""]).contains(&"vault".to_string()));
+    assert_eq!(bash_completes(&script, &["vault", "ex"]), ["export"]);
+    // A global flag's value is stepped over when finding the command.
+    assert_eq!(
+        bash_completes(&script, &["--region", "us-east-1", "vault", "pu"]),
+        ["purge"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["vault", "export", "--storage-c"]),
+        ["--storage-class"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["vault", "export", "--storage-class", "GLACIER_"]),
+        ["GLACIER_IR"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["archive", "init-retrieval", "--tier", "B"]),
+        ["Bulk"]
+    );
+    // purge's flags are not offered to export.
+    assert!(bash_completes(&script, &["vault", "export", "--del"]).is_empty());
+}

@@ -29,8 +29,10 @@
 //! test below checks that the two agree.
 
 mod defs;
+mod generate;
 
 pub use defs::*;
+pub use generate::*;
 
 /// One command-line flag.
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +139,7 @@ pub const GLOBAL: &[&Flag] = &[
     &TIMEOUT,
     &HELP,
     &VERSION,
+    &GENERATE,
 ];
 /// `tree-hash`.
 pub const TREE_HASH: &[&Flag] = &[&HASH_THREADS, &SHA256, &STATS];

@@ -60,13 +60,17 @@ impl Action {
 }
 
 /// A command with several actions (`vault`): its title and what its actions share.
-struct Group {
-    name: &'static str,
-    title: &'static str,
-    about: &'static str,
+pub struct Group {
+    /// The command word: `vault`.
+    pub name: &'static str,
+    /// One line: what its actions are for.
+    pub title: &'static str,
+    /// What its actions share, said once on its page.
+    pub about: &'static str,
 }
 
-const GROUPS: &[Group] = &[
+/// The commands that have actions.
+pub const GROUPS: &[Group] = &[
     Group {
         name: "vault",
         title: "manage, export or empty vaults",
@@ -120,6 +124,10 @@ Put '--' before a value that starts with '-' (IDs that start with '-' are also
 accepted as they are).
 
 Exit codes:
+";
+
+/// The exit codes, for the overview and the man page.
+pub const EXIT_CODES: &str = "\
   0    success
   1    the operation failed (details on stderr)
   2    usage error: bad command line or input; nothing was done
@@ -293,7 +301,7 @@ pub const ACTIONS: &[Action] = &[
 /// photos`) are ignored.
 pub fn page(topic: Option<&str>) -> Result<String> {
     let Some(topic) = topic.filter(|t| *t != "help") else {
-        return Ok([OVERVIEW, &options(flags::GLOBAL), OVERVIEW_END].concat());
+        return Ok([OVERVIEW, &options(flags::GLOBAL), OVERVIEW_END, EXIT_CODES].concat());
     };
     let words: Vec<&str> = topic.split_whitespace().collect();
     let two = words.iter().take(2).copied().collect::<Vec<_>>().join(" ");

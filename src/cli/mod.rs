@@ -10,6 +10,7 @@ mod archive;
 mod args;
 mod export;
 pub mod flags;
+mod generate;
 mod help;
 mod inventory;
 mod jobs;
@@ -146,6 +147,8 @@ pub enum Command {
     Help(Option<String>),
     /// Print the version.
     Version,
+    /// Print the man page or a completion script (`--generate KIND`).
+    Generate(&'static str),
     /// `glacier tree-hash`.
     TreeHash(tree_hash::TreeHashCmd),
     /// `glacier vault ...`.
@@ -166,6 +169,11 @@ pub enum Command {
 pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
     let mut args = Args::new(argv)?;
     let global = Global::parse(&mut args)?;
+    if let Some(kind) = args.choice(&flags::GENERATE)? {
+        // Nothing else on the line: the output is meant for a file.
+        args.finish_empty()?;
+        return Ok((global, Command::Generate(kind)));
+    }
     let help = args.switch(&flags::HELP);
     if args.switch(&flags::VERSION) {
         return Ok((global, Command::Version));
@@ -214,6 +222,7 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
 pub fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()> {
     match cmd {
         Command::Help(topic) => out.text(&help::page(topic.as_deref())?),
+        Command::Generate(kind) => out.text(&generate::generate(kind)),
         Command::Version => out.line(&format!("glacier {}", env!("CARGO_PKG_VERSION"))),
         Command::TreeHash(c) => c.run(global, out),
         Command::Vault(c) => c.run(global, out),
