@@ -2,7 +2,7 @@
 //! the renderers behind `glacier inventory get --format table|json|jsonl|csv`.
 //!
 //! An inventory is the output of an `inventory-retrieval` job (Glacier Developer Guide,
-//! "Downloading a Vault Inventory"; `../shared/glacier-api.md`) and can exceed 1 GB, so
+//! "Downloading a Vault Inventory") and can exceed 1 GB, so
 //! nothing here holds a whole document: [`Entries`] pulls one archive at a time from a
 //! `Read` through a 64 KiB buffer, and [`render`] writes each archive as soon as it is
 //! parsed. Memory is bounded by the buffer plus one entry, and every kept string is capped

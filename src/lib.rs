@@ -1,7 +1,6 @@
 //! glacier-upload: a command-line tool and library for Amazon S3 Glacier vaults.
 //!
-//! The library is layered as `../shared/DESIGN.md` (and the README's "Architecture")
-//! describes: pure cores ([`treehash`]) at the bottom, file-level work ([`filehash`]) above
+//! The library is layered as `docs/architecture.md` describes: pure cores ([`treehash`]) at the bottom, file-level work ([`filehash`]) above
 //! them, and [`cli`] on top as the only code that reads argv or prints results.
 
 pub mod cli;

@@ -388,3 +388,126 @@ fn verbose_logs_requests_and_request_ids_but_never_a_secret() {
         1
     );
 }
+
+// ---- help ----
+
+#[test]
+fn each_action_has_its_own_help_page_in_both_spellings() {
+    let by_flag = crate::support::run_plain(&["vault", "export", "--help"]);
+    let by_help = crate::support::run_plain(&["help", "vault", "export"]);
+    let page = by_flag.ok();
+    assert_eq!(page, by_help.ok());
+    assert!(page.starts_with("glacier vault export - "), "{page}");
+    assert!(
+        page.contains("--storage-class") && page.contains("--shard"),
+        "{page}"
+    );
+    // Only export: not purge's flags, not the other vault actions.
+    assert!(!page.contains("--delete-vault"), "{page}");
+    assert!(!page.contains("vault describe"), "{page}");
+    assert!(page.lines().count() < 80, "{} lines", page.lines().count());
+    // With the arguments given too, and for a two-word action of another group.
+    let with_args = crate::support::run_plain(&["vault", "export", "photos", "dir", "-h"]);
+    assert_eq!(with_args.ok(), page);
+    let get = crate::support::run_plain(&["archive", "get", "--help"]);
+    assert!(
+        get.ok().starts_with("glacier archive get - "),
+        "{}",
+        get.stdout
+    );
+    assert!(get.stdout.contains("--chunk-size") && !get.stdout.contains("--tier"));
+    // The group's page is an index of its actions.
+    let vault = crate::support::run_plain(&["help", "vault"]);
+    for action in ["list", "describe", "create", "delete", "export", "purge"] {
+        assert!(
+            vault.ok().contains(&format!("glacier vault {action}")),
+            "{action}"
+        );
+    }
+}
+
+#[test]
+fn help_version_works_as_the_overview_lists_it() {
+    let r = crate::support::run_plain(&["help", "version"]);
+    assert!(r.ok().starts_with("glacier version - "), "{}", r.stdout);
+    let overview = crate::support::run_plain(&["help"]);
+    assert!(overview.ok().contains("\n  version "));
+}
+
+// ---- man page and completions ----
+
+#[test]
+fn generate_prints_the_man_page_and_each_completion_script() {
+    use crate::support::run_plain;
+    let man = run_plain(&["--generate", "man"]);
+    assert!(man.ok().starts_with(".TH GLACIER 1"), "{}", man.stdout);
+    for kind in ["complete-bash", "complete-zsh", "complete-fish"] {
+        let r = run_plain(&["--generate", kind]);
+        assert!(r.ok().contains("glacier"), "{kind}");
+    }
+    let r = run_plain(&["--generate", "complete-tcsh"]);
+    assert!(
+        r.fails(2).contains("--generate 'complete-tcsh'"),
+        "{}",
+        r.stderr
+    );
+    let r = run_plain(&["--generate", "man", "vault"]);
+    assert!(
+        r.fails(2).contains("unexpected argument 'vault'"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Runs the generated bash completion for the words typed so far (the last one being
+/// completed) and returns what it offers.
+fn bash_completes(script: &str, typed: &[&str]) -> Vec<String> {
+    let words: Vec<String> = typed.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "{script}\nCOMP_WORDS=(glacier {})\nCOMP_CWORD={}\n_glacier\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        words.join(" "),
+        typed.len()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &program])
+        .output()
+        .expect("bash runs (the completion under test is for bash)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_bash_completion_offers_commands_actions_flags_and_choices() {
+    let script = crate::support::run_plain(&["--generate", "complete-bash"])
+        .ok()
+        .to_string();
+    assert!(bash_completes(&script, &[""]).contains(&"vault".to_string()));
+    assert_eq!(bash_completes(&script, &["vault", "ex"]), ["export"]);
+    // A global flag's value is stepped over when finding the command.
+    assert_eq!(
+        bash_completes(&script, &["--region", "us-east-1", "vault", "pu"]),
+        ["purge"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["vault", "export", "--storage-c"]),
+        ["--storage-class"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["vault", "export", "--storage-class", "GLACIER_"]),
+        ["GLACIER_IR"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["archive", "init-retrieval", "--tier", "B"]),
+        ["Bulk"]
+    );
+    // purge's flags are not offered to export.
+    assert!(bash_completes(&script, &["vault", "export", "--del"]).is_empty());
+}

@@ -1,7 +1,6 @@
 //! `glacier vault export VAULT s3://BUCKET/PREFIX` through the real binary: the Glacier
 //! mock on one side, moto's S3 server (started by `s3_client::setup`) on the other, both
-//! on loopback. Skipped with a printed reason when moto is missing, as in `s3_client.rs`
-//! (`.ci/run` sets `GLACIER_REQUIRE_S3_SERVER=1`, so CI always runs them).
+//! on loopback. Skipped only with `GLACIER_SKIP_S3_TESTS=1`, as in `s3_client.rs`.
 //!
 //! moto answers GetObject on a DEEP_ARCHIVE or GLACIER object with InvalidObjectState, as
 //! S3 does before a restore, so the byte-for-byte checks export with

@@ -2,8 +2,8 @@
 //! Glacier mock on one side, moto's S3 server (started by `s3_client::setup`) on the
 //! other. A subset of the vault is migrated with `vault export ... s3://`, one object is
 //! then removed from the bucket, and the purge deletes exactly the archives the bucket's
-//! manifest records as exported whose object is still there. Skipped with a printed
-//! reason when moto is missing, as in `s3_client.rs`.
+//! manifest records as exported whose object is still there. Skipped only with
+//! `GLACIER_SKIP_S3_TESTS=1`, as in `s3_client.rs`.
 
 use std::path::Path;
 

@@ -10,9 +10,10 @@
 //! wrong secret: SignatureDoesNotMatch). s3s-fs was not chosen: no ListMultipartUploads,
 //! no checksum on HeadObject, and a compile of minutes instead of wheels in seconds.
 //!
-//! When moto is not installed the tests print why and pass without running, unless
-//! `GLACIER_REQUIRE_S3_SERVER=1` (set by `.ci/run`, which installs moto) makes that a
-//! failure, so CI always runs them.
+//! The tests find moto themselves (`support::moto_python`: the system's, else a virtual
+//! environment under `target/` made once); where that is impossible they fail with one
+//! line saying what to install. `GLACIER_SKIP_S3_TESTS=1` opts out, and each skipped
+//! test says so on stderr.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
@@ -39,26 +40,18 @@ pub(crate) struct S3Server {
 }
 
 impl S3Server {
-    /// Starts the server, or returns `None` (after printing why) when moto is missing and
-    /// the environment does not require it.
-    fn start() -> Option<S3Server> {
+    /// Starts the server with a Python that has moto (set up by `support::moto_python`),
+    /// or says in one line why it cannot.
+    fn start() -> Result<S3Server, String> {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3server/moto_s3.py");
-        let required = std::env::var("GLACIER_REQUIRE_S3_SERVER").is_ok_and(|v| v == "1");
-        let skip = |why: String| {
-            assert!(!required, "S3 server required but unavailable: {why}");
-            eprintln!("skipped: no S3 test server: {why}");
-            None
-        };
-        let mut child = match Command::new("python3")
+        let python = crate::support::moto_python()?;
+        let mut child = Command::new(&python)
             .arg(script)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => return skip(format!("python3 cannot be run ({e})")),
-        };
+            .map_err(|e| format!("{} cannot be run ({e})", python.display()))?;
         let stdout = child.stdout.take().expect("piped stdout");
         // Read the port on another thread so a hung start-up cannot hang the test.
         let (tx, rx) = crossbeam_channel::bounded(1);
@@ -69,7 +62,7 @@ impl S3Server {
         });
         let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
         match line.trim().parse::<u16>() {
-            Ok(port) => Some(S3Server { child, port }),
+            Ok(port) => Ok(S3Server { child, port }),
             Err(_) => {
                 let _ = child.kill();
                 let mut err = String::new();
@@ -77,7 +70,10 @@ impl S3Server {
                     let _ = e.read_to_string(&mut err);
                 }
                 let _ = child.wait();
-                skip(err.lines().last().unwrap_or("no port printed").to_string())
+                Err(format!(
+                    "moto's S3 server did not start: {}",
+                    err.lines().last().unwrap_or("no port printed")
+                ))
             }
         }
     }
@@ -116,13 +112,20 @@ impl Drop for S3Server {
     }
 }
 
-/// A server, a client and a fresh bucket, or `None` when the test is skipped.
+/// A server, a client and a fresh bucket, or `None` only when the user opted out with
+/// `GLACIER_SKIP_S3_TESTS=1` (said on stderr); a server that cannot start fails the test.
 ///
 /// One server serves every test (each with its own bucket): moto takes about a second to
 /// start. It exits when the test process does, as its stdin then closes.
 pub(crate) fn setup(bucket: &str) -> Option<(&'static S3Server, Arc<Client>)> {
-    static SERVER: std::sync::OnceLock<Option<S3Server>> = std::sync::OnceLock::new();
-    let server = SERVER.get_or_init(S3Server::start).as_ref()?;
+    static SERVER: std::sync::OnceLock<Result<S3Server, String>> = std::sync::OnceLock::new();
+    if crate::support::s3_tests_opted_out() {
+        return None;
+    }
+    let server = match SERVER.get_or_init(S3Server::start) {
+        Ok(server) => server,
+        Err(why) => panic!("{why}"),
+    };
     let client = server.client();
     client.create_bucket(bucket).expect("create bucket");
     Some((server, client))

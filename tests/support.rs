@@ -325,3 +325,119 @@ pub fn inventory_json(mock: &crate::mock::MockGlacier, path: &Path) {
     let doc = serde_json::json!({"VaultARN": "arn", "InventoryDate": "2026-01-01T00:00:00Z", "ArchiveList": list});
     std::fs::write(path, doc.to_string()).expect("write inventory");
 }
+
+// ---- the S3 test server's Python ----------------------------------------------------
+
+/// The variable that opts out of the tests that need moto's S3 server.
+pub const SKIP_S3_VAR: &str = "GLACIER_SKIP_S3_TESTS";
+
+/// What moto's S3 server needs, as pip takes it (what `tests/s3server/moto_s3.py` runs).
+const MOTO_PACKAGES: [&str; 3] = ["moto[s3]>=5,<6", "flask", "flask-cors"];
+
+/// Has the user opted out of the S3 tests (`GLACIER_SKIP_S3_TESTS=1`)? If so, says so
+/// on the real stderr, past libtest's capture, so the skip shows in the test output
+/// beside the test's name instead of hiding behind an `ok`.
+pub fn s3_tests_opted_out() -> bool {
+    if std::env::var(SKIP_S3_VAR).is_ok_and(|v| v == "1") {
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("an S3 test")
+            .to_string();
+        let line = format!("skipped {test}: {SKIP_S3_VAR}=1 (needs moto's S3 server)\n");
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+        return true;
+    }
+    false
+}
+
+/// Does `python` import moto's server and flask-cors?
+fn has_moto(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import moto.server, flask_cors"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A Python that can run moto's S3 server: the system's `python3` if it has moto, else
+/// a virtual environment under `target/` made once (by the first test process to take
+/// its lock; the others wait for it) with moto installed by pip. `Err` is one line
+/// saying what to install, or how to opt out.
+pub fn moto_python() -> Result<PathBuf, String> {
+    let system = PathBuf::from("python3");
+    if has_moto(&system) {
+        return Ok(system);
+    }
+    let hint = format!(
+        "install python3 with venv and pip (or run: pip install {}), or set {SKIP_S3_VAR}=1 to skip the S3 tests",
+        MOTO_PACKAGES.map(|p| format!("'{p}'")).join(" ")
+    );
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let venv = base.join("moto-venv");
+    let python = venv.join("bin/python3");
+    if has_moto(&python) {
+        return Ok(python);
+    }
+    std::fs::create_dir_all(base).map_err(|e| format!("{}: {e}", base.display()))?;
+    let lock_path = base.join("moto-venv.lock");
+    let lock =
+        std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    // Another test process may be making it: wait for its lock, then look again.
+    lock.lock()
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    if has_moto(&python) {
+        return Ok(python);
+    }
+    let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
+        let out = cmd
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| format!("S3 tests: {what} could not run ({e}); {hint}"))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        Err(format!("S3 tests: {what} failed ({}); {hint}", last.trim()))
+    };
+    let _ = std::fs::remove_dir_all(&venv);
+    run(
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        "python3 -m venv",
+    )?;
+    run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(MOTO_PACKAGES),
+        "pip install of moto",
+    )?;
+    if has_moto(&python) {
+        Ok(python)
+    } else {
+        Err(format!(
+            "S3 tests: moto is not importable after installing it; {hint}"
+        ))
+    }
+}
+
+#[test]
+fn s3_tests_run_unless_opted_out_with_glacier_skip_s3_tests() {
+    // The one place the opt-out is summarised: every S3 test also says it was skipped.
+    if s3_tests_opted_out() {
+        return;
+    }
+    let python = moto_python().unwrap_or_else(|e| panic!("{e}"));
+    assert!(has_moto(&python), "{}", python.display());
+    assert!(crate::s3_client::setup("support-canary").is_some());
+}

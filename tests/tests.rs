@@ -5,6 +5,7 @@ mod archive_delete_cli;
 mod bad_input;
 mod common_cli;
 mod crash_resume;
+mod docs;
 mod export_cli;
 mod faults;
 mod file_safety;

@@ -10,6 +10,7 @@ mod archive;
 mod args;
 mod export;
 pub mod flags;
+mod generate;
 mod help;
 mod inventory;
 mod jobs;
@@ -146,6 +147,8 @@ pub enum Command {
     Help(Option<String>),
     /// Print the version.
     Version,
+    /// Print the man page or a completion script (`--generate KIND`).
+    Generate(&'static str),
     /// `glacier tree-hash`.
     TreeHash(tree_hash::TreeHashCmd),
     /// `glacier vault ...`.
@@ -166,6 +169,11 @@ pub enum Command {
 pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
     let mut args = Args::new(argv)?;
     let global = Global::parse(&mut args)?;
+    if let Some(kind) = args.choice(&flags::GENERATE)? {
+        // Nothing else on the line: the output is meant for a file.
+        args.finish_empty()?;
+        return Ok((global, Command::Generate(kind)));
+    }
     let help = args.switch(&flags::HELP);
     if args.switch(&flags::VERSION) {
         return Ok((global, Command::Version));
@@ -175,8 +183,15 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
         return Ok((global, Command::Help(None)));
     };
     if help {
-        // `glacier vault list --help` asks for the page of `vault`.
-        return Ok((global, Command::Help(Some(name))));
+        // `glacier vault export --help` asks for the page of `vault export`; words that
+        // name no action (`glacier upload --help VAULT`) leave the command's page.
+        let topic = match args.subcommand().ok().flatten() {
+            Some(action) if help::has_action(&format!("{name} {action}")) => {
+                format!("{name} {action}")
+            }
+            _ => name,
+        };
+        return Ok((global, Command::Help(Some(topic))));
     }
     let cmd = match name.as_str() {
         "help" => {
@@ -207,6 +222,7 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
 pub fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()> {
     match cmd {
         Command::Help(topic) => out.text(&help::page(topic.as_deref())?),
+        Command::Generate(kind) => out.text(&generate::generate(kind)),
         Command::Version => out.line(&format!("glacier {}", env!("CARGO_PKG_VERSION"))),
         Command::TreeHash(c) => c.run(global, out),
         Command::Vault(c) => c.run(global, out),
