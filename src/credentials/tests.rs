@@ -134,14 +134,14 @@ fn explicit_profile_wins_over_env() {
 
 #[test]
 fn explicit_profile_without_credentials_never_falls_back() {
-    let (_d, env) = home("[profile r]\nrole_arn = arn:aws:iam::1:role/x\n", "");
+    let (_d, env) = home("[profile r]\nsso_session = corp\n", "");
     let env = env
         .with("AWS_ACCESS_KEY_ID", "ENVKEY")
         .with("AWS_SECRET_ACCESS_KEY", "ENVSECRET");
     let msg = chain_err(&env, Some("r"));
     assert!(msg.contains("profile 'r' has no credentials"), "{msg}");
     assert!(
-        msg.contains("role_arn") && msg.contains("export-credentials"),
+        msg.contains("sso_session") && msg.contains("export-credentials"),
         "{msg}"
     );
 }
@@ -343,7 +343,7 @@ fn cached(
             expires_at: Box::new(expires_at),
             fail_after,
         }),
-        Box::new(move || *clock_now.lock().unwrap()),
+        Arc::new(move || *clock_now.lock().unwrap()),
     );
     (c, calls, now)
 }
