@@ -66,8 +66,11 @@ impl Provider for Cached {
             let fresh = match creds.expiration {
                 None => true,
                 Some(exp) => {
+                    // Credentials that were already inside the window when fetched are
+                    // kept a little while; others are refreshed as soon as they enter it.
+                    let short_lived = *fetched_at >= exp - REFRESH_WINDOW;
                     now < exp - REFRESH_WINDOW
-                        || (now < exp && now - *fetched_at < MIN_REFETCH_INTERVAL)
+                        || (short_lived && now < exp && now - *fetched_at < MIN_REFETCH_INTERVAL)
                 }
             };
             if fresh {

@@ -79,46 +79,37 @@ pub fn chain_with(
             None => return Err(no_profile_credentials(profile)),
         }
     } else {
-        match default_chain(&b, env, &options)? {
-            Ok(p) => p,
-            Err(tried) => {
-                for step in &tried {
-                    b.log(&format!("credentials: tried {step}"));
-                }
-                return Err(nothing_found(&tried));
-            }
+        let mut tried = Vec::new();
+        let found = default_chain(&b, env, &options, &mut tried)?;
+        for step in &tried {
+            b.log(&format!("credentials: tried {step}"));
+        }
+        match found {
+            Some(p) => p,
+            None => return Err(nothing_found(&tried)),
         }
     };
     b.log(&format!("credentials: using {}", chosen.describe()));
     Ok(chosen)
 }
 
-/// The chain without a named profile: the provider, or the list of what was tried.
+/// The chain without a named profile: the provider, if one is configured; `tried` gains
+/// each step passed over.
 fn default_chain(
     b: &Builder,
     env: &dyn Env,
     options: &ChainOptions,
-) -> Result<std::result::Result<Box<dyn Provider>, Vec<String>>> {
+    tried: &mut Vec<String>,
+) -> Result<Option<Box<dyn Provider>>> {
     let profile = &b.resolved.profile;
-    let mut tried = Vec::new();
-    let note = |step: String, tried: &mut Vec<String>| {
-        b.log(&format!("credentials: tried {step}"));
-        tried.push(step);
-    };
     if let Some(creds) = from_env(env)? {
-        return Ok(Ok(Box::new(Static::new(creds, "environment variables"))));
+        return Ok(Some(Box::new(Static::new(creds, "environment variables"))));
     }
-    note(
-        "environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: not set".into(),
-        &mut tried,
-    );
+    tried.push("environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: not set".into());
     if let Some(p) = b.profile_sources(profile, true)? {
-        return Ok(Ok(p));
+        return Ok(Some(p));
     }
-    note(
-        "web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set".into(),
-        &mut tried,
-    );
+    tried.push("web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set".into());
     let mut step = format!(
         "profile '{}' ({}): no role_arn, web_identity_token_file, aws_access_key_id or \
          credential_process",
@@ -128,31 +119,31 @@ fn default_chain(
     if let Some(key) = sso_key(profile) {
         step.push_str(&format!(" ({key} is not supported)"));
     }
-    note(step, &mut tried);
+    tried.push(step);
 
     let base = options
         .container_base
         .as_deref()
         .unwrap_or(super::container::CONTAINER_RELATIVE_BASE);
     if let Some(c) = Container::from_env_at(env, base)? {
-        return Ok(Ok(b.cached(Box::new(c))));
+        return Ok(Some(b.cached(Box::new(c))));
     }
-    note(
+    tried.push(
         "container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and \
          AWS_CONTAINER_CREDENTIALS_FULL_URI not set"
             .into(),
-        &mut tried,
     );
 
     let disabled = env_var(env, "AWS_EC2_METADATA_DISABLED")
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     if disabled {
         tried.push("EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED".to_string());
-        return Ok(Err(tried));
+        return Ok(None);
     }
     let endpoint = env_var(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT")
         .unwrap_or_else(|| IMDS_DEFAULT_ENDPOINT.to_string());
-    Ok(Ok(b.cached(Box::new(Imds::new(endpoint.trim(), tried)))))
+    let imds = Imds::new(endpoint.trim(), tried.clone());
+    Ok(Some(b.cached(Box::new(imds))))
 }
 
 /// An SSO key the profile sets, if any: SSO needs a browser sign-in this tool cannot do.

@@ -396,6 +396,22 @@ fn cached_does_not_refetch_short_lived_credentials_on_every_call() {
     assert_eq!(*calls.lock().unwrap(), 2);
 }
 
+#[test]
+fn cached_refreshes_as_soon_as_credentials_enter_the_window_even_just_after_a_fetch() {
+    // Fetched with 5 min 2 s left: fresh for 2 s, then refreshed at once (the
+    // short-lived guard is only for credentials already inside the window when fetched).
+    let (c, calls, now) = cached(
+        |n| t0() + REFRESH_WINDOW + time::Duration::seconds(2 * n as i64),
+        None,
+    );
+    c.credentials().unwrap();
+    *now.lock().unwrap() = t0() + time::Duration::seconds(1);
+    assert_eq!(c.credentials().unwrap().access_key_id, "KEY1");
+    *now.lock().unwrap() = t0() + time::Duration::seconds(2);
+    assert_eq!(c.credentials().unwrap().access_key_id, "KEY2");
+    assert_eq!(*calls.lock().unwrap(), 2);
+}
+
 // ---- IMDSv2, against a loopback server of our own ----
 
 #[derive(Debug, Clone)]
