@@ -103,6 +103,19 @@ fn web_identity_alone_uploads_and_signs_across_a_refresh_with_a_rotated_token() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
 
+    check_refreshed_run(&mock, &sts, &first.access_key_id, &data, &stdout, &stderr);
+}
+
+/// The run signed with the first and then the refreshed keys (the second STS call sent
+/// the rotated token), stored the file, logged the refresh and printed no secret.
+fn check_refreshed_run(
+    mock: &MockGlacier,
+    sts: &StsServer,
+    first_key: &str,
+    data: &[u8],
+    stdout: &str,
+    stderr: &str,
+) {
     let calls = sts.calls();
     assert!(calls.len() >= 2, "{calls:?}");
     assert!(calls.iter().all(|c| c.outcome == "ok"), "{calls:?}");
@@ -124,17 +137,17 @@ fn web_identity_alone_uploads_and_signs_across_a_refresh_with_a_rotated_token() 
         .iter()
         .find(|r| r.operation == "CompleteMultipartUpload")
         .unwrap();
-    assert_eq!(signing_key(initiate), first.access_key_id);
+    assert_eq!(signing_key(initiate), first_key);
     assert_ne!(
         signing_key(complete),
-        first.access_key_id,
+        first_key,
         "signed with refreshed keys"
     );
     assert!(reqs.iter().all(|r| r.status < 300), "{reqs:?}");
     let archives = mock.archives("v");
     assert_eq!(archives.len(), 1);
     assert_eq!(
-        crate::support::stored(&mock, "v", &archives[0].archive_id),
+        crate::support::stored(mock, "v", &archives[0].archive_id),
         data
     );
 

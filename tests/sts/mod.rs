@@ -11,14 +11,16 @@
 //! and errors are the XML the reference shows. Issued keys are remembered (so a role can
 //! be the source of another) and can be shared with the mock Glacier.
 //!
-//! The container endpoint ("Container credential provider", AWS SDKs and Tools Reference
-//! Guide; the ECS task metadata answer): GET of one path, the `Authorization` header must
-//! equal a currently valid token when tokens are set, JSON answer.
+//! The container endpoint is in `container.rs`; `http.rs` is the little HTTP server both
+//! run on.
 //!
 //! One knob no real service has: `lifetime`, the validity of issued credentials, may be
 //! shorter than STS's 15-minute minimum so that a refresh happens within a test.
 
+pub mod container;
 pub mod http;
+
+pub use container::ContainerServer;
 
 use std::sync::{Arc, Mutex};
 
@@ -303,6 +305,11 @@ fn check_sts(
             "Not authorized to perform sts:AssumeRole",
         ));
     }
+    Ok(issue(state, &cfg, lifetime))
+}
+
+/// New temporary credentials valid for `lifetime`, remembered (and shared).
+fn issue(state: &StsState, cfg: &StsConfig, lifetime: Duration) -> Issued {
     let mut issued = state.issued.lock().expect("issued");
     let n = issued.len() + 1;
     let new = Issued {
@@ -319,7 +326,7 @@ fn check_sts(
             new.token.clone(),
         ));
     }
-    Ok(new)
+    new
 }
 
 /// The signing key: a long-term key, or a key this STS issued (with its token).
@@ -458,127 +465,8 @@ fn verify_signature(
 }
 
 /// `t` without its fraction of a second, as the services print expirations.
-fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).expect("0 is a valid nanosecond")
-}
-
-/// What the loopback container endpoint serves.
-struct ContainerState {
-    path: String,
-    clock: TestClock,
-    lifetime: Duration,
-    /// Valid `Authorization` values; empty means none is required.
-    tokens: Mutex<Vec<String>>,
-    issued: Mutex<Vec<Issued>>,
-    requests: Mutex<Vec<Request>>,
-    /// Where to also register issued keys.
-    ring: Mutex<Option<KeyRing>>,
-}
-
-/// A running loopback container credentials endpoint.
-pub struct ContainerServer {
-    /// `http://127.0.0.1:PORT` (without the path).
-    pub base: String,
-    state: Arc<ContainerState>,
-}
-
-impl ContainerServer {
-    /// Serves credentials at `path`, valid for `lifetime` from `clock`'s now.
-    pub fn start(path: &str, clock: TestClock, lifetime: Duration) -> ContainerServer {
-        let state = Arc::new(ContainerState {
-            path: path.to_string(),
-            clock,
-            lifetime,
-            tokens: Mutex::new(Vec::new()),
-            issued: Mutex::new(Vec::new()),
-            requests: Mutex::new(Vec::new()),
-            ring: Mutex::new(None),
-        });
-        let s = Arc::clone(&state);
-        let handler: Handler = Arc::new(move |req| container_answer(&s, req));
-        ContainerServer {
-            base: http::serve(handler),
-            state,
-        }
-    }
-
-    /// The full URI of the credentials path.
-    pub fn uri(&self) -> String {
-        format!("{}{}", self.base, self.state.path)
-    }
-
-    /// Replaces the valid authorization tokens.
-    pub fn set_tokens(&self, tokens: &[&str]) {
-        *self.state.tokens.lock().expect("tokens") = tokens.iter().map(|t| t.to_string()).collect();
-    }
-
-    /// Registers every key issued from now on in `ring` too.
-    pub fn share_keys(&self, ring: KeyRing) {
-        *self.state.ring.lock().expect("ring") = Some(ring);
-    }
-
-    /// The requests so far.
-    pub fn requests(&self) -> Vec<Request> {
-        self.state.requests.lock().expect("requests").clone()
-    }
-
-    /// The credentials issued so far.
-    pub fn issued(&self) -> Vec<Issued> {
-        self.state.issued.lock().expect("issued").clone()
-    }
-}
-
-fn container_answer(state: &ContainerState, req: &Request) -> Response {
-    state.requests.lock().expect("requests").push(req.clone());
-    let json = |status, body: String| Response {
-        status,
-        content_type: "application/json",
-        body,
-    };
-    if req.method != "GET" || req.target != state.path {
-        return json(
-            404,
-            "{\"code\":\"NotFound\",\"message\":\"no such path\"}".into(),
-        );
-    }
-    let tokens = state.tokens.lock().expect("tokens");
-    if !tokens.is_empty()
-        && !tokens
-            .iter()
-            .any(|t| Some(t.as_str()) == req.header("authorization"))
-    {
-        return json(
-            401,
-            "{\"code\":\"AccessDeniedException\",\"message\":\"invalid token\"}".into(),
-        );
-    }
-    let mut issued = state.issued.lock().expect("issued");
-    let n = issued.len() + 1;
-    let new = Issued {
-        access_key_id: format!("ASIACONTAINER{n:04}"),
-        secret: format!("container/secret/{n:04}/bPxRfiCYEXAMPLEKEY"),
-        token: format!("IQoJb3JpZ2luX2VjEXAMPLE-container-token-{n:04}"),
-        expiration: whole_seconds((state.clock)() + state.lifetime),
-    };
-    issued.push(new.clone());
-    if let Some(ring) = state.ring.lock().expect("ring").as_ref() {
-        ring.lock().expect("keyring").push((
-            new.access_key_id.clone(),
-            new.secret.clone(),
-            new.token.clone(),
-        ));
-    }
-    json(
-        200,
-        serde_json::json!({
-            "AccessKeyId": new.access_key_id,
-            "Expiration": new.expiration.format(&Rfc3339).expect("format expiration"),
-            "RoleArn": "arn:aws:iam::111122223333:role/task-role",
-            "SecretAccessKey": new.secret,
-            "Token": new.token,
-        })
-        .to_string(),
-    )
 }
 
 // ---- Helpers for the credentials tests ----
