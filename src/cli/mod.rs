@@ -90,7 +90,14 @@ impl Global {
     pub fn client(&self) -> Result<Client> {
         let env = ProcessEnv;
         let resolved = config::resolve(&self.settings, &env)?;
-        let credentials = credentials::chain(&resolved, &env)?;
+        let log = self
+            .verbose
+            .then(|| -> credentials::Log { Arc::new(|l| eprintln!("glacier: {l}")) });
+        let opts = credentials::ChainOptions {
+            log,
+            ..Default::default()
+        };
+        let credentials = credentials::chain_with(&resolved, &env, opts)?;
         let mut cfg = ClientConfig::new(resolved, credentials);
         if let Some(n) = self.max_attempts {
             cfg.retry.max_attempts = n;

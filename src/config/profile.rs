@@ -19,6 +19,8 @@ pub struct Profile {
     pub explicit: bool,
     config: Option<Section>,
     credentials: Option<Section>,
+    /// The config file's `[services NAME]` section the profile's `services` key names.
+    services: Option<Section>,
     config_file: Option<PathBuf>,
     credentials_file: Option<PathBuf>,
 }
@@ -31,6 +33,7 @@ impl Profile {
             explicit,
             config: None,
             credentials: None,
+            services: None,
             config_file: None,
             credentials_file: None,
         }
@@ -54,6 +57,35 @@ impl Profile {
             .as_ref()
             .and_then(|s| s.get(key))
             .map(|v| (self.config_file.as_deref(), v))
+    }
+
+    /// A setting of one service in the `[services NAME]` section this profile names with
+    /// `services = NAME` ("Service-specific endpoints", AWS SDKs and Tools Reference
+    /// Guide), e.g. `service_setting("sts", "endpoint_url")` for
+    ///
+    /// ```text
+    /// [services mine]
+    /// sts =
+    ///   endpoint_url = http://127.0.0.1:8080
+    /// ```
+    pub fn service_setting(&self, service: &str, key: &str) -> Option<&str> {
+        let nested = self.services.as_ref()?.get(service)?;
+        nested.lines().find_map(|line| {
+            let (k, v) = line.split_once('=')?;
+            (k.trim() == key && !v.trim().is_empty()).then(|| v.trim())
+        })
+    }
+
+    /// Another profile from the same two files (a `source_profile`), or `None` when
+    /// neither file has it. It counts as named, like one given by `--profile`.
+    pub fn sibling(&self, name: &str) -> Result<Option<Profile>> {
+        let p = load(
+            name,
+            true,
+            self.config_file.clone(),
+            self.credentials_file.clone(),
+        )?;
+        Ok(p.exists().then_some(p))
     }
 
     /// Whether either file has a section for this profile.
@@ -103,6 +135,7 @@ impl fmt::Debug for Profile {
             .field("explicit", &self.explicit)
             .field("config", &self.config)
             .field("credentials", &self.credentials)
+            .field("services", &self.services)
             .field("config_file", &self.config_file)
             .field("credentials_file", &self.credentials_file)
             .finish()
@@ -133,6 +166,30 @@ fn load_optional(path: Option<&Path>) -> Result<Option<IniFile>> {
     }
 }
 
+/// Reads the two files and builds profile `name` from them (empty when neither has it).
+fn load(
+    name: &str,
+    explicit: bool,
+    config_file: Option<PathBuf>,
+    credentials_file: Option<PathBuf>,
+) -> Result<Profile> {
+    let config = load_optional(config_file.as_deref())?;
+    let credentials = load_optional(credentials_file.as_deref())?;
+    let section = config.as_ref().and_then(|f| f.config_profile(name));
+    let services = section
+        .and_then(|s| s.get("services"))
+        .and_then(|s| config.as_ref()?.section(&format!("services {}", s.trim())));
+    Ok(Profile {
+        config: section.cloned(),
+        credentials: credentials.as_ref().and_then(|f| f.section(name)).cloned(),
+        services: services.cloned(),
+        name: name.to_string(),
+        explicit,
+        config_file,
+        credentials_file,
+    })
+}
+
 /// Reads the files and builds the profile the settings and environment select.
 pub fn profile(settings: &Settings, env: &dyn Env) -> Result<Profile> {
     let named = match &settings.profile {
@@ -148,19 +205,7 @@ pub fn profile(settings: &Settings, env: &dyn Env) -> Result<Profile> {
     }
     let config_file = file_path(env, "AWS_CONFIG_FILE", ".aws/config");
     let credentials_file = file_path(env, "AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
-    let config = load_optional(config_file.as_deref())?;
-    let credentials = load_optional(credentials_file.as_deref())?;
-    let profile = Profile {
-        config: config
-            .as_ref()
-            .and_then(|f| f.config_profile(&name))
-            .cloned(),
-        credentials: credentials.as_ref().and_then(|f| f.section(&name)).cloned(),
-        name,
-        explicit,
-        config_file,
-        credentials_file,
-    };
+    let profile = load(&name, explicit, config_file, credentials_file)?;
     if let Some((_, from)) = named.filter(|_| !profile.exists()) {
         return Err(Error::Config(format!(
             "profile '{}' (from {from}) not found: add {}",

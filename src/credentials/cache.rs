@@ -1,11 +1,12 @@
 //! [`Cached`]: temporary credentials kept until shortly before they expire, with the
 //! clock injected so tests decide what "now" is.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
-use super::{Credentials, Provider};
+use super::{Credentials, Log, Provider};
 use crate::error::Result;
 use crate::sync::LockExt;
 
@@ -18,13 +19,14 @@ pub const REFRESH_WINDOW: time::Duration = time::Duration::minutes(5);
 const MIN_REFETCH_INTERVAL: time::Duration = time::Duration::seconds(30);
 
 /// The clock a [`Cached`] provider reads.
-pub type Clock = Box<dyn Fn() -> OffsetDateTime + Send + Sync>;
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
 /// Caches a provider's credentials; refreshes them when they expire within
 /// [`REFRESH_WINDOW`] (clock injected).
 pub struct Cached {
     inner: Box<dyn Provider>,
     clock: Clock,
+    log: Option<Log>,
     // The lock is held while refreshing, so concurrent workers wait for one refresh
     // instead of all running the credential process at once.
     state: Mutex<Option<(Credentials, OffsetDateTime)>>,
@@ -33,7 +35,7 @@ pub struct Cached {
 impl Cached {
     /// Caches `inner`, reading the system clock.
     pub fn new(inner: Box<dyn Provider>) -> Cached {
-        Cached::with_clock(inner, Box::new(OffsetDateTime::now_utc))
+        Cached::with_clock(inner, Arc::new(OffsetDateTime::now_utc))
     }
 
     /// Caches `inner`, reading `clock` to decide when to refresh.
@@ -41,8 +43,16 @@ impl Cached {
         Cached {
             inner,
             clock,
+            log: None,
             state: Mutex::new(None),
         }
+    }
+
+    /// Also tells `log` each time credentials are fetched (the source and when they
+    /// expire; never the keys), for `--verbose`.
+    pub fn with_log(mut self, log: Option<Log>) -> Cached {
+        self.log = log;
+        self
     }
 }
 
@@ -56,8 +66,11 @@ impl Provider for Cached {
             let fresh = match creds.expiration {
                 None => true,
                 Some(exp) => {
+                    // Credentials that were already inside the window when fetched are
+                    // kept a little while; others are refreshed as soon as they enter it.
+                    let short_lived = *fetched_at >= exp - REFRESH_WINDOW;
                     now < exp - REFRESH_WINDOW
-                        || (now < exp && now - *fetched_at < MIN_REFETCH_INTERVAL)
+                        || (short_lived && now < exp && now - *fetched_at < MIN_REFETCH_INTERVAL)
                 }
             };
             if fresh {
@@ -66,6 +79,21 @@ impl Provider for Cached {
         }
         match self.inner.credentials() {
             Ok(creds) => {
+                if let Some(log) = &self.log {
+                    let until = creds
+                        .expiration
+                        .and_then(|e| e.format(&Rfc3339).ok())
+                        .map_or_else(|| "no expiry".to_string(), |e| format!("expire {e}"));
+                    let verb = if state.is_some() {
+                        "refreshed"
+                    } else {
+                        "fetched"
+                    };
+                    log(&format!(
+                        "credentials: {verb} from {} ({until})",
+                        self.inner.describe()
+                    ));
+                }
                 *state = Some((creds.clone(), now));
                 Ok(creds)
             }

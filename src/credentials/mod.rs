@@ -2,15 +2,19 @@
 //!
 //! This module owns [`Credentials`] (which never shows its secret, `Debug` included), the
 //! sources the AWS CLI users expect (environment variables, a profile's static keys, a
-//! profile's `credential_process`, an EC2 instance role over IMDSv2), the order they are
-//! tried in ([`chain`]), and [`Cached`], which refreshes temporary credentials before
-//! they expire so a long upload keeps signing with valid keys. It reads configuration only
+//! profile's `credential_process`, assume-role profiles and web identity through STS, the
+//! container credentials endpoint of ECS, Batch and EKS Pod Identity, an EC2 instance
+//! role over IMDSv2), the order they are tried in ([`chain`]), and [`Cached`], which
+//! refreshes temporary credentials before they expire so a long upload keeps signing with
+//! valid keys. It reads configuration only
 //! through [`crate::config::Resolved`] and [`Env`](crate::config::Env); it never prints, and its errors never
 //! carry a secret or a credential process's standard output.
 //!
 //! Files: `keys.rs` (static keys from the environment or a profile), `process.rs`
-//! (`credential_process`), `imds.rs` (the instance role), `cache.rs` ([`Cached`]) and
-//! `chain.rs` (the order); this file holds what they share.
+//! (`credential_process`), `imds.rs` (the instance role), `container.rs` (the container
+//! endpoint), `sts.rs` (the STS calls), `roles.rs` (web identity and assume role),
+//! `cache.rs` ([`Cached`]), `profile_chain.rs` (a profile's sources, `source_profile`
+//! chains) and `chain.rs` (the order); this file holds what they share.
 
 use std::fmt;
 
@@ -20,15 +24,22 @@ use crate::error::Result;
 
 mod cache;
 mod chain;
+mod container;
 mod imds;
 mod keys;
 mod process;
+mod profile_chain;
+mod roles;
+mod sts;
 
 pub use cache::{Cached, Clock, REFRESH_WINDOW};
-pub use chain::chain;
+pub use chain::{ChainOptions, Log, chain, chain_with};
+pub use container::{CONTAINER_RELATIVE_BASE, Container};
 pub use imds::{IMDS_DEFAULT_ENDPOINT, Imds};
 pub use keys::Static;
 pub use process::Process;
+pub use roles::{AssumeRole, WebIdentity};
+pub use sts::Sts;
 
 /// AWS credentials. `Debug` never shows the secret or the token; there is no `Display`.
 #[derive(Clone)]

@@ -134,14 +134,14 @@ fn explicit_profile_wins_over_env() {
 
 #[test]
 fn explicit_profile_without_credentials_never_falls_back() {
-    let (_d, env) = home("[profile r]\nrole_arn = arn:aws:iam::1:role/x\n", "");
+    let (_d, env) = home("[profile r]\nsso_session = corp\n", "");
     let env = env
         .with("AWS_ACCESS_KEY_ID", "ENVKEY")
         .with("AWS_SECRET_ACCESS_KEY", "ENVSECRET");
     let msg = chain_err(&env, Some("r"));
     assert!(msg.contains("profile 'r' has no credentials"), "{msg}");
     assert!(
-        msg.contains("role_arn") && msg.contains("export-credentials"),
+        msg.contains("sso_session") && msg.contains("export-credentials"),
         "{msg}"
     );
 }
@@ -343,7 +343,7 @@ fn cached(
             expires_at: Box::new(expires_at),
             fail_after,
         }),
-        Box::new(move || *clock_now.lock().unwrap()),
+        Arc::new(move || *clock_now.lock().unwrap()),
     );
     (c, calls, now)
 }
@@ -393,6 +393,22 @@ fn cached_does_not_refetch_short_lived_credentials_on_every_call() {
     assert_eq!(*calls.lock().unwrap(), 1);
     *now.lock().unwrap() = t0() + time::Duration::seconds(30);
     c.credentials().unwrap();
+    assert_eq!(*calls.lock().unwrap(), 2);
+}
+
+#[test]
+fn cached_refreshes_as_soon_as_credentials_enter_the_window_even_just_after_a_fetch() {
+    // Fetched with 5 min 2 s left: fresh for 2 s, then refreshed at once (the
+    // short-lived guard is only for credentials already inside the window when fetched).
+    let (c, calls, now) = cached(
+        |n| t0() + REFRESH_WINDOW + time::Duration::seconds(2 * n as i64),
+        None,
+    );
+    c.credentials().unwrap();
+    *now.lock().unwrap() = t0() + time::Duration::seconds(1);
+    assert_eq!(c.credentials().unwrap().access_key_id, "KEY1");
+    *now.lock().unwrap() = t0() + time::Duration::seconds(2);
+    assert_eq!(c.credentials().unwrap().access_key_id, "KEY2");
     assert_eq!(*calls.lock().unwrap(), 2);
 }
 

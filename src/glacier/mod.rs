@@ -19,7 +19,7 @@ mod ids;
 mod jobs;
 mod multipart;
 mod payload;
-mod tls;
+pub(crate) mod tls;
 mod transport;
 mod vaults;
 

@@ -1,6 +1,7 @@
 //! The checks every request passes before any operation runs: the SigV4 signature
 //! (recomputed with `glacier_upload::sigv4::sign` over exactly what was received), the
 //! credential scope, the clock window, the session token and the Glacier version header.
+//! The key is [`ACCESS_KEY`] or one of the config's extra (temporary) keys.
 //! Messages follow what AWS sends ("Signing AWS API requests", "Error Responses").
 
 use time::{Duration, OffsetDateTime};
@@ -71,10 +72,18 @@ pub fn check(
             "Date must be in ISO-8601 'basic format'. Got '{x_date}'."
         )));
     };
-    if parsed.access_key_id != ACCESS_KEY {
-        return Err(unrecognized());
-    }
-    match (&cfg.session_token, head.header("x-amz-security-token")) {
+    let (secret, session_token) = if parsed.access_key_id == ACCESS_KEY {
+        (SECRET_KEY.to_string(), cfg.session_token.clone())
+    } else {
+        let extra = cfg.extra_keys.as_ref().and_then(|keys| {
+            let keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.iter()
+                .find(|(id, _, _)| *id == parsed.access_key_id)
+                .map(|(_, secret, token)| (secret.clone(), Some(token.clone())))
+        });
+        extra.ok_or_else(unrecognized)?
+    };
+    match (&session_token, head.header("x-amz-security-token")) {
         (None, None) => {}
         (Some(want), Some(got)) if same_bytes(want.as_bytes(), got.as_bytes()) => {}
         _ => return Err(unrecognized()),
@@ -112,7 +121,7 @@ pub fn check(
             amz_date(now)
         )));
     }
-    check_signed_headers(head, &parsed.signed_headers, cfg.session_token.is_some())?;
+    check_signed_headers(head, &parsed.signed_headers, session_token.is_some())?;
     let payload = match (head.header("x-amz-content-sha256"), body_sha256) {
         (None, None) => {
             return Err(ApiError::missing(
@@ -162,7 +171,14 @@ pub fn check(
         headers: &headers,
         payload_sha256: payload,
     };
-    let expected = sigv4::sign(&req, ACCESS_KEY, SECRET_KEY, x_date, REGION, SERVICE);
+    let expected = sigv4::sign(
+        &req,
+        &parsed.access_key_id,
+        &secret,
+        x_date,
+        REGION,
+        SERVICE,
+    );
     let expected = sigv4::parse_authorization(&expected)
         .map_err(|e| ApiError::internal(format!("own Authorization unparsable: {e}")))?;
     if !same_bytes(expected.signature.as_bytes(), parsed.signature.as_bytes()) {

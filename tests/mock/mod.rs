@@ -65,6 +65,9 @@ pub const REGION: &str = "us-east-1";
 /// or any 12 digits).
 pub const ACCOUNT_ID: &str = "012345678901";
 
+/// Temporary keys the mock accepts besides its own: (access key ID, secret, session token).
+pub type ExtraKeys = Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
+
 /// How a mock server behaves.
 #[derive(Debug, Clone, Default)]
 pub struct MockConfig {
@@ -82,6 +85,10 @@ pub struct MockConfig {
     pub dir: Option<PathBuf>,
     /// Port on 127.0.0.1 to listen on; 0 (the default) picks a free one.
     pub port: u16,
+    /// More keys accepted besides [`ACCESS_KEY`]: (access key ID, secret, session token),
+    /// added to while the server runs (temporary keys a loopback STS issues). A request
+    /// signed with one must carry and sign its session token.
+    pub extra_keys: Option<ExtraKeys>,
 }
 
 /// An archive as the mock stores it.
