@@ -1,7 +1,7 @@
 //! The one AWS transport both services ([`crate::glacier`], [`crate::s3`]) run on.
 //!
 //! It owns what a request to any AWS service needs, once: the client configuration
-//! ([`Config`]: credentials, TLS trust, timeouts, retries, clock, jitter, log), TLS set-up
+//! ([`ClientConfig`]: credentials, TLS trust, timeouts, retries, clock, jitter, log), TLS set-up
 //! (`tls.rs`), request bodies ([`Payload`]), signing through [`crate::sigv4`] with the
 //! service's [`SigningSettings`](crate::sigv4::SigningSettings), one retry loop with capped,
 //! jittered exponential backoff (`retry.rs`), timeouts that bound silence rather than
@@ -29,9 +29,10 @@ pub(crate) use call::Call;
 pub use payload::Payload;
 pub use retry::{MIN_UPLOAD_RATE_VAR, RetryPolicy, parse_min_upload_rate};
 pub use service::parse_http_date;
-pub(crate) use service::{ErrorBody, Hint, Service};
+pub(crate) use service::{Conventions, ErrorBody, Hint, Service};
 pub(crate) use transport::{Failure, Transport, header, read_body};
 
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,9 +47,12 @@ pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 /// Receives one line per request, response and retry when `--verbose` is on.
 pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// What every AWS client is built from, whatever the service: the service's own
-/// configuration (region, endpoint) holds one of these and dereferences to it.
-pub struct Config {
+/// What every AWS client is built from: the service's own part `S` (region, endpoint:
+/// `glacier::Destination`, `s3::Destination`), which the configuration dereferences to,
+/// and the settings every service shares.
+pub struct ClientConfig<S> {
+    /// Where the service is.
+    pub service: S,
     /// An extra CA certificate file to trust on top of the system's (or bundled) roots.
     pub ca_bundle: Option<PathBuf>,
     /// Where credentials come from.
@@ -61,10 +65,10 @@ pub struct Config {
     /// reads of a response body, however long the whole body takes. A request with a
     /// body of `n` bytes may take `timeout + n / min_rate` to send it and be answered.
     pub timeout: Duration,
-    /// Bytes per second an upload body must at least make (see [`Config::timeout`]);
-    /// response bodies are bounded by silence only. Set in KiB/s by
-    /// [`MIN_UPLOAD_RATE_VAR`] for uplinks slower than the default 64 KiB/s per request
-    /// in flight.
+    /// Bytes per second an upload body must at least make (see
+    /// [`ClientConfig::timeout`]); response bodies are bounded by silence only. Set in
+    /// KiB/s by [`MIN_UPLOAD_RATE_VAR`] for uplinks slower than the default 64 KiB/s per
+    /// request in flight.
     pub min_rate: u64,
     /// The clock used for signing.
     pub clock: Clock,
@@ -74,12 +78,13 @@ pub struct Config {
     pub log: Option<Logger>,
 }
 
-impl Config {
-    /// Defaults for everything but the credentials.
-    pub fn new(credentials: Box<dyn Provider>) -> Config {
+impl<S> ClientConfig<S> {
+    /// Defaults for everything but the service's part and the credentials.
+    pub fn with_service(service: S, credentials: Box<dyn Provider>) -> ClientConfig<S> {
         let seed =
             OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 ^ std::process::id() as u64;
-        Config {
+        ClientConfig {
+            service,
             ca_bundle: None,
             credentials,
             retry: RetryPolicy::default(),
@@ -90,6 +95,20 @@ impl Config {
             jitter_seed: seed,
             log: None,
         }
+    }
+}
+
+/// The service's fields read as the configuration's own (`cfg.endpoint`, `cfg.resolved`).
+impl<S> Deref for ClientConfig<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.service
+    }
+}
+
+impl<S> DerefMut for ClientConfig<S> {
+    fn deref_mut(&mut self) -> &mut S {
+        &mut self.service
     }
 }
 

@@ -34,24 +34,25 @@ pub(crate) enum Hint {
     Text(&'static str),
 }
 
-/// One AWS service's wire conventions.
-pub(crate) trait Service: Send + Sync {
+/// What a service's requests and answers look like that is plain data.
+#[derive(Debug)]
+pub(crate) struct Conventions {
     /// The service's name in messages (`Glacier`, `S3`).
-    fn name(&self) -> &'static str;
-
+    pub name: &'static str,
     /// The signing name of the credential scope (`glacier`, `s3`).
-    fn signing_name(&self) -> &'static str;
-
+    pub signing_name: &'static str,
     /// How requests are signed.
-    fn signing_settings(&self) -> SigningSettings;
-
+    pub signing_settings: SigningSettings,
     /// Headers every request carries (signed), such as an API version.
-    fn fixed_headers(&self) -> &'static [(&'static str, &'static str)] {
-        &[]
-    }
-
+    pub fixed_headers: &'static [(&'static str, &'static str)],
     /// Response headers that carry the request ID, in order of preference.
-    fn request_id_headers(&self) -> &'static [&'static str];
+    pub request_id_headers: &'static [&'static str],
+}
+
+/// One AWS service's wire conventions: the data, and what takes code.
+pub(crate) trait Service: Send + Sync {
+    /// Names, signing rules, fixed headers.
+    fn conventions(&self) -> &'static Conventions;
 
     /// Reads an error answer's body (at most 64 KiB of it).
     fn error_body(&self, status: u16, method: &Method, body: &[u8]) -> ErrorBody;

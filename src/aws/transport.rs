@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::retry::Jitter;
 use super::service::render_hint;
-use super::{Call, Config, Location, MIN_UPLOAD_RATE_VAR, RetryPolicy, Service};
+use super::{Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, RetryPolicy, Service};
 use crate::credentials::Provider;
 use crate::error::{Error, Result, ServiceError};
 use crate::sigv4;
@@ -50,12 +50,12 @@ pub(crate) enum Failure {
 impl Transport {
     /// Builds the HTTP client: TLS roots (system store, else bundled; plus the CA
     /// bundle), timeouts, user agent. Redirects are not followed: a signed request must
-    /// not be replayed to another host.
-    pub(crate) fn new(
-        cfg: Config,
+    /// not be replayed to another host. Returns the service's part of `cfg` with it.
+    pub(crate) fn new<S>(
+        cfg: ClientConfig<S>,
         region: String,
         service: &'static dyn Service,
-    ) -> Result<Transport> {
+    ) -> Result<(Transport, S)> {
         let tls = super::tls::client_config(cfg.ca_bundle.as_deref())?;
         let http = reqwest::blocking::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -69,10 +69,13 @@ impl Transport {
             .pool_idle_timeout(Duration::from_secs(50))
             .build()
             .map_err(|e| Error::Transport {
-                what: format!("setting up the HTTP client for {}", service.name()),
+                what: format!(
+                    "setting up the HTTP client for {}",
+                    service.conventions().name
+                ),
                 source: Box::new(e),
             })?;
-        Ok(Transport {
+        let transport = Transport {
             http,
             service,
             region,
@@ -83,7 +86,8 @@ impl Transport {
             clock: cfg.clock,
             jitter: Jitter::new(cfg.jitter_seed),
             log: cfg.log,
-        })
+        };
+        Ok((transport, cfg.service))
     }
 
     /// The region requests are signed for.
@@ -196,7 +200,8 @@ impl Transport {
         let creds = self.credentials.credentials().map_err(Failure::Other)?;
         let now = (self.clock)();
         let amz_date = sigv4::amz_date(now);
-        let settings = self.service.signing_settings();
+        let conventions = self.service.conventions();
+        let settings = conventions.signing_settings;
         let query: Vec<(&str, &str)> = call.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let payload_sha256 = call
             .body
@@ -204,7 +209,7 @@ impl Transport {
         let body_len = call.body_len();
 
         let mut headers: Vec<(&str, &str)> = vec![("host", loc.host.as_str())];
-        headers.extend_from_slice(self.service.fixed_headers());
+        headers.extend_from_slice(conventions.fixed_headers);
         headers.extend(sigv4::amz_headers(
             &settings,
             &amz_date,
@@ -226,7 +231,7 @@ impl Transport {
                 secret_access_key: creds.secret_access_key(),
                 amz_date: &amz_date,
                 region: &self.region,
-                service: self.service.signing_name(),
+                service: conventions.signing_name,
                 settings,
             },
         );
@@ -290,7 +295,8 @@ impl Transport {
 
     fn request_id(&self, resp: &Response) -> Option<String> {
         self.service
-            .request_id_headers()
+            .conventions()
+            .request_id_headers
             .iter()
             .find_map(|name| header(resp, name))
     }
@@ -332,7 +338,7 @@ impl Transport {
         let hint = self.service.hint(e)?;
         Some(render_hint(
             hint,
-            self.service.name(),
+            self.service.conventions().name,
             date,
             now,
             self.credentials.describe(),

@@ -32,8 +32,6 @@ pub use transport::outcome_unknown;
 pub(crate) use transport::{header, json_body, tree_hash_header};
 pub use vaults::{VaultDescription, VaultList, check_vault_name};
 
-use std::ops::{Deref, DerefMut};
-
 use reqwest::Method;
 
 use crate::aws::{self, Transport};
@@ -45,39 +43,24 @@ use crate::sigv4;
 /// The API version every request names (`x-amz-glacier-version`).
 pub const API_VERSION: &str = "2012-06-01";
 
-/// Everything a [`Client`] is built from: where Glacier is, and the transport settings
-/// every AWS client shares (which it dereferences to, so `cfg.retry`, `cfg.timeout`...
-/// read and set them).
-pub struct ClientConfig {
+/// Where Glacier is: the service's part of a [`ClientConfig`].
+pub struct Destination {
     /// Region, endpoint, account, CA bundle.
     pub resolved: Resolved,
-    /// Credentials, TLS trust, timeouts, retries, clock, log.
-    pub transport: aws::Config,
 }
+
+/// Everything a [`Client`] is built from: [`Destination`] and the transport settings
+/// every AWS client shares.
+pub type ClientConfig = aws::ClientConfig<Destination>;
 
 impl ClientConfig {
     /// Defaults for everything but the configuration and credentials; the CA bundle is
     /// the one `resolved` names.
     pub fn new(resolved: Resolved, credentials: Box<dyn Provider>) -> ClientConfig {
-        let mut transport = aws::Config::new(credentials);
-        transport.ca_bundle = resolved.ca_bundle.clone();
-        ClientConfig {
-            resolved,
-            transport,
-        }
-    }
-}
-
-impl Deref for ClientConfig {
-    type Target = aws::Config;
-    fn deref(&self) -> &aws::Config {
-        &self.transport
-    }
-}
-
-impl DerefMut for ClientConfig {
-    fn deref_mut(&mut self) -> &mut aws::Config {
-        &mut self.transport
+        let ca_bundle = resolved.ca_bundle.clone();
+        let mut cfg = ClientConfig::with_service(Destination { resolved }, credentials);
+        cfg.ca_bundle = ca_bundle;
+        cfg
     }
 }
 
@@ -172,9 +155,10 @@ impl Client {
     /// timeouts, user agent.
     pub fn new(cfg: ClientConfig) -> Result<Client> {
         let region = cfg.resolved.region.clone();
+        let (transport, destination) = Transport::new(cfg, region, &service::Glacier)?;
         Ok(Client {
-            transport: Transport::new(cfg.transport, region, &service::Glacier)?,
-            resolved: cfg.resolved,
+            transport,
+            resolved: destination.resolved,
         })
     }
 

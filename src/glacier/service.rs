@@ -8,32 +8,24 @@
 use reqwest::Method;
 
 use super::API_VERSION;
-use crate::aws::{ErrorBody, Hint, Service};
+use crate::aws::{Conventions, ErrorBody, Hint, Service};
 use crate::error::ServiceError;
 use crate::sigv4::SigningSettings;
 
 /// Glacier, as the transport sees it.
 pub(super) struct Glacier;
 
+static CONVENTIONS: Conventions = Conventions {
+    name: "Glacier",
+    signing_name: "glacier",
+    signing_settings: SigningSettings::GLACIER,
+    fixed_headers: &[("x-amz-glacier-version", API_VERSION)],
+    request_id_headers: &["x-amzn-requestid"],
+};
+
 impl Service for Glacier {
-    fn name(&self) -> &'static str {
-        "Glacier"
-    }
-
-    fn signing_name(&self) -> &'static str {
-        "glacier"
-    }
-
-    fn signing_settings(&self) -> SigningSettings {
-        SigningSettings::GLACIER
-    }
-
-    fn fixed_headers(&self) -> &'static [(&'static str, &'static str)] {
-        &[("x-amz-glacier-version", API_VERSION)]
-    }
-
-    fn request_id_headers(&self) -> &'static [&'static str] {
-        &["x-amzn-requestid"]
+    fn conventions(&self) -> &'static Conventions {
+        &CONVENTIONS
     }
 
     fn error_body(&self, _status: u16, _method: &Method, body: &[u8]) -> ErrorBody {

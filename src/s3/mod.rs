@@ -28,7 +28,6 @@ pub use writer::{
     Verified, part_size_for,
 };
 
-use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 
 use base64::Engine;
@@ -141,39 +140,22 @@ impl AsRef<Payload> for Body {
     }
 }
 
-/// Everything an S3 [`Client`] is built from: the region and endpoint, and the transport
-/// settings every AWS client shares (which it dereferences to, so `cfg.retry`,
-/// `cfg.ca_bundle`... read and set them).
-pub struct ClientConfig {
+/// Where S3 is: the service's part of a [`ClientConfig`].
+pub struct Destination {
     /// The region requests are signed for.
     pub region: String,
     /// Where requests go.
     pub endpoint: S3Endpoint,
-    /// Credentials, TLS trust, timeouts, retries, clock, log.
-    pub transport: aws::Config,
 }
+
+/// Everything an S3 [`Client`] is built from: [`Destination`] and the transport settings
+/// every AWS client shares.
+pub type ClientConfig = aws::ClientConfig<Destination>;
 
 impl ClientConfig {
     /// Defaults for everything but the region, endpoint and credentials.
     pub fn new(region: String, endpoint: S3Endpoint, credentials: Box<dyn Provider>) -> Self {
-        ClientConfig {
-            region,
-            endpoint,
-            transport: aws::Config::new(credentials),
-        }
-    }
-}
-
-impl Deref for ClientConfig {
-    type Target = aws::Config;
-    fn deref(&self) -> &aws::Config {
-        &self.transport
-    }
-}
-
-impl DerefMut for ClientConfig {
-    fn deref_mut(&mut self) -> &mut aws::Config {
-        &mut self.transport
+        ClientConfig::with_service(Destination { region, endpoint }, credentials)
     }
 }
 
@@ -214,9 +196,11 @@ impl Client {
     /// Builds a client: TLS roots (system store, else bundled; plus the CA bundle),
     /// timeouts, user agent.
     pub fn new(cfg: ClientConfig) -> Result<Client> {
+        let region = cfg.region.clone();
+        let (transport, destination) = Transport::new(cfg, region, &service::S3)?;
         Ok(Client {
-            transport: Transport::new(cfg.transport, cfg.region, &service::S3)?,
-            endpoint: cfg.endpoint,
+            transport,
+            endpoint: destination.endpoint,
         })
     }
 

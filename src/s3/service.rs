@@ -5,30 +5,26 @@
 
 use reqwest::Method;
 
-use crate::aws::{ErrorBody, Hint, Service};
+use crate::aws::{Conventions, ErrorBody, Hint, Service};
 use crate::error::ServiceError;
 use crate::sigv4::SigningSettings;
 
 /// S3, as the transport sees it.
 pub(super) struct S3;
 
+/// S3 names its request ID `x-amz-request-id` (other services and some S3-compatible
+/// servers use `x-amzn-RequestId`); it needs no header beyond the signer's.
+static CONVENTIONS: Conventions = Conventions {
+    name: "S3",
+    signing_name: "s3",
+    signing_settings: SigningSettings::S3,
+    fixed_headers: &[],
+    request_id_headers: &["x-amz-request-id", "x-amzn-requestid"],
+};
+
 impl Service for S3 {
-    fn name(&self) -> &'static str {
-        "S3"
-    }
-
-    fn signing_name(&self) -> &'static str {
-        "s3"
-    }
-
-    fn signing_settings(&self) -> SigningSettings {
-        SigningSettings::S3
-    }
-
-    /// S3 names its request ID `x-amz-request-id` (other services and some
-    /// S3-compatible servers use `x-amzn-RequestId`).
-    fn request_id_headers(&self) -> &'static [&'static str] {
-        &["x-amz-request-id", "x-amzn-requestid"]
+    fn conventions(&self) -> &'static Conventions {
+        &CONVENTIONS
     }
 
     fn error_body(&self, status: u16, method: &Method, body: &[u8]) -> ErrorBody {
