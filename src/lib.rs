@@ -3,6 +3,7 @@
 //! The library is layered as `docs/architecture.md` describes: pure cores ([`treehash`]) at the bottom, file-level work ([`filehash`]) above
 //! them, and [`cli`] on top as the only code that reads argv or prints results.
 
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod credentials;

@@ -378,8 +378,8 @@ fn s3_custom_endpoints_are_addressed_path_style() {
     let loc = location(client.endpoint(), "path-bkt", Some(key));
     assert_eq!(loc.host, format!("127.0.0.1:{}", server.port));
     assert_eq!(loc.path, "/path-bkt/a%20b/c%2Bd");
-    // The request log shows the URL that went on the wire, and the server answered it
-    // with the object's bytes.
+    // The request log shows the path that went on the wire (as signed: encoded once),
+    // and the server answered it with the object's bytes.
     let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = Arc::clone(&lines);
     let logged = server.client_with(move |cfg| {
@@ -388,9 +388,9 @@ fn s3_custom_endpoints_are_addressed_path_style() {
         }))
     });
     assert_eq!(get(&logged, "path-bkt", key), data);
-    let want = format!("> GET {}/path-bkt/a%20b/c%2Bd ", server.url());
+    let want = "> GET /path-bkt/a%20b/c%2Bd (GetObject, 0 bytes)";
     let lines = lines.lock().expect("log");
-    assert!(lines.iter().any(|l| l.starts_with(&want)), "{lines:?}");
+    assert!(lines.iter().any(|l| l == want), "{lines:?}");
 }
 
 #[test]

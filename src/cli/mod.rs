@@ -110,16 +110,8 @@ impl Global {
             cfg.retry.base_delay = Duration::from_millis(ms);
             cfg.retry.max_delay = Duration::from_millis(ms * 8);
         }
-        if let Some(v) = env.var(crate::glacier::MIN_UPLOAD_RATE_VAR) {
-            match v.trim().parse::<u64>() {
-                Ok(kib) if kib > 0 => cfg.min_rate = kib * 1024,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "{} must be a whole number of KiB/s, at least 1 (got '{v}')",
-                        crate::glacier::MIN_UPLOAD_RATE_VAR
-                    )));
-                }
-            }
+        if let Some(v) = env.var(crate::aws::MIN_UPLOAD_RATE_VAR) {
+            cfg.min_rate = crate::aws::parse_min_upload_rate(&v)?;
         }
         if let Some(s) = self.connect_timeout {
             cfg.connect_timeout = Duration::from_secs(s);

@@ -36,6 +36,9 @@ pub(super) fn s3_client(global: &Global, endpoint_url: Option<&str>) -> Result<A
         cfg.retry.base_delay = Duration::from_millis(ms);
         cfg.retry.max_delay = Duration::from_millis(ms * 8);
     }
+    if let Some(v) = env.var(crate::aws::MIN_UPLOAD_RATE_VAR) {
+        cfg.min_rate = crate::aws::parse_min_upload_rate(&v)?;
+    }
     if let Some(s) = global.connect_timeout {
         cfg.connect_timeout = Duration::from_secs(s);
     }

@@ -125,7 +125,7 @@ impl Sts {
         if let Some(c) = self.http.get() {
             return Ok(c);
         }
-        let tls = crate::glacier::tls::client_config(self.ca_bundle.as_deref())?;
+        let tls = crate::aws::tls::client_config(self.ca_bundle.as_deref())?;
         let client = reqwest::blocking::Client::builder()
             .tls_backend_preconfigured(tls)
             .user_agent(concat!("glacier-upload/", env!("CARGO_PKG_VERSION")))

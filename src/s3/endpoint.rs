@@ -7,6 +7,7 @@
 //! a custom endpoint (a test server, MinIO, a VPC endpoint by IP) seldom has wildcard DNS
 //! for `BUCKET.host`, while AWS is deprecating path-style for its own endpoints.
 
+use crate::aws::Location;
 use crate::config::{Endpoint, Env, Profile, env_var};
 use crate::error::{Error, Result};
 use crate::sigv4;
@@ -84,21 +85,6 @@ pub fn resolve_endpoint(
     }
 }
 
-/// Where one request for a bucket (and maybe a key) goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    /// The URL without the query: `scheme://host[:port]` + [`Location::path`].
-    pub url: String,
-    /// The `Host` header value.
-    pub host: String,
-    /// The path as sent and as signed: the key URI-encoded once, `/` kept. S3 signs the
-    /// path as sent, without the second encoding or the normalization other services do
-    /// ("Create a canonical request": "Do not normalize URI paths for requests to Amazon
-    /// S3"; "Each path segment must be URI-encoded twice ... except for Amazon S3 which
-    /// only gets URI-encoded once").
-    pub path: String,
-}
-
 /// Checks a bucket name against S3's rules ("Bucket naming rules", S3 User Guide):
 /// 3 to 63 characters of lowercase letters, digits, `.` and `-`, starting and ending with
 /// a letter or digit, no `..`.
@@ -144,7 +130,9 @@ pub fn check_key(key: &str) -> Result<()> {
 }
 
 /// The URL, host and signed path for `bucket` and `key` (`None` for a bucket-level
-/// request). Path-style (`/BUCKET/KEY`) for a custom endpoint and for bucket names with a
+/// request). The path is the key URI-encoded once, `/` kept; S3 signs it as sent, without
+/// the second encoding or the normalization other services do
+/// ([`SigningSettings::S3`](crate::sigv4::SigningSettings::S3)). Path-style (`/BUCKET/KEY`) for a custom endpoint and for bucket names with a
 /// `.` (they do not match AWS's wildcard TLS certificate); virtual-hosted
 /// (`BUCKET.s3.REGION.amazonaws.com/KEY`) otherwise.
 pub fn location(endpoint: &S3Endpoint, bucket: &str, key: Option<&str>) -> Location {

@@ -13,8 +13,10 @@ use reqwest::Method;
 use reqwest::blocking::Response;
 use sha2::{Digest, Sha256};
 
-use super::{Body, Call, Client, Failure, StorageClass, check_bucket_name, check_key, header};
-use crate::error::{Error, Result, ServiceError};
+use super::service::parse_error;
+use super::{Body, Call, Client, StorageClass, check_bucket_name, check_key};
+use crate::aws::{Failure, header, read_body};
+use crate::error::{Error, Result};
 
 /// What a new object is written with.
 #[derive(Debug, Clone, Default)]
@@ -119,37 +121,9 @@ fn child_text<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> 
         .and_then(|c| c.text())
 }
 
-/// Parses an S3 error body (`<Error><Code/><Message/><RequestId/></Error>`, "Error
-/// responses" in the S3 API Reference) into a [`ServiceError`] without context or status;
-/// `None` when the body is not one.
-pub fn parse_error(body: &[u8]) -> Option<ServiceError> {
-    let text = std::str::from_utf8(body).ok()?;
-    let doc = roxmltree::Document::parse(text.trim_start()).ok()?;
-    let root = doc.root_element();
-    if root.tag_name().name() != "Error" {
-        return None;
-    }
-    Some(ServiceError {
-        context: String::new(),
-        status: 0,
-        code: child_text(root, "Code").unwrap_or_default().to_string(),
-        message: child_text(root, "Message").unwrap_or_default().to_string(),
-        request_id: child_text(root, "RequestId").map(str::to_string),
-        hint: None,
-    })
-}
-
 /// Reads an XML answer body (at most 16 MiB: a list page of 1000 uploads is well under).
 fn xml_text(resp: Response, what: &str) -> std::result::Result<String, Failure> {
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(resp, 16 << 20), &mut body).map_err(
-        |e| {
-            Failure::BrokenBody(Error::Transport {
-                what: format!("reading the answer of {what}"),
-                source: Box::new(e),
-            })
-        },
-    )?;
+    let body = read_body(resp, 16 << 20, what)?;
     String::from_utf8(body).map_err(|e| {
         Failure::Other(Error::Transport {
             what: format!("{what}: the answer is not UTF-8"),
@@ -178,12 +152,12 @@ impl Client {
             .header("x-amz-checksum-mode", "ENABLED");
         let resp = match self.send(&call) {
             Ok(r) => r,
-            Err(Error::Service(e)) if e.status == 404 => return Ok(None),
+            Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e),
         };
         let size = header(&resp, "content-length")
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| bad_answer(&call.context(), "no Content-Length"))?;
+            .ok_or_else(|| bad_answer(&call.what(), "no Content-Length"))?;
         let metadata = resp
             .headers()
             .iter()
@@ -229,7 +203,7 @@ impl Client {
         if let Some(c) = &checksum {
             if *c != body.checksum() {
                 return Err(Error::Mismatch {
-                    what: format!("{}: SHA-256 checksum reported by S3", call.context()),
+                    what: format!("{}: SHA-256 checksum reported by S3", call.what()),
                     expected: body.checksum(),
                     actual: c.clone(),
                 });
@@ -255,8 +229,8 @@ impl Client {
             .query("uploads", "")
             .header("x-amz-checksum-algorithm", "SHA256");
         let call = self.object_headers(call, options);
-        let what = call.context();
-        let text = self.with_retries(call.op, || xml_text(self.attempt(&call)?, &what))?;
+        let what = call.what();
+        let text = self.send_with(&call, |r| xml_text(r, &what))?;
         let doc = parse_doc(&text, &what)?;
         child_text(doc.root_element(), "UploadId")
             .filter(|id| !id.is_empty())
@@ -283,14 +257,14 @@ impl Client {
         if let Some(c) = header(&resp, "x-amz-checksum-sha256") {
             if c != body.checksum() {
                 return Err(Error::Mismatch {
-                    what: format!("{} part {part_number}: checksum from S3", call.context()),
+                    what: format!("{} part {part_number}: checksum from S3", call.what()),
                     expected: body.checksum(),
                     actual: c,
                 });
             }
         }
         let etag = header(&resp, "etag")
-            .ok_or_else(|| bad_answer(&call.context(), "no ETag for the part"))?;
+            .ok_or_else(|| bad_answer(&call.what(), "no ETag for the part"))?;
         Ok(CompletedPart {
             part_number,
             etag,
@@ -329,10 +303,10 @@ impl Client {
             .header("content-type", "application/xml")
             .body(&body);
         // Completing a large object can take minutes: S3 keeps the connection open.
-        call.response_bytes = parts.len() as u64 * self.min_rate;
-        let what = call.context();
-        let text = self.with_retries(call.op, || {
-            let text = xml_text(self.attempt(&call)?, &what)?;
+        call.response_bytes = parts.len() as u64 * self.transport.min_rate();
+        let what = call.what();
+        let text = self.send_with(&call, |r| {
+            let text = xml_text(r, &what)?;
             if let Some(mut e) = parse_error(text.as_bytes()) {
                 e.context = what.clone();
                 e.status = 200;
@@ -405,8 +379,8 @@ impl Client {
                     .query("key-marker", k.clone())
                     .query("upload-id-marker", u.clone());
             }
-            let what = call.context();
-            let text = self.with_retries(call.op, || xml_text(self.attempt(&call)?, &what))?;
+            let what = call.what();
+            let text = self.send_with(&call, |r| xml_text(r, &what))?;
             let doc = parse_doc(&text, &what)?;
             let root = doc.root_element();
             for u in root
@@ -443,11 +417,12 @@ impl Client {
     /// (BucketAlreadyOwnedByYou) counts as created.
     pub fn create_bucket(&self, bucket: &str) -> Result<()> {
         check_bucket_name(bucket)?;
-        let config = (self.region != "us-east-1").then(|| {
+        let region = self.transport.region();
+        let config = (region != "us-east-1").then(|| {
             Body::new(bytes::Bytes::from(format!(
                 "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
                  <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-                xml_escape(&self.region)
+                xml_escape(region)
             )))
         });
         let mut call = Call::new("CreateBucket", Method::PUT, bucket, None);
@@ -467,7 +442,7 @@ impl Client {
         let call = Call::new("GetObject", Method::GET, bucket, Some(key));
         let mut resp = self.send(&call)?;
         std::io::copy(&mut resp, out).map_err(|e| Error::Transport {
-            what: format!("{}: reading the body", call.context()),
+            what: format!("{}: reading the body", call.what()),
             source: Box::new(e),
         })
     }
@@ -476,19 +451,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_bodies_parse_with_code_message_and_request_id() {
-        let body = b"\n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\
-            <Message>The resource you requested does not exist</Message>\
-            <Resource>/mybucket/myfoto.jpg</Resource><RequestId>4442587FB7D0A2F9</RequestId></Error>";
-        let e = parse_error(body).expect("an error");
-        assert_eq!(e.code, "NoSuchKey");
-        assert_eq!(e.message, "The resource you requested does not exist");
-        assert_eq!(e.request_id.as_deref(), Some("4442587FB7D0A2F9"));
-        assert!(parse_error(b"<CompleteMultipartUploadResult/>").is_none());
-        assert!(parse_error(b"not xml").is_none());
-    }
 
     #[test]
     fn multipart_checksum_is_the_hash_of_the_part_digests() {

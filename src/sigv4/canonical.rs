@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::Request;
+use super::settings::{PercentEncodingMode, SigningSettings, UriPathNormalizationMode};
 
 /// SigV4 URI encoding: every byte of `s` except the unreserved `A-Za-z0-9-._~` becomes
 /// `%XX` (uppercase hex); `/` is kept as is unless `encode_slash`.
@@ -48,6 +49,23 @@ pub fn uri_encode(s: &str, encode_slash: bool) -> String {
 /// containing `%` or any other reserved byte is deliberately not a fixed point: each pass
 /// encodes once more, exactly like AWS applying its encoding to what it received.
 pub fn canonical_uri(path: &str) -> String {
+    canonical_uri_with(path, &SigningSettings::default())
+}
+
+/// The canonical URI of a wire path under `settings`: [`canonical_uri`] for the default
+/// settings; with [`UriPathNormalizationMode::Disabled`] the segments are kept as given
+/// (empty, `.` and `..` included), and with [`PercentEncodingMode::Single`] they are not
+/// encoded again, so S3's settings sign the wire path itself (the empty path as `/`).
+pub fn canonical_uri_with(path: &str, settings: &SigningSettings) -> String {
+    let encode = |segment: &str| match settings.percent_encoding_mode {
+        PercentEncodingMode::Double => uri_encode(segment, true),
+        PercentEncodingMode::Single => segment.to_string(),
+    };
+    if settings.uri_path_normalization_mode == UriPathNormalizationMode::Disabled {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        let segments: Vec<String> = path.split('/').map(encode).collect();
+        return format!("/{}", segments.join("/"));
+    }
     let mut segments: Vec<&str> = Vec::new();
     let mut trailing_slash = false;
     for segment in path.split('/') {
@@ -66,7 +84,7 @@ pub fn canonical_uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 1);
     for segment in &segments {
         out.push('/');
-        out.push_str(&uri_encode(segment, true));
+        out.push_str(&encode(segment));
     }
     if segments.is_empty() || trailing_slash {
         out.push('/');
@@ -155,12 +173,18 @@ pub fn signed_headers(headers: &[(&str, &str)]) -> String {
 }
 
 /// The canonical request: method, canonical URI, canonical query, canonical headers,
-/// signed headers and payload hash, separated by `\n`.
+/// signed headers and payload hash, separated by `\n`; the path under the default
+/// settings (see [`canonical_request_with`]).
 pub fn canonical_request(req: &Request) -> String {
+    canonical_request_with(req, &SigningSettings::default())
+}
+
+/// [`canonical_request`] with the path treated as `settings` say ([`canonical_uri_with`]).
+pub fn canonical_request_with(req: &Request, settings: &SigningSettings) -> String {
     format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         req.method,
-        canonical_uri(req.path),
+        canonical_uri_with(req.path, settings),
         canonical_query(req.query),
         canonical_headers(req.headers),
         signed_headers(req.headers),

@@ -10,8 +10,10 @@
 //!
 //! The steps live in files named after them, in the order they run: `canonical.rs` (URI,
 //! query, headers, canonical request), `signing.rs` (scope, string to sign, signing key,
-//! signature, header) and `parse.rs` (the verifier's parser); [`sign`] chains them. They
-//! are re-exported here, so every public path is `sigv4::NAME`.
+//! signature, header) and `parse.rs` (the verifier's parser); [`sign`] chains them. What
+//! differs between services (S3's single path encoding, the payload header) is
+//! `settings.rs`, passed to [`sign_with`]. They are re-exported here, so every public path
+//! is `sigv4::NAME`.
 //!
 //! It must stay pure: no reqwest, no files, no environment, no clock. The time arrives as
 //! an argument (an `x-amz-date` string or an [`time::OffsetDateTime`] for [`amz_date`]).
@@ -35,7 +37,8 @@
 //! vault name, archive/upload/job IDs are all `[A-Za-z0-9_.-]`), for which the canonical
 //! form is the path itself. The public test suite writes its paths unencoded (`/example
 //! space/`, `/ሴ`); passing those through [`canonical_uri`] encodes them once, which is what
-//! the suite expects.
+//! the suite expects. S3 is the exception: with [`SigningSettings::S3`] the wire path is
+//! signed as it is ([`canonical_uri_with`]).
 //!
 //! Query parameters are given decoded and are encoded here, once (not form encoding: a
 //! space is `%20`, never `+`).
@@ -44,13 +47,18 @@ use sha2::{Digest, Sha256};
 
 mod canonical;
 mod parse;
+mod settings;
 mod signing;
 
 pub use canonical::{
-    canonical_headers, canonical_query, canonical_request, canonical_uri, signed_headers,
-    uri_encode,
+    canonical_headers, canonical_query, canonical_request, canonical_request_with, canonical_uri,
+    canonical_uri_with, signed_headers, uri_encode,
 };
 pub use parse::{ParsedAuthorization, parse_authorization};
+pub use settings::{
+    PayloadChecksumKind, PercentEncodingMode, SigningSettings, UriPathNormalizationMode,
+    amz_headers,
+};
 pub use signing::{authorization, credential_scope, signature, signing_key, string_to_sign};
 
 /// The only signing algorithm this module speaks.
@@ -110,7 +118,24 @@ pub fn amz_date(t: time::OffsetDateTime) -> String {
     )
 }
 
-/// All steps in one call: the Authorization header value.
+/// Who signs, for what, when and how: everything [`sign_with`] needs beside the request.
+#[derive(Debug, Clone, Copy)]
+pub struct SigningParams<'a> {
+    /// The access key ID (goes into the header).
+    pub access_key_id: &'a str,
+    /// The secret access key (only ever enters the signing key).
+    pub secret_access_key: &'a str,
+    /// The `x-amz-date` value (`YYYYMMDDTHHMMSSZ`, see [`amz_date`]).
+    pub amz_date: &'a str,
+    /// The region.
+    pub region: &'a str,
+    /// The signing name of the service (`glacier`, `s3`).
+    pub service: &'a str,
+    /// The service's signing rules.
+    pub settings: SigningSettings,
+}
+
+/// All steps in one call under the default settings: the Authorization header value.
 ///
 /// `amz_date` is the `x-amz-date` value (`YYYYMMDDTHHMMSSZ`, see [`amz_date`]); the scope
 /// date is its first eight characters. The caller must also have put that same value into
@@ -123,15 +148,37 @@ pub fn sign(
     region: &str,
     service: &str,
 ) -> String {
+    sign_with(
+        req,
+        &SigningParams {
+            access_key_id,
+            secret_access_key,
+            amz_date,
+            region,
+            service,
+            settings: SigningSettings::default(),
+        },
+    )
+}
+
+/// All steps in one call, under `params.settings`: the Authorization header value. The
+/// same preconditions as [`sign`] hold for the headers.
+pub fn sign_with(req: &Request, params: &SigningParams) -> String {
+    let amz_date = params.amz_date;
     let scope = Scope {
         date: amz_date.get(..8).unwrap_or(amz_date),
-        region,
-        service,
+        region: params.region,
+        service: params.service,
     };
-    let creq = canonical_request(req);
+    let creq = canonical_request_with(req, &params.settings);
     let sts = string_to_sign(amz_date, &scope, &creq);
-    let sig = signature(&signing_key(secret_access_key, &scope), &sts);
-    authorization(access_key_id, &scope, &signed_headers(req.headers), &sig)
+    let sig = signature(&signing_key(params.secret_access_key, &scope), &sts);
+    authorization(
+        params.access_key_id,
+        &scope,
+        &signed_headers(req.headers),
+        &sig,
+    )
 }
 
 #[cfg(test)]

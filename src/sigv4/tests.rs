@@ -389,3 +389,175 @@ fn parse_authorization_rejects_malformed_values() {
         assert!(!err.contains(&sig), "error echoes the signature: {err}");
     }
 }
+
+/// The worked examples of "Signature Calculations for the Authorization Header:
+/// Transferring Payload in a Single Chunk (AWS Signature Version 4)" in the Amazon S3 API
+/// Reference (sig-v4-header-based-auth.html), signed with [`SigningSettings::S3`].
+mod s3_examples {
+    use super::*;
+
+    const S3_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const DATE: &str = "20130524T000000Z";
+
+    fn s3_sign(
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> String {
+        let payload = headers
+            .iter()
+            .find(|(k, _)| *k == "x-amz-content-sha256")
+            .map_or(EMPTY_PAYLOAD_SHA256, |(_, v)| *v);
+        let req = Request {
+            method,
+            path,
+            query,
+            headers,
+            payload_sha256: payload,
+        };
+        sign_with(
+            &req,
+            &SigningParams {
+                access_key_id: "AKIAIOSFODNN7EXAMPLE",
+                secret_access_key: S3_SECRET,
+                amz_date: DATE,
+                region: "us-east-1",
+                service: "s3",
+                settings: SigningSettings::S3,
+            },
+        )
+    }
+
+    fn signature_of(auth: &str) -> &str {
+        auth.rsplit("Signature=").next().unwrap_or_default()
+    }
+
+    #[test]
+    fn get_object() {
+        let auth = s3_sign(
+            "GET",
+            "/test.txt",
+            &[],
+            &[
+                ("host", "examplebucket.s3.amazonaws.com"),
+                ("range", "bytes=0-9"),
+                ("x-amz-content-sha256", EMPTY_PAYLOAD_SHA256),
+                ("x-amz-date", DATE),
+            ],
+        );
+        assert_eq!(
+            auth,
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
+             SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, \
+             Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        );
+    }
+
+    /// The key `test$file.text` goes on the wire as `/test%24file.text` and is signed
+    /// so, encoded once; the default (double) encoding would sign `/test%2524file.text`.
+    #[test]
+    fn put_object_signs_the_key_encoded_once() {
+        let path = format!("/{}", uri_encode("test$file.text", false));
+        assert_eq!(path, "/test%24file.text");
+        assert_eq!(canonical_uri_with(&path, &SigningSettings::S3), path);
+        assert_eq!(canonical_uri(&path), "/test%2524file.text");
+        let payload = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072";
+        let auth = s3_sign(
+            "PUT",
+            &path,
+            &[],
+            &[
+                ("date", "Fri, 24 May 2013 00:00:00 GMT"),
+                ("host", "examplebucket.s3.amazonaws.com"),
+                ("x-amz-content-sha256", payload),
+                ("x-amz-date", DATE),
+                ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+            ],
+        );
+        assert_eq!(
+            signature_of(&auth),
+            "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"
+        );
+    }
+
+    #[test]
+    fn get_bucket_lifecycle() {
+        let auth = s3_sign(
+            "GET",
+            "/",
+            &[("lifecycle", "")],
+            &[
+                ("host", "examplebucket.s3.amazonaws.com"),
+                ("x-amz-content-sha256", EMPTY_PAYLOAD_SHA256),
+                ("x-amz-date", DATE),
+            ],
+        );
+        assert_eq!(
+            signature_of(&auth),
+            "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"
+        );
+    }
+
+    #[test]
+    fn get_bucket_list_objects() {
+        let auth = s3_sign(
+            "GET",
+            "/",
+            &[("max-keys", "2"), ("prefix", "J")],
+            &[
+                ("host", "examplebucket.s3.amazonaws.com"),
+                ("x-amz-content-sha256", EMPTY_PAYLOAD_SHA256),
+                ("x-amz-date", DATE),
+            ],
+        );
+        assert_eq!(
+            signature_of(&auth),
+            "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"
+        );
+    }
+
+    /// "Do not normalize URI paths for requests to Amazon S3": `a//b/./c/../d` names an
+    /// object key of its own, and is signed as sent.
+    #[test]
+    fn s3_paths_are_not_normalized() {
+        let s3 = SigningSettings::S3;
+        assert_eq!(
+            canonical_uri_with("/b/a//x/./c/../d", &s3),
+            "/b/a//x/./c/../d"
+        );
+        assert_eq!(canonical_uri_with("", &s3), "/");
+        assert_eq!(canonical_uri_with("/bkt", &s3), "/bkt");
+        assert_eq!(canonical_uri("/b/a//x/./c/../d"), "/b/a/x/d");
+        // The default settings are the ones `canonical_uri` uses.
+        assert_eq!(
+            canonical_uri_with("/a%20b/./c", &SigningSettings::default()),
+            canonical_uri("/a%20b/./c")
+        );
+    }
+
+    #[test]
+    fn amz_headers_follow_the_payload_checksum_kind() {
+        let h = amz_headers(
+            &SigningSettings::S3,
+            DATE,
+            EMPTY_PAYLOAD_SHA256,
+            Some("tok"),
+        );
+        assert_eq!(
+            h,
+            [
+                ("x-amz-date", DATE),
+                ("x-amz-content-sha256", EMPTY_PAYLOAD_SHA256),
+                ("x-amz-security-token", "tok"),
+            ]
+        );
+        let plain = amz_headers(
+            &SigningSettings::default(),
+            DATE,
+            EMPTY_PAYLOAD_SHA256,
+            None,
+        );
+        assert_eq!(plain, [("x-amz-date", DATE)]);
+    }
+}

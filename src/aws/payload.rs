@@ -1,5 +1,5 @@
-//! Request bodies: shared bytes or a byte range of a file, kept so that a retry can send
-//! them again, with the SHA-256 the signature needs.
+//! Request bodies of every service: shared bytes or a byte range of a file, kept so that
+//! a retry can send them again, with the SHA-256 (hex) the signature needs.
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use crate::sigv4;
 #[derive(Clone)]
 pub struct Payload {
     source: Source,
-    pub(super) sha256: String,
+    sha256: String,
 }
 
 #[derive(Clone)]
@@ -91,6 +91,11 @@ impl Payload {
         self.len() == 0
     }
 
+    /// The lowercase hex SHA-256 of the body, as signed.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
     /// The body for one attempt.
     pub(super) fn body(&self) -> Body {
         match &self.source {
@@ -104,5 +109,11 @@ impl Payload {
                 *len,
             ),
         }
+    }
+}
+
+impl AsRef<Payload> for Payload {
+    fn as_ref(&self) -> &Payload {
+        self
     }
 }
