@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod pack;
 pub mod progress;
 pub mod purge;
+pub mod retrieval;
 pub mod s3;
 pub mod signals;
 pub mod sigv4;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use super::retrieval::{finished_job, start_job};
+use super::retrieval::{JobStart, finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
@@ -211,16 +211,13 @@ impl ArchiveCmd {
                 wait,
             } => {
                 let what = format!("retrieval of archive {archive_id}");
-                start_job(
-                    &client,
-                    global,
-                    out,
-                    &vault,
-                    &request,
-                    "ArchiveRetrieval",
-                    &what,
+                let job = JobStart {
+                    request: &request,
+                    action: "ArchiveRetrieval",
+                    what: &what,
                     wait,
-                )
+                };
+                start_job(&client, global, out, &vault, &job)
             }
             ArchiveCmd::Get {
                 vault,
@@ -334,7 +331,7 @@ fn delete_many(
     client.describe_vault(vault)?;
     let stop = Arc::new(AtomicBool::new(false));
     crate::signals::install(&stop)?;
-    let (backoff, max_backoff) = super::purge::backoff();
+    let (backoff, max_backoff) = super::retrieval::backoff();
     let pauses = std::sync::atomic::AtomicU64::new(0);
     let opts = crate::purge::Options {
         threads,

@@ -11,7 +11,7 @@ use super::args::one_of;
 use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
-use crate::export::inventory::{Acquired, acquire, human_duration};
+use crate::export::inventory::{Acquire, Acquired, acquire, human_duration};
 use crate::export::journal::{Journal, State};
 use crate::export::scheduler::{self, Report, Status};
 use crate::export::select::{Glob, Selection, Shard, parse_date};
@@ -252,14 +252,25 @@ impl ExportCmd {
 
     fn poll(&self) -> Duration {
         // Test hook, as for `archive get --wait`: the integration tests poll every few ms.
-        if let Some(ms) = ProcessEnv
-            .var("GLACIER_POLL_MS")
-            .and_then(|v| v.parse::<u64>().ok())
-        {
-            return Duration::from_millis(ms);
-        }
-        self.poll
+        super::retrieval::poll_override()
+            .or(self.poll)
             .unwrap_or_else(|| scheduler::default_poll(&self.tier))
+    }
+
+    /// A rerun uses the inventory an earlier run saved: say how old it is, and that
+    /// archives uploaded since are not in it.
+    fn note_saved_inventory(&self, global: &Global, inv: &export::InventoryFile) {
+        let date = crate::purge::inventory_date(inv)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "an unknown date".into());
+        note(
+            global,
+            &format!(
+                "using the inventory of vault '{}' saved by an earlier run (Glacier's inventory of {date}); archives uploaded after it are not included: to include them, export into a new DIR or give --inventory-job with a new job from 'glacier inventory init-retrieval {}'",
+                self.vault, self.vault
+            ),
+        );
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
@@ -298,25 +309,30 @@ impl ExportCmd {
         // SIGINT/SIGTERM/SIGHUP: the first stops between archives (the journal stays
         // consistent), a second exits at once.
         crate::signals::install(&stop)?;
-        let inv = match acquire(
-            &client,
-            &self.vault,
-            &self.source,
-            &state_dir,
-            &mut journal,
-            &mut state,
-            !self.no_wait,
-            self.poll(),
-            &stop,
-            &mut notes,
-        )? {
+        let saved = state_dir.join("inventory.json");
+        let how = Acquire {
+            vault: &self.vault,
+            source: &self.source,
+            saved: &saved,
+            purpose: "glacier vault export",
+            wait: !self.no_wait,
+            poll: self.poll(),
+            backoff: super::retrieval::backoff(),
+            stop: &stop,
+        };
+        let inv = match acquire(&client, &how, &mut journal, &mut state, &mut notes)? {
             Acquired::Ready(inv) => inv,
+            Acquired::Reused(inv) => {
+                self.note_saved_inventory(global, &inv);
+                inv
+            }
             Acquired::Waiting(j) => {
                 return Err(Error::JobInProgress(format!(
                     "inventory job {j} of vault '{}' is not finished; run the same command again later",
                     self.vault
                 )));
             }
+            Acquired::NotYet => return Err(not_inventoried(&self.vault)),
         };
         let (names, unusable) = export::count_names_and_unusable(&inv)?;
         if let Some(n) = unusable.note() {
@@ -330,6 +346,7 @@ impl ExportCmd {
             poll: self.poll(),
             wait: !self.no_wait,
             stop,
+            backoff: super::retrieval::backoff(),
         };
         let progress = global.progress_enabled();
         let started = std::time::Instant::now();
@@ -480,18 +497,23 @@ impl ExportCmd {
             }
             (_, Some(j)) => match acquire(
                 client,
-                &self.vault,
-                &self.source,
-                state_dir,
+                &Acquire {
+                    vault: &self.vault,
+                    source: &self.source,
+                    saved: &state_dir.join("inventory.json"),
+                    purpose: "glacier vault export",
+                    wait: false,
+                    poll: self.poll(),
+                    backoff: super::retrieval::backoff(),
+                    // A dry run never waits, so there is no pause to cut short.
+                    stop: &AtomicBool::new(false),
+                },
                 j,
                 &mut state,
-                false,
-                self.poll(),
-                // A dry run never waits, so there is no pause to cut short.
-                &AtomicBool::new(false),
                 &mut |m| note(global, m),
             )? {
-                Acquired::Ready(inv) => inv,
+                Acquired::Ready(inv) | Acquired::Reused(inv) => inv,
+                Acquired::NotYet => return Err(not_inventoried(&self.vault)),
                 Acquired::Waiting(id) => {
                     return Err(Error::JobInProgress(format!(
                         "inventory job {id} is not finished; a dry run needs its output"
@@ -543,6 +565,13 @@ impl ExportCmd {
         }
         Ok(())
     }
+}
+
+/// Exit 3 ("not yet") for a vault Glacier has not inventoried: cron loops try again.
+fn not_inventoried(vault: &str) -> Error {
+    Error::JobInProgress(format!(
+        "vault '{vault}' has no inventory yet: Glacier takes one about a day after the first upload; run the same command again tomorrow"
+    ))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use time::format_description::well_known::Rfc3339;
 
-use super::retrieval::{finished_job, start_job};
+use super::retrieval::{JobStart, finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{VerifyingReader, check_target, save_stream};
 use crate::error::{Error, Result};
@@ -165,16 +165,13 @@ impl InventoryCmd {
                 wait,
             } => {
                 let what = format!("inventory of vault '{vault}'");
-                start_job(
-                    &client,
-                    global,
-                    out,
-                    &vault,
-                    &request,
-                    "InventoryRetrieval",
-                    &what,
+                let job = JobStart {
+                    request: &request,
+                    action: "InventoryRetrieval",
+                    what: &what,
                     wait,
-                )
+                };
+                start_job(&client, global, out, &vault, &job)
             }
             InventoryCmd::Get {
                 vault,

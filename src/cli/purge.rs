@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use super::export::source_and_selection;
 use super::{Args, Global, Output, flags, note};
-use crate::config::{Env, ProcessEnv};
+use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
-use crate::export::inventory::{Acquired, acquire_at};
+use crate::export::inventory::{Acquire, Acquired, acquire};
 use crate::export::journal::{Journal, State};
 use crate::export::{self, InventoryFile, InventorySource, Selection};
 use crate::glacier::Client;
@@ -37,18 +37,6 @@ pub struct PurgeCmd {
     dry_run: bool,
     yes: bool,
     delete_vault: bool,
-}
-
-/// The pause before the first retry and its doubling cap: the test hook shortens it, as
-/// it does the client's retries.
-pub(super) fn backoff() -> (Duration, Duration) {
-    match ProcessEnv
-        .var("GLACIER_RETRY_BASE_MS")
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        Some(ms) => (Duration::from_millis(ms), Duration::from_millis(ms * 8)),
-        None => (Duration::from_secs(1), Duration::from_secs(60)),
-    }
 }
 
 impl PurgeCmd {
@@ -105,11 +93,7 @@ impl PurgeCmd {
     }
 
     fn poll() -> Duration {
-        ProcessEnv
-            .var("GLACIER_POLL_MS")
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_millis)
-            .unwrap_or_else(|| Duration::from_secs(15 * 60))
+        super::retrieval::poll_override().unwrap_or_else(|| Duration::from_secs(15 * 60))
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
@@ -173,7 +157,7 @@ impl PurgeCmd {
         client.describe_vault(&self.vault)?;
         let stop = Arc::new(AtomicBool::new(false));
         crate::signals::install(&stop)?;
-        let (backoff, max_backoff) = backoff();
+        let (backoff, max_backoff) = super::retrieval::backoff();
         let pauses = AtomicU64::new(0);
         let opts = purge::Options {
             threads: self.threads,
@@ -262,21 +246,24 @@ impl PurgeCmd {
         journal: &mut Journal,
         state: &mut State,
     ) -> Result<InventoryFile> {
-        match acquire_at(
-            client,
-            &self.vault,
-            &self.source,
+        let stop = AtomicBool::new(false);
+        let how = Acquire {
+            vault: &self.vault,
+            source: &self.source,
             saved,
-            "glacier vault purge",
-            journal,
-            state,
-            !self.dry_run,
-            Self::poll(),
+            purpose: "glacier vault purge",
+            wait: !self.dry_run,
+            poll: Self::poll(),
+            backoff: super::retrieval::backoff(),
             // No signal handler is installed yet here, so Ctrl-C ends the wait at once.
-            &AtomicBool::new(false),
-            &mut |m| note(global, m),
-        )? {
-            Acquired::Ready(inv) => Ok(inv),
+            stop: &stop,
+        };
+        match acquire(client, &how, journal, state, &mut |m| note(global, m))? {
+            Acquired::Ready(inv) | Acquired::Reused(inv) => Ok(inv),
+            Acquired::NotYet => Err(Error::JobInProgress(format!(
+                "vault '{}' has no inventory yet: Glacier takes one about a day after the first upload; run the same command again tomorrow",
+                self.vault
+            ))),
             Acquired::Waiting(j) => Err(Error::JobInProgress(format!(
                 "inventory job {j} of vault '{}' is not finished; a dry run needs its output",
                 self.vault

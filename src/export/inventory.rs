@@ -9,13 +9,15 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use super::journal::{Journal, Record, State};
+use crate::download::VerifyingReader;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobId, JobRequest};
 use crate::inventory::{Entries, Format};
+use crate::retrieval::{self, Backoff, Wait, pause};
 
 /// A local inventory document.
 #[derive(Debug, Clone)]
@@ -89,156 +91,318 @@ pub enum InventorySource {
 /// What [`acquire`] got.
 #[derive(Debug)]
 pub enum Acquired {
-    /// The inventory is here.
+    /// The inventory is here: a file the user gave, or a job's output this run saved.
     Ready(InventoryFile),
-    /// The inventory job is still running (only when not waiting).
+    /// The output an earlier run saved: archives uploaded since are not in it.
+    Reused(InventoryFile),
+    /// The inventory job is still running (only when not waiting), or Glacier could not
+    /// be reached for it now: a later run goes on.
     Waiting(JobId),
+    /// Glacier has not inventoried the vault yet (it does about a day after the first
+    /// upload): no inventory job can be started before then.
+    NotYet,
 }
+
+impl Acquired {
+    /// The inventory, if there is one now.
+    pub fn file(self) -> Option<InventoryFile> {
+        match self {
+            Acquired::Ready(f) | Acquired::Reused(f) => Some(f),
+            Acquired::Waiting(_) | Acquired::NotYet => None,
+        }
+    }
+}
+
+/// How [`acquire`] gets the inventory.
+#[derive(Debug, Clone, Copy)]
+pub struct Acquire<'a> {
+    /// The vault.
+    pub vault: &'a str,
+    /// `--inventory`, `--inventory-job`, or a new job.
+    pub source: &'a InventorySource,
+    /// Where a job's output is saved (export: its state directory; purge: next to its
+    /// journal file).
+    pub saved: &'a Path,
+    /// A new job's description (what the user sees in `glacier jobs list`); a job with
+    /// this description a killed run started is adopted.
+    pub purpose: &'a str,
+    /// Wait for the job (else: [`Acquired::Waiting`] while it runs).
+    pub wait: bool,
+    /// The pause between DescribeJob calls when waiting.
+    pub poll: Duration,
+    /// Pauses after faults that outlast the client's retries: first and longest.
+    pub backoff: (Duration, Duration),
+    /// Set by Ctrl-C: waits and pauses end at once.
+    pub stop: &'a AtomicBool,
+}
+
+/// How long a job found in ListJobs may have been started before now and still be
+/// adopted: a job's output is kept 24 h after it completes ("Get Job Output"), so one
+/// started a day ago may already be gone.
+const ADOPT_WITHIN: time::Duration = time::Duration::hours(20);
 
 /// Gets the inventory: from the file, or the saved output of the journaled job, or by
-/// starting/awaiting/downloading a job. `poll` is the pause between DescribeJob calls
-/// when `wait`, cut short when `stop` is set (Ctrl-C); `note` receives messages for the
-/// user.
-#[allow(clippy::too_many_arguments)]
+/// starting/awaiting/downloading a job. A job started by a run killed before its journal
+/// line is adopted; a journaled job that failed or expired is replaced by a new one
+/// (with a note). Transient faults are waited out (with `wait`) or end in
+/// [`Acquired::Waiting`]; `note` receives messages for the user.
 pub fn acquire(
     client: &Client,
-    vault: &str,
-    source: &InventorySource,
-    state_dir: &Path,
+    a: &Acquire<'_>,
     journal: &mut Journal,
     state: &mut State,
-    wait: bool,
-    poll: Duration,
-    stop: &AtomicBool,
     note: &mut dyn FnMut(&str),
 ) -> Result<Acquired> {
-    acquire_at(
-        client,
-        vault,
-        source,
-        &state_dir.join("inventory.json"),
-        "glacier vault export",
-        journal,
-        state,
-        wait,
-        poll,
-        stop,
-        note,
-    )
-}
-
-/// [`acquire`], with the job's output saved at `saved` (purge keeps it next to its
-/// journal file rather than in a directory of its own) and a new job described as
-/// `purpose` (what the user sees in `glacier jobs list`).
-#[allow(clippy::too_many_arguments)]
-pub fn acquire_at(
-    client: &Client,
-    vault: &str,
-    source: &InventorySource,
-    saved: &Path,
-    purpose: &str,
-    journal: &mut Journal,
-    state: &mut State,
-    wait: bool,
-    poll: Duration,
-    stop: &AtomicBool,
-    note: &mut dyn FnMut(&str),
-) -> Result<Acquired> {
-    let saved = saved.to_path_buf();
-    let job_id = match source {
-        InventorySource::File(p) => return InventoryFile::open_given(p).map(Acquired::Ready),
-        InventorySource::Job(j) => j.clone(),
-        InventorySource::New => {
-            if state.inventory_saved && saved.exists() {
-                return InventoryFile::open(&saved).map(Acquired::Ready);
-            }
-            match &state.inventory_job {
-                Some(j) => JobId::from_server(j.clone()),
-                None => {
-                    let req = JobRequest {
-                        kind: "inventory-retrieval".into(),
-                        format: Some("JSON".into()),
-                        description: Some(purpose.into()),
-                        ..Default::default()
-                    };
-                    let j = client.initiate_job(vault, &req)?;
-                    let r = Record::Inventory {
-                        job_id: Some(j.to_string()),
-                        saved: false,
-                        time: super::now_rfc3339(),
-                    };
-                    journal.append(&r)?;
-                    state.apply(&r);
-                    note(&format!(
-                        "started inventory job {j} (Glacier takes hours; rerunning this command waits for it, not a new one)"
-                    ));
-                    j
+    let mut backoff = Backoff::new(a.backoff.0, a.backoff.1);
+    loop {
+        let job_id = match a.source {
+            InventorySource::File(p) => return InventoryFile::open_given(p).map(Acquired::Ready),
+            InventorySource::Job(j) => j.clone(),
+            InventorySource::New => {
+                if state.inventory_saved && a.saved.exists() {
+                    return InventoryFile::open(a.saved).map(Acquired::Reused);
+                }
+                match state.inventory_job.clone() {
+                    Some(j) => JobId::from_server(j),
+                    None => match start(client, a, journal, state, note) {
+                        Ok(Some(j)) => j,
+                        Ok(None) => return Ok(Acquired::NotYet),
+                        Err(e) if e.is_transient() => {
+                            transient(a, &mut backoff, "InitiateJob", &e, note)?;
+                            if !a.wait {
+                                return Err(not_now(a.vault, &e));
+                            }
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    },
                 }
             }
-        }
-    };
-    // A job given by the user is checked each run; its saved output is only reused for
-    // the job the journal started.
-    let job = loop {
-        let job = client.describe_job(vault, &job_id)?;
-        if super::scheduler::job::action(&job) != "InventoryRetrieval" {
-            return Err(Error::Job(format!(
-                "job {job_id} in vault '{vault}' is not an inventory retrieval"
-            )));
-        }
-        match super::scheduler::job::status(&job) {
-            "Succeeded" => break job,
-            "Failed" => {
+        };
+        match fetch(client, a, &job_id, note) {
+            Ok(Fetched::Saved) => {}
+            Ok(Fetched::Running) => return Ok(Acquired::Waiting(job_id)),
+            Ok(Fetched::Lost(why)) if matches!(a.source, InventorySource::New) => {
+                // The journal's job can never give its output: a rerun would meet it
+                // again for ever, so it is recorded as lost and a new one started.
+                let r = Record::InventoryLost {
+                    job_id: job_id.to_string(),
+                    reason: why.clone(),
+                };
+                journal.append(&r)?;
+                state.apply(&r);
+                note(&format!(
+                    "inventory job {job_id} {why}; starting a new inventory job"
+                ));
+                continue;
+            }
+            Ok(Fetched::Lost(why)) => {
                 return Err(Error::Job(format!(
-                    "inventory job {job_id} in vault '{vault}' failed: {}",
-                    super::scheduler::job::message(&job)
+                    "inventory job {job_id} in vault '{}' {why}",
+                    a.vault
                 )));
             }
-            _ if !wait => return Ok(Acquired::Waiting(job_id)),
-            status => {
-                note(&format!(
-                    "inventory job {job_id}: {status}; checking again in {}",
-                    human_duration(poll)
-                ));
-                // A pause between polls of a remote job that takes hours, in short steps
-                // so that Ctrl-C stops the wait at once rather than after the interval
-                // (the job is journaled: a rerun waits for the same job).
-                let until = Instant::now() + poll;
-                loop {
-                    if stop.load(Ordering::Relaxed) {
-                        return Err(Error::Interrupted(format!(
-                            "waiting for inventory job {job_id} interrupted; run the same command again to continue"
-                        )));
-                    }
-                    let left = until.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    std::thread::sleep(left.min(Duration::from_millis(200)));
+            Err(e) if e.is_transient() || matches!(e.root(), Error::Mismatch { .. }) => {
+                transient(a, &mut backoff, "the inventory job", &e, note)?;
+                if !a.wait {
+                    return Ok(Acquired::Waiting(job_id));
                 }
+                continue;
             }
+            Err(e) => return Err(e),
         }
+        let r = Record::Inventory {
+            job_id: Some(job_id.to_string()),
+            saved: true,
+            time: super::now_rfc3339(),
+        };
+        journal.append(&r)?;
+        state.apply(&r);
+        return InventoryFile::open(a.saved).map(Acquired::Ready);
+    }
+}
+
+/// "Not now" for a `--no-wait` run: exit 3, the fault named.
+fn not_now(vault: &str, e: &Error) -> Error {
+    Error::JobInProgress(format!(
+        "vault '{vault}': Glacier did not answer for the inventory job now ({}); run the same command again later",
+        crate::error::chain(e)
+    ))
+}
+
+/// A note and a pause for a transient fault; `Err` when Ctrl-C ended the pause.
+fn transient(
+    a: &Acquire<'_>,
+    backoff: &mut Backoff,
+    what: &str,
+    e: &Error,
+    note: &mut dyn FnMut(&str),
+) -> Result<()> {
+    if !a.wait {
+        return Ok(());
+    }
+    let p = backoff.next_pause();
+    note(&format!(
+        "{what} in vault '{}': {}; trying again in {}",
+        a.vault,
+        crate::error::chain(e),
+        human_duration(p)
+    ));
+    if pause(p, a.stop) {
+        Ok(())
+    } else {
+        Err(Error::Interrupted(
+            "interrupted while Glacier was failing; run the same command again to continue".into(),
+        ))
+    }
+}
+
+/// The inventory job for a run whose journal has none: one a killed run started (listed
+/// by Glacier with our description, not failed, not recorded as lost), else a new one,
+/// through the create policy ([`retrieval::initiate_job`]). Journaled before anything
+/// else. `None`: the vault has not been inventoried yet.
+fn start(
+    client: &Client,
+    a: &Acquire<'_>,
+    journal: &mut Journal,
+    state: &mut State,
+    note: &mut dyn FnMut(&str),
+) -> Result<Option<JobId>> {
+    let req = JobRequest {
+        kind: "inventory-retrieval".into(),
+        format: Some("JSON".into()),
+        description: Some(a.purpose.into()),
+        ..Default::default()
     };
-    let _ = job;
-    let mut tmp = saved.clone().into_os_string();
-    tmp.push(".part");
-    let tmp = PathBuf::from(tmp);
-    let mut out = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let mut body = client.job_output(vault, &job_id, None)?;
-    std::io::copy(&mut body, &mut out).map_err(|e| Error::Transport {
-        what: format!("inventory job {job_id}: reading the output"),
-        source: Box::new(e),
-    })?;
-    out.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &saved).map_err(|e| Error::io(&saved, e))?;
+    let jobs = client.list_jobs(a.vault, None, None)?;
+    let since = time::OffsetDateTime::now_utc() - ADOPT_WITHIN;
+    let usable: Vec<_> = jobs
+        .into_iter()
+        .filter(|j| j.status() != "Failed")
+        .filter(|j| j.job_id.as_ref().is_none_or(|id| !state.lost.contains(id)))
+        .collect();
+    let j = match retrieval::find_started_job(&usable, &req, since) {
+        Some(j) => {
+            note(&format!(
+                "using inventory job {j} found in vault '{}' (started by an earlier run stopped before it was journaled)",
+                a.vault
+            ));
+            j
+        }
+        None => match retrieval::initiate_job(client, a.vault, &req, note) {
+            Ok(j) => {
+                note(&format!(
+                    "started inventory job {j} (Glacier takes hours; rerunning this command waits for it, not a new one)"
+                ));
+                j
+            }
+            Err(e) if e.is_not_found() && never_inventoried(client, a.vault)? => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        },
+    };
     let r = Record::Inventory {
-        job_id: Some(job_id.to_string()),
-        saved: true,
+        job_id: Some(j.to_string()),
+        saved: false,
         time: super::now_rfc3339(),
     };
     journal.append(&r)?;
     state.apply(&r);
-    InventoryFile::open(&saved).map(Acquired::Ready)
+    Ok(Some(j))
+}
+
+/// Glacier has no inventory of the vault yet: DescribeVault's `LastInventoryDate` is
+/// null "if an inventory has not yet run on the vault" (API Reference, "Describe
+/// Vault"), and inventory jobs cannot be initiated until it has.
+fn never_inventoried(client: &Client, vault: &str) -> Result<bool> {
+    Ok(client.describe_vault(vault)?.last_inventory_date.is_none())
+}
+
+/// How [`fetch`] ended.
+enum Fetched {
+    /// The output is saved at `a.saved`.
+    Saved,
+    /// The job is still running (not waiting).
+    Running,
+    /// The job can never give its output: failed, or expired (404).
+    Lost(String),
+}
+
+/// Waits for (or, without `wait`, looks at) the job and saves its output, verified
+/// against Glacier's tree hash, at `a.saved` (write, sync, rename).
+fn fetch(
+    client: &Client,
+    a: &Acquire<'_>,
+    job_id: &JobId,
+    note: &mut dyn FnMut(&str),
+) -> Result<Fetched> {
+    let described = if a.wait {
+        retrieval::wait_for_job(
+            client,
+            a.vault,
+            job_id,
+            &Wait {
+                poll: a.poll,
+                max_poll: a.poll,
+                backoff: a.backoff,
+                stop: a.stop,
+            },
+            note,
+        )
+    } else {
+        client.describe_job(a.vault, job_id)
+    };
+    let job = match described {
+        Ok(j) => j,
+        Err(e) if e.is_not_found() => {
+            return Ok(Fetched::Lost(
+                "is no longer known to Glacier (expired)".into(),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    if super::scheduler::job::action(&job) != "InventoryRetrieval" {
+        return Err(Error::Job(format!(
+            "job {job_id} in vault '{}' is not an inventory retrieval",
+            a.vault
+        )));
+    }
+    match super::scheduler::job::status(&job) {
+        "Succeeded" => {}
+        "Failed" => {
+            return Ok(Fetched::Lost(format!(
+                "failed: {}",
+                super::scheduler::job::message(&job)
+            )));
+        }
+        _ => return Ok(Fetched::Running),
+    }
+    let body = match client.job_output(a.vault, job_id, None) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => {
+            return Ok(Fetched::Lost("has no output any more (expired)".into()));
+        }
+        Err(e) => return Err(e),
+    };
+    let expected = body.tree_hash;
+    let what = format!("inventory job {job_id}");
+    let mut reader = VerifyingReader::new(body, expected, what.clone());
+    let saved = a.saved;
+    let mut tmp = saved.to_path_buf().into_os_string();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    crate::durable::remove_if_exists(&tmp)?;
+    let mut out = crate::durable::create_new(&tmp)?;
+    std::io::copy(&mut reader, &mut out).map_err(|e| Error::Transport {
+        what: format!("{what}: reading the output"),
+        source: Box::new(e),
+    })?;
+    reader.finish()?;
+    out.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, saved).map_err(|e| Error::io(saved, e))?;
+    crate::durable::fsync_dir(crate::durable::parent_dir(saved))?;
+    Ok(Fetched::Saved)
 }
 
 /// `90 s`, `15 min`, `2 h`.

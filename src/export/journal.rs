@@ -62,6 +62,14 @@ pub enum Record {
         /// Why: `expired` or `failed: ...`.
         reason: String,
     },
+    /// The inventory job can no longer give its output (failed or expired): a new one
+    /// is needed, and this one is never adopted again.
+    InventoryLost {
+        /// The lost job.
+        job_id: String,
+        /// Why: `failed: ...` or `expired`.
+        reason: String,
+    },
     /// An archive is in place under its name and verified.
     Exported {
         /// The archive.
@@ -127,6 +135,13 @@ impl State {
                 let k = key(archive_id);
                 if self.jobs.get(&k) == Some(job_id) {
                     self.jobs.remove(&k);
+                }
+                self.lost.insert(job_id.clone());
+            }
+            Record::InventoryLost { job_id, .. } => {
+                if self.inventory_job.as_ref() == Some(job_id) {
+                    self.inventory_job = None;
+                    self.inventory_saved = false;
                 }
                 self.lost.insert(job_id.clone());
             }

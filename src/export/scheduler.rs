@@ -16,6 +16,7 @@ use super::journal::{self, Journal, Record, State};
 use super::{Collisions, InventoryFile, Item, Selection, items};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobRequest};
+use crate::retrieval::{self, Backoff, pause};
 use crate::workers::Pool;
 
 /// How to run.
@@ -35,6 +36,8 @@ pub struct Options {
     pub wait: bool,
     /// Set by Ctrl-C: stop between archives (the journal is always consistent).
     pub stop: Arc<AtomicBool>,
+    /// Pauses while a transient fault outlasts the client's retries: first and longest.
+    pub backoff: (Duration, Duration),
 }
 
 /// The default poll interval for a tier: about a tenth of its typical completion time
@@ -98,6 +101,45 @@ enum Landed {
     Lost(usize, String),
     /// This archive failed (listed in the report); the others go on.
     Failed(usize, String),
+    /// A transient fault: the download is tried again after a pause, with the same job.
+    /// (Bytes that do not verify were already fetched again by the download, chunk by
+    /// chunk; a mismatch left after that is the inventory's or the job's, not the
+    /// link's.)
+    Retry(usize, String),
+}
+
+/// A transient fault of a step that is not one archive's (ListJobs): with `wait`, a note
+/// and a growing pause, then `Ok` to go round again; without, "not now" (exit 3).
+fn ride_out(
+    e: Error,
+    opts: &Options,
+    backoff: &mut Backoff,
+    note: &mut dyn FnMut(&str),
+) -> Result<()> {
+    if !e.is_transient() {
+        return Err(e);
+    }
+    if !opts.wait {
+        return Err(Error::JobInProgress(format!(
+            "Glacier is failing now ({}); run the same command again later",
+            crate::error::chain(&e)
+        )));
+    }
+    let p = backoff.next_pause();
+    note(&format!(
+        "{}; trying again in {}",
+        crate::error::chain(&e),
+        super::inventory::human_duration(p)
+    ));
+    if pause(p, &opts.stop) {
+        Ok(())
+    } else {
+        Err(interrupted())
+    }
+}
+
+fn interrupted() -> Error {
+    Error::Interrupted("export interrupted; run the same command again to continue".into())
 }
 
 struct Pending {
@@ -187,9 +229,16 @@ pub fn run(
     // `retrieval --range`), which must not hide the whole-archive one. A job the journal
     // recorded as lost is never adopted: Glacier may still list it as Succeeded after
     // its output is gone.
+    let mut backoff = Backoff::new(opts.backoff.0, opts.backoff.1);
+    let listed = loop {
+        match client.list_jobs(vault, None, None) {
+            Ok(l) => break l,
+            Err(e) => ride_out(e, opts, &mut backoff, note)?,
+        }
+    };
     let mut adoptable: HashMap<journal::Key, Vec<(String, Option<String>)>> = HashMap::new();
     {
-        for j in client.list_jobs(vault, None, None)? {
+        for j in listed {
             if job::action(&j) == "ArchiveRetrieval" && job::status(&j) != "Failed" {
                 if let (Some(a), Some(id)) = (job::archive_id(&j), j.job_id.clone()) {
                     if state.lost.contains(&id) {
@@ -289,7 +338,7 @@ pub fn run(
                 description: Some("glacier vault export".into()),
                 ..Default::default()
             };
-            match client.initiate_job(vault, &req) {
+            match retrieval::initiate_job(client, vault, &req, note) {
                 Ok(j) => {
                     let r = Record::Job {
                         archive_id: p.item.archive_id.clone(),
@@ -314,8 +363,9 @@ pub fn run(
                         format!("InitiateJob: {}", crate::error::chain(&e)),
                     ));
                 }
-                // Glacier limits retrievals; the client already retried. Wait for a poll.
-                Err(e) if is_throttled(&e) => {
+                // Glacier limits retrievals, or is failing; the client already retried
+                // (and a lost answer was looked for). Wait for a poll.
+                Err(e) if is_throttled(&e) || e.is_transient() => {
                     note(&format!(
                         "Glacier refuses more jobs for now ({}); trying again after the next poll",
                         crate::error::chain(&e)
@@ -340,7 +390,15 @@ pub fn run(
                 .filter_map(|(i, p)| p.job.as_deref().map(|j| (j, i)))
                 .collect();
             let mut found: HashMap<usize, JobDescription> = HashMap::new();
-            for j in client.list_jobs(vault, None, None)? {
+            let listed = match client.list_jobs(vault, None, None) {
+                Ok(l) => l,
+                Err(e) => {
+                    ride_out(e, opts, &mut backoff, note)?;
+                    continue;
+                }
+            };
+            backoff.reset();
+            for j in listed {
                 if let Some(&i) = j.job_id.as_deref().and_then(|id| mine.get(id)) {
                     found.insert(i, j);
                 }
@@ -400,12 +458,14 @@ pub fn run(
                         Err(e) if is_not_found(&e) => {
                             Ok(Landed::Lost(i, job.job_id.clone().unwrap_or_default()))
                         }
+                        Err(e) if e.is_transient() => Ok(Landed::Retry(i, crate::error::chain(&e))),
                         Err(e) => Ok(Landed::Failed(i, crate::error::chain(&e))),
                     }
                 },
             );
             let mut lost: Vec<(usize, String)> = Vec::new();
             let mut finished: Vec<usize> = Vec::new();
+            let mut retry = false;
             for d in out.done {
                 match d.value {
                     Landed::Exported(i) => {
@@ -417,6 +477,14 @@ pub fn run(
                         finished.push(i);
                     }
                     Landed::Lost(i, job_id) => lost.push((i, job_id)),
+                    Landed::Retry(i, why) => {
+                        let item = &outstanding[i].item;
+                        note(&format!(
+                            "archive {} ({}): {why}; downloading it again",
+                            item.archive_id, item.name
+                        ));
+                        retry = true;
+                    }
                     Landed::Failed(i, why) => {
                         let item = &outstanding[i].item;
                         note(&format!(
@@ -453,6 +521,17 @@ pub fn run(
             for i in finished.into_iter().rev() {
                 outstanding.remove(i);
             }
+            if retry {
+                if !opts.wait {
+                    break;
+                }
+                // The same jobs are downloaded again after a pause that grows while
+                // the fault lasts.
+                if !pause(backoff.next_pause(), &opts.stop) {
+                    return Err(interrupted());
+                }
+                continue;
+            }
         }
 
         if outstanding.is_empty() && cursor_done {
@@ -476,18 +555,8 @@ pub fn run(
         });
         // A pause between polls of remote jobs that take hours, in short steps so that
         // Ctrl-C stops the run at once rather than after the poll interval.
-        let until = std::time::Instant::now() + opts.poll;
-        while !opts.stop.load(Ordering::Relaxed) {
-            let left = until.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            std::thread::sleep(left.min(Duration::from_millis(200)));
-        }
-        if opts.stop.load(Ordering::Relaxed) {
-            return Err(Error::Interrupted(
-                "export interrupted; run the same command again to continue".into(),
-            ));
+        if !pause(opts.poll, &opts.stop) {
+            return Err(interrupted());
         }
     }
     report.remaining = report

@@ -190,14 +190,16 @@ pub fn service_error(e: &Error) -> Option<&ServiceError> {
     }
 }
 
-/// Throttling (or "slow down, try later", a 503) that outlasted the client's retries.
-fn is_throttling(e: &Error) -> bool {
-    e.is_throttled() || e.service().is_some_and(|s| s.status == 503)
+/// A fault that outlasted the client's retries but that time cures: throttling, 5xx,
+/// request timeouts, dropped connections. A purge runs for days; these never end it.
+fn is_transient(e: &Error) -> bool {
+    e.is_transient()
 }
 
 /// Deletes one archive. A 404 means someone (an earlier run whose journal line was lost
-/// to a crash, or another tool) deleted it already. Throttling that outlasts the
-/// client's retries pauses this worker and tries again, until `stop`.
+/// to a crash, or another tool) deleted it already. A transient fault that outlasts the
+/// client's retries pauses this worker (capped, jittered, growing while it lasts) and
+/// tries again, until `stop`.
 pub fn delete_one(client: &Client, vault: &str, archive_id: &str, opts: &Options<'_>) -> Deletion {
     delete_with(opts, &|| match ArchiveId::new(archive_id) {
         Ok(id) => client.delete_archive(vault, &id),
@@ -206,22 +208,25 @@ pub fn delete_one(client: &Client, vault: &str, archive_id: &str, opts: &Options
 }
 
 fn delete_with(opts: &Options<'_>, send: &dyn Fn() -> Result<()>) -> Deletion {
-    let mut pause = opts.backoff;
+    let mut backoff = crate::retrieval::Backoff::new(opts.backoff, opts.max_backoff);
     loop {
         match send() {
             Ok(()) => return Deletion::Deleted,
             Err(e) if e.is_not_found() => {
                 return Deletion::Gone;
             }
-            Err(e) if is_throttling(&e) => {
+            // DeleteArchive may have been done before the answer was lost: the next try
+            // then gets 404, which counts as gone.
+            Err(e) if is_transient(&e) => {
                 if opts.stop.load(Ordering::Relaxed) {
                     return Deletion::Stopped;
                 }
                 // Glacier's request rate is per account: a pause here, multiplied by
                 // every worker hitting it, is what slows the run to what Glacier takes.
                 opts.pauses.fetch_add(1, Ordering::Relaxed);
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(opts.max_backoff);
+                if !crate::retrieval::pause(backoff.next_pause(), opts.stop) {
+                    return Deletion::Stopped;
+                }
             }
             Err(e) => return Deletion::Failed(crate::error::chain(&e)),
         }
