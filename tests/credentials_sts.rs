@@ -339,3 +339,28 @@ fn sts_endpoint_settings_in_order() {
         "{err}"
     );
 }
+
+#[test]
+fn throttling_and_outages_are_retried_and_refusals_are_not() {
+    let (clock, _now) = manual_clock(T0);
+    let server = sts(&clock, &[(ROLE, None)]);
+    server.set_web_tokens(&["tok"]);
+    let (dir, env) = home("", "");
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, "tok").unwrap();
+    let env = env
+        .with("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.to_str().unwrap())
+        .with("AWS_ROLE_ARN", ROLE)
+        .with("AWS_ENDPOINT_URL_STS", &server.url);
+    let p = provider(&env, None, &clock).unwrap();
+    server.fail_next(&[(400, "Throttling"), (503, "ServiceUnavailable")]);
+    p.credentials().unwrap();
+    let outcomes: Vec<_> = server.calls().into_iter().map(|c| c.outcome).collect();
+    assert_eq!(outcomes, ["Throttling", "ServiceUnavailable", "ok"]);
+
+    let p = provider(&env, None, &clock).unwrap();
+    server.fail_next(&[(403, "AccessDenied")]);
+    let err = p.credentials().unwrap_err().to_string();
+    assert!(err.contains("HTTP 403 AccessDenied"), "{err}");
+    assert_eq!(server.calls().len(), 4, "a refusal is not retried");
+}

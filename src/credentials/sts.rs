@@ -108,6 +108,13 @@ impl Sts {
                 }
             }
         };
+        // The global endpoint signs for us-east-1 whatever the client's region
+        // ("Manage AWS STS in an AWS Region", IAM User Guide).
+        let region = if endpoint.host == "sts.amazonaws.com" {
+            "us-east-1"
+        } else {
+            region
+        };
         Ok(Sts {
             endpoint,
             region: region.to_string(),

@@ -120,6 +120,8 @@ impl StsConfig {
 
 struct StsState {
     cfg: Mutex<StsConfig>,
+    /// Errors to answer the next calls with, first first: (status, code).
+    faults: Mutex<Vec<(u16, String)>>,
     issued: Mutex<Vec<Issued>>,
     calls: Mutex<Vec<Call>>,
 }
@@ -135,6 +137,7 @@ impl StsServer {
     pub fn start(cfg: StsConfig) -> StsServer {
         let state = Arc::new(StsState {
             cfg: Mutex::new(cfg),
+            faults: Mutex::new(Vec::new()),
             issued: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
         });
@@ -154,6 +157,13 @@ impl StsServer {
     /// The credentials issued so far.
     pub fn issued(&self) -> Vec<Issued> {
         self.state.issued.lock().expect("issued").clone()
+    }
+
+    /// Answers the next calls with these errors, in order, before checking anything
+    /// (throttling, an outage).
+    pub fn fail_next(&self, faults: &[(u16, &str)]) {
+        *self.state.faults.lock().expect("faults") =
+            faults.iter().map(|(s, c)| (*s, c.to_string())).collect();
     }
 
     /// Replaces the valid web identity tokens (a rotation revokes the old one).
@@ -191,7 +201,14 @@ fn sts_answer(state: &StsState, req: &Request) -> Response {
         access_key_id: None,
         outcome: "ok".into(),
     };
-    let result = check_sts(state, req, &get, &mut call);
+    let fault = {
+        let mut faults = state.faults.lock().expect("faults");
+        (!faults.is_empty()).then(|| faults.remove(0))
+    };
+    let result = match fault {
+        Some((status, code)) => Err(xml_error(status, &code, "Rate exceeded")),
+        None => check_sts(state, req, &get, &mut call),
+    };
     let resp = match result {
         Ok(issued) => Response {
             status: 200,
