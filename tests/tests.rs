@@ -8,6 +8,7 @@ mod crash_resume;
 mod export_cli;
 mod faults;
 mod file_safety;
+mod foreign_uploads;
 mod fuzz_regressions;
 mod inventory_pages;
 mod jobs_cli;
