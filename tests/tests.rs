@@ -23,6 +23,7 @@ mod purge_s3_cli;
 mod response_nulls;
 mod retrieval_cli;
 mod review_findings;
+mod s3_after_complete;
 mod s3_client;
 mod s3_faults;
 mod secrets;
