@@ -611,8 +611,10 @@ fn inventory_in_json_and_csv() {
         Some("ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash")
     );
     let row = lines.next().expect("row");
+    // "Get Job Output", CSV format: a quote inside a quoted field is escaped with a
+    // backslash (`"say \"hi\", ok"`), not doubled.
     assert!(
-        row.starts_with(&format!("\"{a}\",\"say \"\"hi\"\", ok\",")),
+        row.starts_with(&format!("\"{a}\",\"say \\\"hi\\\", ok\",")),
         "{row}"
     );
     assert_eq!(lines.next(), None);

@@ -8,6 +8,10 @@
 //! The object is completed only with a [`Verified`] token, which exists only when the
 //! whole archive's tree hash matched; every other ending (an error, `abort`, or dropping
 //! the writer) aborts the multipart upload, so nothing half-checked stays in the bucket.
+//! Once CompleteMultipartUpload was sent, S3 may have completed the object whatever the
+//! client saw (an answer lost, a failed check after it): on any error from then on the
+//! object is looked at again and kept only if it is exactly what was sent (size, SHA-256
+//! checksum, metadata), else deleted, because its metadata would make a rerun skip it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -349,42 +353,99 @@ impl MultipartWriter {
             });
         }
         let (bucket, key) = (&self.spec.bucket, &self.spec.key);
-        let answer = self
-            .client
-            .complete_multipart_upload(bucket, key, &m.upload_id, &m.done)?;
         let expected = multipart_checksum(&m.done);
-        let reported = match answer.checksum_sha256 {
-            Some(c) => Some(c),
-            None => self
-                .client
-                .head_object(bucket, key)?
-                .and_then(|h| h.checksum_sha256),
-        };
-        match reported {
-            Some(r) if multipart_checksum_matches(&expected, &r) => Ok(Uploaded {
-                etag: answer.etag,
-                checksum_sha256: expected,
-                parts: expected_parts,
-            }),
-            other => {
-                // The object exists now, with metadata that claims a verified archive: a
-                // rerun would skip it. Remove it so that only checked objects stay.
-                let removed = match self.client.delete_object(bucket, key) {
-                    Ok(()) => "the object was deleted".to_string(),
-                    Err(e) => format!(
-                        "deleting the object failed too ({}); delete it by hand",
-                        crate::error::chain(&e)
-                    ),
+        let upload_id = m.upload_id.clone();
+        let done = std::mem::take(&mut m.done);
+        let completed = self
+            .client
+            .complete_multipart_upload(bucket, key, &upload_id, &done)
+            .and_then(|answer| {
+                let reported = match answer.checksum_sha256 {
+                    Some(c) => Some(c),
+                    None => self
+                        .client
+                        .head_object(bucket, key)?
+                        .and_then(|h| h.checksum_sha256),
                 };
-                Err(Error::Mismatch {
-                    what: format!(
-                        "{ctx}: SHA-256 checksum of the completed object from S3 ({removed})"
-                    ),
-                    expected,
-                    actual: other.unwrap_or_else(|| "none reported".into()),
-                })
+                Ok((answer.etag, reported))
+            });
+        let error = match completed {
+            Ok((etag, Some(r))) if multipart_checksum_matches(&expected, &r) => {
+                return Ok(Uploaded {
+                    etag,
+                    checksum_sha256: expected,
+                    parts: expected_parts,
+                });
+            }
+            Ok((_, other)) => Error::Mismatch {
+                what: format!("{ctx}: SHA-256 checksum of the completed object from S3"),
+                expected: expected.clone(),
+                actual: other.unwrap_or_else(|| "none reported".into()),
+            },
+            Err(e) => e,
+        };
+        // Complete was sent: S3 may have completed the object (its answer lost, or the
+        // check after it failed), and the object's metadata claims a verified archive, so
+        // a rerun would skip it. Keep it only if it is exactly what was sent.
+        self.settle_after_complete(&expected, expected_parts, error)
+    }
+
+    /// After an error once CompleteMultipartUpload was sent: looks at the object again;
+    /// exactly the object sent (size, SHA-256 checksum, metadata) is the upload's result,
+    /// anything else (or an object that cannot be looked at) is deleted, so only checked
+    /// objects stay, and `error` is returned saying so.
+    fn settle_after_complete(&self, expected: &str, parts: u32, error: Error) -> Result<Uploaded> {
+        let (bucket, key) = (&self.spec.bucket, &self.spec.key);
+        let checked = self.client.head_object(bucket, key);
+        if let Ok(Some(head)) = &checked {
+            let ours: std::collections::BTreeMap<String, String> =
+                self.spec.options.metadata.iter().cloned().collect();
+            let same = head.size == self.spec.size
+                && head.metadata == ours
+                && head
+                    .checksum_sha256
+                    .as_deref()
+                    .is_some_and(|r| multipart_checksum_matches(expected, r));
+            // S3 itself reporting another checksum is not overruled by a look.
+            if same && !matches!(error, Error::Mismatch { .. }) {
+                return Ok(Uploaded {
+                    etag: head.etag.clone(),
+                    checksum_sha256: expected.to_string(),
+                    parts,
+                });
             }
         }
+        let completed = matches!(error, Error::Mismatch { .. });
+        if matches!(checked, Ok(None)) && !completed {
+            // Nothing was stored: the caller aborts the upload. (When S3 answered that it
+            // completed the object, it is deleted even if a look does not find it yet.)
+            return Err(error);
+        }
+        let removed = match self.client.delete_object(bucket, key) {
+            Ok(()) => "the object was deleted".to_string(),
+            Err(e) => format!(
+                "deleting the object failed too ({}); delete it by hand",
+                crate::error::chain(&e)
+            ),
+        };
+        Err(match error {
+            Error::Mismatch {
+                what,
+                expected,
+                actual,
+            } => Error::Mismatch {
+                what: format!("{what} ({removed})"),
+                expected,
+                actual,
+            },
+            error => Error::WithHint {
+                error: Box::new(error),
+                hint: format!(
+                    "CompleteMultipartUpload was sent, and {} could not be shown to be exactly what was sent, so {removed}",
+                    self.context()
+                ),
+            },
+        })
     }
 
     /// Stops the upload threads and aborts the multipart upload (nothing is left in the

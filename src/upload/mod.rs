@@ -211,15 +211,47 @@ enum Resume {
 /// Refuses to go on with an upload whose archive would not have `opts.description`:
 /// Glacier keeps the description the upload was initiated with (API Reference, "List
 /// Parts": `ArchiveDescription`), so a receipt recording another one would misreport the
-/// archive. `had` is the upload's own description, when known.
-fn check_same_description(opts: &Options, id: &UploadId, had: Option<&str>) -> Result<()> {
-    match had {
-        Some(d) if d != opts.description.as_str() => Err(Error::Failed(format!(
-            "upload {id} was started with description {d:?}, not {:?}: give --description {d:?} to resume it, or --no-resume to start afresh",
-            opts.description
-        ))),
-        _ => Ok(()),
-    }
+/// archive. `had` is the upload's own description, when known. `explicit`: the upload
+/// was named with `--upload-id` (then `--no-resume` is no way out), rather than found by
+/// auto-resume.
+fn check_same_description(
+    opts: &Options,
+    id: &UploadId,
+    had: Option<&str>,
+    explicit: bool,
+) -> Result<()> {
+    let Some(d) = had.filter(|d| *d != opts.description.as_str()) else {
+        return Ok(());
+    };
+    let was = if d.is_empty() {
+        "no description".to_string()
+    } else {
+        format!("the description {}", quoted(d))
+    };
+    let ours = match opts.description.as_str() {
+        "" => "none".to_string(),
+        o => quoted(o),
+    };
+    let ways = if explicit {
+        format!(
+            "add --description {} to resume it under that description, or leave --upload-id out to upload this input as a new archive (then end upload {id} with: glacier uploads abort {} {id})",
+            quoted(d),
+            opts.vault
+        )
+    } else {
+        format!(
+            "add --description {} to resume it, or --no-resume to start afresh",
+            quoted(d)
+        )
+    };
+    Err(Error::Failed(format!(
+        "upload {id} was started with {was}, and this run's is {ours}; Glacier keeps the description an upload started with, so {ways}"
+    )))
+}
+
+/// `s` in single quotes as a POSIX shell reads it (descriptions are printable ASCII).
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 fn auto_resume(
@@ -248,7 +280,7 @@ fn auto_resume(
                     p >> 20
                 )));
             }
-            check_same_description(opts, &id, list.archive_description.as_deref())?;
+            check_same_description(opts, &id, list.archive_description.as_deref(), false)?;
             let of = size
                 .map(|s| format!(" of {}", plan::part_count(s, list.part_size)))
                 .unwrap_or_default();
@@ -262,7 +294,7 @@ fn auto_resume(
         }
         Err(e) if lost::is_gone(&e) => {
             if lost::recorded(&st).is_some() {
-                check_same_description(opts, &id, st.description.as_deref())?;
+                check_same_description(opts, &id, st.description.as_deref(), false)?;
             }
             Ok(Resume::Gone(id, lost::recorded(&st)))
         }
@@ -348,7 +380,7 @@ fn complete_recorded(
             st.vault
         ))));
     }
-    if let Err(e) = check_same_description(opts, id, st.description.as_deref()) {
+    if let Err(e) = check_same_description(opts, id, st.description.as_deref(), true) {
         return Some(Err(e));
     }
     Some(lost::complete_again(client, opts, id, size, tree_hash, events).map_err(after_sent))

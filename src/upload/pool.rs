@@ -212,7 +212,7 @@ impl<'a> Session<'a> {
                         )));
                     }
                 }
-                super::check_same_description(opts, id, list.archive_description.as_deref())?;
+                super::check_same_description(opts, id, list.archive_description.as_deref(), true)?;
                 if !treehash::is_valid_part_size(part_size) {
                     return Err(Error::Input(format!(
                         "upload {id} reports part size {part_size}, which is not 1 MiB × 2^n"
@@ -332,19 +332,47 @@ impl<'a> Session<'a> {
     ) -> Result<(TreeHash, u64, u64)> {
         let parts = part_count(size, self.part_size);
         let buffers = Buffers::new(self.threads, self.part_size as usize, 0);
-        let out = Pool::new(self.threads).stop(&self.opts.stop).run(
-            0..parts,
-            || Ok(()),
-            |_, _, index| {
-                let mut data = buffers.take();
-                let start = index * self.part_size;
-                data.len = (size - start).min(self.part_size) as usize;
-                let len = data.len;
-                file.read_exact_at(&mut data.buf[..len], start)
-                    .map_err(|e| Error::io(path, e))?;
-                self.process(index, data)
-            },
-        );
+        let run = |indexes: &[u64]| {
+            Pool::new(self.threads).stop(&self.opts.stop).run(
+                indexes.iter().copied(),
+                || Ok(()),
+                |_, _, index| {
+                    let mut data = buffers.take();
+                    let start = index * self.part_size;
+                    data.len = (size - start).min(self.part_size) as usize;
+                    let len = data.len;
+                    file.read_exact_at(&mut data.buf[..len], start)
+                        .map_err(|e| Error::io(path, e))?;
+                    self.process(index, data)
+                },
+            )
+        };
+        // Resuming an upload this input is not known to have started: every part Glacier
+        // already has is checked first, and only then is anything sent, so a resume of
+        // the wrong input is refused having sent nothing (and the right input can still
+        // resume). Checking sends nothing: a part that differs is refused in `process`.
+        let (checked, rest): (Vec<u64>, Vec<u64>) =
+            (0..parts).partition(|i| !self.trusted && self.known.contains_key(i));
+        let first = run(&checked);
+        if first.error.is_some() || first.stopped {
+            return self.finish(parts, first);
+        }
+        let second = run(&rest);
+        // Both runs' results, by part index (each run numbers its items from 0).
+        let mut done: Vec<workers::Done<(TreeHash, bool)>> = Vec::with_capacity(parts as usize);
+        for (indexes, out) in [(&checked, &first.done), (&rest, &second.done)] {
+            done.extend(out.iter().map(|d| workers::Done {
+                index: indexes[d.index as usize],
+                value: d.value,
+            }));
+        }
+        done.sort_by_key(|d| d.index);
+        let out = workers::Outcome {
+            done,
+            error: second.error,
+            stopped: second.stopped,
+            scheduled: first.scheduled + second.scheduled,
+        };
         self.finish(parts, out)
     }
 

@@ -168,7 +168,7 @@ pub const DESCRIPTION: Flag = Flag {
     aliases: &["--arc-desc"],
     value: Some("TEXT"),
     help: "archive description, at most 1,024 printable ASCII characters",
-    default: Some("the file name, or a summary of packed inputs"),
+    default: Some("the file name, or NAME.tar.xz when packed"),
     ..Flag::VALUE
 };
 /// `upload --part-size`.
