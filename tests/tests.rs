@@ -10,6 +10,7 @@ mod export_cli;
 mod faults;
 mod file_safety;
 mod fuzz_regressions;
+mod inventory_names_cli;
 mod inventory_pages;
 mod jobs_cli;
 mod json_output;
