@@ -411,21 +411,55 @@ pub fn render(
     let summary = if (format, render) == (Format::Json, Render::Json) {
         passthrough(input, &mut out)?
     } else {
-        let mut w = Renderer {
-            render,
-            summary: Summary::default(),
-            id_width: 0,
-        };
-        let mut entries = Entries::new(input, format);
-        for e in entries.by_ref() {
-            w.entry(&e?, &mut out).map_err(out_err)?;
-        }
-        w.finish(&mut out).map_err(out_err)?;
-        w.summary.unusable = entries.unusable().count;
-        w.summary
+        render_all(Entries::new(input, format), render, None, &mut out)?
     };
     out.flush().map_err(out_err)?;
     Ok(summary)
+}
+
+/// Names an archive: the name `vault export` would give it, resolved over the whole
+/// inventory by the caller (this module knows nothing of naming).
+pub type Namer<'a> = &'a dyn Fn(&Entry) -> String;
+
+/// Like [`render`], from parsed `entries`, with each archive's name from `name` beside
+/// its description, so a user can find a file before paying for its retrieval:
+///
+/// - `Table`: a NAME column between CREATED and DESCRIPTION (both with control
+///   characters escaped);
+/// - `Csv`: Glacier's five columns, then `Name` (readers that look columns up by name,
+///   ours included, read it as a Glacier inventory);
+/// - `Jsonl`: a `name` member after the others;
+/// - `Json`: Glacier's document shape, without names (it stays Glacier's format).
+pub fn render_named<R: Read>(
+    entries: Entries<R>,
+    render: Render,
+    name: Namer<'_>,
+    out: &mut dyn Write,
+) -> Result<Summary> {
+    let mut out = BufWriter::with_capacity(BUF_BYTES, out);
+    let summary = render_all(entries, render, Some(name), &mut out)?;
+    out.flush().map_err(out_err)?;
+    Ok(summary)
+}
+
+fn render_all<R: Read>(
+    mut entries: Entries<R>,
+    render: Render,
+    name: Option<Namer<'_>>,
+    out: &mut dyn Write,
+) -> Result<Summary> {
+    let mut w = Renderer {
+        render,
+        summary: Summary::default(),
+        id_width: 0,
+        name,
+    };
+    for e in entries.by_ref() {
+        w.entry(&e?, out).map_err(out_err)?;
+    }
+    w.finish(out).map_err(out_err)?;
+    w.summary.unusable = entries.unusable().count;
+    Ok(w.summary)
 }
 
 /// Copies every byte the parser reads to `out`.
@@ -480,61 +514,69 @@ impl Summary {
 }
 
 /// Writes archives one by one in the chosen rendering.
-struct Renderer {
+struct Renderer<'a> {
     render: Render,
     summary: Summary,
     /// Table: width of the archive ID column, fixed by the first archive.
     id_width: usize,
+    /// Each archive's name, when the caller resolved them.
+    name: Option<Namer<'a>>,
 }
 
-impl Renderer {
+/// An entry with its name, for JSON lines.
+#[derive(serde::Serialize)]
+struct NamedEntry<'e> {
+    #[serde(flatten)]
+    entry: &'e Entry,
+    name: &'e str,
+}
+
+impl Renderer<'_> {
     fn entry(&mut self, e: &Entry, out: &mut dyn Write) -> io::Result<()> {
         let first = self.summary.archives == 0;
         self.summary.add(e);
+        let name = self.name.map(|n| n(e));
         match self.render {
             Render::Table => {
                 if first {
                     self.id_width = e.archive_id.chars().count().max("ARCHIVE ID".len());
-                    table_line(
-                        out,
-                        self.id_width,
-                        "ARCHIVE ID",
-                        "SIZE",
-                        "CREATED",
-                        "DESCRIPTION",
-                    )?;
+                    let head = ["ARCHIVE ID", "SIZE", "CREATED", "NAME", "DESCRIPTION"];
+                    table_line(out, self.id_width, &head.map(String::from), name.is_some())?;
                 }
-                table_line(
-                    out,
-                    self.id_width,
-                    &escape_controls(&e.archive_id),
-                    &human_bytes(e.size),
-                    &if e.creation_date.is_empty() {
-                        "-".into()
-                    } else {
-                        escape_controls(&e.creation_date)
-                    },
-                    &escape_controls(&e.description),
-                )
+                let created = if e.creation_date.is_empty() {
+                    "-".into()
+                } else {
+                    escape_controls(&e.creation_date)
+                };
+                let row = [
+                    escape_controls(&e.archive_id),
+                    human_bytes(e.size),
+                    created,
+                    name.as_deref().map(escape_controls).unwrap_or_default(),
+                    escape_controls(&e.description),
+                ];
+                table_line(out, self.id_width, &row, name.is_some())
             }
             Render::Jsonl => {
-                serde_json::to_writer(&mut *out, e)?;
+                match &name {
+                    Some(name) => serde_json::to_writer(&mut *out, &NamedEntry { entry: e, name })?,
+                    None => serde_json::to_writer(&mut *out, e)?,
+                }
                 out.write_all(b"\n")
             }
             Render::Csv => {
                 if first {
-                    csv_line(out, &CSV_NAMES.map(String::from))?;
+                    self.csv_header(out)?;
                 }
-                csv_line(
-                    out,
-                    &[
-                        e.archive_id.clone(),
-                        e.description.clone(),
-                        e.creation_date.clone(),
-                        e.size.to_string(),
-                        e.tree_hash.clone(),
-                    ],
-                )
+                let mut fields = vec![
+                    e.archive_id.clone(),
+                    e.description.clone(),
+                    e.creation_date.clone(),
+                    e.size.to_string(),
+                    e.tree_hash.clone(),
+                ];
+                fields.extend(name);
+                csv_line(out, &fields)
             }
             Render::Json => {
                 out.write_all(if first { b"{\"ArchiveList\":[" } else { b"," })?;
@@ -574,21 +616,35 @@ impl Renderer {
             }),
             // An empty inventory still gets its header row, so the output is valid CSV
             // for tools that expect the columns.
-            Render::Csv if empty => csv_line(out, &CSV_NAMES.map(String::from)),
+            Render::Csv if empty => self.csv_header(out),
             Render::Csv | Render::Jsonl => Ok(()),
         }
     }
+
+    /// Glacier's header row, and `Name` when archives are named.
+    fn csv_header(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut head: Vec<String> = CSV_NAMES.map(String::from).to_vec();
+        if self.name.is_some() {
+            head.push("Name".into());
+        }
+        csv_line(out, &head)
+    }
 }
 
+/// One table row: ID, size, created, name, description; the name column only when
+/// archives are `named`.
 fn table_line(
     out: &mut dyn Write,
     id_width: usize,
-    id: &str,
-    size: &str,
-    created: &str,
-    desc: &str,
+    cols: &[String; 5],
+    named: bool,
 ) -> io::Result<()> {
-    let line = format!("{id:<id_width$}  {size:>10}  {created:<20}  {desc}");
+    let [id, size, created, name, desc] = cols;
+    let line = if named {
+        format!("{id:<id_width$}  {size:>10}  {created:<20}  {name}  {desc}")
+    } else {
+        format!("{id:<id_width$}  {size:>10}  {created:<20}  {desc}")
+    };
     writeln!(out, "{}", line.trim_end())
 }
 

@@ -220,15 +220,42 @@ fn every_glacier_command_in_the_docs_parses() {
     assert!(seen > 30, "found the documents' commands ({seen})");
 }
 
-/// The targets of `[text](target)` links, without their `#anchor`.
-fn links(text: &str) -> Vec<String> {
+/// The targets of `[text](target)` links: (file, anchor), the file empty for `#anchor`.
+fn links(text: &str) -> Vec<(String, Option<String>)> {
     text.split("](")
         .skip(1)
         .filter_map(|s| s.split(')').next())
         .filter(|t| !t.starts_with("http://") && !t.starts_with("https://"))
-        .map(|t| t.split('#').next().unwrap_or(t).to_string())
-        .filter(|t| !t.is_empty())
+        .map(|t| match t.split_once('#') {
+            Some((file, anchor)) => (file.to_string(), Some(anchor.to_string())),
+            None => (t.to_string(), None),
+        })
         .collect()
+}
+
+/// The anchors GitHub makes for a document's headings: lowercase, punctuation dropped
+/// (but `-` and `_`), spaces as `-`.
+fn anchors(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        if fenced || !line.starts_with('#') {
+            continue;
+        }
+        let title = line.trim_start_matches('#').trim();
+        out.push(
+            title
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect(),
+        );
+    }
+    out
 }
 
 /// Repository paths named in backticks: `src/...`, `tests/...`, `docs/...` and so on.
@@ -258,13 +285,26 @@ fn every_link_and_named_file_exists() {
     for doc in documents() {
         let text = std::fs::read_to_string(&doc).expect("document");
         let dir = doc.parent().expect("a document has a directory");
-        for link in links(&text) {
+        for (file, anchor) in links(&text) {
             checked += 1;
+            let target = if file.is_empty() {
+                doc.clone()
+            } else {
+                dir.join(&file)
+            };
             assert!(
-                dir.join(&link).exists(),
-                "{} links to {link}, which does not exist",
+                target.exists(),
+                "{} links to {file}, which does not exist",
                 doc.display()
             );
+            if let Some(anchor) = anchor {
+                let linked = std::fs::read_to_string(&target).expect("linked document");
+                assert!(
+                    anchors(&linked).contains(&anchor),
+                    "{} links to {file}#{anchor}, which has no such heading",
+                    doc.display()
+                );
+            }
         }
         for path in named_paths(&text) {
             checked += 1;

@@ -431,7 +431,7 @@ fn inventories_in_every_format() {
         );
         let csv = csv.ok();
         assert!(
-            csv.starts_with("ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n"),
+            csv.starts_with("ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash,Name\n"),
             "{csv}"
         );
         assert!(csv.contains("\"with, comma and \"\"quote\"\"\""), "{csv}");

@@ -15,6 +15,7 @@ mod faults;
 mod file_safety;
 mod foreign_uploads;
 mod fuzz_regressions;
+mod inventory_names_cli;
 mod inventory_pages;
 mod jobs_cli;
 mod json_output;

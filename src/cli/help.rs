@@ -384,9 +384,13 @@ Glacier keeps no live list of a vault's archives: an inventory job produces one
 const INVENTORY_INIT: &str = INVENTORY_ABOUT;
 
 const INVENTORY_GET: &str = "\
-Inventories are read as a stream (they can exceed memory) and rendered as they arrive:
-a table by default, or --format json (Glacier's document as sent), jsonl or csv;
--o FILE saves the document, verified, like archive get.
+Prints each archive's ID, size, creation date, the name vault export would give it
+(from the description: mt-aws-glacier, FastGlacier or a plain path, with the same
+suffix for shared names) and its description: a table by default, --format csv (a
+Name column after Glacier's five) or jsonl (a name member). For names the inventory
+is saved to a temporary file, verified, and read twice. --format json prints Glacier's
+document as sent (no names), as it arrives; -o FILE saves it, verified, like
+archive get.
 ";
 
 const JOB_NOT_DONE: &str = "\

@@ -10,6 +10,8 @@ use super::retrieval::{JobStart, finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{VerifyingReader, check_target, save_stream};
 use crate::error::{Error, Result};
+use crate::export::naming::name_from_description;
+use crate::export::{InventoryFile, count_names};
 use crate::glacier::{Description, InventoryParameters, JobId, JobRequest, check_vault_name};
 use crate::inventory::{self, Format, Render};
 use crate::progress::human_bytes;
@@ -207,7 +209,8 @@ impl InventoryCmd {
                         );
                         Ok(())
                     }
-                    None => {
+                    // Glacier's own document shape: streamed as it arrives, no names.
+                    None if render == Render::Json => {
                         out.flush()?;
                         let mut buffered = BufReader::with_capacity(1 << 16, &mut reader);
                         let format = sniff(&mut buffered).map_err(|e| Error::io("inventory", e))?;
@@ -216,35 +219,83 @@ impl InventoryCmd {
                             inventory::render(&mut buffered, format, render, &mut stdout)?;
                         drop(buffered);
                         reader.finish()?;
-                        if summary.unusable > 0 {
-                            note(
-                                global,
-                                &format!(
-                                    "{} inventory entries lack an archive ID, size or tree hash{}",
-                                    summary.unusable,
-                                    if (format, render) == (inventory::Format::Json, Render::Json) {
-                                        " (kept as Glacier sent them)"
-                                    } else {
-                                        "; left out"
-                                    }
-                                ),
-                            );
-                        }
-                        if render != Render::Table {
-                            note(
-                                global,
-                                &format!(
-                                    "{} archives, {}",
-                                    summary.archives,
-                                    human_bytes(summary.total_bytes)
-                                ),
-                            );
-                        }
+                        report(global, &summary, format, render);
+                        Ok(())
+                    }
+                    None => {
+                        // Names are resolved over the whole inventory (a shared name gets
+                        // a date suffix), so it is read twice: saved first (verified, as
+                        // with -o), then counted, then rendered.
+                        let spool = Spool::new(&job_id);
+                        save_stream(reader, &spool.0, false)?;
+                        let inv = InventoryFile::open(&spool.0)?;
+                        let names = count_names(&inv)?;
+                        let namer = |e: &inventory::Entry| {
+                            let n = name_from_description(&e.description, &e.archive_id);
+                            names.resolve(&n.path, &e.creation_date, &e.archive_id)
+                        };
+                        out.flush()?;
+                        let mut stdout = std::io::stdout().lock();
+                        let summary =
+                            inventory::render_named(inv.entries()?, render, &namer, &mut stdout)?;
+                        report(global, &summary, inv.format, render);
                         Ok(())
                     }
                 }
             }
         }
+    }
+}
+
+/// The notes after an inventory is printed: entries left out, and the count where the
+/// output has no summary line of its own.
+fn report(global: &Global, summary: &inventory::Summary, format: Format, render: Render) {
+    if summary.unusable > 0 {
+        note(
+            global,
+            &format!(
+                "{} inventory entries lack an archive ID, size or tree hash{}",
+                summary.unusable,
+                if (format, render) == (Format::Json, Render::Json) {
+                    " (kept as Glacier sent them)"
+                } else {
+                    "; left out"
+                }
+            ),
+        );
+    }
+    if render != Render::Table {
+        note(
+            global,
+            &format!(
+                "{} archives, {}",
+                summary.archives,
+                human_bytes(summary.total_bytes)
+            ),
+        );
+    }
+}
+
+/// Where `inventory get` keeps the job output while it reads it twice: a file in the
+/// temporary directory, removed when dropped (the download path creates it exclusively
+/// and never through a symlink).
+struct Spool(PathBuf);
+
+impl Spool {
+    fn new(job_id: &JobId) -> Spool {
+        let id: String = job_id
+            .as_str()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        Spool(std::env::temp_dir().join(format!("glacier-inventory-{}-{id}", std::process::id())))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
