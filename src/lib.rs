@@ -15,6 +15,7 @@ pub mod filehash;
 pub mod glacier;
 pub mod inventory;
 pub mod pack;
+pub mod plan;
 pub mod progress;
 pub mod purge;
 pub mod s3;
@@ -23,6 +24,7 @@ pub mod sigv4;
 pub mod sync;
 pub mod treehash;
 pub mod upload;
+pub mod vault_delete;
 pub mod workers;
 
 pub use error::{Error, Result};

@@ -16,6 +16,7 @@ Commands:
   vault list|describe|create|delete    manage vaults
   vault export VAULT DIR               every archive out, verified, resumable
   vault purge VAULT                    delete every archive (restartable), then the vault
+  vault plan VAULT                     what an export would cost and risk, before paying
   archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
   inventory init-retrieval|get         list a vault's archives (two steps)
   jobs list|describe                   show retrieval jobs
@@ -127,6 +128,7 @@ Usage:
                                      the same, streamed into S3 objects
   glacier vault purge [OPTIONS] VAULT
                                      delete the archives of an inventory (see below)
+  glacier vault plan [OPTIONS] VAULT cost and risks of an export, before paying
 
 Vault names: 1 to 255 letters, digits, '_', '-' or '.'.
 Archive counts and sizes are those of Glacier's last (about daily) inventory of the
@@ -176,6 +178,36 @@ const VAULT_END: &str = "\n\
 Exit: 0 every archive in scope deleted or already gone; 1 some failed (listed on
 stderr) or a wrong vault name was typed; 2 no terminal and no --yes (nothing sent).
 ";
+
+/// `vault plan` and `vault delete --when-empty` (issue 21): one block, option lists
+/// spliced in where the `{PLAN}` and `{DELETE}` markers stand.
+const VAULT_PLAN_AND_DELETE: &str = "\n\
+glacier vault plan [OPTIONS] VAULT: what an export would cost and risk, from the
+inventory alone; sends no billed request (with --inventory FILE, nothing at all).
+Prints the archives in scope and their bytes, a size histogram, the cost of
+retrieving them in each tier (Expedited, Standard, Bulk: per GB and per request, one
+request per archive), with --to s3://BUCKET/PREFIX the S3 PUT requests and the monthly
+storage of each storage class (with S3's 40 KiB per-object overhead for GLACIER and
+DEEP_ARCHIVE), the early-deletion charge a purge now would incur for archives younger
+than 90 days, how many days --max-bytes-per-day pacing takes, and the risks: empty or
+unparsable descriptions (exported under the archive ID), name collisions (computed
+with the export's naming, and --names), archives over S3's 5 TiB object limit.
+The inventory: --inventory FILE, --inventory-job JOB_ID (its output is read, not
+kept), or the one an earlier export to --to saved. Prices: a dated table of us-east-1
+list prices shipped with glacier (its source pages in its header); --prices FILE
+takes one of the same form. --json prints the same as an object.
+
+Plan options:
+{PLAN}
+glacier vault delete --when-empty [--wait [--poll DURATION]] VAULT: Glacier deletes
+a vault only when its last inventory (about daily) shows it empty and nothing was
+written since. This checks DescribeVault's inventory date and archive count, and
+sends DeleteVault as soon as they allow it. Without --wait it exits 3 ('not yet',
+with why and when to try again): a cron line can repeat it. With --wait it checks
+every --poll until the vault is gone (Ctrl-C stops; nothing is deleted then).
+
+Delete options:
+{DELETE}";
 
 const ARCHIVE: &str = "\
 glacier archive - retrieve or delete archives
@@ -258,6 +290,9 @@ pub fn page(topic: Option<&str>) -> Result<String> {
             VAULT_PURGE,
             &options(flags::PURGE),
             VAULT_END,
+            &VAULT_PLAN_AND_DELETE
+                .replace("{PLAN}", &options(flags::PLAN))
+                .replace("{DELETE}", &options(flags::VAULT_DELETE)),
         ]
         .concat(),
         Some(t) if is(t, "archive") => [
