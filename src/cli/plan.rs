@@ -141,7 +141,7 @@ impl PlanCmd {
             target,
             max_bytes_per_day: self.max_bytes_per_day,
             prices,
-            now: time::OffsetDateTime::now_utc(),
+            now: now()?,
         };
         let report = plan::run(&inv.file, &opts)?;
         let prices_from = match &self.prices {
@@ -272,6 +272,17 @@ fn print_risks(out: &mut Output, r: &Report) -> Result<()> {
         out.line(&format!("  {n}"))?;
     }
     Ok(())
+}
+
+/// The time archive ages are measured from; a test hook fixes it (`GLACIER_TEST_NOW`,
+/// RFC 3339), as `GLACIER_TEST_FREE_BYTES` fixes the free space for export.
+fn now() -> Result<time::OffsetDateTime> {
+    use crate::config::Env;
+    match ProcessEnv.var("GLACIER_TEST_NOW") {
+        None => Ok(time::OffsetDateTime::now_utc()),
+        Some(v) => time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| Error::Usage(format!("GLACIER_TEST_NOW '{v}' is not RFC 3339"))),
+    }
 }
 
 /// `$1,234.57`; amounts under a cent keep four decimals so that a price shows.
