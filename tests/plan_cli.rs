@@ -278,3 +278,32 @@ fn an_inventory_job_s_output_is_read_without_starting_anything() {
         "{ops:?}"
     );
 }
+
+#[test]
+fn with_to_dir_the_inventory_an_export_saved_there_is_used() {
+    use glacier_upload::export::journal::{Journal, Record};
+    let s = Setup::new();
+    let out = s.dir.join("out");
+    let state = glacier_upload::export::state_dir(&out);
+    // What an export leaves after downloading its inventory job's output.
+    let (mut journal, _) = Journal::open(&state).expect("journal");
+    journal
+        .append(&Record::Inventory {
+            job_id: Some("JOB".into()),
+            saved: true,
+            time: "2026-05-31T00:00:00Z".into(),
+        })
+        .expect("append");
+    std::fs::copy(s.dir.join("inv.json"), state.join("inventory.json")).expect("copy");
+    let prices = s.dir.join("prices.tsv");
+    let r: crate::support::Run = glacier_mock(&s.m, s.dir.path())
+        .args(["--json", "vault", "plan", "--prices", path_str(&prices)])
+        .args(["--to", path_str(&out), "v"])
+        .output()
+        .expect("run")
+        .into();
+    let v = json(quiet_ok(&r));
+    assert_eq!(v["archives"], 5);
+    assert!(v["s3"].is_null(), "a directory has no S3 costs");
+    assert!(s.m.requests().is_empty());
+}

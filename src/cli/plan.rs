@@ -187,10 +187,10 @@ impl PlanCmd {
                 t.tier,
                 usd(t.total),
                 usd(t.bytes_cost),
-                usd(t.per_gb),
+                price(t.per_gb),
                 usd(t.requests_cost),
                 t.requests,
-                usd(t.per_1000_requests)
+                price(t.per_1000_requests)
             ))?;
         }
         if let (Some(s), Some(Dest::S3(target))) = (&r.s3, &self.to) {
@@ -285,6 +285,17 @@ fn now() -> Result<time::OffsetDateTime> {
     }
 }
 
+/// A unit price as the table gives it: `$0.025`, `$10.00` (never rounded to the cent).
+fn price(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0');
+    let s = match s.find('.') {
+        Some(i) if s.len() - i < 3 => format!("{s}{}", "0".repeat(3 - (s.len() - i))),
+        _ => s.to_string(),
+    };
+    format!("${s}")
+}
+
 /// `$1,234.57`; amounts under a cent keep four decimals so that a price shows.
 fn usd(v: f64) -> String {
     if v != 0.0 && v.abs() < 0.01 {
@@ -310,6 +321,10 @@ mod tests {
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(usd(0.0025), "$0.0025");
         assert_eq!(usd(1_000_000.0), "$1,000,000.00");
+        assert_eq!(price(0.025), "$0.025");
+        assert_eq!(price(10.0), "$10.00");
+        assert_eq!(price(0.00099), "$0.00099");
+        assert_eq!(price(0.5), "$0.50");
         assert_eq!(parse_size("10T"), Ok(10 << 40));
         assert!(parse_size("1X").is_err());
     }
