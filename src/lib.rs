@@ -112,6 +112,7 @@ pub mod filehash;
 pub mod glacier;
 pub mod inventory;
 pub mod pack;
+pub mod plan;
 pub mod progress;
 pub mod purge;
 pub mod retrieval;
@@ -121,6 +122,7 @@ pub mod sigv4;
 pub mod sync;
 pub mod treehash;
 pub mod upload;
+pub mod vault_delete;
 pub mod workers;
 
 pub use credentials::Credentials;

@@ -178,11 +178,21 @@ fn vault_create_and_delete_report_on_stderr_or_as_json() {
     let m = MockGlacier::start();
     let r = run_mock(&m, &["vault", "create", "new-vault"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "glacier: created vault 'new-vault'\n");
+    // CreateVault is idempotent ("Create Vault"), so the same words fit a new vault and
+    // an existing one (issue 20, item 14): never "created" for a vault that was there.
+    assert_eq!(r.stderr, "glacier: vault 'new-vault' is ready\n");
     assert_eq!(ops(&m, "CreateVault").len(), 1);
     assert_eq!(ops(&m, "CreateVault")[0].status, 201);
 
-    // --quiet drops the note; creating an existing vault succeeds like Glacier.
+    // An existing vault (with an archive, so it is the same one): succeeds, same words.
+    m.create_vault("kept");
+    m.put_archive("kept", b"kept", "kept");
+    let r = run_mock(&m, &["vault", "create", "kept"]);
+    assert_eq!(r.ok(), "");
+    assert_eq!(r.stderr, "glacier: vault 'kept' is ready\n");
+    assert_eq!(m.archives("kept").len(), 1, "the vault was not replaced");
+
+    // --quiet drops the note.
     let r = run_mock(&m, &["vault", "create", "new-vault", "-q"]);
     assert_eq!(quiet_ok(&r), "");
 
@@ -194,7 +204,7 @@ fn vault_create_and_delete_report_on_stderr_or_as_json() {
     assert_eq!(v["location"], "/012345678901/vaults/other");
 
     let out = quiet_ok(&run_mock(&m, &["vault", "list"])).to_string();
-    assert_eq!(out.lines().count(), 3, "{out}");
+    assert_eq!(out.lines().count(), 4, "{out}");
 
     let r = run_mock(&m, &["vault", "delete", "new-vault"]);
     assert_eq!(r.ok(), "");
@@ -204,7 +214,8 @@ fn vault_create_and_delete_report_on_stderr_or_as_json() {
         &["--json", "vault", "delete", "other"],
     )));
     assert_eq!(v, serde_json::json!({"vault": "other", "deleted": true}));
-    assert_eq!(quiet_ok(&run_mock(&m, &["vault", "list"])), "no vaults\n");
+    let out = quiet_ok(&run_mock(&m, &["vault", "list"])).to_string();
+    assert_eq!(out.lines().count(), 2, "only 'kept' is left: {out}");
     assert!(ops(&m, "DeleteVault").iter().all(|r| r.status == 204));
 }
 
@@ -273,7 +284,7 @@ fn usage_errors_say_exactly_what_is_wrong_and_send_nothing() {
         ),
         (
             &["vault"],
-            "glacier: 'vault' needs one of: list, describe, create, delete, export, purge (see 'glacier help vault')",
+            "glacier: 'vault' needs one of: list, describe, create, delete, export, purge, plan (see 'glacier help vault')",
         ),
         (
             &["vault", "list", "--timeout", "0"],

@@ -30,9 +30,11 @@
 
 mod defs;
 mod generate;
+mod plan;
 
 pub use defs::*;
 pub use generate::*;
+pub use plan::*;
 
 /// One command-line flag.
 #[derive(Debug, Clone, Copy)]
@@ -221,6 +223,23 @@ pub const PURGE: &[&Flag] = &[
 ];
 /// `archive delete`.
 pub const ARCHIVE_DELETE: &[&Flag] = &[&DELETE_THREADS];
+/// `vault plan`: the inventory and selection flags of export, then its own.
+pub const PLAN: &[&Flag] = &[
+    &PLAN_TO,
+    &INVENTORY_FILE,
+    &INVENTORY_JOB,
+    &INCLUDE,
+    &EXCLUDE,
+    &CREATED_AFTER,
+    &CREATED_BEFORE,
+    &SHARD,
+    &NAMES,
+    &S3_PART_SIZE,
+    &PLAN_MAX_BYTES_PER_DAY,
+    &PRICES,
+];
+/// `vault delete`.
+pub const VAULT_DELETE: &[&Flag] = &[&WHEN_EMPTY, &WAIT_EMPTY, &NO_WAIT_EMPTY, &POLL_EMPTY];
 
 #[cfg(test)]
 mod tests {
@@ -273,7 +292,8 @@ mod tests {
             (vec!["vault", "list"], vec![], &[]),
             (vec!["vault", "describe"], vec!["v"], &[]),
             (vec!["vault", "create"], vec!["v"], &[]),
-            (vec!["vault", "delete"], vec!["v"], &[]),
+            (vec!["vault", "delete"], vec!["v"], VAULT_DELETE),
+            (vec!["vault", "plan"], vec!["v"], PLAN),
             (
                 vec!["vault", "export"],
                 vec!["v", "/nonexistent/dir"],
@@ -331,6 +351,8 @@ mod tests {
             EXPORT,
             PURGE,
             ARCHIVE_DELETE,
+            PLAN,
+            VAULT_DELETE,
         ]
     }
 

@@ -108,6 +108,7 @@ Commands:
   vault list|describe|create|delete    manage vaults
   vault export VAULT DIR               every archive out, verified, resumable
   vault purge VAULT                    delete every archive (restartable), then the vault
+  vault plan VAULT                     what an export would cost and risk, before paying
   archive init-retrieval|get|delete    retrieve (two steps) or delete an archive
   inventory init-retrieval|get         list a vault's archives (two steps)
   jobs list|describe                   show retrieval jobs
@@ -176,9 +177,9 @@ pub const ACTIONS: &[Action] = &[
     },
     Action {
         words: "vault delete",
-        usage: &["VAULT"],
-        summary: "delete a vault",
-        flags: &[],
+        usage: &["[--when-empty [--wait [--poll DURATION] | --no-wait]] VAULT"],
+        summary: "delete a vault (or as soon as Glacier's inventory shows it empty)",
+        flags: flags::VAULT_DELETE,
         about: VAULT_DELETE,
         after: "",
     },
@@ -197,6 +198,14 @@ pub const ACTIONS: &[Action] = &[
         flags: flags::PURGE,
         about: VAULT_PURGE,
         after: VAULT_PURGE_END,
+    },
+    Action {
+        words: "vault plan",
+        usage: &["[OPTIONS] VAULT"],
+        summary: "what an export would cost and risk, before paying",
+        flags: flags::PLAN,
+        about: VAULT_PLAN,
+        after: "",
     },
     Action {
         words: "archive init-retrieval",
@@ -407,6 +416,29 @@ vault: '-' (null with --json) until the first one.
 const VAULT_DELETE: &str = "\
 Glacier refuses to delete a vault that is not empty, or that was written to since its
 last (about daily) inventory.
+
+--when-empty checks DescribeVault's inventory date and archive count, and sends
+DeleteVault as soon as they allow it. Without --wait it exits 3 ('not yet', with why
+and when to try again): a cron line can repeat it. With --wait it checks every --poll
+until the vault is gone (Ctrl-C stops; nothing is deleted then).
+";
+
+const VAULT_PLAN: &str = "\
+What an export would cost and risk, from the inventory alone; sends no billed request
+(with --inventory FILE, nothing at all). Prints the archives in scope and their bytes,
+a size histogram, the cost of retrieving them in each tier (Expedited, Standard, Bulk:
+per GB and per request, one request per archive), with --to s3://BUCKET/PREFIX the S3
+PUT requests and the monthly storage of each storage class (with S3's 40 KiB
+per-object overhead for GLACIER and DEEP_ARCHIVE), the early-deletion charge a purge
+now would incur for archives younger than 90 days, how many days --max-bytes-per-day
+pacing takes, and the risks: empty or unparsable descriptions (exported under the
+archive ID), name collisions (computed with the export's naming, and --names), archives
+over S3's 5 TiB object limit.
+The inventory: --inventory FILE, --inventory-job JOB_ID (its output is read, not
+kept), or the one an earlier export to --to saved. Prices: a dated table of us-east-1
+list prices shipped with glacier (its source pages in its header); --prices FILE takes
+one of the same form. --names FILE: a CSV of archive_id,name whose names replace the
+descriptions'. --json prints the same as an object.
 ";
 
 const VAULT_EXPORT: &str = "\

@@ -15,6 +15,7 @@ mod help;
 mod inventory;
 mod jobs;
 mod output;
+mod plan;
 mod purge;
 mod retrieval;
 mod s3_client;

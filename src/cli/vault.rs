@@ -1,10 +1,17 @@
-//! `glacier vault list | describe VAULT | create VAULT | delete VAULT`
+//! `glacier vault list | describe VAULT | create VAULT | delete [--when-empty] VAULT`
+//! (`export`, `purge` and `plan` have files of their own).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use super::output::or_dash;
-use super::{Args, Global, Output, note};
-use crate::error::Result;
+use super::{Args, Global, Output, flags, note};
+use crate::config::{Env, ProcessEnv};
+use crate::error::{Error, Result};
 use crate::glacier::{VaultDescription, check_vault_name};
 use crate::progress::human_bytes;
+use crate::vault_delete::{self, Outcome};
 
 /// A parsed `vault` command.
 #[derive(Debug)]
@@ -15,8 +22,10 @@ pub enum VaultCmd {
     Describe(String),
     /// Create a vault.
     Create(String),
-    /// Delete an empty vault.
-    Delete(String),
+    /// Delete an empty vault; with `--when-empty`, once Glacier's inventory allows it.
+    Delete(String, Option<WhenEmpty>),
+    /// What an export would cost and risk (`vault plan`, in `cli/plan.rs`).
+    Plan(Box<super::plan::PlanCmd>),
     /// Export every archive (`vault export`, in `cli/export.rs`).
     Export(Box<super::export::ExportCmd>),
     /// Delete the archives of an inventory (`vault purge`, in `cli/purge.rs`).
@@ -27,8 +36,18 @@ impl VaultCmd {
     pub(super) fn parse(mut args: Args) -> Result<VaultCmd> {
         let action = args.action(
             "vault",
-            &["list", "describe", "create", "delete", "export", "purge"],
+            &[
+                "list", "describe", "create", "delete", "export", "purge", "plan",
+            ],
         )?;
+        if action == "plan" {
+            return Ok(VaultCmd::Plan(Box::new(super::plan::PlanCmd::parse(args)?)));
+        }
+        let when_empty = if action == "delete" {
+            WhenEmpty::parse(&mut args)?
+        } else {
+            None
+        };
         if action == "purge" {
             return Ok(VaultCmd::Purge(Box::new(super::purge::PurgeCmd::parse(
                 args,
@@ -48,7 +67,7 @@ impl VaultCmd {
         Ok(match action.as_str() {
             "describe" => VaultCmd::Describe(vault),
             "create" => VaultCmd::Create(vault),
-            _ => VaultCmd::Delete(vault),
+            _ => VaultCmd::Delete(vault, when_empty),
         })
     }
 
@@ -57,6 +76,9 @@ impl VaultCmd {
             return c.run(global, out);
         }
         if let VaultCmd::Purge(c) = self {
+            return c.run(global, out);
+        }
+        if let VaultCmd::Plan(c) = self {
             return c.run(global, out);
         }
         let client = global.client()?;
@@ -104,12 +126,16 @@ impl VaultCmd {
                 if global.json {
                     return out.json(&serde_json::json!({"vault": v, "location": location}));
                 }
-                note(global, &format!("created vault '{v}'"));
+                // CreateVault succeeds for a vault that exists too ("Create Vault": the
+                // operation is idempotent), so "created" could be untrue: say what is sure.
+                note(global, &format!("vault '{v}' is ready"));
                 Ok(())
             }
             VaultCmd::Export(c) => c.run(global, out),
             VaultCmd::Purge(c) => c.run(global, out),
-            VaultCmd::Delete(v) => {
+            VaultCmd::Plan(c) => c.run(global, out),
+            VaultCmd::Delete(v, Some(w)) => w.run(&client, &v, global, out),
+            VaultCmd::Delete(v, None) => {
                 client.delete_vault(&v)?;
                 if global.json {
                     return out.json(&serde_json::json!({"vault": v, "deleted": true}));
@@ -119,6 +145,120 @@ impl VaultCmd {
             }
         }
     }
+}
+
+/// `vault delete --when-empty [--wait|--no-wait] [--poll DURATION]`.
+#[derive(Debug)]
+pub struct WhenEmpty {
+    wait: bool,
+    poll: Duration,
+}
+
+/// `--poll` of `vault delete --wait` without the flag: Glacier inventories about daily,
+/// so looking more often than hourly only spends requests.
+const DEFAULT_DELETE_POLL: Duration = Duration::from_secs(3600);
+
+impl WhenEmpty {
+    fn parse(args: &mut Args) -> Result<Option<WhenEmpty>> {
+        let when_empty = args.switch(&flags::WHEN_EMPTY);
+        let wait = args.switch(&flags::WAIT_EMPTY);
+        let no_wait = args.switch(&flags::NO_WAIT_EMPTY);
+        let poll = args.parsed(&flags::POLL_EMPTY, parse_duration)?;
+        if !when_empty {
+            if let Some(f) = [
+                ("--wait", wait),
+                ("--no-wait", no_wait),
+                ("--poll", poll.is_some()),
+            ]
+            .iter()
+            .find(|(_, set)| *set)
+            {
+                return Err(Error::Usage(format!(
+                    "{} is for 'vault delete --when-empty'",
+                    f.0
+                )));
+            }
+            return Ok(None);
+        }
+        if wait && no_wait {
+            return Err(Error::Usage("give --wait or --no-wait, not both".into()));
+        }
+        Ok(Some(WhenEmpty {
+            wait,
+            poll: poll.unwrap_or(DEFAULT_DELETE_POLL),
+        }))
+    }
+
+    fn run(
+        &self,
+        client: &crate::glacier::Client,
+        vault: &str,
+        global: &Global,
+        out: &mut Output,
+    ) -> Result<()> {
+        let stop = Arc::new(AtomicBool::new(false));
+        if self.wait {
+            crate::signals::install(&stop)?;
+        }
+        // Test hook, as for export: the integration tests poll every few ms.
+        let poll = ProcessEnv
+            .var("GLACIER_POLL_MS")
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(self.poll, Duration::from_millis);
+        let opts = vault_delete::Options {
+            wait: self.wait,
+            poll,
+            deleted_before: None,
+            stop: &stop,
+            now: &time::OffsetDateTime::now_utc,
+        };
+        match vault_delete::run(client, vault, &opts, &mut |m| note(global, m))? {
+            Outcome::Deleted => {
+                if global.json {
+                    return out.json(&serde_json::json!({"vault": vault, "deleted": true}));
+                }
+                note(global, &format!("deleted vault '{vault}'"));
+                Ok(())
+            }
+            Outcome::NotYet { why, retry_after } => {
+                let after = retry_after.map(vault_delete::rfc3339);
+                if global.json {
+                    out.json(&serde_json::json!({
+                        "vault": vault,
+                        "deleted": false,
+                        "reason": why,
+                        "retry_after": after,
+                    }))?;
+                }
+                let when = match after {
+                    Some(t) => format!("try again after {t} (Glacier inventories about daily)"),
+                    None => "try again in a day (Glacier inventories about daily)".into(),
+                };
+                Err(Error::JobInProgress(format!("not yet: {why}; {when}")))
+            }
+        }
+    }
+}
+
+/// `DURATION`: `250ms`, `30s`, `15m`, `2h`, or plain seconds (as export's `--poll`).
+fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let bad = || "expected a duration like 30s, 15m or 1h".to_string();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(bad()),
+    };
+    if d.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(d)
 }
 
 /// One table row; what Glacier left out (the counts before the first inventory) is

@@ -17,6 +17,7 @@ pub mod destination;
 pub mod inventory;
 pub mod journal;
 pub mod manifest;
+pub mod names_file;
 pub mod naming;
 pub mod s3;
 pub mod scheduler;
