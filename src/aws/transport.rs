@@ -13,7 +13,7 @@ use super::retry::Jitter;
 use super::service::render_hint;
 use super::{Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, RetryPolicy, Service};
 use crate::credentials::Provider;
-use crate::error::{Error, Result, ServiceError};
+use crate::error::{Error, Fault, NetworkFault, Result, ServiceError};
 use crate::sigv4;
 
 /// The most of an error answer's body that is read: they are small, and a broken proxy
@@ -168,8 +168,12 @@ impl Transport {
                 (Error::Service(e), r)
             }
             Failure::Transport(e) => {
-                // A refused connection never reached the service: always safe to retry.
-                let r = is_retryable_transport(&e) && (call.idempotent || e.is_connect());
+                let kind = network_fault(&e);
+                // A connection never made reached nothing: always safe to send again. A
+                // refused certificate or a bad URL will not get better.
+                let r = !e.is_builder()
+                    && kind != NetworkFault::Certificate
+                    && (call.idempotent || kind == NetworkFault::Connect);
                 // A request with a body runs under a total deadline (see `attempt`):
                 // name the setting a slow uplink needs.
                 let deadline = if e.is_timeout() && call.body_len() > 0 {
@@ -182,7 +186,10 @@ impl Transport {
                 };
                 let err = Error::Transport {
                     what: format!("{}{deadline}", call.what()),
-                    source: Box::new(e),
+                    source: Box::new(Fault {
+                        kind,
+                        error: Box::new(e),
+                    }),
                 };
                 (err, r)
             }
@@ -371,18 +378,43 @@ pub(crate) fn read_body(
     Ok(body)
 }
 
-/// Connection refused or reset, timeouts, a dropped connection: retry. A bad URL or a
-/// TLS certificate failure will not get better.
-fn is_retryable_transport(e: &reqwest::Error) -> bool {
-    if e.is_builder() || e.is_redirect() {
-        return false;
+/// What kind of failure a reqwest error is, from its kind and the TLS library's error
+/// in its chain. A certificate failure happens while connecting, so it is looked for
+/// first.
+fn network_fault(e: &reqwest::Error) -> NetworkFault {
+    if is_certificate_error(e) {
+        NetworkFault::Certificate
+    } else if e.is_connect() || e.is_builder() {
+        NetworkFault::Connect
+    } else {
+        NetworkFault::NoAnswer
     }
+}
+
+/// True when rustls refused the server's certificate somewhere in `e`'s chain. rustls's
+/// error travels inside an `io::Error`, whose `source()` skips it, so each I/O error's
+/// inner error is looked at too.
+fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let refused = |x: &(dyn std::error::Error + 'static)| {
+        matches!(
+            x.downcast_ref::<rustls::Error>(),
+            Some(
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::UnsupportedNameType
+            )
+        )
+    };
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = src {
-        if s.to_string().to_ascii_lowercase().contains("certificate") {
-            return false;
+        let inner = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|i| i as &(dyn std::error::Error + 'static));
+        if refused(s) || inner.is_some_and(|i| refused(i) || is_certificate_error(i)) {
+            return true;
         }
         src = s.source();
     }
-    true
+    false
 }
