@@ -184,6 +184,45 @@ impl ServiceError {
     }
 }
 
+/// What kind of network failure an [`Error::Transport`] was, as the AWS transport
+/// found it from the HTTP library's error (not from its text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NetworkFault {
+    /// No connection was made (refused, unreachable, name not resolved, connect timeout):
+    /// nothing reached the service, so sending again is always safe.
+    Connect,
+    /// The server's TLS certificate was refused: nothing reached the service, and
+    /// trying again changes nothing until the trust is set up (a CA bundle).
+    Certificate,
+    /// The request was sent, then no usable answer came: a timeout, a dropped
+    /// connection, a body cut short. The service may have acted.
+    NoAnswer,
+}
+
+/// The `source` the AWS transport gives an [`Error::Transport`]: the HTTP library's
+/// error with its [`NetworkFault`] kind. It reads (`Display`, `source()`) exactly as the
+/// error it carries, so messages do not change.
+#[derive(Debug)]
+pub struct Fault {
+    /// What kind of failure.
+    pub kind: NetworkFault,
+    /// The HTTP library's error.
+    pub error: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Fault {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
 impl Error {
     /// The error beneath any [`Error::WithHint`] wrappers.
     pub fn root(&self) -> &Error {
@@ -211,12 +250,24 @@ impl Error {
         self.service().is_some_and(ServiceError::is_not_found)
     }
 
+    /// The kind of network failure, when this is one the transport classified.
+    pub fn network_fault(&self) -> Option<NetworkFault> {
+        match self.root() {
+            Error::Transport { source, .. } => source.downcast_ref::<Fault>().map(|f| f.kind),
+            _ => None,
+        }
+    }
+
     /// The request was sent and may have been acted on, but no usable answer came back:
     /// a lost answer (dropped connection, timeout, truncated body) or a 5xx. A call that
     /// creates something must look for what it may have made before it is sent again.
+    /// A connection never made, or a certificate refused, sent nothing.
     pub fn outcome_unknown(&self) -> bool {
         match self.root() {
-            Error::Transport { .. } => true,
+            Error::Transport { .. } => !matches!(
+                self.network_fault(),
+                Some(NetworkFault::Connect | NetworkFault::Certificate)
+            ),
             Error::Service(s) => s.is_server_error(),
             _ => false,
         }
@@ -224,10 +275,11 @@ impl Error {
 
     /// A fault that a later attempt can get past without the user doing anything:
     /// throttling, 5xx, request timeouts, and network trouble (a dropped connection, a
-    /// timeout, a body cut short). A long run keeps going through these.
+    /// timeout, a body cut short). A long run keeps going through these. A refused
+    /// certificate is not one.
     pub fn is_transient(&self) -> bool {
         match self.root() {
-            Error::Transport { .. } => true,
+            Error::Transport { .. } => self.network_fault() != Some(NetworkFault::Certificate),
             Error::Service(s) => s.is_transient(),
             _ => false,
         }
@@ -243,6 +295,7 @@ impl Error {
             | Error::Config(_)
             | Error::ConfigFile { .. } => true,
             Error::Io { .. } => true,
+            Error::Transport { .. } => self.network_fault() == Some(NetworkFault::Certificate),
             Error::Service(s) => !s.is_transient() && !s.is_not_found(),
             _ => false,
         }
@@ -382,6 +435,30 @@ mod tests {
         assert!(svc(403, "InvalidSignatureException").needs_user());
         assert!(!svc(503, "ServiceUnavailableException").needs_user());
         assert!(Error::Input("empty file".into()).needs_user());
+    }
+
+    #[test]
+    fn network_faults_are_classified_by_kind_and_read_as_their_cause() {
+        let fault = |kind| Error::Transport {
+            what: "InitiateJob on vault 'v'".into(),
+            source: Box::new(Fault {
+                kind,
+                error: Box::new(io::Error::other("connection refused")),
+            }),
+        };
+        let refused = fault(NetworkFault::Connect);
+        assert!(!refused.outcome_unknown());
+        assert!(refused.is_transient());
+        assert!(!refused.needs_user());
+        let cert = fault(NetworkFault::Certificate);
+        assert!(!cert.outcome_unknown());
+        assert!(!cert.is_transient());
+        assert!(cert.needs_user());
+        let lost = fault(NetworkFault::NoAnswer);
+        assert!(lost.outcome_unknown() && lost.is_transient() && !lost.needs_user());
+        assert_eq!(lost.network_fault(), Some(NetworkFault::NoAnswer));
+        assert_eq!(chain(&lost), "InitiateJob on vault 'v': connection refused");
+        assert_eq!(svc(500, "").network_fault(), None);
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //!   to keep the connection open: CompleteMultipartUpload, "Note that if
 //!   CompleteMultipartUpload fails, applications should be prepared to retry any failed
 //!   requests"; "it's possible for Amazon S3 to return an error after the 200 OK".
+//!
+//! And one server of its own, with no moto behind it: a GetObject answer that trickles
+//! in for longer than the timeout, never silent for that long, arrives whole (answers
+//! are bounded by silence, not by a deadline), while one that stops mid-way fails.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -391,4 +395,90 @@ fn s3_a_list_page_that_repeats_its_marker_is_an_error_not_a_loop() {
         "{err:?}"
     );
     assert_eq!(proxy.injected.load(Ordering::SeqCst), 2);
+}
+
+/// A one-connection-at-a-time server answering every request with `body`, sent in
+/// `chunks` pieces `gap` apart; with `stall_after` it stops sending (holding the
+/// connection) after that many pieces.
+fn trickle_server(
+    body: Vec<u8>,
+    chunks: usize,
+    gap: std::time::Duration,
+    stall_after: Option<usize>,
+) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+            let mut conn = conn;
+            if read_request(&mut reader).is_none() {
+                continue;
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nx-amz-request-id: TRICKLE\r\n\r\n",
+                body.len()
+            );
+            if conn.write_all(head.as_bytes()).is_err() {
+                continue;
+            }
+            for (i, piece) in body.chunks(body.len().div_ceil(chunks)).enumerate() {
+                if stall_after == Some(i) {
+                    // Silent from here on, until the client gives up and closes.
+                    let _ = reader.read_to_end(&mut Vec::new());
+                    break;
+                }
+                // Pacing the answer is what this server is for, not a wait for an event.
+                std::thread::sleep(gap);
+                if conn.write_all(piece).and_then(|()| conn.flush()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+fn trickle_client(port: u16, timeout_ms: u64) -> glacier_upload::s3::Client {
+    use glacier_upload::credentials::{Credentials, Static};
+    let endpoint =
+        S3Endpoint::custom(&format!("http://127.0.0.1:{port}"), "test", false).expect("endpoint");
+    let creds = Static::new(
+        Credentials::new("AKIDTRICKLE", "secret", None, None),
+        "test",
+    );
+    let mut cfg =
+        glacier_upload::s3::ClientConfig::new("us-east-1".into(), endpoint, Box::new(creds));
+    cfg.timeout = std::time::Duration::from_millis(timeout_ms);
+    cfg.retry.max_attempts = 1;
+    glacier_upload::s3::Client::new(cfg).expect("client")
+}
+
+#[test]
+fn s3_a_slow_answer_that_never_goes_silent_arrives_whole() {
+    let body = pattern(64 * 1024, 9);
+    // 8 pieces 150 ms apart: 1.2 s in all, four times the 300 ms timeout.
+    let port = trickle_server(body.clone(), 8, std::time::Duration::from_millis(150), None);
+    let client = trickle_client(port, 300);
+    let started = std::time::Instant::now();
+    let mut out = Vec::new();
+    client
+        .get_object("bkt", "k", &mut out)
+        .expect("a paced body is not cut off by a deadline");
+    assert_eq!(out, body);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1000));
+}
+
+#[test]
+fn s3_an_answer_that_goes_silent_fails() {
+    let body = pattern(64 * 1024, 10);
+    let port = trickle_server(body, 8, std::time::Duration::from_millis(10), Some(2));
+    let client = trickle_client(port, 300);
+    let mut out = Vec::new();
+    let e = client
+        .get_object("bkt", "k", &mut out)
+        .expect_err("a stalled body");
+    let text = glacier_upload::error::chain(&e);
+    assert!(text.contains("GetObject"), "{text}");
+    assert!(out.len() < 64 * 1024, "{}", out.len());
 }

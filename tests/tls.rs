@@ -105,3 +105,50 @@ fn upload_and_download_round_trip_over_tls() {
     .ok();
     assert_eq!(std::fs::read(&out).expect("read out"), data_bytes);
 }
+
+/// S3 runs on the same transport and so the same trust: through a TLS front to the S3
+/// test server an object goes in and out with the test CA as the CA bundle, and without
+/// the bundle the first request fails on the certificate, without retries.
+#[test]
+fn s3_trusts_the_same_ca_bundle() {
+    use glacier_upload::s3::{Body, ObjectOptions, S3Endpoint, StorageClass};
+    let Some((server, _)) = crate::s3_client::setup("tls-bkt") else {
+        return;
+    };
+    let front = TlsFront::start(([127, 0, 0, 1], server.port).into());
+    let endpoint = S3Endpoint::custom(&front.url("localhost"), "test", false).expect("endpoint");
+    let trusted = server.client_with(|cfg| {
+        cfg.endpoint = endpoint.clone();
+        cfg.ca_bundle = Some(data("ca.pem"));
+    });
+    let bytes = crate::support::pattern(70_000, 5);
+    let body = Body::new(bytes::Bytes::from(bytes.clone()));
+    // Standard: an object in the default Deep Archive class cannot be read back at once.
+    let standard = ObjectOptions {
+        storage_class: StorageClass::Standard,
+        metadata: Vec::new(),
+    };
+    trusted
+        .put_object("tls-bkt", "k", &body, &standard)
+        .expect("PutObject over TLS");
+    assert_eq!(crate::s3_client::get(&trusted, "tls-bkt", "k"), bytes);
+
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = std::sync::Arc::clone(&lines);
+    let untrusted = server.client_with(|cfg| {
+        cfg.endpoint = endpoint.clone();
+        cfg.log = Some(std::sync::Arc::new(move |l: &str| {
+            sink.lock().expect("log").push(l.to_string())
+        }));
+    });
+    let e = untrusted
+        .head_object("tls-bkt", "k")
+        .expect_err("an unknown CA");
+    let text = glacier_upload::error::chain(&e);
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+    let lines = lines.lock().expect("log");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("retrying")),
+        "{lines:?}"
+    );
+}

@@ -4,12 +4,15 @@
 //! characters and `%XX` and decodes back to its input; `canonical_uri` only emits
 //! unreserved characters, `%XX` and single slashes, and is a fixed point on the paths it
 //! produces from unreserved characters; the Authorization header round-trips through
-//! `parse_authorization`, also when `sign` builds it.
+//! `parse_authorization`, also when `sign` builds it; under S3's settings the canonical
+//! URI is the wire path itself (single encoding, no normalization), and `sign_with` under
+//! the default settings is `sign`.
 #![no_main]
 
 use glacier_upload::sigv4::{
-    self, ParsedAuthorization, Request, Scope, authorization, canonical_headers, canonical_query,
-    canonical_request, canonical_uri, parse_authorization, signed_headers, uri_encode,
+    self, ParsedAuthorization, Request, Scope, SigningParams, SigningSettings, authorization,
+    canonical_headers, canonical_query, canonical_request, canonical_uri, canonical_uri_with,
+    parse_authorization, signed_headers, uri_encode,
 };
 use glacier_upload_fuzz::{Unstructured, arbitrary, nonempty_from, shuffle, string_from};
 use libfuzzer_sys::fuzz_target;
@@ -178,6 +181,16 @@ fn check(u: &mut Unstructured) -> arbitrary::Result<()> {
         assert_eq!(once, clean, "a normal unreserved path changed");
     }
 
+    // S3 signs the wire path as it is: a path with its leading '/' is its own canonical
+    // URI, and one without gets the '/' added; the default settings are canonical_uri.
+    let s3 = canonical_uri_with(&path, &SigningSettings::S3);
+    if path.starts_with('/') {
+        assert_eq!(s3, path);
+    } else {
+        assert_eq!(s3, format!("/{path}"));
+    }
+    assert_eq!(canonical_uri_with(&path, &SigningSettings::default()), cu);
+
     // canonical_query: any order of the same pairs gives the same string.
     let mut shuffled = q.clone();
     shuffle(u, &mut shuffled)?;
@@ -244,6 +257,15 @@ fn check(u: &mut Unstructured) -> arbitrary::Result<()> {
     // given make a valid SignedHeaders list.
     let amz_date = format!("{date}T000000Z");
     let signed = sigv4::sign(&req, &akid, "secret", &amz_date, &region, &service);
+    let params = SigningParams {
+        access_key_id: &akid,
+        secret_access_key: "secret",
+        amz_date: &amz_date,
+        region: &region,
+        service: &service,
+        settings: SigningSettings::default(),
+    };
+    assert_eq!(sigv4::sign_with(&req, &params), signed);
     let list = signed_headers(&h);
     let list_ok = !list.is_empty()
         && list

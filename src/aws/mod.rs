@@ -7,9 +7,9 @@
 //! jittered exponential backoff (`retry.rs`), timeouts that bound silence rather than
 //! length in both directions, one request log format, and the reading of answers (headers,
 //! bounded bodies, error bodies) in `transport.rs`. What differs between services is the
-//! small [`Service`] trait (`service.rs`): the error body format, retryable codes beyond
+//! small `Service` trait (`service.rs`): the error body format, retryable codes beyond
 //! the shared classification on [`ServiceError`](crate::error::ServiceError), hints, and
-//! request ID headers. A service module builds a [`Call`] (`call.rs`) and a [`Location`],
+//! request ID headers. A service module builds a `Call` (`call.rs`) and a [`Location`],
 //! and parses the answer; it never touches reqwest's builder or the retry loop.
 //!
 //! This module knows HTTP and SigV4, not any one service's API. It never reads argv or

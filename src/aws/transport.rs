@@ -13,7 +13,7 @@ use super::retry::Jitter;
 use super::service::render_hint;
 use super::{Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, RetryPolicy, Service};
 use crate::credentials::Provider;
-use crate::error::{Error, Result, ServiceError};
+use crate::error::{Error, Fault, NetworkFault, Result, ServiceError};
 use crate::sigv4;
 
 /// The most of an error answer's body that is read: they are small, and a broken proxy
@@ -168,8 +168,12 @@ impl Transport {
                 (Error::Service(e), r)
             }
             Failure::Transport(e) => {
-                // A refused connection never reached the service: always safe to retry.
-                let r = is_retryable_transport(&e) && (call.idempotent || e.is_connect());
+                let kind = network_fault(&e);
+                // A connection never made reached nothing: always safe to send again. A
+                // refused certificate or a bad URL will not get better.
+                let r = !e.is_builder()
+                    && kind != NetworkFault::Certificate
+                    && (call.idempotent || kind == NetworkFault::Connect);
                 // A request with a body runs under a total deadline (see `attempt`):
                 // name the setting a slow uplink needs.
                 let deadline = if e.is_timeout() && call.body_len() > 0 {
@@ -182,7 +186,10 @@ impl Transport {
                 };
                 let err = Error::Transport {
                     what: format!("{}{deadline}", call.what()),
-                    source: Box::new(e),
+                    source: Box::new(Fault {
+                        kind,
+                        error: Box::new(e),
+                    }),
                 };
                 (err, r)
             }
@@ -197,60 +204,18 @@ impl Transport {
         call: &Call<'_, T>,
         loc: &Location,
     ) -> std::result::Result<Response, Failure> {
-        let creds = self.credentials.credentials().map_err(Failure::Other)?;
         let now = (self.clock)();
-        let amz_date = sigv4::amz_date(now);
-        let conventions = self.service.conventions();
-        let settings = conventions.signing_settings;
         let query: Vec<(&str, &str)> = call.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let payload_sha256 = call
-            .body
-            .map_or(sigv4::EMPTY_PAYLOAD_SHA256, |b| b.sha256());
-        let body_len = call.body_len();
-
-        let mut headers: Vec<(&str, &str)> = vec![("host", loc.host.as_str())];
-        headers.extend_from_slice(conventions.fixed_headers);
-        headers.extend(sigv4::amz_headers(
-            &settings,
-            &amz_date,
-            payload_sha256,
-            creds.session_token(),
-        ));
-        headers.extend(call.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let req = sigv4::Request {
-            method: call.method.as_str(),
-            path: &loc.path,
-            query: &query,
-            headers: &headers,
-            payload_sha256,
-        };
-        let authorization = sigv4::sign_with(
-            &req,
-            &sigv4::SigningParams {
-                access_key_id: &creds.access_key_id,
-                secret_access_key: creds.secret_access_key(),
-                amz_date: &amz_date,
-                region: &self.region,
-                service: conventions.signing_name,
-                settings,
-            },
-        );
-
+        let headers = self.signed_headers(call, loc, &query, now)?;
         let query_string = sigv4::canonical_query(&query);
-        let target = if query.is_empty() {
-            loc.path.clone()
-        } else {
-            format!("{}?{query_string}", loc.path)
+        let with_query = |base: &str| {
+            if query.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}?{query_string}")
+            }
         };
-        let url = if query.is_empty() {
-            loc.url.clone()
-        } else {
-            format!("{}?{query_string}", loc.url)
-        };
-        let mut rb = self
-            .http
-            .request(call.method.clone(), &url)
-            .header("authorization", authorization);
+        let mut rb = self.http.request(call.method.clone(), with_query(&loc.url));
         // Timeouts (reqwest 0.13 blocking): the client-wide `timeout` set in `new` bounds
         // the wait for the headers and then *each* read of the response body, so a
         // body of any length arrives as long as it never goes silent for `timeout`. A
@@ -261,20 +226,23 @@ impl Transport {
         // no idle timeout for a request body (its `execute_request` bounds body and
         // answer by one deadline), so a body gets `timeout + n / min_rate`, `min_rate`
         // being a setting (MIN_UPLOAD_RATE_VAR).
+        let body_len = call.body_len();
         if body_len > 0 {
             let bytes = body_len.saturating_add(call.response_bytes);
             rb = rb.timeout(self.timeout + Duration::from_secs(bytes / self.min_rate));
         }
-        // reqwest sets Host itself from the URL; every other signed header is sent as is.
-        for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
-            rb = rb.header(*k, *v);
+        for (k, v) in &headers {
+            rb = rb.header(k, v);
         }
         rb = match call.body {
             Some(b) => rb.header("content-length", b.len()).body(b.body()),
             None => rb.header("content-length", 0),
         };
         let started = Instant::now();
-        self.log(|| format!("> {} {target} ({}, {body_len} bytes)", call.method, call.op));
+        self.log(|| {
+            let target = with_query(&loc.path);
+            format!("> {} {target} ({}, {body_len} bytes)", call.method, call.op)
+        });
         let resp = rb.send().map_err(Failure::Transport)?;
         let status = resp.status().as_u16();
         self.log(|| {
@@ -291,6 +259,59 @@ impl Transport {
         Err(Failure::Service(Box::new(
             self.service_error(call, resp, now),
         )))
+    }
+
+    /// The headers to send for `call`, signed at `now`: the service's fixed headers,
+    /// the signer's `x-amz-*` headers, the call's own, and `authorization`. `host` is
+    /// signed but not listed: reqwest sets it from the URL.
+    fn signed_headers<T>(
+        &self,
+        call: &Call<'_, T>,
+        loc: &Location,
+        query: &[(&str, &str)],
+        now: OffsetDateTime,
+    ) -> std::result::Result<Vec<(String, String)>, Failure> {
+        let creds = self.credentials.credentials().map_err(Failure::Other)?;
+        let amz_date = sigv4::amz_date(now);
+        let conventions = self.service.conventions();
+        let settings = conventions.signing_settings;
+        let payload_sha256 = call
+            .body
+            .map_or(sigv4::EMPTY_PAYLOAD_SHA256, |b| b.sha256());
+        let mut headers: Vec<(&str, &str)> = vec![("host", loc.host.as_str())];
+        headers.extend_from_slice(conventions.fixed_headers);
+        headers.extend(sigv4::amz_headers(
+            &settings,
+            &amz_date,
+            payload_sha256,
+            creds.session_token(),
+        ));
+        headers.extend(call.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let req = sigv4::Request {
+            method: call.method.as_str(),
+            path: &loc.path,
+            query,
+            headers: &headers,
+            payload_sha256,
+        };
+        let authorization = sigv4::sign_with(
+            &req,
+            &sigv4::SigningParams {
+                access_key_id: &creds.access_key_id,
+                secret_access_key: creds.secret_access_key(),
+                amz_date: &amz_date,
+                region: &self.region,
+                service: conventions.signing_name,
+                settings,
+            },
+        );
+        let mut out: Vec<(String, String)> = headers
+            .iter()
+            .filter(|(k, _)| *k != "host")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        out.push(("authorization".into(), authorization));
+        Ok(out)
     }
 
     fn request_id(&self, resp: &Response) -> Option<String> {
@@ -371,18 +392,43 @@ pub(crate) fn read_body(
     Ok(body)
 }
 
-/// Connection refused or reset, timeouts, a dropped connection: retry. A bad URL or a
-/// TLS certificate failure will not get better.
-fn is_retryable_transport(e: &reqwest::Error) -> bool {
-    if e.is_builder() || e.is_redirect() {
-        return false;
+/// What kind of failure a reqwest error is, from its kind and the TLS library's error
+/// in its chain. A certificate failure happens while connecting, so it is looked for
+/// first.
+fn network_fault(e: &reqwest::Error) -> NetworkFault {
+    if is_certificate_error(e) {
+        NetworkFault::Certificate
+    } else if e.is_connect() || e.is_builder() {
+        NetworkFault::Connect
+    } else {
+        NetworkFault::NoAnswer
     }
+}
+
+/// True when rustls refused the server's certificate somewhere in `e`'s chain. rustls's
+/// error travels inside an `io::Error`, whose `source()` skips it, so each I/O error's
+/// inner error is looked at too.
+fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let refused = |x: &(dyn std::error::Error + 'static)| {
+        matches!(
+            x.downcast_ref::<rustls::Error>(),
+            Some(
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::UnsupportedNameType
+            )
+        )
+    };
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = src {
-        if s.to_string().to_ascii_lowercase().contains("certificate") {
-            return false;
+        let inner = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|i| i as &(dyn std::error::Error + 'static));
+        if refused(s) || inner.is_some_and(|i| refused(i) || is_certificate_error(i)) {
+            return true;
         }
         src = s.source();
     }
-    true
+    false
 }

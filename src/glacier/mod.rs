@@ -3,7 +3,7 @@
 //! [`Client`] holds a [`crate::aws`] transport set up for Glacier (`service.rs`: the
 //! version header, JSON error bodies, request ID header, hints) and the endpoint and
 //! account every path starts with; the files beside this one add one typed method per API
-//! operation (`vaults`, `archives`, `multipart`, `jobs`), each building a [`Call`] and
+//! operation (`vaults`, `archives`, `multipart`, `jobs`), each building a `Call` and
 //! parsing the answer. `transport.rs` turns a call into a request path and reads Glacier's
 //! answers (JSON bodies, tree hash headers). Signing, retries, timeouts, TLS and the
 //! request log are the transport's. This module knows Glacier's API; it never reads argv
