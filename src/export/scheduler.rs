@@ -16,7 +16,7 @@ use super::journal::{self, Journal, Record, State};
 use super::{Collisions, InventoryFile, Item, Selection, items};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobRequest};
-use crate::retrieval::{self, Backoff, pause};
+use crate::retrieval::{self, Backoff, Persist, pause};
 use crate::workers::Pool;
 
 /// How to run.
@@ -338,7 +338,13 @@ pub fn run(
                 description: Some("glacier vault export".into()),
                 ..Default::default()
             };
-            match retrieval::initiate_job(client, vault, &req, note) {
+            let persist = Persist {
+                backoff: opts.backoff,
+                stop: &opts.stop,
+                retry_mismatch: false,
+                tries: None,
+            };
+            match retrieval::initiate_job(client, vault, &req, &persist, note) {
                 Ok(j) => {
                     let r = Record::Job {
                         archive_id: p.item.archive_id.clone(),
