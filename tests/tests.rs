@@ -6,6 +6,7 @@ mod bad_input;
 mod common_cli;
 mod crash_resume;
 mod export_cli;
+mod export_reruns;
 mod fault_matrix;
 mod faults;
 mod file_safety;
