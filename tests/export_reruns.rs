@@ -192,3 +192,35 @@ fn a_no_wait_round_that_met_only_transient_faults_is_exit_3() {
             .is_empty()
     );
 }
+
+/// Issue 20 item 8: when the run fails (a full disk) and the manifest cannot be written
+/// either, the run's own error is said first, then the manifest's; the exit code is the
+/// run's.
+#[test]
+fn a_manifest_that_cannot_be_written_does_not_hide_the_run_error() {
+    let mock = MockGlacier::start();
+    vault(&mock);
+    let home = TempDir::new("rerun-manifest");
+    let dir = home.join("out");
+    assert_eq!(export(&mock, &home, &dir).code, 3);
+    mock.complete_jobs();
+    assert_eq!(export(&mock, &home, &dir).code, 3, "archive jobs started");
+    mock.complete_jobs();
+    // The manifest's temporary file cannot be created: a directory holds its name.
+    std::fs::create_dir_all(dir.join("glacier-export-manifest.csv.part")).expect("mkdir");
+    let args = export_args(&dir);
+    let r: crate::support::Run = crate::support::glacier_mock(&mock, home.path())
+        .env("GLACIER_TEST_FREE_BYTES", "1048576")
+        .args(&args)
+        .output()
+        .expect("run glacier")
+        .into();
+    let err = r.fails(1);
+    let full = err
+        .find("free")
+        .unwrap_or_else(|| panic!("run error missing: {err}"));
+    let manifest = err
+        .find("the manifest could not be written either")
+        .unwrap_or_else(|| panic!("manifest error missing: {err}"));
+    assert!(full < manifest, "{err}");
+}
