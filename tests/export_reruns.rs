@@ -224,3 +224,46 @@ fn a_manifest_that_cannot_be_written_does_not_hide_the_run_error() {
         .unwrap_or_else(|| panic!("manifest error missing: {err}"));
     assert!(full < manifest, "{err}");
 }
+
+/// Issue 20 item 5: a rerun does not trust the journal for files since deleted or
+/// changed: a deleted one is exported again; a changed one is not overwritten (it may
+/// be the user's now) but reported, exit 1, until moved away.
+#[test]
+fn a_rerun_exports_again_what_was_deleted_or_changed_since() {
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(0),
+        ..MockConfig::default()
+    });
+    vault(&mock);
+    let home = TempDir::new("rerun-vanished");
+    let dir = home.join("out");
+    assert_eq!(export(&mock, &home, &dir).code, 0);
+    std::fs::remove_file(dir.join("a.txt")).expect("delete a");
+    let mut changed = pattern(200, 2);
+    changed[0] ^= 1;
+    std::fs::write(dir.join("b.txt"), &changed).expect("change b");
+    let r = export(&mock, &home, &dir);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("missing or changed"), "{}", r.stderr);
+    assert!(r.stderr.contains("move it away"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(dir.join("a.txt")).expect("a"),
+        pattern(100, 1)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("b.txt")).expect("b"),
+        changed,
+        "not overwritten"
+    );
+    std::fs::rename(dir.join("b.txt"), home.join("b.mine")).expect("move away");
+    let r = export(&mock, &home, &dir);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(dir.join("b.txt")).expect("b"),
+        pattern(200, 2)
+    );
+    // Nothing changed since: the next rerun sends no retrieval.
+    let before = count(&mock, "InitiateJob");
+    assert_eq!(export(&mock, &home, &dir).code, 0);
+    assert_eq!(count(&mock, "InitiateJob"), before);
+}

@@ -211,6 +211,21 @@ pub fn run(
         report.archives += 1;
         report.bytes = report.bytes.saturating_add(it.size);
         let k = journal::key(&it.archive_id);
+        if state.exported.contains(&k) && !dest.still_there(&it)? {
+            // Deleted or changed since: exported again below, like any other archive.
+            note(&format!(
+                "archive {} ({}) was exported by an earlier run but is missing or changed in {}; exporting it again",
+                it.archive_id,
+                it.name,
+                dest.describe()
+            ));
+            let r = Record::Vanished {
+                archive_id: it.archive_id.clone(),
+                path: it.name.clone(),
+            };
+            journal.append(&r)?;
+            state.apply(&r);
+        }
         if state.exported.contains(&k) {
             report.already_exported += 1;
             done_bytes += it.size;
