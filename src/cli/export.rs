@@ -382,15 +382,18 @@ impl ExportCmd {
                 s.ready
             );
         };
+        let work = scheduler::Work {
+            client: &client,
+            vault: &self.vault,
+            inv: &inv,
+            names: &names,
+            selection: &self.selection,
+            dest,
+        };
         let result = scheduler::run(
-            &client,
-            &self.vault,
-            &inv,
-            &names,
-            &self.selection,
+            &work,
             &mut journal,
             &mut state,
-            dest,
             &opts,
             &mut notes,
             &mut show,

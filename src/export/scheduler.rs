@@ -187,21 +187,40 @@ fn is_throttled(e: &Error) -> bool {
         })
 }
 
+/// What an export works on: the vault, the archives in scope, and where they go.
+#[derive(Clone, Copy)]
+pub struct Work<'a> {
+    /// The Glacier client.
+    pub client: &'a Client,
+    /// The vault.
+    pub vault: &'a str,
+    /// The inventory.
+    pub inv: &'a InventoryFile,
+    /// Names shared by several archives.
+    pub names: &'a Collisions,
+    /// Which archives are in scope.
+    pub selection: &'a Selection,
+    /// Where they go.
+    pub dest: &'a dyn Destination,
+}
+
 /// Runs the export to completion (or, without `wait`, as far as it can go now).
-#[allow(clippy::too_many_arguments)]
 pub fn run(
-    client: &Client,
-    vault: &str,
-    inv: &InventoryFile,
-    names: &Collisions,
-    selection: &Selection,
+    work: &Work<'_>,
     journal: &mut Journal,
     state: &mut State,
-    dest: &dyn Destination,
     opts: &Options,
     note: &mut dyn FnMut(&str),
     status: &mut dyn FnMut(&Status),
 ) -> Result<Report> {
+    let Work {
+        client,
+        vault,
+        inv,
+        names,
+        selection,
+        dest,
+    } = *work;
     let mut report = Report::default();
     let mut done_bytes = 0u64;
     let mut outstanding: Vec<Pending> = Vec::new();
