@@ -11,6 +11,8 @@ mod credentials_container;
 mod credentials_sts;
 mod docs;
 mod export_cli;
+mod export_reruns;
+mod fault_matrix;
 mod faults;
 mod file_safety;
 mod foreign_uploads;

@@ -245,7 +245,22 @@ impl ArchiveCmd {
                     let mut stdout = std::io::stdout().lock();
                     download::download_to_writer(&client, &vault, &job, &mut stdout, &opts)
                 } else {
-                    download::download_to_file(&client, &vault, &job, &PathBuf::from(&file), &opts)
+                    // A file download resumes from its verified chunks, so with --wait (a
+                    // long run) a transient fault that outlasted the client's retries is
+                    // ridden out by trying the whole download again (stdout cannot take
+                    // bytes back). Without it, the command ends and says how to resume.
+                    let target = PathBuf::from(&file);
+                    let persist = crate::retrieval::Persist {
+                        backoff: super::retrieval::backoff(),
+                        stop: &opts.stop,
+                        // The download checks each chunk against Glacier's tree hash.
+                        retry_mismatch: true,
+                        tries: if wait { None } else { Some(1) },
+                    };
+                    let what = format!("downloading job {job_id}");
+                    crate::retrieval::persist(&persist, &what, &mut |m| note(global, m), || {
+                        download::download_to_file(&client, &vault, &job, &target, &opts)
+                    })
                 };
                 drop(progress);
                 let o = result?;

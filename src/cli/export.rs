@@ -382,15 +382,18 @@ impl ExportCmd {
                 s.ready
             );
         };
+        let work = scheduler::Work {
+            client: &client,
+            vault: &self.vault,
+            inv: &inv,
+            names: &names,
+            selection: &self.selection,
+            dest,
+        };
         let result = scheduler::run(
-            &client,
-            &self.vault,
-            &inv,
-            &names,
-            &self.selection,
+            &work,
             &mut journal,
             &mut state,
-            dest,
             &opts,
             &mut notes,
             &mut show,
@@ -405,15 +408,30 @@ impl ExportCmd {
             Err(_) => HashMap::new(),
         };
         let manifest_dir = self.manifest_dir(&state_dir);
-        manifest::write(
+        let written = manifest::write(
             &manifest_dir,
             &inv,
             &names,
             &self.selection,
             &state,
             &failed,
-        )?;
-        let report = result?;
+        );
+        // The run's own error comes first; a manifest that could not be written as well
+        // is said after it, never in its place.
+        let report = match (result, written) {
+            (Ok(r), Ok(())) => r,
+            (Ok(_), Err(m)) => return Err(m),
+            (Err(e), Ok(())) => return Err(e),
+            (Err(e), Err(m)) => {
+                return Err(Error::WithHint {
+                    error: Box::new(e),
+                    hint: format!(
+                        "the manifest could not be written either: {}",
+                        crate::error::chain(&m)
+                    ),
+                });
+            }
+        };
         if let Some(d) = &s3_dest {
             // At the end of a run that got through, the bucket gets the manifest too, so
             // whoever reads the bucket (or `vault purge --only-exported`) sees it.

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use time::format_description::well_known::Rfc3339;
 
+use std::sync::atomic::AtomicBool;
+
 use super::retrieval::{JobStart, finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{VerifyingReader, check_target, save_stream};
@@ -192,13 +194,39 @@ impl InventoryCmd {
                         "glacier: partial inventory (limit reached): continue with 'glacier inventory init-retrieval --marker {m} {vault}'"
                     );
                 }
-                let body = client.job_output(&vault, &job_id, None)?;
-                let expected = body.tree_hash;
-                let mut reader =
-                    VerifyingReader::new(body, expected, format!("inventory of job {job_id}"));
+                let stop = AtomicBool::new(false);
+                let persist = crate::retrieval::Persist {
+                    backoff: super::retrieval::backoff(),
+                    stop: &stop,
+                    retry_mismatch: true,
+                    tries: if wait { None } else { Some(1) },
+                };
+                let what = format!("downloading inventory job {job_id}");
+                let fetch = || {
+                    let body = client.job_output(&vault, &job_id, None)?;
+                    let expected = body.tree_hash;
+                    let what = format!("inventory of job {job_id}");
+                    Ok(VerifyingReader::new(body, expected, what))
+                };
                 match output {
                     Some(path) => {
-                        let size = save_stream(reader, &path, force)?;
+                        // A saved file can be fetched again whole after a fault that
+                        // outlasted the client's retries; stdout cannot take bytes back.
+                        let size = crate::retrieval::persist(
+                            &persist,
+                            &what,
+                            &mut |m| note(global, m),
+                            || {
+                                let size = save_stream(fetch()?, &path, force)?;
+                                // No tree hash comes with an inventory: a body damaged in
+                                // transit shows as one that does not parse.
+                                if let Err(e) = crate::export::inventory::well_formed(&path) {
+                                    crate::durable::remove_if_exists(&path)?;
+                                    return Err(e);
+                                }
+                                Ok(size)
+                            },
+                        )?;
                         note(
                             global,
                             &format!(
@@ -211,6 +239,12 @@ impl InventoryCmd {
                     }
                     // Glacier's own document shape: streamed as it arrives, no names.
                     None if render == Render::Json => {
+                        let mut reader = crate::retrieval::persist(
+                            &persist,
+                            &what,
+                            &mut |m| note(global, m),
+                            fetch,
+                        )?;
                         out.flush()?;
                         let mut buffered = BufReader::with_capacity(1 << 16, &mut reader);
                         let format = sniff(&mut buffered).map_err(|e| Error::io("inventory", e))?;
@@ -227,7 +261,12 @@ impl InventoryCmd {
                         // a date suffix), so it is read twice: saved first (verified, as
                         // with -o), then counted, then rendered.
                         let spool = Spool::new(&job_id);
-                        save_stream(reader, &spool.0, false)?;
+                        crate::retrieval::persist(
+                            &persist,
+                            &what,
+                            &mut |m| note(global, m),
+                            || save_stream(fetch()?, &spool.0, false),
+                        )?;
                         let inv = InventoryFile::open(&spool.0)?;
                         let names = count_names(&inv)?;
                         let namer = |e: &inventory::Entry| {

@@ -187,20 +187,17 @@ impl PurgeCmd {
                 c.failed.load(Ordering::Relaxed)
             );
         };
-        let report = purge::run(
-            &client,
-            &self.vault,
-            &inv,
-            &names,
-            &self.selection,
-            &sc,
-            &mut journal,
-            &state,
-            verified.as_ref(),
-            &opts,
-            &counts,
-            &progress,
-        )?;
+        let plan = purge::Plan {
+            client: &client,
+            vault: &self.vault,
+            inv: &inv,
+            names: &names,
+            selection: &self.selection,
+            scope: &sc,
+            state: &state,
+            exported: verified.as_ref(),
+        };
+        let report = purge::run(&plan, &mut journal, &opts, &counts, &progress)?;
         if report.stopped {
             return Err(Error::Interrupted(format!(
                 "purge of vault '{}' stopped after {} deletions; run the same command again to continue (the journal {} keeps what is done)",

@@ -9,7 +9,7 @@ use super::{Global, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId, JobRequest};
-use crate::retrieval::{self, Wait, age};
+use crate::retrieval::{self, Persist, Wait, age};
 
 /// The first poll of a job when the user gave none: Glacier jobs take minutes to hours.
 const DEFAULT_POLL: Duration = Duration::from_secs(15);
@@ -109,7 +109,23 @@ pub fn start_job(
         what,
         wait,
     } = *job;
-    let job_id = retrieval::initiate_job(client, vault, request, &mut |m| note(global, m))?;
+    // No signal handler is installed yet: Ctrl-C ends the process.
+    let stop = AtomicBool::new(false);
+    let persist = Persist {
+        backoff: backoff(),
+        stop: &stop,
+        retry_mismatch: false,
+        // A `--wait` run is a long one; without it the command should answer soon.
+        tries: if wait { None } else { Some(3) },
+    };
+    // Every error `initiate_job` returns leaves it safe to send again (refused, or looked
+    // for and not found), so throttling and server faults are ridden out here too.
+    let job_id = retrieval::persist(
+        &persist,
+        &format!("starting the {what}"),
+        &mut |m| note(global, m),
+        || retrieval::initiate_job(client, vault, request, &persist, &mut |m| note(global, m)),
+    )?;
     let started = format!("started {what}: job {job_id}");
     if wait && global.json {
         // stdout gets the ID only after waiting: an interrupted wait must not hide a

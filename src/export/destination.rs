@@ -30,6 +30,12 @@ pub trait Destination: Sync {
     /// Whether the archive is already there and verified (a crash can come between the
     /// final rename and the journal line).
     fn contains(&self, item: &Item) -> Result<bool>;
+    /// Whether an archive an earlier run exported is still there, as far as a cheap
+    /// look can tell (a rerun asks this of every exported archive).
+    fn still_there(&self, item: &Item) -> Result<bool> {
+        let _ = item;
+        Ok(true)
+    }
     /// Fetches the output of `job` (a succeeded retrieval of `item`) and puts it in place.
     fn store(
         &self,
@@ -53,6 +59,10 @@ pub struct DirDestination {
     /// made on demand in a test, so the CLI sets this from `GLACIER_TEST_FREE_BYTES`.
     pub free_bytes: Option<u64>,
 }
+
+/// Files up to this size are read back on a rerun to check they still hold their
+/// archive; bigger ones are checked by size.
+pub const CHEAP_VERIFY: u64 = 1 << 20;
 
 /// Whether an error is "no space left on the device".
 pub fn is_disk_full(e: &Error) -> bool {
@@ -203,6 +213,25 @@ fn verify_open(f: File, path: &Path, item: &Item) -> Result<bool> {
 impl Destination for DirDestination {
     fn describe(&self) -> String {
         self.root.display().to_string()
+    }
+
+    /// A regular file of the archive's size; a small one (up to [`CHEAP_VERIFY`]) is
+    /// also read back against the tree hash. A big one is not: a rerun over terabytes
+    /// must not read them all.
+    fn still_there(&self, item: &Item) -> Result<bool> {
+        if item.size <= CHEAP_VERIFY {
+            return self.contains(item);
+        }
+        let t = self.target(item);
+        let Some((dir, last)) = self.parent_dir(&item.name, false)? else {
+            return Ok(false);
+        };
+        if kind_at(&dir, last, &t)? != Some(rustix::fs::FileType::RegularFile) {
+            return Ok(false);
+        }
+        let st = rustix::fs::statat(&dir, last, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| Error::io(&t, e.into()))?;
+        Ok(st.st_size as u64 == item.size)
     }
 
     fn contains(&self, item: &Item) -> Result<bool> {

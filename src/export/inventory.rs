@@ -17,7 +17,7 @@ use crate::download::VerifyingReader;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobId, JobRequest};
 use crate::inventory::{Entries, Format};
-use crate::retrieval::{self, Backoff, Wait, pause};
+use crate::retrieval::{self, Backoff, Persist, Wait, pause};
 
 /// A local inventory document.
 #[derive(Debug, Clone)]
@@ -136,6 +136,18 @@ pub struct Acquire<'a> {
     pub stop: &'a AtomicBool,
 }
 
+impl Acquire<'_> {
+    /// Its pauses, for steps that ride out transient faults.
+    fn persist(&self) -> Persist<'_> {
+        Persist {
+            backoff: self.backoff,
+            stop: self.stop,
+            retry_mismatch: false,
+            tries: None,
+        }
+    }
+}
+
 /// How long a job found in ListJobs may have been started before now and still be
 /// adopted: a job's output is kept 24 h after it completes ("Get Job Output"), so one
 /// started a day ago may already be gone.
@@ -154,6 +166,7 @@ pub fn acquire(
     note: &mut dyn FnMut(&str),
 ) -> Result<Acquired> {
     let mut backoff = Backoff::new(a.backoff.0, a.backoff.1);
+    let mut mismatches = 0;
     loop {
         let job_id = match a.source {
             InventorySource::File(p) => return InventoryFile::open_given(p).map(Acquired::Ready),
@@ -202,7 +215,7 @@ pub fn acquire(
                     a.vault
                 )));
             }
-            Err(e) if e.is_transient() || matches!(e.root(), Error::Mismatch { .. }) => {
+            Err(e) if e.is_transient() || mismatch(&e, &mut mismatches) => {
                 transient(a, &mut backoff, "the inventory job", &e, note)?;
                 if !a.wait {
                     return Ok(Acquired::Waiting(job_id));
@@ -220,6 +233,16 @@ pub fn acquire(
         state.apply(&r);
         return InventoryFile::open(a.saved).map(Acquired::Ready);
     }
+}
+
+/// Output that did not verify is fetched again a few times (a body damaged in transit),
+/// not for ever (one wrong at its source).
+fn mismatch(e: &Error, seen: &mut u32) -> bool {
+    if !matches!(e.root(), Error::Mismatch { .. }) {
+        return false;
+    }
+    *seen += 1;
+    *seen < 4
 }
 
 /// "Not now" for a `--no-wait` run: exit 3, the fault named.
@@ -289,7 +312,7 @@ fn start(
             ));
             j
         }
-        None => match retrieval::initiate_job(client, a.vault, &req, note) {
+        None => match retrieval::initiate_job(client, a.vault, &req, &a.persist(), note) {
             Ok(j) => {
                 note(&format!(
                     "started inventory job {j} (Glacier takes hours; rerunning this command waits for it, not a new one)"
@@ -317,6 +340,22 @@ fn start(
 /// Vault"), and inventory jobs cannot be initiated until it has.
 fn never_inventoried(client: &Client, vault: &str) -> Result<bool> {
     Ok(client.describe_vault(vault)?.last_inventory_date.is_none())
+}
+
+/// Reads the whole inventory at `path`: a malformed one is an [`Error::Mismatch`] (the
+/// bytes are not what Glacier sent).
+pub fn well_formed(path: &Path) -> Result<()> {
+    let inv = InventoryFile::open(path)?;
+    for e in inv.entries()? {
+        if let Err(e) = e {
+            return Err(Error::Mismatch {
+                what: format!("inventory {}", path.display()),
+                expected: "a well-formed inventory".into(),
+                actual: crate::error::chain(&e),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// How [`fetch`] ended.
@@ -400,6 +439,12 @@ fn fetch(
     })?;
     reader.finish()?;
     out.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    // Glacier gives no tree hash for an inventory: a body damaged in transit shows as a
+    // document that does not parse, and is fetched again.
+    if let Err(e) = well_formed(&tmp) {
+        crate::durable::remove_if_exists(&tmp)?;
+        return Err(e);
+    }
     std::fs::rename(&tmp, saved).map_err(|e| Error::io(saved, e))?;
     crate::durable::fsync_dir(crate::durable::parent_dir(saved))?;
     Ok(Fetched::Saved)

@@ -70,6 +70,14 @@ pub enum Record {
         /// Why: `failed: ...` or `expired`.
         reason: String,
     },
+    /// A file recorded as exported is missing or no longer the archive's (a rerun found
+    /// it deleted or changed): the archive is to be exported again.
+    Vanished {
+        /// The archive.
+        archive_id: String,
+        /// Its path relative to DIR.
+        path: String,
+    },
     /// An archive is in place under its name and verified.
     Exported {
         /// The archive.
@@ -144,6 +152,9 @@ impl State {
                     self.inventory_saved = false;
                 }
                 self.lost.insert(job_id.clone());
+            }
+            Record::Vanished { archive_id, .. } => {
+                self.exported.remove(&key(archive_id));
             }
             Record::Exported { archive_id, .. } => {
                 let k = key(archive_id);

@@ -16,7 +16,7 @@ use super::journal::{self, Journal, Record, State};
 use super::{Collisions, InventoryFile, Item, Selection, items};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobRequest};
-use crate::retrieval::{self, Backoff, pause};
+use crate::retrieval::{self, Backoff, Persist, pause};
 use crate::workers::Pool;
 
 /// How to run.
@@ -187,21 +187,40 @@ fn is_throttled(e: &Error) -> bool {
         })
 }
 
+/// What an export works on: the vault, the archives in scope, and where they go.
+#[derive(Clone, Copy)]
+pub struct Work<'a> {
+    /// The Glacier client.
+    pub client: &'a Client,
+    /// The vault.
+    pub vault: &'a str,
+    /// The inventory.
+    pub inv: &'a InventoryFile,
+    /// Names shared by several archives.
+    pub names: &'a Collisions,
+    /// Which archives are in scope.
+    pub selection: &'a Selection,
+    /// Where they go.
+    pub dest: &'a dyn Destination,
+}
+
 /// Runs the export to completion (or, without `wait`, as far as it can go now).
-#[allow(clippy::too_many_arguments)]
 pub fn run(
-    client: &Client,
-    vault: &str,
-    inv: &InventoryFile,
-    names: &Collisions,
-    selection: &Selection,
+    work: &Work<'_>,
     journal: &mut Journal,
     state: &mut State,
-    dest: &dyn Destination,
     opts: &Options,
     note: &mut dyn FnMut(&str),
     status: &mut dyn FnMut(&Status),
 ) -> Result<Report> {
+    let Work {
+        client,
+        vault,
+        inv,
+        names,
+        selection,
+        dest,
+    } = *work;
     let mut report = Report::default();
     let mut done_bytes = 0u64;
     let mut outstanding: Vec<Pending> = Vec::new();
@@ -211,6 +230,21 @@ pub fn run(
         report.archives += 1;
         report.bytes = report.bytes.saturating_add(it.size);
         let k = journal::key(&it.archive_id);
+        if state.exported.contains(&k) && !dest.still_there(&it)? {
+            // Deleted or changed since: exported again below, like any other archive.
+            note(&format!(
+                "archive {} ({}) was exported by an earlier run but is missing or changed in {}; exporting it again",
+                it.archive_id,
+                it.name,
+                dest.describe()
+            ));
+            let r = Record::Vanished {
+                archive_id: it.archive_id.clone(),
+                path: it.name.clone(),
+            };
+            journal.append(&r)?;
+            state.apply(&r);
+        }
         if state.exported.contains(&k) {
             report.already_exported += 1;
             done_bytes += it.size;
@@ -338,7 +372,13 @@ pub fn run(
                 description: Some("glacier vault export".into()),
                 ..Default::default()
             };
-            match retrieval::initiate_job(client, vault, &req, note) {
+            let persist = Persist {
+                backoff: opts.backoff,
+                stop: &opts.stop,
+                retry_mismatch: false,
+                tries: None,
+            };
+            match retrieval::initiate_job(client, vault, &req, &persist, note) {
                 Ok(j) => {
                     let r = Record::Job {
                         archive_id: p.item.archive_id.clone(),

@@ -233,25 +233,49 @@ fn delete_with(opts: &Options<'_>, send: &dyn Fn() -> Result<()>) -> Deletion {
     }
 }
 
+/// What a purge deletes: the archives of the inventory in scope, less what the journal
+/// says is done and (with `--only-exported`) what was not exported.
+#[derive(Clone, Copy)]
+pub struct Plan<'a> {
+    /// The Glacier client.
+    pub client: &'a Client,
+    /// The vault.
+    pub vault: &'a str,
+    /// The inventory.
+    pub inv: &'a InventoryFile,
+    /// Names shared by several archives.
+    pub names: &'a Collisions,
+    /// Which archives are in scope.
+    pub selection: &'a Selection,
+    /// [`scope`] of the same inventory, selection, state and export.
+    pub scope: &'a Scope,
+    /// The journal as the run began.
+    pub state: &'a State,
+    /// Archives an export verified, with `--only-exported`.
+    pub exported: Option<&'a Verified>,
+}
+
 /// Deletes every archive in scope not yet journaled, `opts.threads` at a time, and
-/// journals each one (synced) as it is deleted or found gone. `sc` is [`scope`] of the
-/// same inventory, selection, state and export. `progress` is called after each archive. A journal write error stops the run and is returned; other failures are
-/// listed in the report.
-#[allow(clippy::too_many_arguments)]
+/// journals each one (synced) as it is deleted or found gone. `progress` is called
+/// after each archive. A journal write error stops the run and is returned; other
+/// failures are listed in the report.
 pub fn run(
-    client: &Client,
-    vault: &str,
-    inv: &InventoryFile,
-    names: &Collisions,
-    selection: &Selection,
-    sc: &Scope,
+    plan: &Plan<'_>,
     journal: &mut Journal,
-    state: &State,
-    exported: Option<&Verified>,
     opts: &Options<'_>,
     counts: &Counts,
     progress: &(dyn Fn(&Counts) + Sync),
 ) -> Result<Report> {
+    let Plan {
+        client,
+        vault,
+        inv,
+        names,
+        selection,
+        scope: sc,
+        state,
+        exported,
+    } = *plan;
     counts.total.store(sc.archives, Ordering::Relaxed);
     let mut report = Report {
         archives: sc.archives + sc.skipped,

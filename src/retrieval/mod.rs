@@ -6,6 +6,7 @@
 //!
 //! Nothing here prints: messages for the user go to a `note` callback.
 
+pub mod create;
 pub mod pause;
 
 use std::sync::atomic::AtomicBool;
@@ -17,15 +18,12 @@ use time::format_description::well_known::Rfc3339;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId, JobRequest};
 
-pub use pause::{Backoff, pause};
+pub use create::{CREATE_ROUNDS, Create, create};
+pub use pause::{Backoff, Persist, pause, persist};
 
 /// How far back a job may have been created to count as "the one our lost InitiateJob
 /// started": the request's time limit with retries is well within it.
 const RECENT: time::Duration = time::Duration::minutes(15);
-
-/// How many times a create call is sent while each answer is lost and no job shows up
-/// in ListJobs; then the fault is returned (transient: a later pass tries again).
-const CREATE_ROUNDS: u32 = 4;
 
 /// The job a lost InitiateJob started, if ListJobs shows one: same action, archive,
 /// description, tier and byte range (a whole-archive request matches a job whose range
@@ -110,46 +108,38 @@ fn same_inventory(request: &JobRequest, j: &JobDescription) -> bool {
 /// Starts a job: the one policy for a call that creates something. When the outcome of
 /// a request is unknown (sent, then no answer or a 5xx), the job may exist and be billed:
 /// ListJobs is asked for one the request started ([`find_started_job`]) and that job is
-/// adopted; only when none is listed is the request sent again. A fault of the lookup
-/// itself is returned as it is (transient faults are the caller's to wait out): a job
-/// is never started blind after a lost answer.
+/// adopted; only when none is listed is the request sent again. The lookup is read-only,
+/// so it rides out transient faults itself (through `p`): a job is never sent again
+/// before the vault was looked at. Every error returned leaves it safe to send the
+/// request again later (it was refused, or looked for and not found).
 pub fn initiate_job(
     client: &Client,
     vault: &str,
     request: &JobRequest,
+    p: &Persist<'_>,
     note: &mut dyn FnMut(&str),
 ) -> Result<JobId> {
     let first_sent = OffsetDateTime::now_utc();
-    let mut round = 1;
-    loop {
-        let err = match client.initiate_job(vault, request) {
-            Ok(id) => return Ok(id),
-            Err(e) if e.outcome_unknown() => e,
-            Err(e) => return Err(e),
-        };
-        let chain = crate::error::chain(&err);
-        let jobs = client
-            .list_jobs(vault, None, None)
-            .map_err(|e| Error::WithHint {
-                error: Box::new(e),
-                hint: format!(
-                    "the answer to InitiateJob was lost ({chain}), so a job may have started: check 'glacier jobs list {vault}' before starting it again"
-                ),
-            })?;
-        if let Some(id) = find_started_job(&jobs, request, first_sent - RECENT) {
-            note(&format!(
-                "the answer to InitiateJob was lost ({chain}), but Glacier lists the job it started: {id}"
-            ));
-            return Ok(id);
-        }
-        if round >= CREATE_ROUNDS {
-            return Err(err);
-        }
-        round += 1;
-        note(&format!(
-            "the answer to InitiateJob was lost ({chain}) and Glacier lists no job it started: sending it again"
-        ));
-    }
+    let advice = format!("check 'glacier jobs list {vault}' before starting it again");
+    // Both the policy and the lookup's pauses speak, never at the same time.
+    let note = std::cell::RefCell::new(note);
+    create(
+        Create {
+            operation: "InitiateJob",
+            thing: "a retrieval",
+            send: &mut || client.initiate_job(vault, request),
+            // The lookup is read-only: it rides out transient faults itself.
+            look: &mut || {
+                let what = "looking for the job a lost InitiateJob started";
+                let jobs = persist(p, what, &mut |m| (note.borrow_mut())(m), || {
+                    client.list_jobs(vault, None, None)
+                })?;
+                Ok(find_started_job(&jobs, request, first_sent - RECENT))
+            },
+            advice: &advice,
+        },
+        &mut |m| (note.borrow_mut())(m),
+    )
 }
 
 /// How [`wait_for_job`] polls.

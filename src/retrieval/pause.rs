@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::error::{Error, Result};
+
 /// Backoff for faults that outlast the client's own retries: doubles from `base` up to
 /// `cap`, with "equal jitter" (half fixed, half random) so that many workers backing
 /// off together spread out (AWS Architecture Blog, "Exponential Backoff And Jitter").
@@ -68,6 +70,88 @@ pub fn pause(d: Duration, stop: &AtomicBool) -> bool {
     }
 }
 
+/// How [`persist`] keeps a step going.
+#[derive(Debug, Clone, Copy)]
+pub struct Persist<'a> {
+    /// The first and the longest pause after a transient fault.
+    pub backoff: (Duration, Duration),
+    /// Set by Ctrl-C: the pause ends at once with [`Error::Interrupted`].
+    pub stop: &'a AtomicBool,
+    /// Bytes that did not verify against Glacier's tree hash are fetched again: a body
+    /// flipped in transit verifies on a later try. Only for a step whose expected hash
+    /// is Glacier's own, never an inventory's (which no retry can change).
+    pub retry_mismatch: bool,
+    /// Attempts at most (`None`: until the step succeeds or `stop` is set). A short
+    /// command gives up after a few; a long run never does.
+    pub tries: Option<u32>,
+}
+
+/// Bytes that do not verify are fetched again this many times at most: a body flipped
+/// in transit verifies on a later try, one wrong at its source never does.
+const MISMATCH_TRIES: u32 = 4;
+
+/// Does time cure `e`? A transient fault, unless it is the local disk's (full, read-only,
+/// refused), which only the user can fix.
+fn worth_retrying(e: &Error, retry_mismatch: bool) -> bool {
+    match e.root() {
+        Error::Mismatch { .. } => retry_mismatch,
+        Error::Transport { source, .. } => {
+            !source.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::StorageFull
+                        | std::io::ErrorKind::ReadOnlyFilesystem
+                        | std::io::ErrorKind::PermissionDenied
+                        | std::io::ErrorKind::QuotaExceeded
+                )
+            })
+        }
+        _ => e.is_transient(),
+    }
+}
+
+/// Runs `step` until it succeeds or fails for a reason time does not cure: a transient
+/// fault that outlasted the client's own retries (throttling, 5xx, a dropped connection,
+/// a timeout, a body cut short) gets a note naming `what` and a pause that grows while
+/// the fault lasts. The step must be safe to run again (a download resumes; a lookup
+/// is read-only).
+pub fn persist<T>(
+    p: &Persist<'_>,
+    what: &str,
+    note: &mut dyn FnMut(&str),
+    mut step: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    let mut backoff = Backoff::new(p.backoff.0, p.backoff.1);
+    let (mut tries, mut mismatches) = (0u32, 0u32);
+    loop {
+        tries += 1;
+        match step() {
+            Err(e) if p.tries.is_some_and(|n| tries >= n) => return Err(e),
+            Err(e)
+                if matches!(e.root(), Error::Mismatch { .. })
+                    && mismatches + 1 >= MISMATCH_TRIES =>
+            {
+                return Err(e);
+            }
+            Err(e) if worth_retrying(&e, p.retry_mismatch) => {
+                mismatches += u32::from(matches!(e.root(), Error::Mismatch { .. }));
+                let d = backoff.next_pause();
+                note(&format!(
+                    "{what}: {}; trying again in {} ms",
+                    crate::error::chain(&e),
+                    d.as_millis()
+                ));
+                if !pause(d, p.stop) {
+                    return Err(Error::Interrupted(format!(
+                        "{what} interrupted; run the same command again to continue"
+                    )));
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +165,41 @@ mod tests {
         }
         b.reset();
         assert!(b.next_pause() <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn persist_rides_out_transient_faults_only() {
+        let stop = AtomicBool::new(false);
+        let p = Persist {
+            backoff: (Duration::ZERO, Duration::ZERO),
+            stop: &stop,
+            retry_mismatch: false,
+            tries: None,
+        };
+        let mut n = 0;
+        let transient = || Error::Transport {
+            what: "w".into(),
+            source: "dropped".into(),
+        };
+        let got = persist(&p, "step", &mut |_| {}, || {
+            n += 1;
+            if n < 3 { Err(transient()) } else { Ok(n) }
+        });
+        assert_eq!(got.ok(), Some(3));
+        let got: Result<()> = persist(&p, "step", &mut |_| {}, || Err(Error::Input("bad".into())));
+        assert!(matches!(got, Err(Error::Input(_))));
+        let full = || Error::Transport {
+            what: "w".into(),
+            source: Box::new(std::io::Error::from(std::io::ErrorKind::StorageFull)),
+        };
+        let got: Result<()> = persist(&p, "step", &mut |_| {}, || Err(full()));
+        assert!(
+            matches!(got, Err(Error::Transport { .. })),
+            "a full disk is the user's"
+        );
+        stop.store(true, Ordering::Relaxed);
+        let got: Result<()> = persist(&p, "step", &mut |_| {}, || Err(transient()));
+        assert!(matches!(got, Err(Error::Interrupted(_))));
     }
 
     #[test]

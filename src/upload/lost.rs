@@ -21,6 +21,7 @@ use super::{Events, Options, Outcome, state};
 use crate::error::{Error, Result};
 use crate::filehash;
 use crate::glacier::{Client, UploadDescription, UploadId};
+use crate::retrieval::{Create, create};
 use crate::treehash::TreeHash;
 
 /// How far back an upload may have been created to count as "the one our lost request
@@ -52,8 +53,9 @@ pub fn find_initiated(
         .map(|(_, id)| id)
 }
 
-/// Initiates a multipart upload; if the answer is lost, uses the upload the request made
-/// (see the module comment) or, when Glacier shows none, sends the request once more.
+/// Initiates a multipart upload through the one policy for calls that create something
+/// ([`crate::retrieval::create`]): if the answer is lost, the upload the request made is
+/// used (see the module comment); only when Glacier shows none is the request sent again.
 pub fn initiate(
     client: &Client,
     opts: &Options,
@@ -61,49 +63,36 @@ pub fn initiate(
     events: &dyn Events,
 ) -> Result<UploadId> {
     let sent = OffsetDateTime::now_utc();
-    let err = match client.initiate_multipart_upload(&opts.vault, part_size, &opts.description) {
-        Ok(id) => return Ok(id),
-        Err(e) if crate::glacier::outcome_unknown(&e) => e,
-        Err(e) => return Err(e),
-    };
-    // Not knowing is not "nothing started": the lost request may have started an upload
-    // (which holds its parts until aborted), so say where to look.
-    let uploads = client
-        .list_multipart_uploads(&opts.vault)
-        .map_err(|e| Error::WithHint {
-            error: Box::new(e),
-            hint: format!(
-                "the answer to InitiateMultipartUpload was lost ({}), so an upload may have started: check 'glacier uploads list {}' (and abort it if unwanted)",
-                crate::error::chain(&err),
-                opts.vault
-            ),
-        })?;
     let claimed = |id: &UploadId| {
         opts.state_dir
             .as_ref()
             .is_some_and(|d| state::load(d, id).is_some())
     };
-    let chain = crate::error::chain(&err);
-    match find_initiated(
-        &uploads,
-        &opts.description,
-        part_size,
-        sent - RECENT,
-        &claimed,
-    ) {
-        Some(id) => {
-            events.note(&format!(
-                "the answer to InitiateMultipartUpload was lost ({chain}), but Glacier lists the upload it started: continuing with {id}"
-            ));
-            Ok(id)
-        }
-        None => {
-            events.note(&format!(
-                "the answer to InitiateMultipartUpload was lost ({chain}) and Glacier lists no upload it started: sending it again"
-            ));
-            client.initiate_multipart_upload(&opts.vault, part_size, &opts.description)
-        }
-    }
+    let advice = format!(
+        "check 'glacier uploads list {}' (and abort it if unwanted)",
+        opts.vault
+    );
+    create(
+        Create {
+            operation: "InitiateMultipartUpload",
+            thing: "an upload",
+            send: &mut || {
+                client.initiate_multipart_upload(&opts.vault, part_size, &opts.description)
+            },
+            look: &mut || {
+                let uploads = client.list_multipart_uploads(&opts.vault)?;
+                Ok(find_initiated(
+                    &uploads,
+                    &opts.description,
+                    part_size,
+                    sent - RECENT,
+                    &claimed,
+                ))
+            },
+            advice: &advice,
+        },
+        &mut |m| events.note(m),
+    )
 }
 
 /// Is this Glacier's "no such upload" (completed, aborted or expired)? A missing vault
