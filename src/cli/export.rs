@@ -43,6 +43,8 @@ pub struct ExportCmd {
     no_wait: bool,
     /// Set when the destination is `s3://BUCKET/PREFIX` (then `dir` is unused).
     s3: Option<S3Options>,
+    /// `--names FILE`.
+    names: Option<PathBuf>,
 }
 
 /// The S3 half of an export to `s3://BUCKET/PREFIX` (issue 14).
@@ -134,7 +136,10 @@ pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, 
     }
     selection.created_after = args.parsed(&flags::CREATED_AFTER, parse_date)?;
     selection.created_before = args.parsed(&flags::CREATED_BEFORE, parse_date)?;
-    selection.shard = args.parsed(&flags::SHARD, |v| v.parse::<Shard>())?;
+    // `auto/N`: the index comes from the environment (Kubernetes, AWS Batch).
+    selection.shard = args.parsed(&flags::SHARD, |v| {
+        Shard::parse_with_index(v, &|var| ProcessEnv.var(var))
+    })?;
     Ok((source, selection))
 }
 
@@ -169,6 +174,7 @@ impl ExportCmd {
         let endpoint_url: Option<String> = args.text(&flags::S3_ENDPOINT_URL)?;
         let part_size = args.parsed(&flags::S3_PART_SIZE, parse_size)?;
         let journal: Option<PathBuf> = args.path(&flags::EXPORT_JOURNAL)?;
+        let names: Option<PathBuf> = args.path(&flags::NAMES)?;
         let [vault, dir] = args.exact("vault export", ["VAULT", "DIR"])?;
         crate::glacier::check_vault_name(&vault)?;
         let s3 = match S3Target::parse(&dir) {
@@ -217,7 +223,16 @@ impl ExportCmd {
             dry_run,
             no_wait,
             s3,
+            names,
         })
+    }
+
+    /// The `--names FILE`, read and checked whole (a bad line is exit 2).
+    fn names_file(&self) -> Result<Option<export::names_file::NamesFile>> {
+        self.names
+            .as_deref()
+            .map(export::names_file::NamesFile::read)
+            .transpose()
     }
 
     /// Where the journal, the saved inventory and the local manifest live.
@@ -274,11 +289,13 @@ impl ExportCmd {
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        // Checked before anything is sent: a bad line costs nothing.
+        let names_file = self.names_file()?;
         let client = global.client()?;
         let state_dir = self.state_dir()?;
         let mut notes = |m: &str| note(global, m);
         if self.dry_run {
-            return self.dry_run(global, out, &client, &state_dir);
+            return self.dry_run(global, out, &client, &state_dir, names_file);
         }
         let stop = Arc::new(AtomicBool::new(false));
         let (dir_dest, s3_dest) = match &self.s3 {
@@ -334,7 +351,7 @@ impl ExportCmd {
             }
             Acquired::NotYet => return Err(not_inventoried(&self.vault)),
         };
-        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        let (names, unusable) = export::count_names_from(&inv, names_file)?;
         if let Some(n) = unusable.note() {
             note(global, &n);
         }
@@ -405,7 +422,7 @@ impl ExportCmd {
             Err(_) => HashMap::new(),
         };
         let manifest_dir = self.manifest_dir(&state_dir);
-        manifest::write(
+        let written = manifest::write(
             &manifest_dir,
             &inv,
             &names,
@@ -414,14 +431,24 @@ impl ExportCmd {
             &failed,
         )?;
         let report = result?;
+        if report.failed.is_empty() {
+            manifest::remove_failed(&manifest_dir, self.selection.shard.as_ref())?;
+        }
         if let Some(d) = &s3_dest {
             // At the end of a run that got through, the bucket gets the manifest too, so
             // whoever reads the bucket (or `vault purge --only-exported`) sees it.
-            d.upload_manifest(&manifest_dir)?;
+            d.upload_manifest(&manifest_dir, self.selection.shard.as_ref())?;
         }
         self.print(global, out, &report, &dest.describe())?;
         for (id, name, why) in &report.failed {
             eprintln!("glacier: archive {id} ({name}) failed: {why}");
+        }
+        if let Some(p) = &written.failed_file {
+            eprintln!(
+                "glacier: {} failed archives are listed in {}",
+                written.failed,
+                p.display()
+            );
         }
         if !report.failed.is_empty() {
             return Err(Error::Reported);
@@ -478,6 +505,7 @@ impl ExportCmd {
         out: &mut Output,
         client: &crate::glacier::Client,
         state_dir: &std::path::Path,
+        names_file: Option<export::names_file::NamesFile>,
     ) -> Result<()> {
         // Read the journal if there is one, but create nothing.
         let (mut journal, mut state) = if state_dir.exists() {
@@ -526,7 +554,7 @@ impl ExportCmd {
                 ));
             }
         };
-        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        let (names, unusable) = export::count_names_from(&inv, names_file)?;
         if let Some(n) = unusable.note() {
             note(global, &n);
         }
