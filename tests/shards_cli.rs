@@ -155,6 +155,34 @@ fn three_shards_into_one_directory_add_up_and_purge_deletes_every_archive() {
         e.contains("--shard") && e.contains("JOB_COMPLETION_INDEX=3"),
         "{e}"
     );
+    // No index at all: exit 2 before anything is sent (a dry run or a purge alike).
+    let before = mock.requests().len();
+    for args in [
+        &[
+            "vault",
+            "export",
+            "--shard",
+            "auto/3",
+            "--inventory",
+            inv_s,
+            "v",
+            out_s,
+        ][..],
+        &[
+            "vault",
+            "purge",
+            "--yes",
+            "--shard",
+            "auto/3",
+            "--inventory",
+            inv_s,
+            "v",
+        ][..],
+    ] {
+        let e = run(&mock, home.path(), None, args).fails(2).to_string();
+        assert!(e.contains("auto needs JOB_COMPLETION_INDEX"), "{e}");
+    }
+    assert_eq!(mock.requests().len(), before);
     purge_all(&mock, home.path(), out_s, inv_s, None);
 }
 

@@ -136,10 +136,17 @@ pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, 
     }
     selection.created_after = args.parsed(&flags::CREATED_AFTER, parse_date)?;
     selection.created_before = args.parsed(&flags::CREATED_BEFORE, parse_date)?;
-    // `auto/N`: the index comes from the environment (Kubernetes, AWS Batch).
-    selection.shard = args.parsed(&flags::SHARD, |v| {
-        Shard::parse_with_index(v, &|var| ProcessEnv.var(var))
-    })?;
+    // `auto/N`: the index comes from the environment (Kubernetes, AWS Batch); without
+    // one the run refuses before sending anything (`Selection::check`).
+    if let Some(v) = args.text(&flags::SHARD)? {
+        match Shard::parse_with_index(&v, &|var| ProcessEnv.var(var)) {
+            Ok(s) => selection.shard = Some(s),
+            Err(e) if v.trim().starts_with("auto/") => {
+                selection.shard_unresolved = Some(format!("'{v}': {e}"));
+            }
+            Err(e) => return Err(Error::Usage(format!("--shard '{v}': {e}"))),
+        }
+    }
     Ok((source, selection))
 }
 
@@ -290,6 +297,7 @@ impl ExportCmd {
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
         // Checked before anything is sent: a bad line costs nothing.
+        self.selection.check()?;
         let names_file = self.names_file()?;
         let client = global.client()?;
         let state_dir = self.state_dir()?;

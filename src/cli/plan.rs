@@ -115,6 +115,8 @@ impl PlanCmd {
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        // `--shard auto/N` without an index: exit 2 before anything is sent.
+        self.selection.check()?;
         let prices = match &self.prices {
             Some(p) => Prices::read(p)?,
             None => Prices::shipped(),

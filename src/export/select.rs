@@ -255,13 +255,29 @@ pub struct Selection {
     pub created_before: Option<OffsetDateTime>,
     /// `--shard`.
     pub shard: Option<Shard>,
+    /// Why `--shard auto/N` could not take its index from the environment when the
+    /// command line was read. Kept, not raised, so reading a command line never depends
+    /// on the environment (the docs' commands parse anywhere); [`Selection::check`]
+    /// raises it before a run sends anything, and [`Selection::admits`] refuses to run
+    /// with it.
+    pub shard_unresolved: Option<String>,
 }
 
 impl Selection {
+    /// A usage error (exit 2) when `--shard auto/N` found no index; else nothing. The
+    /// first thing a run does, so nothing is sent.
+    pub fn check(&self) -> Result<()> {
+        match &self.shard_unresolved {
+            Some(why) => Err(crate::error::Error::Usage(format!("--shard: {why}"))),
+            None => Ok(()),
+        }
+    }
+
     /// Whether an archive with this resolved `name` is in scope. An unparsable creation
     /// date with a date bound given is an error: silently dropping or keeping it would
     /// both be wrong. An absent one (empty) is outside any date bound.
     pub fn admits(&self, archive_id: &str, name: &str, creation_date: &str) -> Result<bool> {
+        self.check()?;
         if let Some(s) = &self.shard {
             if !s.contains(archive_id) {
                 return Ok(false);
@@ -395,6 +411,7 @@ mod tests {
             created_after: Some(parse_date("2020-01-01").expect("date")),
             created_before: Some(parse_date("2021-01-01T00:00:00Z").expect("date")),
             shard: None,
+            shard_unresolved: None,
         };
         let ok = |n: &str, d: &str| sel.admits("id", n, d).expect("admits");
         assert!(ok("a/b.txt", "2020-06-01T00:00:00.000Z"));
