@@ -52,7 +52,7 @@ pub fn tmp_name(name: &str) -> String {
     format!("{name}.part")
 }
 
-/// What [`write`] left in its directory.
+/// What [`write()`] left in its directory.
 #[derive(Debug, Clone, Default)]
 pub struct Written {
     /// The failed-archives file, if any archive failed.
