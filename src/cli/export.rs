@@ -593,7 +593,7 @@ impl ExportCmd {
             human_bytes(p.bytes_to_retrieve)
         ))?;
         out.line(&format!(
-            "names: {} renamed for collisions, {} named by archive ID",
+            "names: {} renamed for collisions, {} named 00undefined/ARCHIVE_ID or 00error/ARCHIVE_ID",
             p.renamed, p.named_by_id
         ))?;
         for (id, name) in &p.renamed_examples {
