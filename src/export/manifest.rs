@@ -273,3 +273,40 @@ impl<W: Write> Write for Merger<W> {
         self.out.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_names_and_merging_keep_one_header_whatever_the_chunks() {
+        let s = Shard { k: 2, n: 3 };
+        assert_eq!(
+            shard_name(CSV_NAME, Some(&s)),
+            "glacier-export-manifest.shard-2-of-3.csv"
+        );
+        assert_eq!(shard_name(JSONL_NAME, None), JSONL_NAME);
+        assert_eq!(
+            shard_name(FAILED_NAME, Some(&s)),
+            "glacier-export-failed.shard-2-of-3.csv"
+        );
+        let mut m = Merger::new(Vec::new(), true);
+        m.next_file();
+        m.write_all(b"h\na\n").expect("write");
+        m.next_file();
+        // The second file's header arrives in pieces.
+        for piece in [&b"h"[..], b"", b"\nb", b"\n"] {
+            m.write_all(piece).expect("write");
+        }
+        assert_eq!(m.into_inner(), b"h\na\nb\n");
+        let mut m = Merger::new(Vec::new(), true);
+        m.header_if_empty().expect("write");
+        assert_eq!(m.into_inner(), format!("{CSV_HEADER}\n").as_bytes());
+        let mut m = Merger::new(Vec::new(), false);
+        for f in [&b"{\"a\":1}\n"[..], b"{\"b\":2}\n"] {
+            m.next_file();
+            m.write_all(f).expect("write");
+        }
+        assert_eq!(m.into_inner(), b"{\"a\":1}\n{\"b\":2}\n");
+    }
+}
