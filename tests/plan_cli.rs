@@ -182,7 +182,7 @@ fn the_text_plan_says_the_same_and_no_pacing_without_the_flag() {
         "purge now: 1 archives (2.0 GiB) younger than the minimum storage time: early-deletion charge $12.00",
     );
     has("pacing: none (no --max-bytes-per-day)");
-    has("  empty descriptions: 1 (named by archive ID)");
+    has("  empty descriptions: 1 (named 00undefined/ARCHIVE_ID)");
     has("  name collisions: 2 (exported with a date, then ID, suffix)");
     assert!(!out.contains("S3"), "no S3 lines without --to s3://: {out}");
 }

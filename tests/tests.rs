@@ -11,6 +11,7 @@ mod credentials_container;
 mod credentials_sts;
 mod docs;
 mod export_cli;
+mod export_names_cli;
 mod export_reruns;
 mod fault_matrix;
 mod faults;
@@ -36,6 +37,7 @@ mod s3_after_complete;
 mod s3_client;
 mod s3_faults;
 mod secrets;
+mod shards_cli;
 #[allow(dead_code)]
 mod sts;
 mod support;

@@ -43,6 +43,8 @@ pub struct ExportCmd {
     no_wait: bool,
     /// Set when the destination is `s3://BUCKET/PREFIX` (then `dir` is unused).
     s3: Option<S3Options>,
+    /// `--names FILE`.
+    names: Option<PathBuf>,
 }
 
 /// The S3 half of an export to `s3://BUCKET/PREFIX` (issue 14).
@@ -134,7 +136,17 @@ pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, 
     }
     selection.created_after = args.parsed(&flags::CREATED_AFTER, parse_date)?;
     selection.created_before = args.parsed(&flags::CREATED_BEFORE, parse_date)?;
-    selection.shard = args.parsed(&flags::SHARD, |v| v.parse::<Shard>())?;
+    // `auto/N`: the index comes from the environment (Kubernetes, AWS Batch); without
+    // one the run refuses before sending anything (`Selection::check`).
+    if let Some(v) = args.text(&flags::SHARD)? {
+        match Shard::parse_with_index(&v, &|var| ProcessEnv.var(var)) {
+            Ok(s) => selection.shard = Some(s),
+            Err(e) if v.trim().starts_with("auto/") => {
+                selection.shard_unresolved = Some(format!("'{v}': {e}"));
+            }
+            Err(e) => return Err(Error::Usage(format!("--shard '{v}': {e}"))),
+        }
+    }
     Ok((source, selection))
 }
 
@@ -169,6 +181,7 @@ impl ExportCmd {
         let endpoint_url: Option<String> = args.text(&flags::S3_ENDPOINT_URL)?;
         let part_size = args.parsed(&flags::S3_PART_SIZE, parse_size)?;
         let journal: Option<PathBuf> = args.path(&flags::EXPORT_JOURNAL)?;
+        let names: Option<PathBuf> = args.path(&flags::NAMES)?;
         let [vault, dir] = args.exact("vault export", ["VAULT", "DIR"])?;
         crate::glacier::check_vault_name(&vault)?;
         let s3 = match S3Target::parse(&dir) {
@@ -217,7 +230,16 @@ impl ExportCmd {
             dry_run,
             no_wait,
             s3,
+            names,
         })
+    }
+
+    /// The `--names FILE`, read and checked whole (a bad line is exit 2).
+    fn names_file(&self) -> Result<Option<export::names_file::NamesFile>> {
+        self.names
+            .as_deref()
+            .map(export::names_file::NamesFile::read)
+            .transpose()
     }
 
     /// Where the journal, the saved inventory and the local manifest live.
@@ -274,11 +296,14 @@ impl ExportCmd {
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        // Checked before anything is sent: a bad line costs nothing.
+        self.selection.check()?;
+        let names_file = self.names_file()?;
         let client = global.client()?;
         let state_dir = self.state_dir()?;
         let mut notes = |m: &str| note(global, m);
         if self.dry_run {
-            return self.dry_run(global, out, &client, &state_dir);
+            return self.dry_run(global, out, &client, &state_dir, names_file);
         }
         let stop = Arc::new(AtomicBool::new(false));
         let (dir_dest, s3_dest) = match &self.s3 {
@@ -334,7 +359,7 @@ impl ExportCmd {
             }
             Acquired::NotYet => return Err(not_inventoried(&self.vault)),
         };
-        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        let (names, unusable) = export::count_names_from(&inv, names_file)?;
         if let Some(n) = unusable.note() {
             note(global, &n);
         }
@@ -418,10 +443,10 @@ impl ExportCmd {
         );
         // The run's own error comes first; a manifest that could not be written as well
         // is said after it, never in its place.
-        let report = match (result, written) {
-            (Ok(r), Ok(())) => r,
+        let (report, written) = match (result, written) {
+            (Ok(r), Ok(w)) => (r, w),
             (Ok(_), Err(m)) => return Err(m),
-            (Err(e), Ok(())) => return Err(e),
+            (Err(e), Ok(_)) => return Err(e),
             (Err(e), Err(m)) => {
                 return Err(Error::WithHint {
                     error: Box::new(e),
@@ -432,14 +457,24 @@ impl ExportCmd {
                 });
             }
         };
+        if report.failed.is_empty() {
+            manifest::remove_failed(&manifest_dir, self.selection.shard.as_ref())?;
+        }
         if let Some(d) = &s3_dest {
             // At the end of a run that got through, the bucket gets the manifest too, so
             // whoever reads the bucket (or `vault purge --only-exported`) sees it.
-            d.upload_manifest(&manifest_dir)?;
+            d.upload_manifest(&manifest_dir, self.selection.shard.as_ref())?;
         }
         self.print(global, out, &report, &dest.describe())?;
         for (id, name, why) in &report.failed {
             eprintln!("glacier: archive {id} ({name}) failed: {why}");
+        }
+        if let Some(p) = &written.failed_file {
+            eprintln!(
+                "glacier: {} failed archives are listed in {}",
+                written.failed,
+                p.display()
+            );
         }
         if !report.failed.is_empty() {
             return Err(Error::Reported);
@@ -496,6 +531,7 @@ impl ExportCmd {
         out: &mut Output,
         client: &crate::glacier::Client,
         state_dir: &std::path::Path,
+        names_file: Option<export::names_file::NamesFile>,
     ) -> Result<()> {
         // Read the journal if there is one, but create nothing.
         let (mut journal, mut state) = if state_dir.exists() {
@@ -544,7 +580,7 @@ impl ExportCmd {
                 ));
             }
         };
-        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        let (names, unusable) = export::count_names_from(&inv, names_file)?;
         if let Some(n) = unusable.note() {
             note(global, &n);
         }
@@ -575,7 +611,7 @@ impl ExportCmd {
             human_bytes(p.bytes_to_retrieve)
         ))?;
         out.line(&format!(
-            "names: {} renamed for collisions, {} named by archive ID",
+            "names: {} renamed for collisions, {} named 00undefined/ARCHIVE_ID or 00error/ARCHIVE_ID",
             p.renamed, p.named_by_id
         ))?;
         for (id, name) in &p.renamed_examples {

@@ -192,6 +192,7 @@ pub const EXPORT: &[&Flag] = &[
     &CREATED_AFTER,
     &CREATED_BEFORE,
     &SHARD,
+    &NAMES,
     &MAX_JOBS,
     &MAX_PENDING,
     &EXPORT_THREADS,

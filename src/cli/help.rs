@@ -447,10 +447,15 @@ parallel download into DIR/NAME (tree hash and size checked against the job and 
 inventory, then renamed into place), and keeps a journal in DIR/.glacier-export/ so
 that running the same command again continues where it stopped and never pays for a
 second retrieval of an archive whose job is still valid (an expired or failed job is
-started again, and the run says so). Names come from the descriptions (mt-aws-glacier
-mt1/mt2, FastGlacier, plain paths), else the archive ID; they never leave DIR;
-same-name archives get a creation-date (then ID) suffix. Writes
-DIR/glacier-export-manifest.csv and .jsonl.
+started again, and the run says so). Names come from --names FILE (CSV
+archive_id,name) for the archives it lists, else the descriptions (mt-aws-glacier
+mt1/mt2, FastGlacier, plain paths); an empty description names 00undefined/ID, one
+that cannot be made safe 00error/ID; names never leave DIR; same-name archives get a
+creation-date (then ID) suffix. Writes DIR/glacier-export-manifest.csv and .jsonl, and
+DIR/glacier-export-failed.csv (archive ID, description, size, reason) while any
+archive failed. --shard K/N (or auto/N: K from JOB_COMPLETION_INDEX or
+AWS_BATCH_JOB_ARRAY_INDEX, 0-based) writes glacier-export-manifest.shard-K-of-N.csv
+and .jsonl and rebuilds the merged manifest from every shard's.
 
 To s3://BUCKET/PREFIX: each archive streams from its job output into the object
 PREFIX/NAME (no local copy; memory about threads x part size): each Glacier chunk is
@@ -461,7 +466,8 @@ the archive ID, tree hash, creation date and description as x-amz-meta-glacier-*
 metadata; an object already there with the same archive ID and tree hash is skipped.
 The journal and manifest are kept in --journal DIR (default
 $XDG_DATA_HOME/glacier-upload/export/BUCKET/HASH, HASH of vault and prefix); the
-manifest is copied to PREFIX/.glacier-export/ at the end of the run.
+manifest (and failed-archives file) is copied to PREFIX/.glacier-export/ at the end
+of the run, where a shard rebuilds the merged manifest too.
 ";
 
 const VAULT_EXPORT_END: &str = "\

@@ -115,6 +115,8 @@ impl PlanCmd {
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        // `--shard auto/N` without an index: exit 2 before anything is sent.
+        self.selection.check()?;
         let prices = match &self.prices {
             Some(p) => Prices::read(p)?,
             None => Prices::shipped(),
@@ -241,11 +243,11 @@ fn print_risks(out: &mut Output, r: &Report) -> Result<()> {
     let k = &r.risks;
     out.line("risks:")?;
     out.line(&format!(
-        "  empty descriptions: {} (named by archive ID)",
+        "  empty descriptions: {} (named 00undefined/ARCHIVE_ID)",
         k.empty_descriptions
     ))?;
     out.line(&format!(
-        "  unparsable descriptions: {} (named by archive ID)",
+        "  unparsable descriptions: {} (named 00error/ARCHIVE_ID)",
         k.unparsable_descriptions
     ))?;
     if k.named_by_file > 0 {

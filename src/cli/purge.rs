@@ -97,6 +97,8 @@ impl PurgeCmd {
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
+        // `--shard auto/N` without an index: exit 2 before anything is sent.
+        self.selection.check()?;
         // Refuse before anything is sent (an inventory job included): nobody could answer.
         if !self.dry_run && !self.yes && !std::io::stdin().is_terminal() {
             return Err(Error::Usage(format!(

@@ -67,11 +67,21 @@ pub fn count_names(inv: &InventoryFile) -> Result<Collisions> {
 /// [`count_names`], also returning the entries skipped for lacking an archive ID, size or
 /// tree hash (every later pass skips the same ones), for the caller to report.
 pub fn count_names_and_unusable(inv: &InventoryFile) -> Result<(Collisions, Unusable)> {
-    let mut c = Collisions::default();
+    count_names_from(inv, None)
+}
+
+/// [`count_names_and_unusable`] with the names of a `--names FILE` overriding the
+/// descriptions': the count keeps the file, so every later pass ([`items`], [`plan`], the
+/// manifest) names archives the same way.
+pub fn count_names_from(
+    inv: &InventoryFile,
+    names_file: Option<names_file::NamesFile>,
+) -> Result<(Collisions, Unusable)> {
+    let mut c = Collisions::with_names_file(names_file);
     let mut entries = inv.entries()?;
     for e in entries.by_ref() {
         let e = e?;
-        let n = naming::name_from_description(&e.description, &e.archive_id);
+        let n = c.named(&e.description, &e.archive_id);
         c.add(&n.path, &e.creation_date);
     }
     Ok((c, entries.unusable().clone()))
@@ -89,7 +99,7 @@ pub fn items<'a>(
             Ok(e) => e,
             Err(err) => return Some(Err(err)),
         };
-        let n = naming::name_from_description(&e.description, &e.archive_id);
+        let n = names.named(&e.description, &e.archive_id);
         let name = names.resolve(&n.path, &e.creation_date, &e.archive_id);
         match selection.admits(&e.archive_id, &name, &e.creation_date) {
             Ok(false) => None,
@@ -157,7 +167,7 @@ pub fn plan(
         let it = it?;
         p.archives += 1;
         p.bytes = p.bytes.saturating_add(it.size);
-        let raw = naming::name_from_description(&it.description, &it.archive_id);
+        let raw = names.named(&it.description, &it.archive_id);
         if raw.source == naming::NameSource::ArchiveId {
             p.named_by_id += 1;
         }

@@ -102,7 +102,7 @@ impl NamesFile {
 
 /// The name (before collision resolution) of an archive: the one `names` gives, made safe
 /// as a description's would be, else the description's. A listed name that cannot be made
-/// safe (`..`, nothing left) names the archive by its ID, as an unusable description does.
+/// safe (`..`, nothing left) is `00error/<archive id>`, as an unusable description is.
 ///
 /// This is the hook for export: wherever it calls `naming::name_from_description`, it
 /// calls this with the `--names` file instead, so a run and its plan agree.
@@ -115,7 +115,11 @@ pub fn name_for(names: Option<&NamesFile>, description: &str, archive_id: &str) 
                 mtime: None,
                 source: NameSource::Plain,
             },
-            None => naming::name_from_description("", archive_id),
+            None => Named {
+                path: naming::error_name(archive_id),
+                mtime: None,
+                source: NameSource::ArchiveId,
+            },
         },
     }
 }

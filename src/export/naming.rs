@@ -16,7 +16,10 @@
 //!   (`pack::packed_name`: `photos.tar.xz`). Packed uploads of earlier versions, described
 //!   `glacier-upload tar.xz: 1 input (photos/), 3 files, 1.2 MiB`, get the name a packed
 //!   upload gets now.
-//! - Anything else, or a name that cannot be made safe: the archive ID.
+//! - An empty description: `00undefined/<archive id>`; a name that cannot be made safe
+//!   (`..`, over-long, nothing left): `00error/<archive id>`, the folders AWS's own
+//!   vault-to-S3 solution uses, so a user finds them together. They are names like any
+//!   other for the clash rules: a real `00undefined` file or an identical name is suffixed.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -32,20 +35,65 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// The top-level name the export keeps for itself (journal, temporary files).
 pub const RESERVED: &str = ".glacier-export";
 
+/// The folder of archives whose description is empty (as AWS's vault-to-S3 solution).
+pub const UNDEFINED_DIR: &str = "00undefined";
+
+/// The folder of archives whose description names nothing usable (as AWS's vault-to-S3
+/// solution names unparsable ones).
+pub const ERROR_DIR: &str = "00error";
+
 /// Top-level file names the export writes for itself next to the archives' files (the
-/// manifests and their temporary names). An archive whose name is one of them is renamed
-/// as a clash is, so the manifest never overwrites it.
-pub const RESERVED_FILES: [&str; 4] = [
+/// manifests, the failed-archives file and their temporary names; a sharded run's have
+/// `.shard-K-of-N` before the extension, see [`is_reserved_file`]). An archive whose name
+/// is one of them is renamed as a clash is, so the export never overwrites it.
+pub const RESERVED_FILES: [&str; 6] = [
     super::manifest::CSV_NAME,
     super::manifest::JSONL_NAME,
     super::manifest::CSV_TMP_NAME,
     super::manifest::JSONL_TMP_NAME,
+    super::manifest::FAILED_NAME,
+    super::manifest::FAILED_TMP_NAME,
 ];
 
-/// Whether `name` (a whole relative path) is a file the export writes for itself. ASCII
-/// case is ignored: on a case-insensitive file system (macOS, Windows) the names clash.
-fn is_reserved_file(name: &str) -> bool {
-    RESERVED_FILES.iter().any(|r| r.eq_ignore_ascii_case(name))
+/// Whether `name` (a whole relative path) is a file the export writes for itself:
+/// `glacier-export-{manifest,failed}[.shard-K-of-N].{csv,jsonl}`, optionally followed by
+/// `[.shard-K-of-N].part`. ASCII case is ignored: on a case-insensitive file system
+/// (macOS, Windows) the names clash.
+pub fn is_reserved_file(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    let Some(rest) = n
+        .strip_prefix("glacier-export-manifest")
+        .or_else(|| n.strip_prefix("glacier-export-failed"))
+    else {
+        return false;
+    };
+    let rest = strip_shard(rest);
+    let Some(rest) = rest
+        .strip_prefix(".csv")
+        .or_else(|| rest.strip_prefix(".jsonl"))
+    else {
+        return false;
+    };
+    matches!(strip_shard(rest), "" | ".part")
+}
+
+/// `s` without a leading `.shard-K-of-N` (digits), else `s`.
+fn strip_shard(s: &str) -> &str {
+    let digits = |t: &str| -> Option<usize> {
+        let d = t.bytes().take_while(u8::is_ascii_digit).count();
+        (d > 0).then_some(d)
+    };
+    let Some(t) = s.strip_prefix(".shard-") else {
+        return s;
+    };
+    let Some(d) = digits(t) else { return s };
+    let Some(t) = t[d..].strip_prefix("-of-") else {
+        return s;
+    };
+    match digits(t) {
+        Some(d) => &t[d..],
+        None => s,
+    }
 }
 
 /// Where a name came from.
@@ -86,11 +134,20 @@ pub fn name_from_description(description: &str, archive_id: &str) -> Named {
             source,
         },
         None => Named {
-            path: id_name(archive_id),
+            path: if description.trim().is_empty() {
+                format!("{UNDEFINED_DIR}/{}", id_name(archive_id))
+            } else {
+                error_name(archive_id)
+            },
             mtime,
             source: NameSource::ArchiveId,
         },
     }
+}
+
+/// `00error/<archive id>`: the name of an archive whose given name cannot be made safe.
+pub fn error_name(archive_id: &str) -> String {
+    format!("{ERROR_DIR}/{}", id_name(archive_id))
 }
 
 /// An archive ID as a file name. Glacier's IDs are `[A-Za-z0-9_-]`, but the inventory is
@@ -304,6 +361,8 @@ fn key(parts: &[&str]) -> u64 {
 /// inventory only (not on the shard or the filters of a run).
 #[derive(Debug, Default)]
 pub struct Collisions {
+    /// `--names FILE`: names that override the descriptions' (see [`Collisions::named`]).
+    names_file: Option<super::names_file::NamesFile>,
     by_name: HashMap<u64, u32>,
     by_name_date: HashMap<u64, u32>,
     /// Every directory some name needs (`a` and `a/b` for `a/b/c`): an archive whose
@@ -312,6 +371,21 @@ pub struct Collisions {
 }
 
 impl Collisions {
+    /// An empty count whose names come from `names_file` first (`--names FILE`), then
+    /// from the descriptions: every pass over the inventory names archives the same way.
+    pub fn with_names_file(names_file: Option<super::names_file::NamesFile>) -> Collisions {
+        Collisions {
+            names_file,
+            ..Collisions::default()
+        }
+    }
+
+    /// The name (before collision resolution) of an archive: the names file's if it
+    /// lists the archive, else the description's.
+    pub fn named(&self, description: &str, archive_id: &str) -> Named {
+        super::names_file::name_for(self.names_file.as_ref(), description, archive_id)
+    }
+
     /// Counts one archive.
     pub fn add(&mut self, name: &str, creation_date: &str) {
         let stamp = date_stamp(creation_date);
@@ -458,8 +532,12 @@ mod tests {
         assert_eq!(n.path, "backup-2019.tar.xz");
         assert_eq!(n.source, NameSource::Plain);
         assert_eq!(name_from_description("./a//b/./c", ID).path, "a/b/c");
-        let n = name_from_description("", ID);
-        assert_eq!((n.path.as_str(), n.source), (ID, NameSource::ArchiveId));
+        // Empty (or blank) descriptions go to one folder, as AWS's vault-to-S3 solution.
+        for d in ["", "   "] {
+            let n = name_from_description(d, ID);
+            let want = format!("00undefined/{ID}");
+            assert_eq!((n.path.as_str(), n.source), (&*want, NameSource::ArchiveId));
+        }
     }
 
     #[test]
@@ -505,14 +583,13 @@ mod tests {
             "a/../../b",
             "..",
             "/",
-            "   ",
             "...",
             "\\..\\x",
             &"x".repeat(300),
             &format!("{}/y", "d/".repeat(600)),
         ] {
             let n = name_from_description(d, ID);
-            assert_eq!(n.path, ID, "{d:?}");
+            assert_eq!(n.path, format!("00error/{ID}"), "{d:?}");
             assert_eq!(n.source, NameSource::ArchiveId);
         }
         assert_eq!(name_from_description("/etc/passwd", ID).path, "etc/passwd");
@@ -525,13 +602,13 @@ mod tests {
         // mt2 carrying a hostile name is sanitized like any other.
         let json = r#"{"mtime":"20130227T205137Z","filename":"../../x"}"#;
         let n = name_from_description(&format!("mt2 {}", b64url(json.as_bytes())), ID);
-        assert_eq!(n.path, ID);
+        assert_eq!(n.path, format!("00error/{ID}"));
         // Broken base64 or JSON falls back to the plain text.
         assert_eq!(name_from_description("mt2 !!!", ID).path, "mt2 !!!");
         let bad = format!("mt2 {}", b64url(b"{\"nofile\":1}"));
         assert_eq!(name_from_description(&bad, ID).path, bad);
         // A hostile archive ID is still a single safe component.
-        assert_eq!(name_from_description("..", "../x").path, "___x");
+        assert_eq!(name_from_description("..", "../x").path, "00error/___x");
     }
 
     #[test]
@@ -636,6 +713,59 @@ mod tests {
             name_from_description(".Glacier-Export", ID).path,
             "_.Glacier-Export"
         );
+    }
+
+    #[test]
+    fn shard_and_failed_files_are_reserved_and_suffixed_names_are_not() {
+        for n in [
+            "glacier-export-failed.csv",
+            "glacier-export-failed.csv.part",
+            "glacier-export-manifest.shard-2-of-3.csv",
+            "Glacier-Export-Manifest.SHARD-12-of-40.jsonl.part",
+            "glacier-export-failed.shard-1-of-1.csv",
+            "glacier-export-manifest.jsonl.shard-2-of-3.part",
+        ] {
+            assert!(is_reserved_file(n), "{n}");
+        }
+        for n in [
+            "glacier-export-manifest.2020-01-02T030405Z.csv",
+            "glacier-export-manifest.shard-x-of-3.csv",
+            "glacier-export-manifest.shard-2-of-3.txt",
+            "glacier-export-manifest.csv.bak",
+            "d/glacier-export-failed.csv",
+        ] {
+            assert!(!is_reserved_file(n), "{n}");
+        }
+        let mut c = Collisions::default();
+        c.add("glacier-export-failed.csv", "2020-01-02T03:04:05Z");
+        assert_eq!(
+            c.resolve("glacier-export-failed.csv", "2020-01-02T03:04:05Z", ID),
+            "glacier-export-failed.2020-01-02T030405Z.csv"
+        );
+    }
+
+    #[test]
+    fn the_undefined_and_error_folders_clash_like_any_name() {
+        // A real file named `00undefined` next to the folder, and a description that is
+        // literally one of the folder's names: both suffixed, the folder kept.
+        let empty = name_from_description("", ID);
+        let lit = name_from_description(&empty.path, "OTHER");
+        assert_eq!(lit.path, empty.path);
+        let file = name_from_description("00undefined", "F");
+        let mut c = Collisions::default();
+        for (n, d) in [
+            (&empty.path, "2020-01-01T00:00:00Z"),
+            (&lit.path, "2021-01-01T00:00:00Z"),
+            (&file.path, "2022-01-01T00:00:00Z"),
+        ] {
+            c.add(n, d);
+        }
+        let a = c.resolve(&empty.path, "2020-01-01T00:00:00Z", ID);
+        let b = c.resolve(&lit.path, "2021-01-01T00:00:00Z", "OTHER");
+        let f = c.resolve(&file.path, "2022-01-01T00:00:00Z", "F");
+        assert_eq!(a, format!("00undefined/{ID}.2020-01-01T000000Z"));
+        assert_eq!(b, format!("00undefined/{ID}.2021-01-01T000000Z"));
+        assert_eq!(f, "00undefined.2022-01-01T000000Z");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! [`naming::RESERVED`]).
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::select::Shard;
 use super::{Destination, Item, manifest, naming};
 use crate::config::Env;
 use crate::download;
@@ -210,50 +211,133 @@ impl S3Destination {
         Ok((tree_hash, meta.to_headers()?))
     }
 
-    /// Copies the two manifest files from `dir` to the bucket, each checked on the way:
-    /// its tree hash taken before the upload must equal the one of the bytes streamed.
-    pub fn upload_manifest(&self, dir: &Path) -> Result<()> {
-        for name in [manifest::CSV_NAME, manifest::JSONL_NAME] {
-            let path = dir.join(name);
-            let before = hash_file(&path)?;
-            let size = std::fs::metadata(&path)
-                .map_err(|e| Error::io(&path, e))?
-                .len();
-            let spec = ObjectSpec {
-                bucket: self.target.bucket.clone(),
-                key: self.target.manifest_key(name),
-                size,
-                options: ObjectOptions {
-                    // Small and read by people and by purge: not worth an archive class.
-                    storage_class: StorageClass::Standard,
-                    metadata: Vec::new(),
-                },
-            };
-            let mut w = MultipartWriter::new(
-                Arc::clone(&self.client),
-                spec,
-                UploadOptions {
-                    threads: 2,
-                    part_size: self.part_size,
-                },
-            )?;
-            let mut f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            let mut hasher = TreeHasher::new();
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = f.read(&mut buf).map_err(|e| Error::io(&path, e))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                w.write(&buf[..n])?;
+    /// Copies this run's manifest files (and failed-archives file) from `dir` to the
+    /// bucket, each checked on the way: its tree hash taken before the upload must equal
+    /// the one of the bytes streamed. With no failed-archives file the bucket's copy from
+    /// an earlier run is deleted. A shard then rebuilds the bucket's merged manifest.
+    pub fn upload_manifest(&self, dir: &Path, shard: Option<&Shard>) -> Result<()> {
+        for base in [
+            manifest::CSV_NAME,
+            manifest::JSONL_NAME,
+            manifest::FAILED_NAME,
+        ] {
+            let name = manifest::shard_name(base, shard);
+            let path = dir.join(&name);
+            if base == manifest::FAILED_NAME && !path.exists() {
+                let key = self.target.manifest_key(&name);
+                self.client.delete_object(&self.target.bucket, &key)?;
+                continue;
             }
-            let verified = Verified::tree_hash(&before, &hasher.finish())?;
-            w.complete(verified)?;
+            self.upload_file(&path, &name)?;
         }
+        match shard {
+            Some(s) => self.merge_manifests(dir, s),
+            None => Ok(()),
+        }
+    }
+
+    /// Rebuilds the bucket's merged manifests from every shard manifest of `shard.n` it
+    /// holds. Shards finish at any time, each with its own journal and no shared lock, so
+    /// after writing the merged files this looks again: if any shard manifest changed
+    /// (ETag) since it was read, it merges again. Whichever shard writes last then wrote
+    /// what it saw after every earlier shard had uploaded its own manifest.
+    fn merge_manifests(&self, dir: &Path, shard: &Shard) -> Result<()> {
+        let keys: Vec<(String, String)> = (1..=shard.n)
+            .flat_map(|k| {
+                let s = Shard { k, n: shard.n };
+                [manifest::CSV_NAME, manifest::JSONL_NAME]
+                    .map(|b| (b.to_string(), manifest::shard_name(b, Some(&s))))
+            })
+            .collect();
+        let etags = |_: ()| -> Result<Vec<Option<String>>> {
+            keys.iter()
+                .map(|(_, name)| {
+                    let key = self.target.manifest_key(name);
+                    Ok(self
+                        .client
+                        .head_object(&self.target.bucket, &key)?
+                        .map(|h| h.etag.unwrap_or_default()))
+                })
+                .collect()
+        };
+        for _ in 0..MERGE_ROUNDS {
+            let before = etags(())?;
+            for base in [manifest::CSV_NAME, manifest::JSONL_NAME] {
+                let tmp = dir.join(manifest::merged_tmp_name(base, shard));
+                let f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+                let mut out =
+                    manifest::Merger::new(std::io::BufWriter::new(f), base == manifest::CSV_NAME);
+                for ((b, name), etag) in keys.iter().zip(&before) {
+                    if b != base || etag.is_none() {
+                        continue;
+                    }
+                    out.next_file();
+                    let key = self.target.manifest_key(name);
+                    self.client
+                        .get_object(&self.target.bucket, &key, &mut out)?;
+                }
+                out.header_if_empty().map_err(|e| Error::io(&tmp, e))?;
+                let mut w = out.into_inner();
+                w.flush().map_err(|e| Error::io(&tmp, e))?;
+                drop(w);
+                let merged = dir.join(base);
+                std::fs::rename(&tmp, &merged).map_err(|e| Error::io(&merged, e))?;
+                self.upload_file(&merged, base)?;
+            }
+            if etags(())? == before {
+                return Ok(());
+            }
+        }
+        Err(Error::Failed(format!(
+            "{}: the shard manifests kept changing while the merged manifest was written; run the same command again to rebuild it",
+            self.target
+        )))
+    }
+
+    /// Uploads the file `path` as `PREFIX/.glacier-export/NAME`, checked by tree hash.
+    fn upload_file(&self, path: &Path, name: &str) -> Result<()> {
+        let before = hash_file(path)?;
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
+        let spec = ObjectSpec {
+            bucket: self.target.bucket.clone(),
+            key: self.target.manifest_key(name),
+            size,
+            options: ObjectOptions {
+                // Small and read by people and by purge: not worth an archive class.
+                storage_class: StorageClass::Standard,
+                metadata: Vec::new(),
+            },
+        };
+        let mut w = MultipartWriter::new(
+            Arc::clone(&self.client),
+            spec,
+            UploadOptions {
+                threads: 2,
+                part_size: self.part_size,
+            },
+        )?;
+        let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut hasher = TreeHasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            w.write(&buf[..n])?;
+        }
+        let verified = Verified::tree_hash(&before, &hasher.finish())?;
+        w.complete(verified)?;
         Ok(())
     }
 }
+
+/// How many times a shard rebuilds the bucket's merged manifest while other shards keep
+/// changing theirs under it, before it gives up (each round is a few requests per shard).
+const MERGE_ROUNDS: usize = 20;
 
 /// An archive the bucket holds as exported and verified (see
 /// [`S3Destination::exported_in_bucket`]).

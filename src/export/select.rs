@@ -176,7 +176,47 @@ impl std::str::FromStr for Shard {
     }
 }
 
+/// The environment variables `--shard auto/N` takes its index from, in this order:
+/// Kubernetes Indexed Jobs and AWS Batch array jobs. Both are 0-based.
+pub const SHARD_INDEX_VARS: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
+
 impl Shard {
+    /// Parses `K/N`, or `auto/N` with the 0-based index `index` gives for a name of
+    /// [`SHARD_INDEX_VARS`] (the CLI reads the environment; this stays pure), so a pod
+    /// spec or job definition passes its index with no shell arithmetic.
+    pub fn parse_with_index(
+        s: &str,
+        index: &dyn Fn(&str) -> Option<String>,
+    ) -> std::result::Result<Shard, String> {
+        let Some(n) = s.trim().strip_prefix("auto/") else {
+            return s.parse();
+        };
+        let (var, v) = SHARD_INDEX_VARS
+            .iter()
+            .find_map(|var| index(var).map(|v| (var, v)))
+            .ok_or_else(|| {
+                format!(
+                    "auto needs {} or {} set (the 0-based index of Kubernetes Indexed Jobs and AWS Batch array jobs)",
+                    SHARD_INDEX_VARS[0], SHARD_INDEX_VARS[1]
+                )
+            })?;
+        let i: u64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{var}='{v}' is not a whole number"))?;
+        let n: u64 = n.trim().parse().map_err(|_| "N is not a number")?;
+        if n == 0 {
+            return Err("N must be at least 1".into());
+        }
+        if i >= n {
+            return Err(format!(
+                "{var}={i} is not an index of {n} shards (0 to {})",
+                n.saturating_sub(1)
+            ));
+        }
+        Ok(Shard { k: i + 1, n })
+    }
+
     /// The shard (1..=n) of an archive: SHA-256 of its ID, first 8 bytes big-endian, mod
     /// N. Stable across runs, machines and versions: never change it.
     pub fn of(archive_id: &str, n: u64) -> u64 {
@@ -215,13 +255,29 @@ pub struct Selection {
     pub created_before: Option<OffsetDateTime>,
     /// `--shard`.
     pub shard: Option<Shard>,
+    /// Why `--shard auto/N` could not take its index from the environment when the
+    /// command line was read. Kept, not raised, so reading a command line never depends
+    /// on the environment (the docs' commands parse anywhere); [`Selection::check`]
+    /// raises it before a run sends anything, and [`Selection::admits`] refuses to run
+    /// with it.
+    pub shard_unresolved: Option<String>,
 }
 
 impl Selection {
+    /// A usage error (exit 2) when `--shard auto/N` found no index; else nothing. The
+    /// first thing a run does, so nothing is sent.
+    pub fn check(&self) -> Result<()> {
+        match &self.shard_unresolved {
+            Some(why) => Err(crate::error::Error::Usage(format!("--shard: {why}"))),
+            None => Ok(()),
+        }
+    }
+
     /// Whether an archive with this resolved `name` is in scope. An unparsable creation
     /// date with a date bound given is an error: silently dropping or keeping it would
     /// both be wrong. An absent one (empty) is outside any date bound.
     pub fn admits(&self, archive_id: &str, name: &str, creation_date: &str) -> Result<bool> {
+        self.check()?;
         if let Some(s) = &self.shard {
             if !s.contains(archive_id) {
                 return Ok(false);
@@ -257,6 +313,46 @@ impl Selection {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shard_auto_takes_a_zero_based_index_from_the_environment() {
+        use super::Shard;
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "0")]);
+        assert_eq!(
+            Shard::parse_with_index("auto/3", &k8s),
+            Ok(Shard { k: 1, n: 3 })
+        );
+        let batch = env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "2")]);
+        assert_eq!(
+            Shard::parse_with_index("auto/3", &batch),
+            Ok(Shard { k: 3, n: 3 })
+        );
+        // K/N still parses without looking at the environment.
+        assert_eq!(
+            Shard::parse_with_index("2/3", &env(&[])),
+            Ok(Shard { k: 2, n: 3 })
+        );
+        let e = Shard::parse_with_index("auto/3", &env(&[])).expect_err("no index");
+        assert!(e.contains("JOB_COMPLETION_INDEX"), "{e}");
+        let e = Shard::parse_with_index("auto/3", &env(&[("JOB_COMPLETION_INDEX", "3")]))
+            .expect_err("out of range");
+        assert!(
+            e.contains("JOB_COMPLETION_INDEX=3 is not an index of 3 shards"),
+            "{e}"
+        );
+        let e = Shard::parse_with_index("auto/3", &env(&[("JOB_COMPLETION_INDEX", "x")]))
+            .expect_err("not a number");
+        assert!(e.contains("'x' is not a whole number"), "{e}");
+        assert!(Shard::parse_with_index("auto/0", &k8s).is_err());
+    }
+
     use super::*;
 
     fn g(s: &str) -> Glob {
@@ -315,6 +411,7 @@ mod tests {
             created_after: Some(parse_date("2020-01-01").expect("date")),
             created_before: Some(parse_date("2021-01-01T00:00:00Z").expect("date")),
             shard: None,
+            shard_unresolved: None,
         };
         let ok = |n: &str, d: &str| sel.admits("id", n, d).expect("admits");
         assert!(ok("a/b.txt", "2020-06-01T00:00:00.000Z"));

@@ -150,9 +150,10 @@ pub struct EarlyDeletion {
 /// What could go wrong, found before anything is paid.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Risks {
-    /// Archives with an empty description and no name from `--names`: named by ID.
+    /// Archives with an empty description and no name from `--names`: named
+    /// `00undefined/ARCHIVE_ID`.
     pub empty_descriptions: u64,
-    /// Archives whose description gives no usable name: named by ID.
+    /// Archives whose description gives no usable name: named `00error/ARCHIVE_ID`.
     pub unparsable_descriptions: u64,
     /// Archives named by `--names`.
     pub named_by_file: u64,

@@ -434,7 +434,9 @@ pub const CREATED_BEFORE: Flag = Flag {
 pub const SHARD: Flag = Flag {
     long: "--shard",
     value: Some("K/N"),
-    help: "only archives whose ID hashes to shard K of N",
+    help: "only archives whose ID hashes to shard K of N;\n\
+           auto/N: K from JOB_COMPLETION_INDEX or\n\
+           AWS_BATCH_JOB_ARRAY_INDEX (0-based) + 1",
     ..Flag::VALUE
 };
 /// `vault export --max-jobs`.
