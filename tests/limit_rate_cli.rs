@@ -170,3 +170,47 @@ fn the_flag_is_refused_where_it_does_not_apply_and_a_bad_rate_everywhere() {
     }
     assert_eq!(mock.requests().len(), 0, "nothing was sent");
 }
+
+#[test]
+fn an_export_to_s3_under_a_limit_arrives_byte_exact() {
+    // Glacier downloads and S3 uploads of one run share the limit (one `Arc` in both
+    // clients); moto's S3 server on loopback, skipped only with GLACIER_SKIP_S3_TESTS=1.
+    let Some((server, client)) = crate::s3_client::setup("limit-rate") else {
+        return;
+    };
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("lr4");
+    let a = pattern(6 * MIB + 3, 74);
+    let b = pattern(10, 75);
+    mock.put_archive("v", &a, "a.bin");
+    mock.put_archive("v", &b, "b.bin");
+    let inv = dir.join("inv.json");
+    inventory_json(&mock, &inv);
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    let args = [
+        "vault",
+        "export",
+        "--limit-rate",
+        RATE,
+        "--s3-endpoint-url",
+        &endpoint,
+        "--storage-class",
+        "STANDARD",
+        "--s3-part-size",
+        "5M",
+        "--inventory",
+        inv.to_str().expect("utf8"),
+        "v",
+        "s3://limit-rate/p/",
+    ];
+    let mut first = args.to_vec();
+    first.insert(2, "--no-wait");
+    assert_eq!(run(&mock, dir.path(), &first).code, 3, "jobs started");
+    mock.complete_jobs();
+    let r = run(&mock, dir.path(), &args);
+    assert!(r.ok().contains("exported 2 of 2"), "{}", r.stdout);
+    let get = |key| crate::s3_client::get(&client, "limit-rate", key);
+    assert!(get("p/a.bin") == a, "p/a.bin differs");
+    assert_eq!(get("p/b.bin"), b);
+}
