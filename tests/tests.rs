@@ -22,6 +22,7 @@ mod inventory_names_cli;
 mod inventory_pages;
 mod jobs_cli;
 mod json_output;
+mod limit_rate_cli;
 mod migrate_cli;
 #[allow(dead_code)]
 mod mock;

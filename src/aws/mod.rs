@@ -17,9 +17,16 @@
 //! and never prints except through the optional log callback, which never sees a secret
 //! or a signature. The only files it reads are upload byte ranges ([`Payload::file_range`])
 //! and the CA bundle the configuration names.
+//!
+//! A run's `--limit-rate` is one [`RateLimit`] in [`ClientConfig::limit_rate`], the same
+//! `Arc` in every client of the run; the transport paces request bodies (`payload.rs`)
+//! and hands back answers whose bodies are paced as they are read ([`Response`]), so
+//! every service and command keeps to it without doing anything (`rate.rs`).
 
 mod call;
 mod payload;
+mod rate;
+mod response;
 mod retry;
 mod service;
 pub(crate) mod tls;
@@ -27,6 +34,8 @@ mod transport;
 
 pub(crate) use call::Call;
 pub use payload::Payload;
+pub use rate::{Paced, RateLimit, Sleep, Stream, Ticks};
+pub use response::Response;
 pub use retry::{MIN_UPLOAD_RATE_VAR, RetryPolicy, parse_min_upload_rate};
 pub use service::parse_http_date;
 pub(crate) use service::{Conventions, ErrorBody, Hint, Service};
@@ -76,6 +85,9 @@ pub struct ClientConfig<S> {
     pub jitter_seed: u64,
     /// Optional request log.
     pub log: Option<Logger>,
+    /// `--limit-rate`: bytes per second for every body sent and received, shared by all
+    /// threads and, through the same `Arc`, by every client of the run.
+    pub limit_rate: Option<Arc<RateLimit>>,
 }
 
 impl<S> ClientConfig<S> {
@@ -94,6 +106,7 @@ impl<S> ClientConfig<S> {
             clock: Arc::new(OffsetDateTime::now_utc),
             jitter_seed: seed,
             log: None,
+            limit_rate: None,
         }
     }
 }

@@ -1,10 +1,16 @@
 //! Request bodies of every service: shared bytes or a byte range of a file, kept so that
-//! a retry can send them again, with the SHA-256 (hex) the signature needs.
+//! a retry can send them again, with the SHA-256 (hex) the signature needs. Under a
+//! `--limit-rate` both kinds go to the HTTP stack as a paced reader: reqwest's blocking
+//! client reads a reader body chunk by chunk as it writes the socket (shared bytes handed
+//! over whole would be written at line speed), so pacing the reads paces the wire.
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use reqwest::blocking::Body;
 
+use super::rate::{Paced, RateLimit};
 use crate::sigv4;
 
 /// A request body, kept so that a retry can send it again without holding a second
@@ -100,14 +106,25 @@ impl Payload {
     pub(super) fn body(&self) -> Body {
         match &self.source {
             Source::Bytes(b) => Body::from(b.clone()),
-            Source::File { file, offset, len } => Body::sized(
-                FileRange {
-                    file: Arc::clone(file),
-                    pos: *offset,
-                    end: offset + len,
-                },
-                *len,
-            ),
+            Source::File { .. } => Body::sized(self.reader(), self.len()),
+        }
+    }
+
+    /// The body for one attempt, paced by `limit`, waiting `budget` at most in all (the
+    /// deadline of the request allows for that much; see `Transport::attempt`).
+    pub(super) fn paced_body(&self, limit: &Arc<RateLimit>, budget: Duration) -> Body {
+        Body::sized(Paced::with_budget(self.reader(), limit, budget), self.len())
+    }
+
+    /// The bytes as a reader, from the start.
+    fn reader(&self) -> Box<dyn std::io::Read + Send> {
+        match &self.source {
+            Source::Bytes(b) => Box::new(std::io::Cursor::new(b.clone())),
+            Source::File { file, offset, len } => Box::new(FileRange {
+                file: Arc::clone(file),
+                pos: *offset,
+                end: offset + len,
+            }),
         }
     }
 }

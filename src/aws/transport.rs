@@ -6,12 +6,15 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Response;
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
 use time::OffsetDateTime;
 
+use super::rate::RateLimit;
 use super::retry::Jitter;
 use super::service::render_hint;
-use super::{Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, RetryPolicy, Service};
+use super::{Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, Response, RetryPolicy, Service};
 use crate::credentials::Provider;
 use crate::error::{Error, Fault, NetworkFault, Result, ServiceError};
 use crate::sigv4;
@@ -32,6 +35,7 @@ pub(crate) struct Transport {
     clock: super::Clock,
     jitter: Jitter,
     log: Option<super::Logger>,
+    limit: Option<Arc<RateLimit>>,
 }
 
 /// What one attempt ended in.
@@ -86,6 +90,7 @@ impl Transport {
             clock: cfg.clock,
             jitter: Jitter::new(cfg.jitter_seed),
             log: cfg.log,
+            limit: cfg.limit_rate,
         };
         Ok((transport, cfg.service))
     }
@@ -226,17 +231,28 @@ impl Transport {
         // no idle timeout for a request body (its `execute_request` bounds body and
         // answer by one deadline), so a body gets `timeout + n / min_rate`, `min_rate`
         // being a setting (MIN_UPLOAD_RATE_VAR).
+        // Under --limit-rate a body may also be made to wait its share of the limit
+        // (`RateLimit::wait_budget`); the deadline allows for that, and the paced body
+        // never waits longer, so pacing never trips it.
         let body_len = call.body_len();
+        let wait_budget = match &self.limit {
+            Some(l) if body_len > 0 => l.wait_budget(body_len),
+            _ => Duration::ZERO,
+        };
         if body_len > 0 {
             let bytes = body_len.saturating_add(call.response_bytes);
-            rb = rb.timeout(self.timeout + Duration::from_secs(bytes / self.min_rate));
+            let deadline = self.timeout + Duration::from_secs(bytes / self.min_rate);
+            rb = rb.timeout(deadline.saturating_add(wait_budget));
         }
         for (k, v) in &headers {
             rb = rb.header(k, v);
         }
-        rb = match call.body {
-            Some(b) => rb.header("content-length", b.len()).body(b.body()),
-            None => rb.header("content-length", 0),
+        rb = match (call.body, &self.limit) {
+            (Some(b), Some(l)) => rb
+                .header("content-length", b.len())
+                .body(b.paced_body(l, wait_budget)),
+            (Some(b), None) => rb.header("content-length", b.len()).body(b.body()),
+            (None, _) => rb.header("content-length", 0),
         };
         let started = Instant::now();
         self.log(|| {
@@ -250,11 +266,11 @@ impl Transport {
                 "< {status} {} in {:.3}s [request ID {}]",
                 call.op,
                 started.elapsed().as_secs_f64(),
-                self.request_id(&resp).as_deref().unwrap_or("none")
+                self.request_id(resp.headers()).as_deref().unwrap_or("none")
             )
         });
         if call.ok.contains(&status) {
-            return Ok(resp);
+            return Ok(Response::new(resp, self.limit.as_ref()));
         }
         Err(Failure::Service(Box::new(
             self.service_error(call, resp, now),
@@ -314,24 +330,24 @@ impl Transport {
         Ok(out)
     }
 
-    fn request_id(&self, resp: &Response) -> Option<String> {
+    fn request_id(&self, headers: &HeaderMap) -> Option<String> {
         self.service
             .conventions()
             .request_id_headers
             .iter()
-            .find_map(|name| header(resp, name))
+            .find_map(|name| header_in(headers, name))
     }
 
     /// An error answer as a [`ServiceError`], with its request ID and hint.
     fn service_error<T>(
         &self,
         call: &Call<'_, T>,
-        resp: Response,
+        resp: reqwest::blocking::Response,
         now: OffsetDateTime,
     ) -> ServiceError {
         let status = resp.status().as_u16();
-        let header_id = self.request_id(&resp);
-        let date = header(&resp, "date");
+        let header_id = self.request_id(resp.headers());
+        let date = header_in(resp.headers(), "date");
         // A body that breaks off leaves what arrived: the status still tells enough.
         let mut body = Vec::new();
         let _ =
@@ -369,7 +385,11 @@ impl Transport {
 
 /// A response header as text, if present and visible ASCII.
 pub(crate) fn header(resp: &Response, name: &str) -> Option<String> {
-    resp.headers()
+    header_in(resp.headers(), name)
+}
+
+fn header_in(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::glacier::Description;
 
 /// The remaining command line.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Args {
     inner: pico_args::Arguments,
     /// Everything after a `--`: positional, never flags.

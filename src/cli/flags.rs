@@ -31,10 +31,12 @@
 mod defs;
 mod generate;
 mod plan;
+mod rate;
 
 pub use defs::*;
 pub use generate::*;
 pub use plan::*;
+pub use rate::*;
 
 /// One command-line flag.
 #[derive(Debug, Clone, Copy)]
@@ -157,6 +159,7 @@ pub const UPLOAD: &[&Flag] = &[
     &XZ_LEVEL,
     &RECEIPTS,
     &NO_RECEIPTS,
+    &LIMIT_RATE,
 ];
 /// `archive init-retrieval`.
 pub const ARCHIVE_INIT: &[&Flag] = &[
@@ -167,7 +170,7 @@ pub const ARCHIVE_INIT: &[&Flag] = &[
     &WAIT_START,
 ];
 /// `archive get`.
-pub const ARCHIVE_GET: &[&Flag] = &[&WAIT_GET, &GET_THREADS, &CHUNK_SIZE, &FORCE];
+pub const ARCHIVE_GET: &[&Flag] = &[&WAIT_GET, &GET_THREADS, &CHUNK_SIZE, &FORCE, &LIMIT_RATE];
 /// `inventory init-retrieval`.
 pub const INVENTORY_INIT: &[&Flag] = &[
     &JOB_FORMAT,
@@ -179,7 +182,7 @@ pub const INVENTORY_INIT: &[&Flag] = &[
     &WAIT_START,
 ];
 /// `inventory get`.
-pub const INVENTORY_GET: &[&Flag] = &[&WAIT_GET, &RENDER, &OUTPUT, &FORCE];
+pub const INVENTORY_GET: &[&Flag] = &[&WAIT_GET, &RENDER, &OUTPUT, &FORCE, &LIMIT_RATE];
 /// `jobs list`.
 pub const JOBS_LIST: &[&Flag] = &[&COMPLETED, &STATUS];
 /// `vault export`.
@@ -203,6 +206,7 @@ pub const EXPORT: &[&Flag] = &[
     &S3_ENDPOINT_URL,
     &S3_PART_SIZE,
     &EXPORT_JOURNAL,
+    &LIMIT_RATE,
 ];
 /// `vault purge`: where the inventory comes from and what is in scope as for export,
 /// then its own flags.

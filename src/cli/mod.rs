@@ -30,6 +30,7 @@ pub use output::Output;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::aws::RateLimit;
 use crate::config::{self, Env, ProcessEnv, Settings};
 use crate::credentials;
 use crate::error::{self, Error, Result};
@@ -52,6 +53,9 @@ pub struct Global {
     pub connect_timeout: Option<u64>,
     /// See [`Global::connect_timeout`].
     pub timeout: Option<u64>,
+    /// `--limit-rate` of the commands that move archive bytes: one limit, shared by every
+    /// client the run builds.
+    pub limit_rate: Option<Arc<RateLimit>>,
 }
 
 impl Global {
@@ -70,6 +74,7 @@ impl Global {
             max_attempts: args.whole(&flags::MAX_ATTEMPTS)?,
             connect_timeout: args.whole(&flags::CONNECT_TIMEOUT)?,
             timeout: args.whole(&flags::TIMEOUT)?,
+            limit_rate: None,
         };
         if g.max_attempts == Some(0) {
             return Err(Error::Usage("--max-attempts must be at least 1".into()));
@@ -123,6 +128,7 @@ impl Global {
         if self.verbose {
             cfg.log = Some(Arc::new(|line: &str| eprintln!("glacier: {line}")));
         }
+        cfg.limit_rate = self.limit_rate.clone();
         Client::new(cfg)
     }
 
@@ -168,7 +174,7 @@ pub enum Command {
 /// Parses argv (without the program name) into the global options and a command.
 pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
     let mut args = Args::new(argv)?;
-    let global = Global::parse(&mut args)?;
+    let mut global = Global::parse(&mut args)?;
     if let Some(kind) = args.choice(&flags::GENERATE)? {
         // Nothing else on the line: the output is meant for a file.
         args.finish_empty()?;
@@ -193,6 +199,7 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
         };
         return Ok((global, Command::Help(Some(topic))));
     }
+    global.limit_rate = limit_rate(&name, &mut args)?;
     let cmd = match name.as_str() {
         "help" => {
             let rest = args.positionals()?;
@@ -216,6 +223,23 @@ pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
         }
     };
     Ok((global, cmd))
+}
+
+/// `--limit-rate`, taken here for the commands that move archive bytes (their own parsers
+/// never see it; elsewhere it stays an unknown flag), as one limit for every client the
+/// run builds.
+fn limit_rate(name: &str, args: &mut Args) -> Result<Option<Arc<RateLimit>>> {
+    // The action word, if it comes next, without taking it from the command's parser.
+    let action = args.clone().subcommand().ok().flatten();
+    let words: Vec<&str> = std::iter::once(name).chain(action.as_deref()).collect();
+    if !flags::LIMIT_RATE_COMMANDS
+        .iter()
+        .any(|c| words.starts_with(c))
+    {
+        return Ok(None);
+    }
+    let rate = args.parsed(&flags::LIMIT_RATE, flags::parse_limit_rate)?;
+    Ok(rate.map(RateLimit::new))
 }
 
 /// Runs a parsed command, writing results to `out`.

@@ -1,7 +1,8 @@
 //! The S3 client of the commands that reach a bucket (`vault export ... s3://`,
 //! `vault purge --only-exported s3://`): one place, so both reach the same bucket the
 //! same way (region, credentials chain, retries and timeouts of the Glacier client; the
-//! endpoint from `--s3-endpoint-url`, the environment, the profile, else AWS's).
+//! endpoint from `--s3-endpoint-url`, the environment, the profile, else AWS's; the
+//! `--limit-rate` limit shared with the Glacier client).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,5 +49,7 @@ pub(super) fn s3_client(global: &Global, endpoint_url: Option<&str>) -> Result<A
     if global.verbose {
         cfg.log = Some(Arc::new(|line: &str| eprintln!("glacier: {line}")));
     }
+    // The Glacier client's limit itself (the same `Arc`): one rate for the whole run.
+    cfg.limit_rate = global.limit_rate.clone();
     Ok(Arc::new(s3::Client::new(cfg)?))
 }

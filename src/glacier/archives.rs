@@ -33,7 +33,7 @@ impl Serialize for TreeHash {
 /// Reads the archive ID, location and tree hash from a 201 response, and checks the tree
 /// hash Glacier computed equals ours.
 pub(super) fn archive_created(
-    resp: &reqwest::blocking::Response,
+    resp: &crate::aws::Response,
     what: &str,
     ours: &TreeHash,
 ) -> Result<ArchiveCreated> {

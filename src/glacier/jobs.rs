@@ -3,8 +3,8 @@
 
 use std::io::{self, Read};
 
+use crate::aws::Response;
 use reqwest::Method;
-use reqwest::blocking::Response;
 use serde::{Deserialize, Serialize};
 
 use super::{Call, Client, JobId, Page, Payload, header, json_body, tree_hash_header};

@@ -2,7 +2,7 @@
 //! configured endpoint), and reading Glacier's answers (JSON bodies, tree hash headers).
 //! Signing, retries and timeouts are the shared transport's ([`crate::aws`]).
 
-use reqwest::blocking::Response;
+use crate::aws::Response;
 
 use super::{Call, Client};
 use crate::aws::{Failure, Location, read_body};

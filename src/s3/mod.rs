@@ -30,10 +30,10 @@ pub use writer::{
 
 use std::str::FromStr;
 
+use crate::aws::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::Method;
-use reqwest::blocking::Response;
 use sha2::{Digest, Sha256};
 
 use crate::aws::{self, Failure, Payload, Transport};

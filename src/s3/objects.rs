@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::Method;
-use reqwest::blocking::Response;
 use sha2::{Digest, Sha256};
 
 use super::service::parse_error;
