@@ -22,6 +22,7 @@ mod migrate_cli;
 mod mock;
 mod mock_payload_hash;
 mod mock_selftest;
+mod pack_memory;
 mod purge_cli;
 mod purge_s3_cli;
 mod response_nulls;
