@@ -10,6 +10,7 @@ mod credentials_cli;
 mod credentials_container;
 mod credentials_sts;
 mod docs;
+mod download_small;
 mod export_cli;
 mod faults;
 mod file_safety;
