@@ -357,6 +357,7 @@ impl UploadCmd {
             compression: self.compression,
             xz_level: self.xz_level,
             threads: super::tree_hash::default_threads() as u32,
+            single_threaded: false,
         };
         opts.validate()?;
         let plan = pack::Plan::scan(&inputs).map_err(|e| match e {

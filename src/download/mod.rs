@@ -13,11 +13,14 @@
 //! file to see that they are still there. The target is never overwritten without `force`, never left
 //! partial under its final name, and a symlink there is not followed. `files.rs` holds
 //! the lock, the part file's life and the write-verify-rename path that inventory
-//! downloads use too. This module knows files, threads and the client; it never prints.
+//! downloads use too; `small.rs` the one-step path for an output that fits one chunk,
+//! which exports take. This module knows files, threads and the client; it never prints.
 
 mod files;
+mod small;
 
 pub use files::{DownloadLock, VerifyingReader, save_stream};
+pub use small::{download_small, fits_one_chunk};
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};

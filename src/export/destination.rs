@@ -296,7 +296,12 @@ impl Destination for DirDestination {
             progress: self.progress.clone(),
             stop: self.stop.clone(),
         };
-        let outcome = download::download_to_file(client, vault, job, &tmp, &opts)?;
+        // An archive that fits one chunk takes the one-step path (issue 23).
+        let outcome = if download::fits_one_chunk(job, opts.chunk_size)? {
+            download::download_small(client, vault, job, &tmp, &opts)?
+        } else {
+            download::download_to_file(client, vault, job, &tmp, &opts)?
+        };
         let actual = outcome.tree_hash.to_hex();
         if outcome.size != item.size || actual != item.tree_hash {
             let _ = fs::remove_file(&tmp);

@@ -61,6 +61,10 @@ const DICT_SIZE: [u64; 10] = [
     64 << 20,
 ];
 
+/// Memory liblzma's single-threaded encoder needs at each preset level 0..=9, in MiB:
+/// the "CompMem" column of xz(1), "Presets" (the same presets as `lzma_easy_encoder`).
+const SINGLE_THREAD_MIB: [u64; 10] = [3, 9, 17, 32, 48, 94, 94, 186, 370, 674];
+
 /// The xz block size for `level`: three times the dictionary, at least 1 MiB.
 ///
 /// This is what liblzma picks by default today, written down here so the archive bytes
@@ -101,6 +105,11 @@ pub struct Options {
     pub xz_level: u32,
     /// xz encoder threads, at least 1. The output does not depend on it.
     pub threads: u32,
+    /// liblzma's single-threaded encoder instead of the threaded one (`threads` is then
+    /// 1): set by [`Options::fit_memory`] only when one encoder thread does not fit the
+    /// budget and this does. Its output is one xz block, so its bytes differ from the
+    /// threaded encoder's at the same level (both are deterministic).
+    pub single_threaded: bool,
 }
 
 impl Default for Options {
@@ -113,6 +122,7 @@ impl Default for Options {
             compression: Compression::Xz,
             xz_level: DEFAULT_XZ_LEVEL,
             threads,
+            single_threaded: false,
         }
     }
 }
@@ -132,7 +142,10 @@ impl Options {
         Ok(())
     }
 
-    pub(super) fn builder(&self) -> MtStreamBuilder {
+    pub(super) fn builder(&self) -> Encoder {
+        if self.single_threaded {
+            return Encoder::Single(self.xz_level);
+        }
         let mut b = MtStreamBuilder::new();
         b.preset(self.xz_level)
             .threads(self.threads)
@@ -141,12 +154,13 @@ impl Options {
             // thread is there to do; a timeout would only add wake-ups.
             .timeout_ms(0)
             .check(Check::Crc64);
-        b
+        Encoder::Threaded(b)
     }
 
     /// liblzma's estimate of the encoder's memory use in bytes
-    /// (`lzma_stream_encoder_mt_memusage`), 0 without compression. The pipe to the
-    /// reader adds about [`PIPE_MEMORY`] on top.
+    /// (`lzma_stream_encoder_mt_memusage`, or xz(1)'s figure for the single-threaded
+    /// encoder), 0 without compression. The pipe to the reader adds about
+    /// [`PIPE_MEMORY`] on top.
     pub fn memory_usage(&self) -> u64 {
         match self.compression {
             Compression::Xz => self.builder().memusage(),
@@ -155,21 +169,35 @@ impl Options {
     }
 
     /// These options with the most encoder threads, at most `self.threads`, whose
-    /// memory ([`Options::memory_usage`] plus [`PIPE_MEMORY`]) fits in `budget` bytes.
+    /// memory ([`Options::memory_usage`] plus [`PIPE_MEMORY`]) fits in `budget` bytes;
+    /// when not even one thread of the threaded encoder fits, liblzma's single-threaded
+    /// encoder if that does (it holds no input and output blocks: level 6 needs about
+    /// 94 MiB instead of 172).
     ///
-    /// Only the thread count gives: the block size is part of the deterministic format
-    /// ([`block_size`]), and each thread holds about three blocks plus the level's match
-    /// finder, so a level whose single thread does not fit is an error naming
-    /// `--max-memory` and `--xz-level`, never a silently different archive.
+    /// Only the thread count, or the encoder, gives: the block size is part of the
+    /// deterministic format ([`block_size`]), and a level whose encoder does not fit at
+    /// all is an error naming `--max-memory` and `--xz-level`, never a silently lower
+    /// level.
     pub fn fit_memory(self, budget: u64) -> Result<Options> {
         self.validate()?;
         let need = |o: &Options| o.memory_usage().saturating_add(PIPE_MEMORY);
-        let one = Options { threads: 1, ..self };
+        let one = Options {
+            threads: 1,
+            single_threaded: false,
+            ..self
+        };
         if need(&one) > budget {
+            let single = Options {
+                single_threaded: true,
+                ..one
+            };
+            if self.compression == Compression::Xz && need(&single) <= budget {
+                return Ok(single);
+            }
             return Err(Error::Usage(format!(
                 "packing at --xz-level {} needs {} MiB for one xz thread, but --max-memory leaves {} MiB for it (use a lower --xz-level, --compression none, or a larger --max-memory)",
                 self.xz_level,
-                need(&one).div_ceil(1 << 20),
+                need(&single).min(need(&one)).div_ceil(1 << 20),
                 budget >> 20
             )));
         }
@@ -179,7 +207,7 @@ impl Options {
             let mid = lo + (hi - lo).div_ceil(2);
             if need(&Options {
                 threads: mid,
-                ..self
+                ..one
             }) <= budget
             {
                 lo = mid;
@@ -187,10 +215,34 @@ impl Options {
                 hi = mid - 1;
             }
         }
-        Ok(Options {
-            threads: lo,
-            ..self
-        })
+        Ok(Options { threads: lo, ..one })
+    }
+}
+
+/// The xz encoder [`Options`] chose: liblzma's threaded one, or its single-threaded one
+/// at a preset level.
+pub(super) enum Encoder {
+    /// `lzma_stream_encoder_mt` with its settings.
+    Threaded(MtStreamBuilder),
+    /// `lzma_easy_encoder` at this preset level.
+    Single(u32),
+}
+
+impl Encoder {
+    /// The encoder's memory use in bytes, as liblzma (threaded) or xz(1) (single) gives it.
+    pub(super) fn memusage(&self) -> u64 {
+        match self {
+            Encoder::Threaded(b) => b.memusage(),
+            Encoder::Single(level) => SINGLE_THREAD_MIB[(*level).min(9) as usize] << 20,
+        }
+    }
+
+    /// Starts the encoder.
+    pub(super) fn encoder(&self) -> std::result::Result<Stream, xz2::stream::Error> {
+        match self {
+            Encoder::Threaded(b) => b.encoder(),
+            Encoder::Single(level) => Stream::new_easy_encoder(*level, Check::Crc64),
+        }
     }
 }
 
@@ -291,5 +343,80 @@ impl Write for XzWriter {
     /// when flushes happen.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn xz(level: u32, threads: u32) -> Options {
+        Options {
+            compression: Compression::Xz,
+            xz_level: level,
+            threads,
+            single_threaded: false,
+        }
+    }
+
+    #[test]
+    fn the_single_threaded_encoder_is_chosen_only_when_one_thread_does_not_fit() {
+        let mib = 1 << 20;
+        let fitted = xz(6, 4)
+            .fit_memory(128 * mib)
+            .expect("fits single-threaded");
+        assert!(fitted.single_threaded);
+        assert_eq!(fitted.threads, 1);
+        assert_eq!(fitted.memory_usage(), 94 * mib);
+        // Room for the threaded encoder: it is kept, whatever its thread count.
+        let roomy = xz(6, 4).fit_memory(4096 * mib).expect("fits");
+        assert!(!roomy.single_threaded);
+        assert_eq!(roomy.threads, 4);
+        assert!(
+            xz(6, 1).memory_usage() > 128 * mib,
+            "the premise of the fallback"
+        );
+        // Neither fits: the message gives the smaller need.
+        match xz(6, 4).fit_memory(64 * mib) {
+            Err(Error::Usage(m)) => assert!(m.contains("needs 100 MiB"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_single_threaded_encoder_round_trips_and_is_deterministic() {
+        let data: Vec<u8> = (0..3_000_000u32)
+            .map(|i| (i % 251) as u8 ^ (i >> 13) as u8)
+            .collect();
+        let encode = || {
+            let mut s = Encoder::Single(6).encoder().expect("encoder");
+            let mut out = Vec::with_capacity(data.len() + 4096);
+            let mut fed = 0;
+            while fed < data.len() {
+                let before = s.total_in();
+                s.process_vec(&data[fed..], &mut out, Action::Run)
+                    .expect("run");
+                fed += (s.total_in() - before) as usize;
+                if out.len() == out.capacity() {
+                    out.reserve(1 << 20);
+                }
+            }
+            while s
+                .process_vec(&[], &mut out, Action::Finish)
+                .expect("finish")
+                != Status::StreamEnd
+            {
+                out.reserve(1 << 20);
+            }
+            out
+        };
+        let a = encode();
+        assert_eq!(a, encode(), "same bytes every time");
+        let mut back = Vec::new();
+        xz2::read::XzDecoder::new(&a[..])
+            .read_to_end(&mut back)
+            .expect("valid xz");
+        assert!(back == data);
     }
 }

@@ -91,6 +91,7 @@ fn fast(threads: u32) -> Options {
         compression: Compression::Xz,
         xz_level: 0,
         threads,
+        single_threaded: false,
     }
 }
 
@@ -607,6 +608,7 @@ fn encoder_threads_are_chosen_to_fit_the_memory_budget() {
         compression: Compression::Xz,
         xz_level: 6,
         threads,
+        single_threaded: false,
     };
     let need = |o: Options| o.memory_usage() + PIPE_MEMORY;
     // liblzma's estimate grows with the thread count, so there is something to fit.
@@ -618,7 +620,11 @@ fn encoder_threads_are_chosen_to_fit_the_memory_budget() {
         level6(4).fit_memory(need(level6(2)) - 1).unwrap(),
         level6(1)
     );
-    match level6(4).fit_memory(need(level6(1)) - 1) {
+    let single = Options {
+        single_threaded: true,
+        ..level6(1)
+    };
+    match level6(4).fit_memory(need(single) - 1) {
         Err(Error::Usage(msg)) => {
             assert!(msg.contains("--max-memory"), "{msg}");
             assert!(msg.contains("--xz-level 6"), "{msg}");
