@@ -214,3 +214,28 @@ fn an_export_to_s3_under_a_limit_arrives_byte_exact() {
     assert!(get("p/a.bin") == a, "p/a.bin differs");
     assert_eq!(get("p/b.bin"), b);
 }
+
+#[test]
+fn pacing_never_trips_the_deadline_of_a_request_body() {
+    // A request with a body runs under one deadline, --timeout plus its length at the
+    // minimum upload rate (here 1 GiB/s, so about --timeout alone). Two 1 MiB parts at
+    // 512 KiB/s together take about 4 s, twice that: the deadline must allow for the
+    // pacing, or the parts time out (one attempt only, so nothing hides it).
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("lr5");
+    let f = dir.join("data.bin");
+    let data = pattern(2 * MIB, 76);
+    std::fs::write(&f, &data).expect("write");
+    let o = glacier_mock(&mock, dir.path())
+        .env("GLACIER_MIN_UPLOAD_RATE", "1048576")
+        .args(["--timeout", "2", "--max-attempts", "1", "upload"])
+        .args(["-p", "1", "-t", "2", "--limit-rate", "512K", "v"])
+        .arg(&f)
+        .output()
+        .expect("run glacier");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert_eq!(stored(&mock, "v", &id), data);
+}
