@@ -138,6 +138,34 @@ fn ride_out(
     }
 }
 
+/// Downloads of one archive that a run tries again after transient faults before it
+/// lists the archive as failed (a rerun tries again): with the backoff's growing pauses
+/// this rides out an outage of many minutes, while one archive that never comes through
+/// cannot hold the run for ever.
+const DOWNLOAD_TRIES: u32 = 12;
+
+/// Bytes that did not verify, anywhere in the chain (an S3 upload carries the download's
+/// error inside an I/O error): the download already fetched them again, chunk by chunk,
+/// so another try will not help.
+fn never_verifies(e: &Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        let inner = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<Error>());
+        if let Some(Error::Mismatch { .. }) = c.downcast_ref::<Error>().or(inner) {
+            return true;
+        }
+        if let Some(i) = inner {
+            cur = Some(i);
+            continue;
+        }
+        cur = c.source();
+    }
+    false
+}
+
 fn interrupted() -> Error {
     Error::Interrupted("export interrupted; run the same command again to continue".into())
 }
@@ -264,28 +292,8 @@ pub fn run(
     // recorded as lost is never adopted: Glacier may still list it as Succeeded after
     // its output is gone.
     let mut backoff = Backoff::new(opts.backoff.0, opts.backoff.1);
-    let listed = loop {
-        match client.list_jobs(vault, None, None) {
-            Ok(l) => break l,
-            Err(e) => ride_out(e, opts, &mut backoff, note)?,
-        }
-    };
-    let mut adoptable: HashMap<journal::Key, Vec<(String, Option<String>)>> = HashMap::new();
-    {
-        for j in listed {
-            if job::action(&j) == "ArchiveRetrieval" && job::status(&j) != "Failed" {
-                if let (Some(a), Some(id)) = (job::archive_id(&j), j.job_id.clone()) {
-                    if state.lost.contains(&id) {
-                        continue;
-                    }
-                    adoptable
-                        .entry(journal::key(a))
-                        .or_default()
-                        .push((id, job::range(&j).map(str::to_string)));
-                }
-            }
-        }
-    }
+    let mut retries: HashMap<journal::Key, u32> = HashMap::new();
+    let mut adoptable = adoptable_jobs(client, vault, state, opts, &mut backoff, note)?;
     let mut cursor = items(inv, names, selection)?;
     let mut cursor_done = false;
     let mut done = report.already_exported;
@@ -498,7 +506,9 @@ pub fn run(
                         Err(e) if is_not_found(&e) => {
                             Ok(Landed::Lost(i, job.job_id.clone().unwrap_or_default()))
                         }
-                        Err(e) if e.is_transient() => Ok(Landed::Retry(i, crate::error::chain(&e))),
+                        Err(e) if e.is_transient() && !never_verifies(&e) => {
+                            Ok(Landed::Retry(i, crate::error::chain(&e)))
+                        }
                         Err(e) => Ok(Landed::Failed(i, crate::error::chain(&e))),
                     }
                 },
@@ -519,6 +529,19 @@ pub fn run(
                     Landed::Lost(i, job_id) => lost.push((i, job_id)),
                     Landed::Retry(i, why) => {
                         let item = &outstanding[i].item;
+                        let tries = retries.entry(journal::key(&item.archive_id)).or_default();
+                        *tries += 1;
+                        if *tries >= DOWNLOAD_TRIES {
+                            note(&format!(
+                                "archive {} ({}): {why}",
+                                item.archive_id, item.name
+                            ));
+                            report
+                                .failed
+                                .push((item.archive_id.clone(), item.name.clone(), why));
+                            finished.push(i);
+                            continue;
+                        }
                         note(&format!(
                             "archive {} ({}): {why}; downloading it again",
                             item.archive_id, item.name
@@ -603,6 +626,43 @@ pub fn run(
         .archives
         .saturating_sub(report.already_exported + report.exported + report.failed.len() as u64);
     Ok(report)
+}
+
+/// Archive retrievals Glacier lists, by archive: (job ID, byte range). Not failed ones,
+/// nor those the journal recorded as lost (Glacier may still list a job as Succeeded
+/// after its output is gone).
+type Adoptable = HashMap<journal::Key, Vec<(String, Option<String>)>>;
+
+/// [`Adoptable`] from one ListJobs (all pages), riding out transient faults.
+fn adoptable_jobs(
+    client: &Client,
+    vault: &str,
+    state: &State,
+    opts: &Options,
+    backoff: &mut Backoff,
+    note: &mut dyn FnMut(&str),
+) -> Result<Adoptable> {
+    let listed = loop {
+        match client.list_jobs(vault, None, None) {
+            Ok(l) => break l,
+            Err(e) => ride_out(e, opts, backoff, note)?,
+        }
+    };
+    let mut adoptable = Adoptable::new();
+    for j in listed {
+        if job::action(&j) != "ArchiveRetrieval" || job::status(&j) == "Failed" {
+            continue;
+        }
+        if let (Some(a), Some(id)) = (job::archive_id(&j), j.job_id.clone()) {
+            if !state.lost.contains(&id) {
+                adoptable
+                    .entry(journal::key(a))
+                    .or_default()
+                    .push((id, job::range(&j).map(str::to_string)));
+            }
+        }
+    }
+    Ok(adoptable)
 }
 
 fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Result<()> {
