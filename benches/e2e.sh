@@ -38,8 +38,18 @@ measure() { # label, command...
     "$(echo "$cpu / $gib" | bc -l)" "$user" "$sys" $((rss / 1024))
 }
 
+# One SHA-256 pass over the same bytes on one core, measured in this run (`openssl speed`,
+# 1 MiB blocks): the floor the two hardware ratios of issue 23 are taken against (an
+# upload hashes every byte twice, `archive get` once, with its read-back kept).
+sha_rate=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null |
+  awk '/^sha256|^SHA256/ {v=$NF; sub(/k$/, "", v); print v * 1000}')
+floor=$(echo "$size_mib * 1048576 / $sha_rate" | bc -l)
+
 echo "== $size_mib MiB, part $part_mib MiB, $threads threads, $(nproc) cores, $(date -u +%F)"
 measure upload "$bin" --quiet upload -p "$part_mib" -t "$threads" --no-receipts bench "$work/src.bin"
+read -r _ user sys _ <"$work/time"
+printf '  upload: %.2f CPU-s = %.2fx two SHA-256 passes (goal <= 1.2x)\n' \
+  "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / (2 * $floor)" | bc -l)"
 archive=$(cat "$work/out")
 echo "memory bound: threads x part + 32 MiB = $((threads * part_mib + 32)) MiB"
 job=$("$bin" archive init-retrieval bench -- "$archive")
@@ -50,16 +60,13 @@ cmp "$work/src.bin" "$work/back.bin" && echo "round trip: identical"
 # Client CPU of `archive get` against the floor of one SHA-256 pass over the same bytes,
 # measured in this run on one core (`openssl speed`, 1 MiB blocks). "fresh" is the first
 # download into new tmpfs pages; "steady" the third run of the same download.
-sha_rate=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null |
-  awk '/^sha256|^SHA256/ {v=$NF; sub(/k$/, "", v); print v * 1000}')
-floor=$(echo "$size_mib * 1048576 / $sha_rate" | bc -l)
 printf 'one SHA-256 pass (openssl, 1 core): %.0f MB/s = %.3f CPU-s for %d MiB\n' \
   "$(echo "$sha_rate / 1000000" | bc -l)" "$floor" "$size_mib"
 for run in fresh 2 steady; do
   rm -f "$work/dl.bin"
   measure "get $run" "$bin" --quiet archive get -t "$threads" bench "$job" "$work/dl.bin"
   read -r _ user sys _ <"$work/time"
-  printf '  archive get (%s): %.2f CPU-s = %.2fx one SHA-256 pass (target <= 1.5x)\n' \
+  printf '  archive get (%s): %.2f CPU-s = %.2fx one SHA-256 pass (goal <= 2.0x, read-back kept)\n' \
     "$run" "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
 done
 cmp "$work/src.bin" "$work/dl.bin" && echo "download block: round trip identical"
