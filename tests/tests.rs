@@ -31,6 +31,7 @@ mod review_findings;
 mod s3_after_complete;
 mod s3_client;
 mod s3_faults;
+mod s3_stream;
 mod secrets;
 #[allow(dead_code)]
 mod sts;

@@ -15,11 +15,12 @@
 //! under `.glacier-export/` below the prefix at the end of a run (a name no archive can take, see
 //! [`naming::RESERVED`]).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -28,12 +29,13 @@ use super::{Destination, Item, manifest, naming};
 use crate::config::Env;
 use crate::download;
 use crate::error::{Error, Result};
-use crate::glacier::{Client, JobDescription};
+use crate::glacier::{Client, JobDescription, JobId, JobOutput};
 use crate::s3::{
-    self, ArchiveMetadata, MultipartWriter, ObjectOptions, ObjectSpec, StorageClass, UploadOptions,
-    Verified,
+    self, ArchiveMetadata, MultipartWriter, ObjectOptions, ObjectSpec, RangeSource, StorageClass,
+    StreamOptions, UploadOptions, Verified,
 };
-use crate::treehash::{TreeHash, TreeHasher};
+use crate::sync::LockExt;
+use crate::treehash::{self, TreeHash, TreeHasher};
 
 /// `s3://BUCKET/PREFIX`, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +127,9 @@ pub fn default_journal_dir(env: &dyn Env, vault: &str, target: &S3Target) -> Res
         )))
 }
 
+/// [`S3Destination::max_memory`] unless set: the same 512 MiB as `upload --max-memory`.
+pub const DEFAULT_MAX_MEMORY: u64 = 512 << 20;
+
 /// An S3 bucket and prefix.
 #[derive(Debug, Clone)]
 pub struct S3Destination {
@@ -132,6 +137,9 @@ pub struct S3Destination {
     target: S3Target,
     storage_class: StorageClass,
     part_size: u64,
+    /// Cap on the buffers of the parts in flight (`--max-memory`); each streamed part
+    /// takes [`s3::PART_STREAM_MEMORY`] whatever its size.
+    pub max_memory: u64,
     /// Set by Ctrl-C.
     pub stop: Arc<AtomicBool>,
     /// Bytes fetched and verified so far, for progress.
@@ -152,6 +160,7 @@ impl S3Destination {
             target,
             storage_class,
             part_size,
+            max_memory: DEFAULT_MAX_MEMORY,
             stop: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(AtomicU64::new(0)),
         }
@@ -389,6 +398,18 @@ impl Destination for S3Destination {
     }
 
     fn contains(&self, item: &Item) -> Result<bool> {
+        // Asked before the archive's job is requested: an archive no S3 object can hold
+        // is refused before anything is paid for it (none can be: Glacier's largest
+        // archive is exactly the largest streamed object).
+        if item.size > s3::MAX_STREAMED_OBJECT {
+            return Err(Error::Input(format!(
+                "archive {} ({}) is {} bytes, more than the {} bytes one S3 object is written in; nothing was requested for it",
+                item.archive_id,
+                item.name,
+                item.size,
+                s3::MAX_STREAMED_OBJECT
+            )));
+        }
         Ok(self.existing(item)? == Some(true))
     }
 
@@ -424,69 +445,187 @@ impl Destination for S3Destination {
                 metadata,
             },
         };
-        let upload = UploadOptions {
-            threads: threads.max(1),
-            part_size: self.part_size,
-        };
-        let mut w = MultipartWriter::new(Arc::clone(&self.client), spec, upload)?;
-        let opts = download::Options {
-            threads: 1,
-            // Glacier chunks stay tree-hash aligned (a power-of-two number of MiB); kept
-            // near the part size so memory stays about threads x part size.
-            chunk_size: chunk_size_for(self.part_size),
-            force: false,
+        let (output_size, job_hash) = download::expected_output(job)?;
+        if output_size != item.size {
+            return Err(Error::Mismatch {
+                what: format!(
+                    "archive {} ({}): size of job {}'s output; nothing sent to S3",
+                    item.archive_id,
+                    item.name,
+                    job.id()?
+                ),
+                expected: item.size.to_string(),
+                actual: output_size.to_string(),
+            });
+        }
+        let ranges = GlacierRanges {
+            client,
+            vault,
+            job_id: job.id()?,
+            size: item.size,
+            checked: Arc::new(Mutex::new(BTreeMap::new())),
             progress: self.progress.clone(),
             stop: self.stop.clone(),
         };
-        let streamed =
-            download::stream_verified(client, vault, job, &opts, &mut |chunk| w.write(chunk));
-        let outcome = match streamed {
-            Ok(o) => o,
-            Err(e) => {
-                // Dropping would abort too; aborting here reports a failure to abort.
-                let _ = w.abort();
-                return Err(e);
-            }
+        let opts = StreamOptions {
+            threads: threads.max(1),
+            part_size: self.part_size,
+            max_memory: self.max_memory,
         };
-        let verified = if outcome.size == item.size {
-            Verified::tree_hash(&expected, &outcome.tree_hash)
-        } else {
-            Err(Error::Mismatch {
-                what: "archive size".into(),
-                expected: item.size.to_string(),
-                actual: outcome.size.to_string(),
+        let part_size = s3::streamed_part_size(item.size, self.part_size)?;
+        // Asked for once every part is in: the ranges' hashes make the whole output's,
+        // which must be the job's and the inventory's.
+        let mut verify = || {
+            let hashes: Vec<TreeHash> = ranges
+                .checked
+                .lock_unpoisoned()
+                .iter()
+                .filter(|(start, _)| *start % part_size == 0)
+                .map(|(_, h)| *h)
+                .collect();
+            let whole = treehash::combine(&hashes).unwrap_or_else(|| treehash::tree_hash(&[]));
+            let parts = item.size.div_ceil(part_size) as usize;
+            let checked = if hashes.len() != parts {
+                Err(Error::Mismatch {
+                    what: "ranges checked".into(),
+                    expected: parts.to_string(),
+                    actual: hashes.len().to_string(),
+                })
+            } else if job_hash.is_some_and(|j| j != whole) {
+                Err(Error::Mismatch {
+                    what: "tree hash of the job's output".into(),
+                    expected: job_hash.map(|j| j.to_hex()).unwrap_or_default(),
+                    actual: whole.to_hex(),
+                })
+            } else {
+                Verified::tree_hash(&expected, &whole)
+            };
+            checked.map_err(|e| Error::Mismatch {
+                what: format!(
+                    "archive {} ({}) against the inventory; nothing completed in S3",
+                    item.archive_id, item.name
+                ),
+                expected: format!("{} bytes, tree hash {}", item.size, item.tree_hash),
+                actual: format!(
+                    "{} bytes, tree hash {} ({})",
+                    output_size,
+                    whole,
+                    crate::error::chain(&e)
+                ),
             })
         };
-        let verified = match verified {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = w.abort();
-                return Err(Error::Mismatch {
-                    what: format!(
-                        "archive {} ({}) against the inventory; nothing completed in S3",
-                        item.archive_id, item.name
-                    ),
-                    expected: format!("{} bytes, tree hash {}", item.size, item.tree_hash),
-                    actual: format!(
-                        "{} bytes, tree hash {} ({})",
-                        outcome.size,
-                        outcome.tree_hash,
-                        crate::error::chain(&e)
-                    ),
-                });
-            }
-        };
-        w.complete(verified)?;
+        s3::upload_streamed(&self.client, &spec, &opts, &ranges, &mut verify)?;
         Ok(())
     }
 }
 
-/// The Glacier chunk size for a part size: the largest power-of-two MiB not above it,
-/// at least 1 MiB and at most the download default.
-fn chunk_size_for(part_size: u64) -> u64 {
-    let mib = (part_size >> 20).max(1);
-    let pow = 1u64 << (63 - mib.leading_zeros());
-    (pow << 20).min(download::DEFAULT_CHUNK_SIZE)
+/// The ranges of one job's output, each checked against the tree hash Glacier sends for
+/// it (every part is a power of two MiB, so each range is tree-hash aligned); the hashes
+/// of the ranges that matched, by offset, make the whole output's tree hash.
+struct GlacierRanges<'a> {
+    client: &'a Client,
+    vault: &'a str,
+    job_id: JobId,
+    size: u64,
+    checked: Arc<Mutex<BTreeMap<u64, TreeHash>>>,
+    progress: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl RangeSource for GlacierRanges<'_> {
+    fn open(&self, start: u64, end: u64) -> Result<Box<dyn Read + Send>> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted("export interrupted".into()));
+        }
+        let whole = start == 0 && end + 1 == self.size;
+        let output =
+            self.client
+                .job_output(self.vault, &self.job_id, (!whole).then_some((start, end)))?;
+        let expected = output.tree_hash.ok_or_else(|| {
+            Error::Job(format!(
+                "job {}: Glacier sent no tree hash for bytes {start}-{end} of its output",
+                self.job_id
+            ))
+        })?;
+        Ok(Box::new(CheckedRange {
+            output,
+            start,
+            len: end - start + 1,
+            got: 0,
+            hasher: Some(TreeHasher::new()),
+            expected,
+            checked: self.checked.clone(),
+            progress: self.progress.clone(),
+            stop: self.stop.clone(),
+        }))
+    }
+}
+
+/// One range of a job's output as it arrives, hashed on the way; it ends (end-of-file)
+/// only when the range matched the tree hash Glacier sent for it, and fails otherwise,
+/// so the S3 part it feeds is never stored unchecked.
+struct CheckedRange {
+    output: JobOutput,
+    start: u64,
+    len: u64,
+    got: u64,
+    /// Taken when the range ends.
+    hasher: Option<TreeHasher>,
+    expected: TreeHash,
+    checked: Arc<Mutex<BTreeMap<u64, TreeHash>>>,
+    progress: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Read for CheckedRange {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::{Error as IoError, ErrorKind};
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(IoError::other("export interrupted"));
+        }
+        let end = self.start + self.len - 1;
+        if self.got == self.len {
+            let Some(hasher) = self.hasher.take() else {
+                return Ok(0);
+            };
+            let mut extra = [0u8; 1];
+            if self.output.read(&mut extra)? > 0 {
+                return Err(IoError::new(
+                    ErrorKind::InvalidData,
+                    "Glacier sent more bytes than the range",
+                ));
+            }
+            let actual = hasher.finish();
+            if actual != self.expected {
+                return Err(IoError::new(
+                    ErrorKind::InvalidData,
+                    format!(
+                        "bytes {}-{end} of the job output do not match the tree hash Glacier sent for them (expected {}, got {actual})",
+                        self.start, self.expected
+                    ),
+                ));
+            }
+            self.checked.lock_unpoisoned().insert(self.start, actual);
+            self.progress.fetch_add(self.len, Ordering::Relaxed);
+            return Ok(0);
+        }
+        let want = (buf.len() as u64).min(self.len - self.got) as usize;
+        let n = self.output.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(IoError::new(
+                ErrorKind::UnexpectedEof,
+                format!(
+                    "Glacier's answer for bytes {}-{end} ended after {} bytes",
+                    self.start, self.got
+                ),
+            ));
+        }
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        self.got += n as u64;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -543,13 +682,5 @@ mod tests {
             b,
             "another vault, another journal"
         );
-    }
-
-    #[test]
-    fn chunks_stay_aligned_and_near_the_part_size() {
-        assert_eq!(chunk_size_for(5 << 20), 4 << 20);
-        assert_eq!(chunk_size_for(16 << 20), 16 << 20);
-        assert_eq!(chunk_size_for(1 << 30), download::DEFAULT_CHUNK_SIZE);
-        assert_eq!(chunk_size_for(100), 1 << 20);
     }
 }
