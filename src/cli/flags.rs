@@ -199,6 +199,7 @@ pub const EXPORT: &[&Flag] = &[
     &STORAGE_CLASS,
     &S3_ENDPOINT_URL,
     &S3_PART_SIZE,
+    &EXPORT_MAX_MEMORY,
     &EXPORT_JOURNAL,
 ];
 /// `vault purge`: where the inventory comes from and what is in scope as for export,
@@ -492,6 +493,10 @@ mod tests {
         assert_eq!(
             shown(&S3_PART_SIZE),
             format!("{}M", export::DEFAULT_S3_PART_SIZE >> 20)
+        );
+        assert_eq!(
+            shown(&EXPORT_MAX_MEMORY),
+            (crate::export::s3::DEFAULT_MAX_MEMORY >> 20).to_string()
         );
         assert_eq!(shown(&PURGE_THREADS), purge::DEFAULT_THREADS.to_string());
         assert_eq!(
