@@ -1,14 +1,18 @@
 //! The S3 destination of `vault export VAULT s3://BUCKET/PREFIX` (issue 14): each archive
-//! streams from its job output into one S3 object, with no local copy.
+//! streams from its job output into one S3 object, with no local copy, and with memory
+//! that does not grow with the part size (issue 21: a 40 TiB archive needs 4 GiB parts).
 //!
-//! Every byte is checked twice. Glacier's side: the output comes through
-//! [`download::stream_verified`], which hands a chunk on only after it matched the tree
-//! hash Glacier sent for it (fetching it again otherwise). S3's side: every part (or the
-//! single PutObject) carries `x-amz-checksum-sha256`, and the object's checksum S3 reports
-//! is compared with ours ([`MultipartWriter`]). The object is completed only with a
-//! [`Verified`] token, made when the whole streamed output's tree hash and size equal the
-//! inventory's; any other ending aborts the multipart upload, so nothing unchecked is ever
-//! visible under the final key.
+//! Every byte is checked twice, and each part is never held whole. Each S3 part is one
+//! range of the job output (a power of two MiB, so tree-hash aligned), fetched when the
+//! part is sent and streamed straight into UploadPart by [`s3::upload_streamed`]; the
+//! range's reader (`ranges.rs`) hashes the bytes on the way and ends only when they
+//! match the tree hash Glacier sent for the range, so a bad range breaks its part's
+//! request off before its last chunk and S3 stores nothing (the part is sent again from
+//! a new fetch). S3's side: every part carries a trailing `x-amz-checksum-sha256`, and
+//! the object's checksum S3 reports is compared with ours. The object is completed only
+//! with a [`Verified`] token, made when the ranges' hashes combine to the job's and the
+//! inventory's tree hash; any other ending aborts the multipart upload, so nothing
+//! unchecked is ever visible under the final key.
 //!
 //! The local state (journal, saved inventory, manifest) lives in a journal directory
 //! ([`default_journal_dir`]), since there is no DIR; the manifest is copied to the bucket
@@ -19,20 +23,24 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod ranges;
+
+use ranges::GlacierRanges;
+
 use super::{Destination, Item, manifest, naming};
 use crate::config::Env;
 use crate::download;
 use crate::error::{Error, Result};
-use crate::glacier::{Client, JobDescription, JobId, JobOutput};
+use crate::glacier::{Client, JobDescription};
 use crate::s3::{
-    self, ArchiveMetadata, MultipartWriter, ObjectOptions, ObjectSpec, RangeSource, StorageClass,
-    StreamOptions, UploadOptions, Verified,
+    self, ArchiveMetadata, MultipartWriter, ObjectOptions, ObjectSpec, StorageClass, StreamOptions,
+    UploadOptions, Verified,
 };
 use crate::sync::LockExt;
 use crate::treehash::{self, TreeHash, TreeHasher};
@@ -516,115 +524,6 @@ impl Destination for S3Destination {
         };
         s3::upload_streamed(&self.client, &spec, &opts, &ranges, &mut verify)?;
         Ok(())
-    }
-}
-
-/// The ranges of one job's output, each checked against the tree hash Glacier sends for
-/// it (every part is a power of two MiB, so each range is tree-hash aligned); the hashes
-/// of the ranges that matched, by offset, make the whole output's tree hash.
-struct GlacierRanges<'a> {
-    client: &'a Client,
-    vault: &'a str,
-    job_id: JobId,
-    size: u64,
-    checked: Arc<Mutex<BTreeMap<u64, TreeHash>>>,
-    progress: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-}
-
-impl RangeSource for GlacierRanges<'_> {
-    fn open(&self, start: u64, end: u64) -> Result<Box<dyn Read + Send>> {
-        if self.stop.load(Ordering::Relaxed) {
-            return Err(Error::Interrupted("export interrupted".into()));
-        }
-        let whole = start == 0 && end + 1 == self.size;
-        let output =
-            self.client
-                .job_output(self.vault, &self.job_id, (!whole).then_some((start, end)))?;
-        let expected = output.tree_hash.ok_or_else(|| {
-            Error::Job(format!(
-                "job {}: Glacier sent no tree hash for bytes {start}-{end} of its output",
-                self.job_id
-            ))
-        })?;
-        Ok(Box::new(CheckedRange {
-            output,
-            start,
-            len: end - start + 1,
-            got: 0,
-            hasher: Some(TreeHasher::new()),
-            expected,
-            checked: self.checked.clone(),
-            progress: self.progress.clone(),
-            stop: self.stop.clone(),
-        }))
-    }
-}
-
-/// One range of a job's output as it arrives, hashed on the way; it ends (end-of-file)
-/// only when the range matched the tree hash Glacier sent for it, and fails otherwise,
-/// so the S3 part it feeds is never stored unchecked.
-struct CheckedRange {
-    output: JobOutput,
-    start: u64,
-    len: u64,
-    got: u64,
-    /// Taken when the range ends.
-    hasher: Option<TreeHasher>,
-    expected: TreeHash,
-    checked: Arc<Mutex<BTreeMap<u64, TreeHash>>>,
-    progress: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Read for CheckedRange {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use std::io::{Error as IoError, ErrorKind};
-        if self.stop.load(Ordering::Relaxed) {
-            return Err(IoError::other("export interrupted"));
-        }
-        let end = self.start + self.len - 1;
-        if self.got == self.len {
-            let Some(hasher) = self.hasher.take() else {
-                return Ok(0);
-            };
-            let mut extra = [0u8; 1];
-            if self.output.read(&mut extra)? > 0 {
-                return Err(IoError::new(
-                    ErrorKind::InvalidData,
-                    "Glacier sent more bytes than the range",
-                ));
-            }
-            let actual = hasher.finish();
-            if actual != self.expected {
-                return Err(IoError::new(
-                    ErrorKind::InvalidData,
-                    format!(
-                        "bytes {}-{end} of the job output do not match the tree hash Glacier sent for them (expected {}, got {actual})",
-                        self.start, self.expected
-                    ),
-                ));
-            }
-            self.checked.lock_unpoisoned().insert(self.start, actual);
-            self.progress.fetch_add(self.len, Ordering::Relaxed);
-            return Ok(0);
-        }
-        let want = (buf.len() as u64).min(self.len - self.got) as usize;
-        let n = self.output.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(IoError::new(
-                ErrorKind::UnexpectedEof,
-                format!(
-                    "Glacier's answer for bytes {}-{end} ended after {} bytes",
-                    self.start, self.got
-                ),
-            ));
-        }
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
-        self.got += n as u64;
-        Ok(n)
     }
 }
 

@@ -30,9 +30,10 @@ pub const MAX_STREAMED_PART: u64 = 4 << 30;
 /// Glacier's largest archive (10,000 parts of 4 GiB, "Uploading Large Archives in
 /// Parts"). S3 itself takes objects up to 50 TB since December 2025.
 pub const MAX_STREAMED_OBJECT: u64 = MAX_PARTS * MAX_STREAMED_PART;
-/// Memory one part in flight takes, whatever its size: the chunk encoder's two 64 KiB
-/// buffers, the HTTP client's buffers on both connections, with room to spare.
-pub const PART_STREAM_MEMORY: u64 = 1 << 20;
+/// Memory one part in flight takes, whatever its size: the chunk encoder's two buffers
+/// of one [`super::chunked::CHUNK`] each, and the HTTP client's buffers on both
+/// connections, with room to spare.
+pub const PART_STREAM_MEMORY: u64 = 4 << 20;
 /// Times one part is sent before the object is given up.
 const PART_ATTEMPTS: u32 = 3;
 
@@ -282,7 +283,7 @@ mod tests {
     #[test]
     fn the_memory_cap_bounds_the_parts_in_flight() {
         assert_eq!(parts_in_flight(4, 512 * MIB), 4);
-        assert_eq!(parts_in_flight(4, 2 * MIB), 2);
+        assert_eq!(parts_in_flight(4, 8 * MIB), 2);
         assert_eq!(parts_in_flight(4, 1), 1);
         assert_eq!(parts_in_flight(0, 512 * MIB), 1);
     }

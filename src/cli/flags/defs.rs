@@ -522,7 +522,7 @@ pub const EXPORT_MAX_MEMORY: Flag = Flag {
     long: "--max-memory",
     value: Some("MiB"),
     help: "S3 only: cap on the buffers of the parts in flight\n\
-           (about 1 MiB each, whatever the part size)",
+           (about 4 MiB each, whatever the part size)",
     default: Some("512"),
     ..Flag::VALUE
 };
