@@ -73,7 +73,7 @@ read -r wall rss <"$work/time"
 rss_mib=$((rss / 1024))
 echo "migrate (mock -> moto): $wall s wall, peak RSS $rss_mib MiB"
 echo "  parts in flight x part size:             $in_flight x $part_mib = $((in_flight * part_mib)) MiB (what buffered parts need)"
-echo "  the export before streaming (threads+2): $(( (threads + 2) * part_mib )) MiB"
+echo "  bound of the buffered export before:    $(( (threads + 2) * part_mib )) MiB ((threads + 2) x part)"
 echo "  one part:                                $part_mib MiB"
 
 python3 - "$s3_url" "$work/src.bin" <<'EOF'
