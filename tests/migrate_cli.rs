@@ -538,6 +538,14 @@ fn s3_flags_are_refused_for_a_directory_and_bad_targets_are_usage_errors() {
         .fails(2)
         .to_string();
     assert!(e.contains("--s3-part-size"), "{e}");
+    let e = run(&["--max-memory", "64", "v", "dir"])
+        .fails(2)
+        .to_string();
+    assert!(e.contains("--max-memory"), "{e}");
+    let e = run(&["--max-memory", "0", "v", "s3://bkt"])
+        .fails(2)
+        .to_string();
+    assert!(e.contains("--max-memory"), "{e}");
     let e = run(&["v", "s3://Bad_Bucket/x"]).fails(2).to_string();
     assert!(e.contains("s3://Bad_Bucket/x"), "{e}");
     assert!(mock.requests().is_empty());
