@@ -39,6 +39,7 @@ mod review_findings;
 mod s3_after_complete;
 mod s3_client;
 mod s3_faults;
+mod s3_stream;
 mod secrets;
 mod shards_cli;
 #[allow(dead_code)]

@@ -1,10 +1,12 @@
 //! Request bodies of every service: shared bytes or a byte range of a file, kept so that
-//! a retry can send them again, with the SHA-256 (hex) the signature needs. Under a
+//! a retry can send them again, with the SHA-256 (hex) the signature needs, or a stream
+//! read once (S3's aws-chunked part bodies), which the transport never retries. Under a
 //! `--limit-rate` both kinds go to the HTTP stack as a paced reader: reqwest's blocking
 //! client reads a reader body chunk by chunk as it writes the socket (shared bytes handed
 //! over whole would be written at line speed), so pacing the reads paces the wire.
 
-use std::sync::Arc;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use std::time::Duration;
 
@@ -30,6 +32,23 @@ enum Source {
         offset: u64,
         len: u64,
     },
+    /// Read once: taken by the first attempt.
+    Stream {
+        reader: Arc<Mutex<Option<Box<dyn Read + Send>>>>,
+        len: u64,
+    },
+}
+
+/// What a second attempt of a streamed body reads: nothing but an error, so the request
+/// fails instead of sending a body short.
+struct Spent;
+
+impl Read for Spent {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other(
+            "a streamed request body cannot be sent twice",
+        ))
+    }
 }
 
 /// Reads `len` bytes of a file from `offset` with positioned reads, failing if the file
@@ -78,6 +97,26 @@ impl Payload {
         }
     }
 
+    /// A body read once from `reader`, exactly `len` bytes on the wire, signed with
+    /// `content_sha256` as its payload hash (S3's `STREAMING-UNSIGNED-PAYLOAD-TRAILER`,
+    /// whose checksum follows the body). It cannot be sent again: the transport does not
+    /// retry a call that carries it ([`Payload::is_repeatable`]); its caller does, with a
+    /// new stream.
+    pub fn stream(reader: Box<dyn Read + Send>, len: u64, content_sha256: &str) -> Payload {
+        Payload {
+            source: Source::Stream {
+                reader: Arc::new(Mutex::new(Some(reader))),
+                len,
+            },
+            sha256: content_sha256.to_string(),
+        }
+    }
+
+    /// False for a [`Payload::stream`]: its bytes are gone once sent.
+    pub fn is_repeatable(&self) -> bool {
+        !matches!(self.source, Source::Stream { .. })
+    }
+
     /// A small body (JSON) whose hash is computed here.
     pub fn from_vec(v: Vec<u8>) -> Payload {
         let sha256 = sigv4::sha256_hex(&v);
@@ -88,7 +127,7 @@ impl Payload {
     pub fn len(&self) -> u64 {
         match &self.source {
             Source::Bytes(b) => b.len() as u64,
-            Source::File { len, .. } => *len,
+            Source::File { len, .. } | Source::Stream { len, .. } => *len,
         }
     }
 
@@ -106,7 +145,7 @@ impl Payload {
     pub(super) fn body(&self) -> Body {
         match &self.source {
             Source::Bytes(b) => Body::from(b.clone()),
-            Source::File { .. } => Body::sized(self.reader(), self.len()),
+            Source::File { .. } | Source::Stream { .. } => Body::sized(self.reader(), self.len()),
         }
     }
 
@@ -116,7 +155,7 @@ impl Payload {
         Body::sized(Paced::with_budget(self.reader(), limit, budget), self.len())
     }
 
-    /// The bytes as a reader, from the start.
+    /// The bytes as a reader, from the start (a stream: what is left of it, once).
     fn reader(&self) -> Box<dyn std::io::Read + Send> {
         match &self.source {
             Source::Bytes(b) => Box::new(std::io::Cursor::new(b.clone())),
@@ -125,6 +164,14 @@ impl Payload {
                 pos: *offset,
                 end: offset + len,
             }),
+            Source::Stream { reader, .. } => {
+                use crate::sync::LockExt;
+                let taken = reader.lock_unpoisoned().take();
+                match taken {
+                    Some(r) => r,
+                    None => Box::new(Spent),
+                }
+            }
         }
     }
 }

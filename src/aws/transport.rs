@@ -14,7 +14,9 @@ use time::OffsetDateTime;
 use super::rate::RateLimit;
 use super::retry::Jitter;
 use super::service::render_hint;
-use super::{Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, Response, RetryPolicy, Service};
+use super::{
+    Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, Payload, Response, RetryPolicy, Service,
+};
 use crate::credentials::Provider;
 use crate::error::{Error, Fault, NetworkFault, Result, ServiceError};
 use crate::sigv4;
@@ -138,6 +140,8 @@ impl Transport {
                 Err(f) => f,
             };
             let (err, retryable) = self.classify(call, failure);
+            // A streamed body is gone once sent: its caller retries with a new one.
+            let retryable = retryable && call.body.is_none_or(Payload::is_repeatable);
             if !retryable || attempt >= self.retry.max_attempts {
                 if retryable && attempt > 1 {
                     self.log(|| format!("{}: giving up after {attempt} attempts", call.op));

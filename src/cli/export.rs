@@ -54,6 +54,8 @@ struct S3Options {
     storage_class: StorageClass,
     endpoint_url: Option<String>,
     part_size: u64,
+    /// `--max-memory`, bytes: caps the buffers of the parts in flight.
+    max_memory: u64,
     /// `--journal DIR`, else [`export::s3::default_journal_dir`].
     journal: Option<PathBuf>,
 }
@@ -180,6 +182,10 @@ impl ExportCmd {
         })?;
         let endpoint_url: Option<String> = args.text(&flags::S3_ENDPOINT_URL)?;
         let part_size = args.parsed(&flags::S3_PART_SIZE, parse_size)?;
+        let max_memory: Option<u64> = args.whole(&flags::EXPORT_MAX_MEMORY)?;
+        if max_memory == Some(0) {
+            return Err(Error::Usage("--max-memory must be at least 1 (MiB)".into()));
+        }
         let journal: Option<PathBuf> = args.path(&flags::EXPORT_JOURNAL)?;
         let names: Option<PathBuf> = args.path(&flags::NAMES)?;
         let [vault, dir] = args.exact("vault export", ["VAULT", "DIR"])?;
@@ -199,6 +205,9 @@ impl ExportCmd {
                     storage_class: storage_class.unwrap_or(StorageClass::DeepArchive),
                     endpoint_url,
                     part_size,
+                    max_memory: max_memory.map_or(export::s3::DEFAULT_MAX_MEMORY, |m| {
+                        m.saturating_mul(1 << 20)
+                    }),
                     journal,
                 })
             }
@@ -207,6 +216,7 @@ impl ExportCmd {
                     ("--storage-class", storage_class.is_some()),
                     ("--s3-endpoint-url", endpoint_url.is_some()),
                     ("--s3-part-size", part_size.is_some()),
+                    ("--max-memory", max_memory.is_some()),
                     ("--journal", journal.is_some()),
                 ];
                 if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
@@ -319,6 +329,7 @@ impl ExportCmd {
             Some(o) => {
                 let mut d = self.s3_destination(global, o)?;
                 d.stop = stop.clone();
+                d.max_memory = o.max_memory;
                 (None, Some(d))
             }
         };

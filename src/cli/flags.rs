@@ -205,6 +205,7 @@ pub const EXPORT: &[&Flag] = &[
     &STORAGE_CLASS,
     &S3_ENDPOINT_URL,
     &S3_PART_SIZE,
+    &EXPORT_MAX_MEMORY,
     &EXPORT_JOURNAL,
     &LIMIT_RATE,
 ];
@@ -519,6 +520,10 @@ mod tests {
         assert_eq!(
             shown(&S3_PART_SIZE),
             format!("{}M", export::DEFAULT_S3_PART_SIZE >> 20)
+        );
+        assert_eq!(
+            shown(&EXPORT_MAX_MEMORY),
+            (crate::export::s3::DEFAULT_MAX_MEMORY >> 20).to_string()
         );
         assert_eq!(shown(&PURGE_THREADS), purge::DEFAULT_THREADS.to_string());
         assert_eq!(

@@ -1,28 +1,37 @@
 //! The S3 destination of `vault export VAULT s3://BUCKET/PREFIX` (issue 14): each archive
-//! streams from its job output into one S3 object, with no local copy.
+//! streams from its job output into one S3 object, with no local copy, and with memory
+//! that does not grow with the part size (issue 21: a 40 TiB archive needs 4 GiB parts).
 //!
-//! Every byte is checked twice. Glacier's side: the output comes through
-//! [`download::stream_verified`], which hands a chunk on only after it matched the tree
-//! hash Glacier sent for it (fetching it again otherwise). S3's side: every part (or the
-//! single PutObject) carries `x-amz-checksum-sha256`, and the object's checksum S3 reports
-//! is compared with ours ([`MultipartWriter`]). The object is completed only with a
-//! [`Verified`] token, made when the whole streamed output's tree hash and size equal the
-//! inventory's; any other ending aborts the multipart upload, so nothing unchecked is ever
-//! visible under the final key.
+//! Every byte is checked twice, and each part is never held whole. Each S3 part is one
+//! range of the job output (a power of two MiB, so tree-hash aligned), fetched when the
+//! part is sent and streamed straight into UploadPart by [`s3::upload_streamed`]; the
+//! range's reader (`ranges.rs`) hashes the bytes on the way and ends only when they
+//! match the tree hash Glacier sent for the range, so a bad range breaks its part's
+//! request off before its last chunk and S3 stores nothing (the part is sent again from
+//! a new fetch). S3's side: every part carries a trailing `x-amz-checksum-sha256`, and
+//! the object's checksum S3 reports is compared with ours. The object is completed only
+//! with a [`Verified`] token, made when the ranges' hashes combine to the job's and the
+//! inventory's tree hash; any other ending aborts the multipart upload, so nothing
+//! unchecked is ever visible under the final key.
 //!
 //! The local state (journal, saved inventory, manifest) lives in a journal directory
 //! ([`default_journal_dir`]), since there is no DIR; the manifest is copied to the bucket
 //! under `.glacier-export/` below the prefix at the end of a run (a name no archive can take, see
 //! [`naming::RESERVED`]).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+mod ranges;
+
+use ranges::GlacierRanges;
 
 use super::select::Shard;
 use super::{Destination, Item, manifest, naming};
@@ -31,10 +40,11 @@ use crate::download;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription};
 use crate::s3::{
-    self, ArchiveMetadata, MultipartWriter, ObjectOptions, ObjectSpec, StorageClass, UploadOptions,
-    Verified,
+    self, ArchiveMetadata, MultipartWriter, ObjectOptions, ObjectSpec, StorageClass, StreamOptions,
+    UploadOptions, Verified,
 };
-use crate::treehash::{TreeHash, TreeHasher};
+use crate::sync::LockExt;
+use crate::treehash::{self, TreeHash, TreeHasher};
 
 /// `s3://BUCKET/PREFIX`, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +136,9 @@ pub fn default_journal_dir(env: &dyn Env, vault: &str, target: &S3Target) -> Res
         )))
 }
 
+/// [`S3Destination::max_memory`] unless set: the same 512 MiB as `upload --max-memory`.
+pub const DEFAULT_MAX_MEMORY: u64 = 512 << 20;
+
 /// An S3 bucket and prefix.
 #[derive(Debug, Clone)]
 pub struct S3Destination {
@@ -133,6 +146,9 @@ pub struct S3Destination {
     target: S3Target,
     storage_class: StorageClass,
     part_size: u64,
+    /// Cap on the buffers of the parts in flight (`--max-memory`); each streamed part
+    /// takes [`s3::PART_STREAM_MEMORY`] whatever its size.
+    pub max_memory: u64,
     /// Set by Ctrl-C.
     pub stop: Arc<AtomicBool>,
     /// Bytes fetched and verified so far, for progress.
@@ -153,6 +169,7 @@ impl S3Destination {
             target,
             storage_class,
             part_size,
+            max_memory: DEFAULT_MAX_MEMORY,
             stop: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(AtomicU64::new(0)),
         }
@@ -473,6 +490,18 @@ impl Destination for S3Destination {
     }
 
     fn contains(&self, item: &Item) -> Result<bool> {
+        // Asked before the archive's job is requested: an archive no S3 object can hold
+        // is refused before anything is paid for it (none can be: Glacier's largest
+        // archive is exactly the largest streamed object).
+        if item.size > s3::MAX_STREAMED_OBJECT {
+            return Err(Error::Input(format!(
+                "archive {} ({}) is {} bytes, more than the {} bytes one S3 object is written in; nothing was requested for it",
+                item.archive_id,
+                item.name,
+                item.size,
+                s3::MAX_STREAMED_OBJECT
+            )));
+        }
         Ok(self.existing(item)? == Some(true))
     }
 
@@ -508,69 +537,78 @@ impl Destination for S3Destination {
                 metadata,
             },
         };
-        let upload = UploadOptions {
-            threads: threads.max(1),
-            part_size: self.part_size,
-        };
-        let mut w = MultipartWriter::new(Arc::clone(&self.client), spec, upload)?;
-        let opts = download::Options {
-            threads: 1,
-            // Glacier chunks stay tree-hash aligned (a power-of-two number of MiB); kept
-            // near the part size so memory stays about threads x part size.
-            chunk_size: chunk_size_for(self.part_size),
-            force: false,
+        let (output_size, job_hash) = download::expected_output(job)?;
+        if output_size != item.size {
+            return Err(Error::Mismatch {
+                what: format!(
+                    "archive {} ({}): size of job {}'s output; nothing sent to S3",
+                    item.archive_id,
+                    item.name,
+                    job.id()?
+                ),
+                expected: item.size.to_string(),
+                actual: output_size.to_string(),
+            });
+        }
+        let ranges = GlacierRanges {
+            client,
+            vault,
+            job_id: job.id()?,
+            size: item.size,
+            checked: Arc::new(Mutex::new(BTreeMap::new())),
             progress: self.progress.clone(),
             stop: self.stop.clone(),
         };
-        let streamed =
-            download::stream_verified(client, vault, job, &opts, &mut |chunk| w.write(chunk));
-        let outcome = match streamed {
-            Ok(o) => o,
-            Err(e) => {
-                // Dropping would abort too; aborting here reports a failure to abort.
-                let _ = w.abort();
-                return Err(e);
-            }
+        let opts = StreamOptions {
+            threads: threads.max(1),
+            part_size: self.part_size,
+            max_memory: self.max_memory,
         };
-        let verified = if outcome.size == item.size {
-            Verified::tree_hash(&expected, &outcome.tree_hash)
-        } else {
-            Err(Error::Mismatch {
-                what: "archive size".into(),
-                expected: item.size.to_string(),
-                actual: outcome.size.to_string(),
+        let part_size = s3::streamed_part_size(item.size, self.part_size)?;
+        // Asked for once every part is in: the ranges' hashes make the whole output's,
+        // which must be the job's and the inventory's.
+        let mut verify = || {
+            let hashes: Vec<TreeHash> = ranges
+                .checked
+                .lock_unpoisoned()
+                .iter()
+                .filter(|(start, _)| *start % part_size == 0)
+                .map(|(_, h)| *h)
+                .collect();
+            let whole = treehash::combine(&hashes).unwrap_or_else(|| treehash::tree_hash(&[]));
+            let parts = item.size.div_ceil(part_size) as usize;
+            let checked = if hashes.len() != parts {
+                Err(Error::Mismatch {
+                    what: "ranges checked".into(),
+                    expected: parts.to_string(),
+                    actual: hashes.len().to_string(),
+                })
+            } else if job_hash.is_some_and(|j| j != whole) {
+                Err(Error::Mismatch {
+                    what: "tree hash of the job's output".into(),
+                    expected: job_hash.map(|j| j.to_hex()).unwrap_or_default(),
+                    actual: whole.to_hex(),
+                })
+            } else {
+                Verified::tree_hash(&expected, &whole)
+            };
+            checked.map_err(|e| Error::Mismatch {
+                what: format!(
+                    "archive {} ({}) against the inventory; nothing completed in S3",
+                    item.archive_id, item.name
+                ),
+                expected: format!("{} bytes, tree hash {}", item.size, item.tree_hash),
+                actual: format!(
+                    "{} bytes, tree hash {} ({})",
+                    output_size,
+                    whole,
+                    crate::error::chain(&e)
+                ),
             })
         };
-        let verified = match verified {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = w.abort();
-                return Err(Error::Mismatch {
-                    what: format!(
-                        "archive {} ({}) against the inventory; nothing completed in S3",
-                        item.archive_id, item.name
-                    ),
-                    expected: format!("{} bytes, tree hash {}", item.size, item.tree_hash),
-                    actual: format!(
-                        "{} bytes, tree hash {} ({})",
-                        outcome.size,
-                        outcome.tree_hash,
-                        crate::error::chain(&e)
-                    ),
-                });
-            }
-        };
-        w.complete(verified)?;
+        s3::upload_streamed(&self.client, &spec, &opts, &ranges, &mut verify)?;
         Ok(())
     }
-}
-
-/// The Glacier chunk size for a part size: the largest power-of-two MiB not above it,
-/// at least 1 MiB and at most the download default.
-fn chunk_size_for(part_size: u64) -> u64 {
-    let mib = (part_size >> 20).max(1);
-    let pow = 1u64 << (63 - mib.leading_zeros());
-    (pow << 20).min(download::DEFAULT_CHUNK_SIZE)
 }
 
 #[cfg(test)]
@@ -627,13 +665,5 @@ mod tests {
             b,
             "another vault, another journal"
         );
-    }
-
-    #[test]
-    fn chunks_stay_aligned_and_near_the_part_size() {
-        assert_eq!(chunk_size_for(5 << 20), 4 << 20);
-        assert_eq!(chunk_size_for(16 << 20), 16 << 20);
-        assert_eq!(chunk_size_for(1 << 30), download::DEFAULT_CHUNK_SIZE);
-        assert_eq!(chunk_size_for(100), 1 << 20);
     }
 }

@@ -3,16 +3,20 @@
 //!
 //! [`Client`] holds a [`crate::aws`] transport set up for S3 (`service.rs`: single path
 //! encoding in signatures, XML error bodies, `x-amz-request-id`, hints) and the endpoint;
-//! `objects.rs` adds one method per operation, `writer.rs` the streaming multipart upload,
+//! `objects.rs` adds one method per operation, `writer.rs` the buffered multipart upload,
+//! `stream.rs` the streamed one (parts straight from checked ranges, `chunked.rs` their
+//! `aws-chunked` bodies),
 //! `endpoint.rs` the endpoint and addressing rules, `metadata.rs` the Glacier facts stored
 //! on each object. Signing, retries, timeouts, TLS and the request log are the
 //! transport's. This module knows S3's API; it never reads files or argv, reads the
 //! environment only through [`crate::config::Env`], and never prints.
 
+pub mod chunked;
 mod endpoint;
 mod metadata;
 mod objects;
 mod service;
+mod stream;
 mod writer;
 
 pub use crate::aws::Location;
@@ -23,6 +27,10 @@ pub use objects::{
     multipart_checksum,
 };
 pub use service::parse_error;
+pub use stream::{
+    MAX_STREAMED_OBJECT, MAX_STREAMED_PART, PART_STREAM_MEMORY, RangeSource, StreamOptions,
+    parts_in_flight, streamed_part_size, upload_streamed,
+};
 pub use writer::{
     MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartWriter, ObjectSpec, UploadOptions, Uploaded,
     Verified, part_size_for,

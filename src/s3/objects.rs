@@ -272,6 +272,61 @@ impl Client {
         })
     }
 
+    /// UploadPart whose body streams from `source` as `aws-chunked` with the part's
+    /// SHA-256 as a trailing `x-amz-checksum-sha256` ([`super::chunked`]): the part is
+    /// never held in memory, and S3 stores it only when the whole body with its trailer
+    /// arrived and matched. `source` must give exactly `len` bytes and then end-of-file;
+    /// an error instead breaks the request off, and no part is stored. Sent once (the
+    /// caller retries with a new source); a checksum S3 reports back must match.
+    pub fn upload_part_streamed(
+        &self,
+        part: (&str, &str, &str, u32),
+        len: u64,
+        source: Box<dyn std::io::Read + Send>,
+    ) -> Result<CompletedPart> {
+        let (bucket, key, upload_id, part_number) = part;
+        let sent = super::chunked::SentDigest::default();
+        let body = super::chunked::ChunkedBody::new(source, len, sent.clone());
+        let payload = crate::aws::Payload::stream(
+            Box::new(body),
+            super::chunked::encoded_len(len),
+            super::chunked::CONTENT_SHA256,
+        );
+        let call = Call::new("UploadPart", Method::PUT, bucket, Some(key))
+            .query("partNumber", part_number.to_string())
+            .query("uploadId", upload_id)
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", len.to_string())
+            .header("x-amz-sdk-checksum-algorithm", "SHA256")
+            .header("x-amz-trailer", super::chunked::TRAILER)
+            .body(&payload);
+        let resp = self.send(&call)?;
+        let sha256 = {
+            use crate::sync::LockExt;
+            let digest = *sent.lock_unpoisoned();
+            digest.ok_or_else(|| {
+                bad_answer(&call.what(), "an answer before the whole part was sent")
+            })?
+        };
+        let checksum = BASE64.encode(sha256);
+        if let Some(c) = header(&resp, "x-amz-checksum-sha256") {
+            if c != checksum {
+                return Err(Error::Mismatch {
+                    what: format!("{} part {part_number}: checksum from S3", call.what()),
+                    expected: checksum,
+                    actual: c,
+                });
+            }
+        }
+        let etag = header(&resp, "etag")
+            .ok_or_else(|| bad_answer(&call.what(), "no ETag for the part"))?;
+        Ok(CompletedPart {
+            part_number,
+            etag,
+            sha256,
+        })
+    }
+
     /// CompleteMultipartUpload with every part's ETag and checksum. S3 may answer 200 and
     /// still fail: "the error is embedded in the 200 OK response"
     /// (CompleteMultipartUpload in the S3 API Reference), possibly after whitespace it

@@ -352,100 +352,9 @@ impl MultipartWriter {
                 actual: m.done.len().to_string(),
             });
         }
-        let (bucket, key) = (&self.spec.bucket, &self.spec.key);
-        let expected = multipart_checksum(&m.done);
         let upload_id = m.upload_id.clone();
         let done = std::mem::take(&mut m.done);
-        let completed = self
-            .client
-            .complete_multipart_upload(bucket, key, &upload_id, &done)
-            .and_then(|answer| {
-                let reported = match answer.checksum_sha256 {
-                    Some(c) => Some(c),
-                    None => self
-                        .client
-                        .head_object(bucket, key)?
-                        .and_then(|h| h.checksum_sha256),
-                };
-                Ok((answer.etag, reported))
-            });
-        let error = match completed {
-            Ok((etag, Some(r))) if multipart_checksum_matches(&expected, &r) => {
-                return Ok(Uploaded {
-                    etag,
-                    checksum_sha256: expected,
-                    parts: expected_parts,
-                });
-            }
-            Ok((_, other)) => Error::Mismatch {
-                what: format!("{ctx}: SHA-256 checksum of the completed object from S3"),
-                expected: expected.clone(),
-                actual: other.unwrap_or_else(|| "none reported".into()),
-            },
-            Err(e) => e,
-        };
-        // Complete was sent: S3 may have completed the object (its answer lost, or the
-        // check after it failed), and the object's metadata claims a verified archive, so
-        // a rerun would skip it. Keep it only if it is exactly what was sent.
-        self.settle_after_complete(&expected, expected_parts, error)
-    }
-
-    /// After an error once CompleteMultipartUpload was sent: looks at the object again;
-    /// exactly the object sent (size, SHA-256 checksum, metadata) is the upload's result,
-    /// anything else (or an object that cannot be looked at) is deleted, so only checked
-    /// objects stay, and `error` is returned saying so.
-    fn settle_after_complete(&self, expected: &str, parts: u32, error: Error) -> Result<Uploaded> {
-        let (bucket, key) = (&self.spec.bucket, &self.spec.key);
-        let checked = self.client.head_object(bucket, key);
-        if let Ok(Some(head)) = &checked {
-            let ours: std::collections::BTreeMap<String, String> =
-                self.spec.options.metadata.iter().cloned().collect();
-            let same = head.size == self.spec.size
-                && head.metadata == ours
-                && head
-                    .checksum_sha256
-                    .as_deref()
-                    .is_some_and(|r| multipart_checksum_matches(expected, r));
-            // S3 itself reporting another checksum is not overruled by a look.
-            if same && !matches!(error, Error::Mismatch { .. }) {
-                return Ok(Uploaded {
-                    etag: head.etag.clone(),
-                    checksum_sha256: expected.to_string(),
-                    parts,
-                });
-            }
-        }
-        let completed = matches!(error, Error::Mismatch { .. });
-        if matches!(checked, Ok(None)) && !completed {
-            // Nothing was stored: the caller aborts the upload. (When S3 answered that it
-            // completed the object, it is deleted even if a look does not find it yet.)
-            return Err(error);
-        }
-        let removed = match self.client.delete_object(bucket, key) {
-            Ok(()) => "the object was deleted".to_string(),
-            Err(e) => format!(
-                "deleting the object failed too ({}); delete it by hand",
-                crate::error::chain(&e)
-            ),
-        };
-        Err(match error {
-            Error::Mismatch {
-                what,
-                expected,
-                actual,
-            } => Error::Mismatch {
-                what: format!("{what} ({removed})"),
-                expected,
-                actual,
-            },
-            error => Error::WithHint {
-                error: Box::new(error),
-                hint: format!(
-                    "CompleteMultipartUpload was sent, and {} could not be shown to be exactly what was sent, so {removed}",
-                    self.context()
-                ),
-            },
-        })
+        complete_checked(&self.client, &self.spec, &upload_id, done)
     }
 
     /// Stops the upload threads and aborts the multipart upload (nothing is left in the
@@ -482,6 +391,116 @@ fn collect(m: &mut Multipart) {
             }
         }
     }
+}
+
+/// CompleteMultipartUpload of `done` (every part, in order), then the SHA-256 checksum S3
+/// reports (in the answer, else from HeadObject with checksum mode) checked against the
+/// one computed from the parts. Once Complete was sent, any error settles the object
+/// (see [`settle_after_complete`]); an error before S3 stored anything is returned for
+/// the caller to abort the upload.
+pub(super) fn complete_checked(
+    client: &Client,
+    spec: &ObjectSpec,
+    upload_id: &str,
+    done: Vec<CompletedPart>,
+) -> Result<Uploaded> {
+    let (bucket, key) = (&spec.bucket, &spec.key);
+    let ctx = format!("s3://{bucket}/{key}");
+    let expected = multipart_checksum(&done);
+    let expected_parts = done.len() as u32;
+    let completed = client
+        .complete_multipart_upload(bucket, key, upload_id, &done)
+        .and_then(|answer| {
+            let reported = match answer.checksum_sha256 {
+                Some(c) => Some(c),
+                None => client
+                    .head_object(bucket, key)?
+                    .and_then(|h| h.checksum_sha256),
+            };
+            Ok((answer.etag, reported))
+        });
+    let error = match completed {
+        Ok((etag, Some(r))) if multipart_checksum_matches(&expected, &r) => {
+            return Ok(Uploaded {
+                etag,
+                checksum_sha256: expected,
+                parts: expected_parts,
+            });
+        }
+        Ok((_, other)) => Error::Mismatch {
+            what: format!("{ctx}: SHA-256 checksum of the completed object from S3"),
+            expected: expected.clone(),
+            actual: other.unwrap_or_else(|| "none reported".into()),
+        },
+        Err(e) => e,
+    };
+    // Complete was sent: S3 may have completed the object (its answer lost, or the
+    // check after it failed), and the object's metadata claims a verified archive, so
+    // a rerun would skip it. Keep it only if it is exactly what was sent.
+    settle_after_complete(client, spec, &expected, expected_parts, error)
+}
+
+/// After an error once CompleteMultipartUpload was sent: looks at the object again;
+/// exactly the object sent (size, SHA-256 checksum, metadata) is the upload's result,
+/// anything else (or an object that cannot be looked at) is deleted, so only checked
+/// objects stay, and `error` is returned saying so.
+fn settle_after_complete(
+    client: &Client,
+    spec: &ObjectSpec,
+    expected: &str,
+    parts: u32,
+    error: Error,
+) -> Result<Uploaded> {
+    let (bucket, key) = (&spec.bucket, &spec.key);
+    let checked = client.head_object(bucket, key);
+    if let Ok(Some(head)) = &checked {
+        let ours: std::collections::BTreeMap<String, String> =
+            spec.options.metadata.iter().cloned().collect();
+        let same = head.size == spec.size
+            && head.metadata == ours
+            && head
+                .checksum_sha256
+                .as_deref()
+                .is_some_and(|r| multipart_checksum_matches(expected, r));
+        // S3 itself reporting another checksum is not overruled by a look.
+        if same && !matches!(error, Error::Mismatch { .. }) {
+            return Ok(Uploaded {
+                etag: head.etag.clone(),
+                checksum_sha256: expected.to_string(),
+                parts,
+            });
+        }
+    }
+    let completed = matches!(error, Error::Mismatch { .. });
+    if matches!(checked, Ok(None)) && !completed {
+        // Nothing was stored: the caller aborts the upload. (When S3 answered that it
+        // completed the object, it is deleted even if a look does not find it yet.)
+        return Err(error);
+    }
+    let removed = match client.delete_object(bucket, key) {
+        Ok(()) => "the object was deleted".to_string(),
+        Err(e) => format!(
+            "deleting the object failed too ({}); delete it by hand",
+            crate::error::chain(&e)
+        ),
+    };
+    Err(match error {
+        Error::Mismatch {
+            what,
+            expected,
+            actual,
+        } => Error::Mismatch {
+            what: format!("{what} ({removed})"),
+            expected,
+            actual,
+        },
+        error => Error::WithHint {
+            error: Box::new(error),
+            hint: format!(
+                "CompleteMultipartUpload was sent, and s3://{bucket}/{key} could not be shown to be exactly what was sent, so {removed}"
+            ),
+        },
+    })
 }
 
 impl Drop for MultipartWriter {

@@ -512,9 +512,20 @@ pub const S3_ENDPOINT_URL: Flag = Flag {
 pub const S3_PART_SIZE: Flag = Flag {
     long: "--s3-part-size",
     value: Some("SIZE"),
-    help: "S3 only: multipart part size, 5M to 5G, raised when\n\
-           an archive would need more than 10,000 parts",
+    help: "S3 only: multipart part size, 5M to 5G, rounded up to\n\
+           a power of two (at most 4G), raised when an archive\n\
+           would need more than 10,000 parts; parts stream from\n\
+           Glacier, so memory does not grow with the part size",
     default: Some("16M"),
+    ..Flag::VALUE
+};
+/// `vault export --max-memory` (to s3:// only).
+pub const EXPORT_MAX_MEMORY: Flag = Flag {
+    long: "--max-memory",
+    value: Some("MiB"),
+    help: "S3 only: cap on the buffers of the parts in flight\n\
+           (about 4 MiB each, whatever the part size)",
+    default: Some("512"),
     ..Flag::VALUE
 };
 /// `vault export --journal` (to s3:// only; a directory export keeps it in DIR).
