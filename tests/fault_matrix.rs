@@ -363,7 +363,6 @@ fn export_to_dir_finishes_in_one_run_under_every_fault() {
 /// on 2 cores and make the S3 client tests time out beside it. Passes on its own:
 /// `GLACIER_REQUIRE_S3_SERVER=1 cargo test --test tests fault_matrix -- --ignored`.
 #[test]
-#[ignore = "heavy on the shared S3 test server; run with --ignored"]
 fn export_to_s3_finishes_in_one_run_under_every_fault() {
     let Some((server, client)) = crate::s3_client::setup("fault-matrix") else {
         return;

@@ -112,16 +112,41 @@ impl Drop for S3Server {
     }
 }
 
+/// One S3 test at a time talks to the server: moto answers from one Python process (one
+/// core under its lock), so a dozen tests streaming parts into it at once starve each
+/// other into the client's silence timeout on a 2-core machine. A test takes its turn
+/// at `setup` and keeps it until its thread ends (libtest runs each test on a thread of
+/// its own; a panicking test gives it up as it unwinds).
+static S3_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    static S3_TURN_HELD: std::cell::RefCell<Option<std::sync::MutexGuard<'static, ()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn take_s3_turn() {
+    S3_TURN_HELD.with(|held| {
+        let mut held = held.borrow_mut();
+        if held.is_none() {
+            // A test that panicked while holding its turn poisoned the lock; the server
+            // is still fine for the next one.
+            *held = Some(S3_TURN.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    });
+}
+
 /// A server, a client and a fresh bucket, or `None` only when the user opted out with
 /// `GLACIER_SKIP_S3_TESTS=1` (said on stderr); a server that cannot start fails the test.
 ///
 /// One server serves every test (each with its own bucket): moto takes about a second to
-/// start. It exits when the test process does, as its stdin then closes.
+/// start. It exits when the test process does, as its stdin then closes. The calling
+/// test holds the server alone until it ends (see `S3_TURN`).
 pub(crate) fn setup(bucket: &str) -> Option<(&'static S3Server, Arc<Client>)> {
     static SERVER: std::sync::OnceLock<Result<S3Server, String>> = std::sync::OnceLock::new();
     if crate::support::s3_tests_opted_out() {
         return None;
     }
+    take_s3_turn();
     let server = match SERVER.get_or_init(S3Server::start) {
         Ok(server) => server,
         Err(why) => panic!("{why}"),
