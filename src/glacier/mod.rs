@@ -1,6 +1,6 @@
 //! The typed Glacier REST client: a set of operations over the shared AWS transport.
 //!
-//! [`Client`] holds a [`crate::aws`] transport set up for Glacier (`service.rs`: the
+//! [`Client`] holds the crate's AWS transport (`aws`) set up for Glacier (`service.rs`: the
 //! version header, JSON error bodies, request ID header, hints) and the endpoint and
 //! account every path starts with; the files beside this one add one typed method per API
 //! operation (`vaults`, `archives`, `multipart`, `jobs`), each building a `Call` and
