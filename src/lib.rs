@@ -1,11 +1,14 @@
 //! glacier-upload: a command-line tool and library for Amazon S3 Glacier vaults.
 //!
 //! The library is layered as `docs/architecture.md` describes: pure cores ([`treehash`],
-//! [`sigv4`]) at the bottom, the Glacier and S3 clients above them, the engines and
-//! workflows (upload, download, export, purge) above those, and [`cli`] on top as the
-//! only code that reads argv or prints results. The nouns a library user needs are
-//! re-exported here; the modules stay public because the tests, fuzz targets and
-//! benches drive their parts directly.
+//! [`sigv4`]) at the bottom, the Glacier and S3 clients ([`glacier`], [`s3`]) above them
+//! with what they are built from ([`config`], [`credentials`]), the engines and workflows
+//! (upload, download, export, purge) above those, and [`cli`] on top as the only code
+//! that reads argv or prints results. The nouns a library user needs are re-exported
+//! here: [`TreeHash`] and [`TreeHasher`], the Glacier [`Client`] and its
+//! [`ClientConfig`], [`Credentials`], [`Error`] and [`Result`]. The engines are private
+//! to the crate (a few stay reachable, hidden from these pages, for the crate's own tests
+//! and benches: not a stable API).
 //!
 //! # Tree hash
 //!
