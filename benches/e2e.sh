@@ -39,7 +39,7 @@ measure() { # label, command...
 }
 
 # One SHA-256 pass over the same bytes on one core, measured in this run (`openssl speed`,
-# 1 MiB blocks): the floor the two hardware ratios of issue 23 are taken against (an
+# 1 MiB blocks): the floor the two hardware ratios are taken against (an
 # upload hashes every byte twice, `archive get` once, with its read-back kept).
 sha_rate=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null |
   awk '/^sha256|^SHA256/ {v=$NF; sub(/k$/, "", v); print v * 1000}')
@@ -56,7 +56,7 @@ job=$("$bin" archive init-retrieval bench -- "$archive")
 measure "archive get" "$bin" --quiet archive get -t "$threads" bench "$job" "$work/back.bin"
 cmp "$work/src.bin" "$work/back.bin" && echo "round trip: identical"
 
-# ---- download block (issue 15 "Downloads: large writes"; kept apart from the TLS rows) ----
+# ---- download block (large writes; kept apart from the TLS rows) ----
 # Client CPU of `archive get` against the floor of one SHA-256 pass over the same bytes,
 # measured in this run on one core (`openssl speed`, 1 MiB blocks). "fresh" is the first
 # download into new tmpfs pages; "steady" the third run of the same download.
@@ -71,7 +71,7 @@ for run in fresh 2 steady; do
 done
 cmp "$work/src.bin" "$work/dl.bin" && echo "download block: round trip identical"
 # ---- end of download block ----
-# == TLS next to plain HTTP (issue 15 "TLS is what users run"). Every real Glacier request
+# == TLS next to plain HTTP. Every real Glacier request
 # is HTTPS: the same upload and download through `mock-glacier --tls` (the mock behind a
 # rustls front, test CA trusted with AWS_CA_BUNDLE), each next to a plain-HTTP run made
 # just before it, as ratios to the SHA-256 floor measured in this run (`openssl speed

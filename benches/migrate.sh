@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Migration benchmark (issue 14, not run in CI): one archive of SIZE_MIB streamed by
+# Migration benchmark (not run in CI): one archive of SIZE_MIB streamed by
 # `glacier vault export VAULT s3://BUCKET/PREFIX` from the Glacier mock to moto's S3
 # server, both on loopback. Prints the migration's wall time, throughput and peak RSS
 # (GNU time), the memory bound it promises, and two baselines that show what limits it:

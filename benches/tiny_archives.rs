@@ -1,11 +1,11 @@
-//! Per-archive cost at vault scale (issue 23; not a timed test): `glacier vault export`
+//! Per-archive cost at vault scale (not a timed test): `glacier vault export`
 //! and then `glacier vault purge --only-exported` of N tiny archives (1 to 4 KiB) against
 //! the mock on loopback, run as the real release binary. Prints archives/s, requests per
 //! archive (by operation, from the mock's own log), fsync + fdatasync calls per archive
 //! (`strace -f -c`), client CPU per archive and peak RSS (GNU time).
 //!
 //! Run: `cargo bench --bench tiny_archives -- [N] [THREADS]` (defaults 2000 and 32;
-//! issue 23 asks for 100000). Files go under `$TMPDIR` (a real disk, so that a sync
+//! the goals below are for 100000). Files go under `$TMPDIR` (a real disk, so that a sync
 //! costs what it costs), the mock's storage too. The export runs twice: once timed
 //! without strace, once under strace into a fresh directory and journal to count the
 //! syncs. The purge runs once, under strace (`--seccomp-bpf`: only the counted calls
@@ -13,7 +13,7 @@
 //! shortened as in the tests (`GLACIER_POLL_MS=1`, `GLACIER_RETRY_BASE_MS=1`): the
 //! mock completes jobs at once.
 //!
-//! Goals (issue 23): at most 2 syncs and 2.05 requests per archive amortized, peak RSS
+//! Goals: at most 2 syncs and 2.05 requests per archive amortized, peak RSS
 //! under 64 MiB at `-t 32`.
 
 #[allow(dead_code)]

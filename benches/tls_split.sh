@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Where the TLS download overhead goes (issue 15 "TLS is what users run"; on demand, not
-# in CI). `benches/e2e.sh` measured `archive get` over HTTPS at +0.32..0.50 client CPU-s/GiB
+# Where the TLS download overhead goes (TLS is what users run; on demand, not in CI). `benches/e2e.sh` measured `archive get` over HTTPS at +0.32..0.50 client CPU-s/GiB
 # above plain HTTP, against a target of 0.25. The HTTPS mock is the plain mock behind a
 # rustls front that forwards in 64 KiB plaintext pieces (tests/mock/tls.rs), so part of
 # the difference could be that front's segment pattern rather than our client's TLS.

@@ -21,6 +21,24 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub const EXIT_BROKEN_PIPE: i32 = 141;
 
 /// Everything that can go wrong.
+///
+/// Each variant names what the user gave (a path, vault or flag) and carries its cause in
+/// `source()`; [`chain`] renders the whole chain on one line, as the CLI prints it. The
+/// methods classify an error (transient, throttled, not found, needs the user) and map it
+/// to the CLI's exit code.
+///
+/// ```
+/// use std::io;
+/// use glacier_upload::Error;
+///
+/// let usage = glacier_upload::glacier::check_vault_name("no spaces").unwrap_err();
+/// assert!(matches!(usage, Error::Usage(_)));
+/// assert_eq!(usage.exit_code(), 2);
+///
+/// let missing = Error::io("photos.tar", io::Error::from(io::ErrorKind::NotFound));
+/// assert!(!missing.is_transient());
+/// assert!(glacier_upload::error::chain(&missing).contains("photos.tar"));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -378,7 +396,21 @@ impl std::error::Error for Error {
     }
 }
 
-/// Shorthand used across the crate.
+/// Shorthand used across the crate: the error is [`Error`] unless said otherwise.
+///
+/// ```
+/// use glacier_upload::{Error, Result};
+///
+/// fn part_count(size: u64, part_size: u64) -> Result<u64> {
+///     if part_size == 0 {
+///         return Err(Error::Usage("--part-size must not be 0".into()));
+///     }
+///     Ok(size.div_ceil(part_size))
+/// }
+/// assert_eq!(part_count(5 << 20, 1 << 20)?, 5);
+/// assert!(part_count(1, 0).is_err());
+/// # Ok::<(), Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Renders an error and its causes as one line: `outer: cause: cause`.

@@ -1,7 +1,7 @@
 //! Tree hashes of local files and streams, fast.
 //!
 //! A regular file is split into power-of-two-MiB aligned segments that the
-//! [`workers`](crate::workers) pool hands out one at a time; each worker hashes them with
+//! crate's worker pool (`workers`) hands out one at a time; each worker hashes them with
 //! positioned reads into its own reused buffer, and the segment roots are then joined in
 //! order with [`treehash::combine`]. Because the segments are aligned
 //! nodes of the file's hash tree, the result is the same as hashing the file in one

@@ -1,11 +1,14 @@
 //! glacier-upload: a command-line tool and library for Amazon S3 Glacier vaults.
 //!
 //! The library is layered as `docs/architecture.md` describes: pure cores ([`treehash`],
-//! [`sigv4`]) at the bottom, the Glacier and S3 clients above them, the engines and
-//! workflows (upload, download, export, purge) above those, and [`cli`] on top as the
-//! only code that reads argv or prints results. The nouns a library user needs are
-//! re-exported here; the modules stay public because the tests, fuzz targets and
-//! benches drive their parts directly.
+//! [`sigv4`]) at the bottom, the Glacier and S3 clients ([`glacier`], [`s3`]) above them
+//! with what they are built from ([`config`], [`credentials`]), the engines and workflows
+//! (upload, download, export, purge) above those, and [`cli`] on top as the only code
+//! that reads argv or prints results. The nouns a library user needs are re-exported
+//! here: [`TreeHash`] and [`TreeHasher`], the Glacier [`Client`] and its
+//! [`ClientConfig`], [`Credentials`], [`Error`] and [`Result`]. The engines are private
+//! to the crate (a few stay reachable, hidden from these pages, for the crate's own tests
+//! and benches: not a stable API).
 //!
 //! # Tree hash
 //!
@@ -100,30 +103,62 @@
 //! println!("glacier: {err}");
 //! ```
 
-pub mod aws;
-pub mod cli;
+// The library a user sees: the pure cores, the two clients and what they are built from.
 pub mod config;
 pub mod credentials;
-pub mod download;
-pub mod durable;
 pub mod error;
-pub mod export;
-pub mod filehash;
 pub mod glacier;
 pub mod inventory;
-pub mod pack;
-pub mod plan;
-pub mod progress;
-pub mod purge;
-pub mod retrieval;
 pub mod s3;
-pub mod signals;
 pub mod sigv4;
-pub mod sync;
 pub mod treehash;
-pub mod upload;
-pub mod vault_delete;
+
+// The engines and the CLI: private to the crate.
+mod aws;
+mod durable;
+mod pack;
+mod progress;
+mod signals;
+mod sync;
+mod upload;
+mod vault_delete;
+
+/// The command-line program: [`cli::main`] is what the `glacier` binary runs.
+pub mod cli;
+
+// Engines the integration tests and benches drive directly (an export run's journal and
+// inventory file, the pricing plan, the file hasher, the download engine): public so that
+// they can reach them, hidden from the documentation because they are not a stable API.
+#[doc(hidden)]
+pub mod download;
+#[doc(hidden)]
+pub mod export;
+#[doc(hidden)]
+pub mod filehash;
+#[doc(hidden)]
+pub mod plan;
+// Not needed outside, but private they would need edits in files being changed elsewhere
+// at the moment (`purge` and `retrieval` re-export items only their tests use; the
+// `download` docs link to `workers`): to be made private once those settle.
+#[doc(hidden)]
+pub mod purge;
+#[doc(hidden)]
+pub mod retrieval;
+#[doc(hidden)]
 pub mod workers;
+
+/// What the integration tests and fuzz targets need from the crate's private parts,
+/// kept to the least: not a stable API, hidden from the documentation.
+#[doc(hidden)]
+pub mod testing {
+    /// Parses a command line (argv without the program name) as [`crate::cli::main`]
+    /// does, without running it, and gives the `Debug` form of the command: the values
+    /// it carries, for tests that check what a line parses to while the command types
+    /// stay private to the CLI.
+    pub fn parse_command(argv: Vec<std::ffi::OsString>) -> crate::Result<String> {
+        crate::cli::parse(argv).map(|(_, cmd)| format!("{cmd:?}"))
+    }
+}
 
 pub use credentials::Credentials;
 pub use error::{Error, Result};

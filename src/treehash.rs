@@ -16,6 +16,21 @@ use sha2::{Digest, Sha256};
 pub const CHUNK_SIZE: u64 = 1 << 20;
 
 /// A SHA-256 tree hash (or any node of a hash tree): 32 bytes, shown as lowercase hex.
+///
+/// Parsed from and shown as the 64 hex digits of Glacier's `x-amz-sha256-tree-hash`
+/// header; up to 1 MiB of data the tree hash is the plain SHA-256:
+///
+/// ```
+/// use glacier_upload::TreeHash;
+/// use glacier_upload::treehash::tree_hash;
+///
+/// let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// let parsed: TreeHash = empty.parse()?;
+/// assert_eq!(tree_hash(b""), parsed);
+/// assert_eq!(parsed.to_string(), empty);
+/// assert!("not hex".parse::<TreeHash>().is_err());
+/// # Ok::<(), glacier_upload::treehash::ParseTreeHashError>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TreeHash(pub [u8; 32]);
 
@@ -116,6 +131,20 @@ pub fn leaf(chunk: &[u8]) -> TreeHash {
 }
 
 /// Streaming tree hasher: feed bytes with any split points, get the root.
+///
+/// ```
+/// use glacier_upload::TreeHasher;
+/// use glacier_upload::treehash::{CHUNK_SIZE, tree_hash};
+///
+/// // Two and a half 1 MiB leaves, fed in pieces that straddle the leaf boundaries.
+/// let data: Vec<u8> = (0..CHUNK_SIZE * 5 / 2).map(|i| (i % 251) as u8).collect();
+/// let mut hasher = TreeHasher::new();
+/// for piece in data.chunks(777_777) {
+///     hasher.update(piece);
+/// }
+/// assert_eq!(hasher.len(), data.len() as u64);
+/// assert_eq!(hasher.finish(), tree_hash(&data));
+/// ```
 ///
 /// Memory stays O(log n): completed subtrees are kept on a stack like the digits of a
 /// binary counter and merged as soon as two of the same height exist, which yields the

@@ -1,5 +1,5 @@
-//! `vault delete --when-empty`: delete a vault as soon as Glacier allows it (issue 21,
-//! item 8), so a cron line or one long run ends with the vault gone.
+//! `vault delete --when-empty`: delete a vault as soon as Glacier allows it, so a
+//! cron line or one long run ends with the vault gone.
 //!
 //! Glacier deletes a vault "only if there are no archives in the vault as of the last
 //! inventory and there have been no writes to the vault since the last inventory"

@@ -1,4 +1,4 @@
-//! The one-step download of an output that fits one chunk (issue 23), driven through the
+//! The one-step download of an output that fits one chunk, driven through the
 //! library against the mock: one GET, verified and read back, one new file and nothing
 //! beside it, the temporary name never followed, and nothing left after a failure.
 

@@ -1,5 +1,5 @@
 //! `vault export --names FILE`, the `00undefined/` and `00error/` folders, and the
-//! failed-archives file (issue 21, items 4 and 5), through the real binary against the
+//! failed-archives file, through the real binary against the
 //! mock.
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! `vault export` reruns at the edges between its steps (issue 20): an inventory job a
+//! `vault export` reruns at the edges between its steps: an inventory job a
 //! killed run started is adopted, an expired one in the journal is replaced, a rerun on a
 //! saved inventory says how old it is, a vault Glacier has not inventoried yet is "not
 //! yet" (exit 3), and a `--no-wait` round that met only transient faults is exit 3.
@@ -28,7 +28,7 @@ fn export(mock: &MockGlacier, home: &TempDir, dir: &std::path::Path) -> crate::s
     run(mock, home.path(), &args)
 }
 
-/// Issue 20 item 4: a run killed between its inventory InitiateJob and the journal line
+/// A run killed between its inventory InitiateJob and the journal line
 /// left a billed job; the rerun uses it rather than paying for a second.
 #[test]
 fn an_inventory_job_a_killed_run_started_is_adopted() {
@@ -75,7 +75,7 @@ fn an_inventory_job_a_killed_run_started_is_adopted() {
     assert_eq!(inventory_jobs, 1);
 }
 
-/// Issue 20 item 7: the journal's inventory job expired (Glacier forgot it): the rerun
+/// The journal's inventory job expired (Glacier forgot it): the rerun
 /// starts a new one with a note instead of failing on every rerun.
 #[test]
 fn an_expired_inventory_job_in_the_journal_is_replaced_with_a_note() {
@@ -105,7 +105,7 @@ fn an_expired_inventory_job_in_the_journal_is_replaced_with_a_note() {
     assert_eq!(count(&mock, "InitiateJob"), 2);
 }
 
-/// Issue 20 item 12: a rerun on the saved inventory says its date, that newer archives
+/// A rerun on the saved inventory says its date, that newer archives
 /// are not in it, and how to take a new one.
 #[test]
 fn a_rerun_on_the_saved_inventory_says_how_old_it_is() {
@@ -139,7 +139,7 @@ fn a_rerun_on_the_saved_inventory_says_how_old_it_is() {
     );
 }
 
-/// Issue 20 item 13: a vault Glacier has not inventoried yet (no inventory job can be
+/// A vault Glacier has not inventoried yet (no inventory job can be
 /// started) is "not yet" for a cron loop: exit 3 and when to try again.
 #[test]
 fn a_vault_never_inventoried_is_not_yet() {
@@ -193,7 +193,7 @@ fn a_no_wait_round_that_met_only_transient_faults_is_exit_3() {
     );
 }
 
-/// Issue 20 item 8: when the run fails (a full disk) and the manifest cannot be written
+/// When the run fails (a full disk) and the manifest cannot be written
 /// either, the run's own error is said first, then the manifest's; the exit code is the
 /// run's.
 #[test]
@@ -225,7 +225,7 @@ fn a_manifest_that_cannot_be_written_does_not_hide_the_run_error() {
     assert!(full < manifest, "{err}");
 }
 
-/// Issue 20 item 5: a rerun does not trust the journal for files since deleted or
+/// A rerun does not trust the journal for files since deleted or
 /// changed: a deleted one is exported again; a changed one is not overwritten (it may
 /// be the user's now) but reported, exit 1, until moved away.
 #[test]

@@ -3,14 +3,14 @@
 
 use std::ffi::OsString;
 
-use glacier_upload::cli;
+use glacier_upload::testing::parse_command;
 
 /// The Debug form of the command `argv` parses to (the command types are private to the
 /// CLI; their Debug form shows the values they carry).
 fn parsed(argv: &[&str]) -> String {
     let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
-    match cli::parse(argv.clone()) {
-        Ok((_, cmd)) => format!("{cmd:?}"),
+    match parse_command(argv.clone()) {
+        Ok(cmd) => cmd,
         Err(e) => panic!("{argv:?} refused: {e}"),
     }
 }
@@ -70,5 +70,5 @@ fn flag_equals_value_keeps_its_quotes() {
         "{dbg}"
     );
     // A quoted value of a flag that takes none is still refused.
-    assert!(cli::parse(vec!["--json='x'".into(), "version".into()]).is_err());
+    assert!(parse_command(vec!["--json='x'".into(), "version".into()]).is_err());
 }

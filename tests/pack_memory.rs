@@ -1,4 +1,4 @@
-//! Packing within `--max-memory` (issue 23): when not even one thread of liblzma's
+//! Packing within `--max-memory`: when not even one thread of liblzma's
 //! threaded xz encoder fits, its single-threaded encoder is used if that fits.
 
 use std::io::Read;

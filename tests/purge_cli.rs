@@ -696,7 +696,7 @@ fn ctrl_c_stops_between_deletions_and_the_same_command_continues() {
     assert!(deletes(&mock).values().all(|d| *d == (1, 1)));
 }
 
-/// Issue 10: an inventory whose entries lack members the service model does not mark
+/// An inventory whose entries lack members the service model does not mark
 /// required. A missing CreationDate or ArchiveDescription is unknown, not an error; an
 /// entry without ArchiveId, Size or SHA256TreeHash identifies no archive: export and
 /// purge skip it, count it and say so, and do the rest.

@@ -40,7 +40,7 @@ fn only_exported_to_s3_deletes_exactly_the_verified_objects_still_in_the_bucket(
     }
     let inv = home.join("inv.json");
     inventory_json(&mock, &inv);
-    // One entry without a CreationDate (optional in the service model, issue 10): it
+    // One entry without a CreationDate (optional in the service model): it
     // migrates all the same, its object carrying no date.
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&inv).expect("inv")).expect("json");

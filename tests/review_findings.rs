@@ -1,4 +1,4 @@
-//! Failing tests for findings of the review of issue 10's work on main (upload
+//! Failing tests for findings of a review of the work on main (upload
 //! recovery, lost answers, retrievals). Each is ignored with the finding it proves, so
 //! main stays green until the fix lands; the fix removes the `#[ignore]`.
 
@@ -162,7 +162,7 @@ fn a_resumed_upload_records_the_description_the_archive_has() {
 }
 
 /// The resume command printed for an upload whose automatic part size is above
-/// `--max-memory` (one part in flight, issue 10 section 7) must work when pasted: it
+/// `--max-memory` (one part in flight) must work when pasted: it
 /// carries `--part-size`, which then counts as the user's own choice and is refused.
 #[test]
 fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
@@ -206,7 +206,7 @@ fn the_printed_resume_command_works_when_the_part_size_exceeds_max_memory() {
 
 /// The resume command printed after a packed upload's Complete answer was lost: it
 /// carries `--upload-id` and `--part-size`, and Glacier no longer lists the upload. The
-/// resume state recorded what was being completed (issue 10 section 3), so the printed
+/// resume state recorded what was being completed (for that very case), so the printed
 /// command must complete it again and print the archive ID, as it does for a file.
 #[test]
 fn the_printed_resume_command_recovers_a_lost_complete_of_a_packed_upload() {
@@ -437,7 +437,7 @@ fn a_resume_into_a_missing_vault_does_not_claim_a_lost_completion() {
     );
 }
 
-/// Issue 10 section 4 says every body, both directions, is bounded by an idle timeout,
+/// Every body, both directions, is meant to be bounded by an idle timeout,
 /// never by a total deadline. An upload body still gets `--timeout + size / 64 KiB/s`
 /// as a total deadline: on an uplink slower than 64 KiB/s per connection (a 1 Mbit/s
 /// ADSL uplink shared by the default 4 threads gives each about 30 KiB/s) every part

@@ -1,4 +1,4 @@
-//! Shards that add up (issue 23, item 4): three `--shard` runs into one directory and
+//! Shards that add up: three `--shard` runs into one directory and
 //! into one bucket each leave their own manifest, the merged manifest lists every
 //! archive once all three are done, and `vault purge --only-exported` of each place
 //! deletes every archive. The index comes from `JOB_COMPLETION_INDEX` or

@@ -179,7 +179,7 @@ fn vault_create_and_delete_report_on_stderr_or_as_json() {
     let r = run_mock(&m, &["vault", "create", "new-vault"]);
     assert_eq!(r.ok(), "");
     // CreateVault is idempotent ("Create Vault"), so the same words fit a new vault and
-    // an existing one (issue 20, item 14): never "created" for a vault that was there.
+    // an existing one: never "created" for a vault that was there.
     assert_eq!(r.stderr, "glacier: vault 'new-vault' is ready\n");
     assert_eq!(ops(&m, "CreateVault").len(), 1);
     assert_eq!(ops(&m, "CreateVault")[0].status, 201);

@@ -1,5 +1,5 @@
 //! Byte-range parsers: ListParts' `RangeInBytes` (`parse_byte_range`) and the CLI's
-//! `--range START-END` (reached through `cli::parse`, as its parser is private).
+//! `--range START-END` (reached through `testing::parse_command`, as its parser is private).
 //!
 //! Invariants: arbitrary text never panics either; `parse(format(a, b))` gives `(a, b)`
 //! back exactly when the range is valid (`a <= b`, and for a retrieval START a MiB
@@ -32,9 +32,8 @@ fn cli_range(s: &str, eq_form: bool) -> Result<Option<String>, Error> {
     }
     argv.push("v".into());
     argv.push(ARCHIVE_ID.into());
-    let (_, cmd) = glacier_upload::cli::parse(argv)?;
     // The command types are private to the CLI; their Debug form is not.
-    let dbg = format!("{cmd:?}");
+    let dbg = glacier_upload::testing::parse_command(argv)?;
     if !dbg.contains("InitRetrieval") {
         assert!(!eq_form && s.starts_with('-'), "--range {s:?} gave {dbg}");
         return Ok(None);

@@ -34,7 +34,7 @@ mod transport;
 
 pub(crate) use call::Call;
 pub use payload::Payload;
-pub use rate::{Paced, RateLimit, Sleep, Stream, Ticks};
+pub use rate::RateLimit;
 pub use response::Response;
 pub use retry::{MIN_UPLOAD_RATE_VAR, RetryPolicy, parse_min_upload_rate};
 pub use service::parse_http_date;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::sync::LockExt;
 
-/// The environment variable that sets [`ClientConfig::min_rate`](super::ClientConfig::min_rate) in
-/// KiB/s: the upload speed below which a request with a body times out. The CLI reads it
-/// (for every service) and parses it with [`parse_min_upload_rate`].
+/// The environment variable that sets a client's minimum upload rate in KiB/s: the upload
+/// speed below which a request with a body times out. The CLI reads it (for every service)
+/// and parses it with `parse_min_upload_rate`.
 pub const MIN_UPLOAD_RATE_VAR: &str = "GLACIER_MIN_UPLOAD_RATE";
 
 /// Parses a [`MIN_UPLOAD_RATE_VAR`] value (whole KiB/s, at least 1) into bytes per second.

@@ -9,7 +9,7 @@
 mod archive;
 mod args;
 mod export;
-pub mod flags;
+pub(crate) mod flags;
 mod generate;
 mod help;
 mod inventory;
@@ -24,8 +24,8 @@ mod upload;
 mod uploads;
 mod vault;
 
-pub use args::Args;
-pub use output::Output;
+pub(crate) use args::Args;
+pub(crate) use output::Output;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +38,7 @@ use crate::glacier::{Client, ClientConfig};
 
 /// Options that apply to every command and may stand before or after it.
 #[derive(Debug, Clone, Default)]
-pub struct Global {
+pub(crate) struct Global {
     /// `--json`: machine-readable output on stdout.
     pub json: bool,
     /// `--quiet`: no progress and no notes on stderr.
@@ -140,7 +140,7 @@ impl Global {
 }
 
 /// A note for the user on stderr (not a result), unless `--quiet`.
-pub fn note(global: &Global, msg: &str) {
+pub(crate) fn note(global: &Global, msg: &str) {
     if !global.quiet {
         eprintln!("glacier: {msg}");
     }
@@ -148,7 +148,7 @@ pub fn note(global: &Global, msg: &str) {
 
 /// A parsed command line.
 #[derive(Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print help: the overview, or one command's page.
     Help(Option<String>),
     /// Print the version.
@@ -172,7 +172,7 @@ pub enum Command {
 }
 
 /// Parses argv (without the program name) into the global options and a command.
-pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
+pub(crate) fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> {
     let mut args = Args::new(argv)?;
     let mut global = Global::parse(&mut args)?;
     if let Some(kind) = args.choice(&flags::GENERATE)? {
@@ -243,7 +243,7 @@ fn limit_rate(name: &str, args: &mut Args) -> Result<Option<Arc<RateLimit>>> {
 }
 
 /// Runs a parsed command, writing results to `out`.
-pub fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()> {
+pub(crate) fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()> {
     match cmd {
         Command::Help(topic) => out.text(&help::page(topic.as_deref())?),
         Command::Generate(kind) => out.text(&generate::generate(kind)),

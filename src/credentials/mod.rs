@@ -42,6 +42,19 @@ pub use roles::{AssumeRole, WebIdentity};
 pub use sts::Sts;
 
 /// AWS credentials. `Debug` never shows the secret or the token; there is no `Display`.
+///
+/// A client takes them from a [`Provider`]: [`Static`] for keys at hand, or [`chain`] to
+/// find them the way the AWS CLI does (environment, profiles, SSO, container, instance).
+///
+/// ```
+/// use glacier_upload::Credentials;
+///
+/// let keys = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None);
+/// assert_eq!(keys.access_key_id, "AKIDEXAMPLE");
+/// assert_eq!(keys.session_token(), None);
+/// // Logging them is safe: the secret is redacted.
+/// assert!(!format!("{keys:?}").contains("wJalrXUtnFEMI"));
+/// ```
 #[derive(Clone)]
 pub struct Credentials {
     /// The access key ID (not a secret; it appears in every `Authorization` header).

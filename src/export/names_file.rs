@@ -1,6 +1,6 @@
 //! `--names FILE`: a CSV of `archive_id,name` whose names override what the descriptions
-//! say, for the archives it lists (issue 21, item 4; AWS's own vault-to-S3 solution takes
-//! the same kind of file).
+//! say, for the archives it lists (AWS's own vault-to-S3 solution takes the same kind of
+//! file).
 //!
 //! The file is CSV as people and tools write it: RFC 4180 (`""` for a quote inside a
 //! quoted field, line breaks inside quotes, CRLF or LF) and Glacier's own escaping, where a

@@ -290,7 +290,7 @@ impl Selection {
             return Ok(false);
         }
         if self.created_after.is_some() || self.created_before.is_some() {
-            // An unknown date (the inventory had none: it is optional, issue 10) cannot be
+            // An unknown date (the inventory had none: the member is optional) cannot be
             // shown to be in the range, so a date-bounded selection leaves it out.
             if creation_date.is_empty() {
                 return Ok(false);

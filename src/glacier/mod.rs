@@ -1,6 +1,6 @@
 //! The typed Glacier REST client: a set of operations over the shared AWS transport.
 //!
-//! [`Client`] holds a [`crate::aws`] transport set up for Glacier (`service.rs`: the
+//! [`Client`] holds the crate's AWS transport (`aws`) set up for Glacier (`service.rs`: the
 //! version header, JSON error bodies, request ID header, hints) and the endpoint and
 //! account every path starts with; the files beside this one add one typed method per API
 //! operation (`vaults`, `archives`, `multipart`, `jobs`), each building a `Call` and
@@ -50,7 +50,24 @@ pub struct Destination {
 }
 
 /// Everything a [`Client`] is built from: [`Destination`] and the transport settings
-/// every AWS client shares.
+/// every AWS client shares (retries, timeouts, clock, request log), each with a default
+/// that can be changed before the client is built.
+///
+/// ```
+/// use std::time::Duration;
+/// use glacier_upload::config::{self, MapEnv, Settings};
+/// use glacier_upload::credentials::Static;
+/// use glacier_upload::{ClientConfig, Credentials};
+///
+/// let env = MapEnv::new().with("AWS_REGION", "us-west-2");
+/// let resolved = config::resolve(&Settings::default(), &env)?;
+/// let keys = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None);
+/// let mut cfg = ClientConfig::new(resolved, Box::new(Static::new(keys, "example")));
+/// cfg.retry.max_attempts = 3;
+/// cfg.timeout = Duration::from_secs(30);
+/// assert_eq!(cfg.resolved.region, "us-west-2");
+/// # Ok::<(), glacier_upload::Error>(())
+/// ```
 pub type ClientConfig = aws::ClientConfig<Destination>;
 
 impl ClientConfig {
@@ -65,6 +82,32 @@ impl ClientConfig {
 }
 
 /// A Glacier client: cheap to share between threads by reference.
+///
+/// Built from a [`ClientConfig`]; building sends nothing. Each method is one Glacier
+/// operation, signed, retried when the failure is transient, and answered with typed
+/// values or an [`Error`] that names the vault or archive.
+///
+/// ```
+/// use glacier_upload::config::{self, MapEnv, Settings};
+/// use glacier_upload::credentials::Static;
+/// use glacier_upload::{Client, ClientConfig, Credentials, Result};
+///
+/// /// The names of the account's vaults in the client's region.
+/// fn vault_names(client: &Client) -> Result<Vec<String>> {
+///     let vaults = client.list_vaults()?;
+///     Ok(vaults.into_iter().filter_map(|v| v.vault_name).collect())
+/// }
+///
+/// let env = MapEnv::new()
+///     .with("AWS_REGION", "eu-central-1")
+///     .with("AWS_ENDPOINT_URL_GLACIER", "http://127.0.0.1:9");
+/// let resolved = config::resolve(&Settings::default(), &env)?;
+/// let keys = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None);
+/// let client = Client::new(ClientConfig::new(resolved, Box::new(Static::new(keys, "example"))))?;
+/// // vault_names(&client) would now send ListVaults to that endpoint.
+/// # let _ = (vault_names, client);
+/// # Ok::<(), glacier_upload::Error>(())
+/// ```
 pub struct Client {
     transport: Transport,
     resolved: Resolved,

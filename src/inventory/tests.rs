@@ -664,7 +664,7 @@ fn formats_parse_from_their_names() {
     assert!(matches!("TABLE".parse::<Render>(), Err(Error::Usage(_))));
 }
 
-/// Issue 10: members the service model does not mark required may be absent or null. A
+/// Members the service model does not mark required may be absent or null. A
 /// missing description or creation date is unknown (`-`, `null`); an entry without an
 /// archive ID, size or tree hash identifies no archive: skipped and counted, and the
 /// entries after it still come.

@@ -61,9 +61,9 @@ use std::io;
 
 use crate::error::Error;
 
-pub use compress::{Compression, DEFAULT_XZ_LEVEL, Options, PIPE_MEMORY, block_size};
-pub use plan::{Entry, EntryKind, Plan, packed_name};
-pub use stream::{PackReader, reader};
+pub use compress::{Compression, DEFAULT_XZ_LEVEL, Options};
+pub use plan::{Plan, packed_name};
+pub use stream::reader;
 
 /// Turns an I/O error from the packing stream back into the crate error it carries
 /// (every error [`PackReader`] returns does, naming the file at fault); any other

@@ -66,33 +66,9 @@ impl Stamp {
 
 impl Entry {
     /// The path inside the archive, relative, `/`-separated, without a trailing slash.
+    #[cfg(test)] // the packer reads the fields; the tests check them through these
     pub fn name(&self) -> &Path {
         &self.name
-    }
-
-    /// Where the entry is read from on the local file system.
-    pub fn source(&self) -> &Path {
-        &self.source
-    }
-
-    /// File, directory or symbolic link.
-    pub fn kind(&self) -> &EntryKind {
-        &self.kind
-    }
-
-    /// Bytes of content (0 unless a regular file).
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// The permission bits stored (`0o7777` at most).
-    pub fn mode(&self) -> u32 {
-        self.mode
-    }
-
-    /// The modification time stored, in seconds since the Unix epoch.
-    pub fn mtime(&self) -> u64 {
-        self.mtime
     }
 
     /// The name as written in the tar header: directories end in `/`.
@@ -232,16 +208,19 @@ impl Plan {
     }
 
     /// The entries, in archive order.
+    #[cfg(test)] // the packer reads the fields; the tests check them through these
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
     /// The sum of the regular files' sizes: the input bytes that progress counts.
+    #[cfg(test)] // the packer reads the fields; the tests check them through these
     pub fn total_file_bytes(&self) -> u64 {
         self.total_file_bytes
     }
 
     /// The exact size of the uncompressed tar stream.
+    #[cfg(test)] // the packer reads the fields; the tests check them through these
     pub fn tar_size(&self) -> u64 {
         self.tar_size
     }

@@ -2,6 +2,7 @@
 //! changes during packing, and the size bound.
 #![allow(clippy::unwrap_used)] // In tests a panic is the failure report.
 
+use super::compress::{PIPE_MEMORY, block_size};
 use super::read::FileReader;
 use super::*;
 use crate::error::Error;

@@ -1,5 +1,5 @@
 //! `glacier vault plan`: what an export (and a purge after it) would cost and risk, from
-//! the inventory alone, before anything is paid (issue 21, item 1).
+//! the inventory alone, before anything is paid.
 //!
 //! Two streaming passes over the inventory, as export makes them: names over the whole
 //! inventory (so collisions match what export will do), then the archives in scope under

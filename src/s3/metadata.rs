@@ -38,7 +38,7 @@ pub struct ArchiveMetadata {
     /// The archive's tree hash.
     pub tree_hash: TreeHash,
     /// When Glacier created the archive; `None` when the inventory did not say (the
-    /// member is optional, issue 10): then the object carries no date.
+    /// member is optional in the service model): then the object carries no date.
     pub creation_date: Option<OffsetDateTime>,
     /// The archive description, as raw bytes (any bytes survive the round trip).
     pub description: Vec<u8>,

@@ -1,7 +1,7 @@
 //! The typed S3 client the migration of a vault to S3 needs: a set of operations over the
 //! shared AWS transport.
 //!
-//! [`Client`] holds a [`crate::aws`] transport set up for S3 (`service.rs`: single path
+//! [`Client`] holds the crate's AWS transport (`aws`) set up for S3 (`service.rs`: single path
 //! encoding in signatures, XML error bodies, `x-amz-request-id`, hints) and the endpoint;
 //! `objects.rs` adds one method per operation, `writer.rs` the buffered multipart upload,
 //! `stream.rs` the streamed one (parts straight from checked ranges, `chunked.rs` their

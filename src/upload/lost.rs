@@ -166,7 +166,6 @@ pub fn complete_again(
         archive,
         size,
         upload_id: Some(upload_id.clone()),
-        part_size: None,
         parts_uploaded: 0,
         parts_reused: 0,
     })

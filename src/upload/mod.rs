@@ -95,8 +95,6 @@ pub struct Outcome {
     pub size: u64,
     /// The multipart upload ID (none for a single request).
     pub upload_id: Option<UploadId>,
-    /// The part size used (none for a single request).
-    pub part_size: Option<u64>,
     /// Parts sent in this run.
     pub parts_uploaded: u64,
     /// Parts already on Glacier (resume) that matched the local data.
@@ -475,7 +473,6 @@ fn upload_file(
             archive,
             size,
             upload_id: None,
-            part_size: None,
             parts_uploaded: 1,
             parts_reused: 0,
         });
@@ -571,7 +568,6 @@ fn upload_stream(
             archive,
             size: n as u64,
             upload_id: None,
-            part_size: None,
             parts_uploaded: 1,
             parts_reused: 0,
         });

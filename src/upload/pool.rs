@@ -503,7 +503,6 @@ impl<'a> Session<'a> {
             archive,
             size,
             upload_id: Some(self.upload_id.clone()),
-            part_size: Some(self.part_size),
             parts_uploaded: uploaded,
             parts_reused: reused,
         })

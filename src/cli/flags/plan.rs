@@ -1,4 +1,4 @@
-//! The flags of `vault plan` and of `vault delete --when-empty` (issue 21, items 1 and 8).
+//! The flags of `vault plan` and of `vault delete --when-empty`.
 //! The inventory and selection flags of `vault plan` are export's, listed, not redefined.
 
 use super::Flag;

@@ -1,4 +1,4 @@
-//! `--limit-rate` (issue 21, item 7): one bandwidth cap for the commands that move archive
+//! `--limit-rate`: one bandwidth cap for the commands that move archive
 //! bytes (`upload`, `archive get`, `inventory get`, `vault export`), defined here with its
 //! parser. The CLI reads it where it builds the clients (`cli/mod.rs`), so the commands'
 //! own parsers never see it, and every client of the run shares one
