@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory of a migration with LARGE parts (issue 21, item 6; not run in CI): one archive of
+# Memory of a migration with LARGE parts (not run in CI): one archive of
 # SIZE_MIB exported by `glacier vault export VAULT s3://BUCKET/PREFIX` from the Glacier
 # mock to moto's S3 server, both on loopback, with `--s3-part-size PART_MIB`. Each part
 # streams from its Glacier range into UploadPart (aws-chunked, trailing SHA-256), so peak

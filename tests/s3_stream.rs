@@ -1,4 +1,4 @@
-//! Streamed S3 parts (issue 21, item 6) against moto: `s3::upload_streamed` sends each
+//! Streamed S3 parts against moto: `s3::upload_streamed` sends each
 //! part as `aws-chunked` with a trailing SHA-256, straight from a range source, and
 //! completes the object only with a `Verified` token. The range source here is a byte
 //! slice whose check can be made to fail, standing for a Glacier range whose tree hash

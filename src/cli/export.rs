@@ -47,7 +47,7 @@ pub struct ExportCmd {
     names: Option<PathBuf>,
 }
 
-/// The S3 half of an export to `s3://BUCKET/PREFIX` (issue 14).
+/// The S3 half of an export to `s3://BUCKET/PREFIX`.
 #[derive(Debug)]
 struct S3Options {
     target: S3Target,

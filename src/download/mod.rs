@@ -467,7 +467,7 @@ fn fetch_chunk(
             }
             // Gather socket reads (a few KiB each) into one block before writing and
             // hashing it: one large positioned write per block instead of hundreds of
-            // small ones that queue on the file's lock in the kernel (issue 15).
+            // small ones that queue on the file's lock in the kernel.
             let filled = match fill_block(&mut resp, &mut buf[..want]) {
                 Ok(n) => n,
                 Err((n, why)) => {
@@ -531,7 +531,7 @@ struct Chunk {
 /// now holds exactly `data` there. The chunk's tree hash is computed (by `fetch_chunk`)
 /// over `data` after this returned, so it is the hash of what the file holds, and no
 /// separate read-back pass over the whole file is needed before the rename: one SHA-256
-/// pass per byte in all (issue 15), plus a copy and a compare, both far cheaper.
+/// pass per byte in all, plus a copy and a compare, both far cheaper.
 ///
 /// What the read-back proves: the file's range holds these bytes as seen through the
 /// kernel (our offsets, a short or misdirected write, a filesystem that returns other

@@ -1,4 +1,4 @@
-//! The one-step path for a job output that fits one chunk (issue 23): at vault scale
+//! The one-step path for a job output that fits one chunk: at vault scale
 //! most archives are small, and what they cost is per archive, not per byte. Such an
 //! output is fetched with one GET on the calling thread, verified against the tree hash
 //! Glacier sends with it and the job's, written into one new temporary file with every

@@ -1,5 +1,5 @@
 //! Where exported archives go, behind one small trait: a directory (here) or an S3
-//! bucket ([`super::s3`], issue 14). A destination gets a finished retrieval job and an [`Item`], and
+//! bucket ([`super::s3`]). A destination gets a finished retrieval job and an [`Item`], and
 //! either puts the archive in place verified against both the job's and the inventory's
 //! tree hash and size, or fails leaving nothing under the final name. The directory
 //! destination walks to each final name with `openat(O_NOFOLLOW)`: a symbolic link
@@ -296,7 +296,7 @@ impl Destination for DirDestination {
             progress: self.progress.clone(),
             stop: self.stop.clone(),
         };
-        // An archive that fits one chunk takes the one-step path (issue 23).
+        // An archive that fits one chunk takes the one-step path: per-archive cost decides at vault scale.
         let outcome = if download::fits_one_chunk(job, opts.chunk_size)? {
             download::download_small(client, vault, job, &tmp, &opts)?
         } else {

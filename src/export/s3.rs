@@ -1,6 +1,6 @@
-//! The S3 destination of `vault export VAULT s3://BUCKET/PREFIX` (issue 14): each archive
+//! The S3 destination of `vault export VAULT s3://BUCKET/PREFIX`: each archive
 //! streams from its job output into one S3 object, with no local copy, and with memory
-//! that does not grow with the part size (issue 21: a 40 TiB archive needs 4 GiB parts).
+//! that does not grow with the part size (a 40 TiB archive needs 4 GiB parts).
 //!
 //! Every byte is checked twice, and each part is never held whole. Each S3 part is one
 //! range of the job output (a power of two MiB, so tree-hash aligned), fetched when the
@@ -209,7 +209,7 @@ impl S3Destination {
                 item.archive_id
             ))
         })?;
-        // An inventory without a CreationDate (optional, issue 10): the object carries none.
+        // An inventory without a CreationDate (optional in the service model): the object carries none.
         let creation_date = match item.creation_date.as_str() {
             "" => None,
             d => Some(OffsetDateTime::parse(d, &Rfc3339).map_err(|e| {

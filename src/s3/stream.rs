@@ -1,6 +1,6 @@
 //! Streaming an object of known size into S3 from a source of checked byte ranges:
 //! [`upload_streamed`], with memory bounded by a few buffers per part in flight, never
-//! by the part size (issue 21, item 6: a 40 TiB archive needs 4 GiB parts).
+//! by the part size (a 40 TiB archive needs 4 GiB parts).
 //!
 //! Each part is one range of the source (a Glacier job output), opened when the part is
 //! sent and streamed straight into UploadPart as `aws-chunked` with a trailing SHA-256
