@@ -289,11 +289,13 @@ fn download_locked(
             }
             let Blocks { recv, back } = blocks;
             let hash = fetch_chunk(
-                client,
-                vault,
-                &job_id,
-                (start, end),
-                size,
+                &JobRange {
+                    client,
+                    vault,
+                    job_id: &job_id,
+                    range: (start, end),
+                    output_size: size,
+                },
                 recv,
                 |data, at| write_checked(&file, &tmp, data, at, back),
                 &opts.progress,
@@ -391,11 +393,13 @@ pub fn stream_verified(
         buf.clear();
         buf.resize((end - start + 1) as usize, 0);
         let h = fetch_chunk(
-            client,
-            vault,
-            &job_id,
-            (start, end),
-            size,
+            &JobRange {
+                client,
+                vault,
+                job_id: &job_id,
+                range: (start, end),
+                output_size: size,
+            },
             &mut block,
             |data, at| {
                 let off = (at - start) as usize;
@@ -426,6 +430,19 @@ pub fn stream_verified(
     })
 }
 
+/// One byte range of a job's output: what [`fetch_chunk`] asks Glacier for.
+#[derive(Clone, Copy)]
+struct JobRange<'a> {
+    client: &'a Client,
+    vault: &'a str,
+    job_id: &'a JobId,
+    /// The first and last byte, inclusive.
+    range: (u64, u64),
+    /// The whole output's size: a range that covers it is asked for without a Range
+    /// header.
+    output_size: u64,
+}
+
 /// Fetches the inclusive byte range of the job output, handing bytes to `sink` with their
 /// offset while hashing them, and checks them against the hash Glacier sent. A short
 /// body, a broken connection or a hash mismatch fetches the chunk again, up to
@@ -434,17 +451,19 @@ pub fn stream_verified(
 /// `buf` is the caller's block buffer (reused across chunks, so a download allocates one
 /// per worker, not one per chunk); socket reads are gathered into it before `sink` sees
 /// them.
-#[allow(clippy::too_many_arguments)] // each is one fact about the range; a struct would only rename them
 fn fetch_chunk(
-    client: &Client,
-    vault: &str,
-    job_id: &JobId,
-    (start, end): (u64, u64),
-    output_size: u64,
+    r: &JobRange<'_>,
     buf: &mut [u8],
     mut sink: impl FnMut(&[u8], u64) -> Result<()>,
     progress: &AtomicU64,
 ) -> Result<TreeHash> {
+    let JobRange {
+        client,
+        vault,
+        job_id,
+        range: (start, end),
+        output_size,
+    } = *r;
     let len = end - start + 1;
     let whole = start == 0 && end + 1 == output_size;
     let mut last = String::new();

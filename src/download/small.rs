@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::{BLOCK_SIZE, Options, Outcome, expected_output, fetch_chunk, write_checked};
+use super::{BLOCK_SIZE, JobRange, Options, Outcome, expected_output, fetch_chunk, write_checked};
 use crate::durable;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription};
@@ -53,11 +53,13 @@ pub fn download_small(
         let mut recv = vec![0u8; size.min(BLOCK_SIZE) as usize];
         let mut back = vec![0u8; size.min(CHUNK_SIZE) as usize];
         let tree_hash = fetch_chunk(
-            client,
-            vault,
-            &job_id,
-            (0, size - 1),
-            size,
+            &JobRange {
+                client,
+                vault,
+                job_id: &job_id,
+                range: (0, size - 1),
+                output_size: size,
+            },
             &mut recv,
             |data, at| write_checked(&file, part, data, at, &mut back),
             &opts.progress,
