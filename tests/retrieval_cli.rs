@@ -746,3 +746,123 @@ fn archive_get_to_stdout_says_whether_the_whole_was_verified() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("the whole output is verified"), "{err}");
 }
+
+/// `archive init-retrieval --name PATH --inventory FILE` starts the job for the archive
+/// that `vault export` (and `inventory get`) names PATH, suffixed names included; an
+/// unknown name is bad input (exit 2) and sends nothing.
+#[test]
+fn init_retrieval_by_export_name_through_a_saved_inventory() {
+    let dir = TempDir::new("rt-name");
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let plain = pattern(10, 41);
+    let twin_a = pattern(11, 42);
+    let twin_b = pattern(12, 43);
+    mock.put_archive("v", &plain, "photos/a.jpg");
+    mock.put_archive("v", &twin_a, "twin.txt");
+    mock.put_archive("v", &twin_b, "twin.txt");
+    mock.take_inventory("v");
+    let job = run(&mock, dir.path(), &["inventory", "init-retrieval", "v"]);
+    let job = job.ok().trim().to_string();
+    mock.complete_jobs();
+    let inv = dir.join("inv.json");
+    let inv_s = inv.to_str().expect("utf8");
+    run(
+        &mock,
+        dir.path(),
+        &["inventory", "get", "-o", inv_s, "v", &job],
+    )
+    .ok();
+    let rows = run(
+        &mock,
+        dir.path(),
+        &["inventory", "get", "--format", "jsonl", "v", &job],
+    );
+    let names: Vec<String> = rows
+        .ok()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            v["name"].as_str().expect("name").to_string()
+        })
+        .collect();
+    assert_eq!(names[0], "photos/a.jpg", "{names:?}");
+    assert!(
+        names[1].starts_with("twin") && names[1] != "twin.txt" && names[1] != names[2],
+        "shared names are suffixed: {names:?}"
+    );
+
+    // Each name starts a job for its own archive: its output is that archive's bytes.
+    for (name, data) in [(&names[0], &plain), (&names[2], &twin_b)] {
+        let started = run(
+            &mock,
+            dir.path(),
+            &[
+                "archive",
+                "init-retrieval",
+                "--name",
+                name,
+                "--inventory",
+                inv_s,
+                "v",
+            ],
+        );
+        let job = started.ok().trim().to_string();
+        assert!(started.stderr.contains(name.as_str()), "{}", started.stderr);
+        mock.complete_jobs();
+        let out = dir.join("out.bin");
+        let _ = std::fs::remove_file(&out);
+        run(
+            &mock,
+            dir.path(),
+            &["archive", "get", "v", &job, out.to_str().expect("utf8")],
+        )
+        .ok();
+        assert_eq!(&std::fs::read(&out).expect("written"), data, "{name}");
+    }
+
+    // The unsuffixed shared name is no archive's name; nor is an unknown one.
+    let before = count(&mock, "InitiateJob");
+    for name in ["twin.txt", "nope.txt"] {
+        let r = run(
+            &mock,
+            dir.path(),
+            &[
+                "archive",
+                "init-retrieval",
+                "--name",
+                name,
+                "--inventory",
+                inv_s,
+                "v",
+            ],
+        );
+        let e = crate::support::fails_once(&r, 2);
+        assert!(e.contains(name) && e.contains("--name"), "{e}");
+    }
+    assert_eq!(count(&mock, "InitiateJob"), before, "nothing sent");
+
+    // --name without --inventory, and both a name and an ID, are usage errors.
+    let r = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "--name", "x", "v"],
+    );
+    assert!(crate::support::fails_once(&r, 2).contains("--inventory"));
+    let r = run(
+        &mock,
+        dir.path(),
+        &[
+            "archive",
+            "init-retrieval",
+            "--name",
+            "x",
+            "--inventory",
+            inv_s,
+            "v",
+            "id",
+        ],
+    );
+    assert!(crate::support::fails_once(&r, 2).contains("unexpected argument"));
+    assert_eq!(count(&mock, "InitiateJob"), before, "nothing sent");
+}

@@ -8,6 +8,7 @@ use super::retrieval::{JobStart, finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
+use crate::export::{InventoryFile, Selection, count_names, items};
 use crate::glacier::{ArchiveId, Description, JobId, JobRequest, check_vault_name};
 use crate::progress::{Progress, human_bytes};
 use crate::treehash::is_valid_part_size;
@@ -24,9 +25,9 @@ pub enum ArchiveCmd {
     InitRetrieval {
         /// The vault.
         vault: String,
-        /// The archive.
-        archive_id: ArchiveId,
-        /// The InitiateJob body.
+        /// The archive: its ID, or its export name in an inventory file.
+        target: Target,
+        /// The InitiateJob body (its `ArchiveId` filled in once `target` is resolved).
         request: Box<JobRequest>,
         /// Wait for the job to finish before printing its ID.
         wait: bool,
@@ -59,6 +60,39 @@ pub enum ArchiveCmd {
         /// Deletions in flight.
         threads: usize,
     },
+}
+
+/// Which archive `archive init-retrieval` retrieves.
+#[derive(Debug)]
+pub enum Target {
+    /// `ARCHIVE_ID`.
+    Id(ArchiveId),
+    /// `--name PATH --inventory FILE`: the archive `vault export` would name PATH.
+    Name {
+        /// The export name.
+        path: String,
+        /// The downloaded inventory.
+        inventory: PathBuf,
+    },
+}
+
+/// The archive in `inventory` that `vault export` would name `path`, naming exactly as
+/// the export does (every name counted over the whole inventory, shared ones suffixed).
+/// No such archive is bad input (exit 2), found before anything is sent.
+pub fn resolve_name(path: &str, inventory: &std::path::Path) -> Result<ArchiveId> {
+    let inv = InventoryFile::open_given(inventory)?;
+    let names = count_names(&inv)?;
+    let all = Selection::default();
+    for item in items(&inv, &names, &all)? {
+        let item = item?;
+        if item.name == path {
+            return ArchiveId::new(item.archive_id);
+        }
+    }
+    Err(Error::Input(format!(
+        "--name '{path}': no archive has that export name in {} (see 'glacier inventory get')",
+        inventory.display()
+    )))
 }
 
 /// Parses `START-END` (inclusive bytes) and checks the MiB rules Glacier sets for a
@@ -101,13 +135,33 @@ impl ArchiveCmd {
                 let description = args.description(&flags::JOB_DESCRIPTION)?;
                 let sns_topic = args.text(&flags::SNS_TOPIC)?;
                 let wait = args.switch(&flags::WAIT_START);
-                let [vault, id] = args.exact("archive init-retrieval", ["VAULT", "ARCHIVE_ID"])?;
+                let name = args.text(&flags::ARCHIVE_NAME)?;
+                let inventory = args.path(&flags::NAME_INVENTORY)?;
+                let (vault, target) = match (name, inventory) {
+                    (Some(path), Some(inventory)) => {
+                        let [vault] =
+                            args.exact("archive init-retrieval --name PATH", ["VAULT"])?;
+                        (vault, Target::Name { path, inventory })
+                    }
+                    (Some(_), None) => {
+                        return Err(Error::Usage(
+                            "--name needs --inventory FILE (saved by 'glacier inventory get -o FILE')"
+                                .into(),
+                        ));
+                    }
+                    (None, Some(_)) => {
+                        return Err(Error::Usage("--inventory is only used with --name".into()));
+                    }
+                    (None, None) => {
+                        let [vault, id] =
+                            args.exact("archive init-retrieval", ["VAULT", "ARCHIVE_ID"])?;
+                        (vault, Target::Id(ArchiveId::new(id)?))
+                    }
+                };
                 check_vault_name(&vault)?;
-                let archive_id = ArchiveId::new(id)?;
                 Ok(ArchiveCmd::InitRetrieval {
                     request: Box::new(JobRequest {
                         kind: "archive-retrieval".into(),
-                        archive_id: Some(archive_id.to_string()),
                         description: description.map(Description::into_string),
                         sns_topic,
                         tier,
@@ -115,7 +169,7 @@ impl ArchiveCmd {
                         ..Default::default()
                     }),
                     vault,
-                    archive_id,
+                    target,
                     wait,
                 })
             }
@@ -206,10 +260,19 @@ impl ArchiveCmd {
         match self {
             ArchiveCmd::InitRetrieval {
                 vault,
-                archive_id,
-                request,
+                target,
+                mut request,
                 wait,
             } => {
+                let archive_id = match target {
+                    Target::Id(id) => id,
+                    Target::Name { path, inventory } => {
+                        let id = resolve_name(&path, &inventory)?;
+                        note(global, &format!("'{path}' is archive {id}"));
+                        id
+                    }
+                };
+                request.archive_id = Some(archive_id.to_string());
                 let what = format!("retrieval of archive {archive_id}");
                 let job = JobStart {
                     request: &request,

@@ -30,11 +30,13 @@
 
 mod defs;
 mod generate;
+mod name;
 mod plan;
 mod rate;
 
 pub use defs::*;
 pub use generate::*;
+pub use name::*;
 pub use plan::*;
 pub use rate::*;
 
@@ -168,6 +170,8 @@ pub const ARCHIVE_INIT: &[&Flag] = &[
     &JOB_DESCRIPTION,
     &SNS_TOPIC,
     &WAIT_START,
+    &ARCHIVE_NAME,
+    &NAME_INVENTORY,
 ];
 /// `archive get`.
 pub const ARCHIVE_GET: &[&Flag] = &[&WAIT_GET, &GET_THREADS, &CHUNK_SIZE, &FORCE, &LIMIT_RATE];

@@ -209,7 +209,10 @@ pub const ACTIONS: &[Action] = &[
     },
     Action {
         words: "archive init-retrieval",
-        usage: &["[OPTIONS] VAULT ARCHIVE_ID"],
+        usage: &[
+            "[OPTIONS] VAULT ARCHIVE_ID",
+            "[OPTIONS] --name PATH --inventory FILE VAULT",
+        ],
         summary: "start a retrieval job for an archive; prints its ID",
         flags: flags::ARCHIVE_INIT,
         about: ARCHIVE_INIT,
@@ -498,7 +501,15 @@ Retrieval takes two steps: init-retrieval starts a job and prints its ID (stdout
 its output.
 ";
 
-const ARCHIVE_INIT: &str = ARCHIVE_ABOUT;
+const ARCHIVE_INIT: &str = "\
+Retrieval takes two steps: init-retrieval starts a job and prints its ID (stdout;
+--json for an object); when the job has finished (hours for Standard), get downloads
+its output.
+
+--name PATH picks the archive by the name 'vault export' would give it, as 'inventory
+get' shows it, resolved through an inventory saved with 'inventory get -o FILE'
+(--inventory FILE). No archive of that name: exit 2, nothing sent.
+";
 
 const ARCHIVE_GET: &str = "\
 Downloads into FILE.glacier-part, checks every chunk against the tree hash Glacier
