@@ -228,6 +228,17 @@ pub(crate) fn parse(argv: Vec<std::ffi::OsString>) -> Result<(Global, Command)> 
 /// `--limit-rate`, taken here for the commands that move archive bytes (their own parsers
 /// never see it; elsewhere it stays an unknown flag), as one limit for every client the
 /// run builds.
+/// Where every command keeps its state (upload receipts and resume state, purge
+/// journals): `$XDG_DATA_HOME/glacier-upload`, else `~/.local/share/glacier-upload`. A
+/// relative `XDG_DATA_HOME` is ignored, as the XDG Base Directory specification says.
+pub(crate) fn data_dir(env: &dyn Env) -> Option<std::path::PathBuf> {
+    env.var("XDG_DATA_HOME")
+        .filter(|v| std::path::Path::new(v).is_absolute())
+        .map(std::path::PathBuf::from)
+        .or_else(|| env.home().map(|h| h.join(".local/share")))
+        .map(|d| d.join("glacier-upload"))
+}
+
 fn limit_rate(name: &str, args: &mut Args) -> Result<Option<Arc<RateLimit>>> {
     // The action word, if it comes next, without taking it from the command's parser.
     let action = args.clone().subcommand().ok().flatten();
@@ -276,5 +287,34 @@ pub fn main(argv: Vec<std::ffi::OsString>) -> i32 {
                 code => code,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_dir;
+    use crate::config::MapEnv;
+    use std::path::PathBuf;
+
+    #[test]
+    fn data_dir_follows_xdg_then_home() {
+        let home = MapEnv::new().with_home("/home/u");
+        assert_eq!(
+            data_dir(&home),
+            Some(PathBuf::from("/home/u/.local/share/glacier-upload"))
+        );
+        let xdg = MapEnv::new()
+            .with_home("/home/u")
+            .with("XDG_DATA_HOME", "/d");
+        assert_eq!(data_dir(&xdg), Some(PathBuf::from("/d/glacier-upload")));
+        // A relative XDG_DATA_HOME is invalid by the specification: HOME's is used.
+        let rel = MapEnv::new()
+            .with_home("/home/u")
+            .with("XDG_DATA_HOME", "d");
+        assert_eq!(
+            data_dir(&rel),
+            Some(PathBuf::from("/home/u/.local/share/glacier-upload"))
+        );
+        assert_eq!(data_dir(&MapEnv::new()), None);
     }
 }

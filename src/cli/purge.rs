@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::export::source_and_selection;
-use super::{Args, Global, Output, flags, note};
+use super::{Args, Global, Output, data_dir, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::export::inventory::{Acquire, Acquired, acquire};
@@ -84,7 +84,7 @@ impl PurgeCmd {
         if let Some(p) = &self.journal {
             return Ok(p.clone());
         }
-        let dir = super::upload::data_dir(&ProcessEnv).ok_or_else(|| {
+        let dir = data_dir(&ProcessEnv).ok_or_else(|| {
             Error::Config(
                 "no data directory for the purge journal (set XDG_DATA_HOME or HOME, or give --journal FILE)".into(),
             )

@@ -1,13 +1,13 @@
 //! `glacier upload [OPTIONS] VAULT FILE...`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use super::{Args, Global, Output, flags, note};
-use crate::config::{Env, ProcessEnv};
+use super::{Args, Global, Output, data_dir, flags, note};
+use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::glacier::{Description, UploadId, check_vault_name};
 use crate::pack;
@@ -434,16 +434,6 @@ impl Events for CliEvents<'_> {
     fn not_completing(&self) {
         crate::signals::release();
     }
-}
-
-/// Where receipts and resume state live: `$XDG_DATA_HOME/glacier-upload`, else
-/// `~/.local/share/glacier-upload`.
-pub fn data_dir(env: &dyn Env) -> Option<PathBuf> {
-    env.var("XDG_DATA_HOME")
-        .filter(|v| Path::new(v).is_absolute())
-        .map(PathBuf::from)
-        .or_else(|| env.home().map(|h| h.join(".local/share")))
-        .map(|d| d.join("glacier-upload"))
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
