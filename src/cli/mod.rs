@@ -239,6 +239,14 @@ pub(crate) fn data_dir(env: &dyn Env) -> Option<std::path::PathBuf> {
         .map(|d| d.join("glacier-upload"))
 }
 
+/// The default worker count of the commands that hash on every core (`tree-hash`, and
+/// `upload`'s hashing): the cores available, else one.
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
 fn limit_rate(name: &str, args: &mut Args) -> Result<Option<Arc<RateLimit>>> {
     // The action word, if it comes next, without taking it from the command's parser.
     let action = args.clone().subcommand().ok().flatten();

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Args, Global, Output, flags};
+use super::{Args, Global, Output, default_threads, flags};
 use crate::error::{self, Error, Result};
 use crate::filehash::{self, Digests, Options};
 use crate::progress::Progress;
@@ -22,13 +22,6 @@ pub struct TreeHashCmd {
     sha256: bool,
     stats: bool,
     files: Vec<String>,
-}
-
-/// The default worker count: every core.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
 }
 
 impl TreeHashCmd {

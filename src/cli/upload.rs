@@ -356,7 +356,7 @@ impl UploadCmd {
         let opts = pack::Options {
             compression: self.compression,
             xz_level: self.xz_level,
-            threads: super::tree_hash::default_threads() as u32,
+            threads: super::default_threads() as u32,
             single_threaded: false,
         };
         opts.validate()?;
