@@ -822,3 +822,54 @@ fn entries_missing_members_are_skipped_and_reported_not_fatal() {
         "only the unidentifiable entries' archives are left"
     );
 }
+
+/// `--delete-vault --wait`: after the purge it keeps looking (DescribeVault, no DeleteVault
+/// while Glacier's last inventory counts archives) and deletes the vault once the next
+/// inventory shows it empty. `--wait` alone is a usage error that sends nothing.
+#[test]
+fn delete_vault_wait_deletes_once_the_next_inventory_shows_it_empty() {
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(1),
+        ..MockConfig::default()
+    });
+    let home = TempDir::new("purge-wait");
+    seed(&mock, 5);
+    assert!(mock.take_inventory("v"));
+
+    let r = run(
+        &mock,
+        home.path(),
+        &["vault", "purge", "--yes", "--wait", "v"],
+    );
+    let e = crate::support::fails_once(&r, 2);
+    assert!(e.contains("--wait") && e.contains("--delete-vault"), "{e}");
+    assert!(mock.requests().is_empty(), "nothing sent");
+
+    let child = glacier_mock(&mock, home.path())
+        .args(["vault", "purge", "--yes", "--delete-vault", "--wait", "v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // All archives go, then it keeps looking without sending DeleteVault...
+    let looks_before = 1; // the purge's own DescribeVault, before deleting
+    crate::support::wait_for("DescribeVault polls after the purge", 30, || {
+        mock.archives("v").is_empty() && count(&mock, "DescribeVault") >= looks_before + 3
+    });
+    assert_eq!(count(&mock, "DeleteVault"), 0);
+    // ...until Glacier's next inventory (later than the last deletion) shows it empty.
+    let after = time::OffsetDateTime::now_utc();
+    crate::support::wait_for("the clock to pass a millisecond", 5, || {
+        time::OffsetDateTime::now_utc() - after >= time::Duration::milliseconds(2)
+    });
+    assert!(mock.take_inventory("v"));
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("checking again in"), "{stderr}");
+    assert!(stderr.contains("deleted vault 'v'"), "{stderr}");
+    assert!(!stderr.contains("run tomorrow"), "{stderr}");
+    assert_eq!(count(&mock, "DeleteArchive"), 5);
+    let list = run(&mock, home.path(), &["vault", "list"]);
+    assert_eq!(list.ok(), "no vaults\n");
+}

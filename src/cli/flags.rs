@@ -230,6 +230,7 @@ pub const PURGE: &[&Flag] = &[
     &YES,
     &PURGE_DRY_RUN,
     &DELETE_VAULT,
+    &PURGE_WAIT,
 ];
 /// `archive delete`.
 pub const ARCHIVE_DELETE: &[&Flag] = &[&DELETE_THREADS];

@@ -487,7 +487,9 @@ date are not in it and are not deleted (the run says so). On a terminal without 
 it shows the count and bytes and asks you to type the vault name; without a terminal
 and without --yes it exits 2 and sends nothing. Summary on stdout (--json: deleted,
 already_gone, skipped, failed, not_exported...). The inventory and selection options
-are those of vault export.
+are those of vault export. --delete-vault then deletes the vault; Glacier refuses until
+its next inventory (about a day) shows it empty: without --wait the run says to run
+'glacier vault delete VAULT' tomorrow, with --wait it checks hourly and deletes it then.
 ";
 
 const VAULT_PURGE_END: &str = "\

@@ -19,6 +19,7 @@ use crate::glacier::Client;
 use crate::progress::human_bytes;
 use crate::purge::{self, Counts, ExportedTo, Report, Scope};
 use crate::sync::LockExt;
+use crate::vault_delete::{self, Outcome};
 
 /// `--threads` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_THREADS: usize = 8;
@@ -37,7 +38,14 @@ pub struct PurgeCmd {
     dry_run: bool,
     yes: bool,
     delete_vault: bool,
+    /// `--wait`: after `--delete-vault`'s refusal, wait for Glacier's inventory to show
+    /// the vault empty and delete it then.
+    wait: bool,
 }
+
+/// How often `--delete-vault --wait` looks: Glacier inventories about daily, so more
+/// often than hourly only spends requests (as `vault delete --when-empty --wait`).
+const DELETE_POLL: Duration = Duration::from_secs(3600);
 
 impl PurgeCmd {
     pub(super) fn parse(mut args: Args) -> Result<PurgeCmd> {
@@ -62,6 +70,12 @@ impl PurgeCmd {
         let dry_run = args.switch(&flags::PURGE_DRY_RUN);
         let yes = args.switch(&flags::YES);
         let delete_vault = args.switch(&flags::DELETE_VAULT);
+        let wait = args.switch(&flags::PURGE_WAIT);
+        if wait && !delete_vault {
+            return Err(Error::Usage(
+                "--wait is for 'vault purge --delete-vault'".into(),
+            ));
+        }
         let [vault] = args.exact("vault purge", ["VAULT"])?;
         crate::glacier::check_vault_name(&vault)?;
         Ok(PurgeCmd {
@@ -75,6 +89,7 @@ impl PurgeCmd {
             dry_run,
             yes,
             delete_vault,
+            wait,
         })
     }
 
@@ -200,6 +215,11 @@ impl PurgeCmd {
             exported: verified.as_ref(),
         };
         let report = purge::run(&plan, &mut journal, &opts, &counts, &progress)?;
+        // Every DeleteArchive of this run was sent by now: an inventory older than this
+        // cannot show the vault empty. (A run that deleted nothing leaves the judgement
+        // to the inventory's count and Glacier's answer.)
+        let deleted_before =
+            (report.deleted + report.already_gone > 0).then(time::OffsetDateTime::now_utc);
         if report.stopped {
             return Err(Error::Interrupted(format!(
                 "purge of vault '{}' stopped after {} deletions; run the same command again to continue (the journal {} keeps what is done)",
@@ -216,7 +236,11 @@ impl PurgeCmd {
             // Archives the selection or --only-exported left stay in the vault (the
             // report's archives are those in scope and not left alone).
             let left = sc.inventory_archives.saturating_sub(report.archives);
-            Some(self.delete_vault(global, &client, left)?)
+            Some(if self.wait && left == 0 {
+                self.wait_and_delete_vault(global, &client, deleted_before, &stop)?
+            } else {
+                self.delete_vault(global, &client, left)?
+            })
         } else {
             None
         };
@@ -330,6 +354,35 @@ impl PurgeCmd {
                 Ok(false)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// `--delete-vault --wait`: checks (every hour, or the test hook's pace) until
+    /// Glacier's inventory shows the vault empty, then deletes it; Ctrl-C ends the wait.
+    fn wait_and_delete_vault(
+        &self,
+        global: &Global,
+        client: &Client,
+        deleted_before: Option<time::OffsetDateTime>,
+        stop: &AtomicBool,
+    ) -> Result<bool> {
+        let opts = vault_delete::Options {
+            wait: true,
+            poll: super::retrieval::poll_override().unwrap_or(DELETE_POLL),
+            deleted_before,
+            stop,
+            now: &time::OffsetDateTime::now_utc,
+        };
+        match vault_delete::run(client, &self.vault, &opts, &mut |m| note(global, m))? {
+            Outcome::Deleted => {
+                note(global, &format!("deleted vault '{}'", self.vault));
+                Ok(true)
+            }
+            // A wait ends only when the vault is gone or by an error; kept for safety.
+            Outcome::NotYet { why, .. } => Err(Error::JobInProgress(format!(
+                "not yet: {why}; run 'glacier vault delete --when-empty {}' later",
+                self.vault
+            ))),
         }
     }
 

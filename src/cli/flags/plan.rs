@@ -64,3 +64,11 @@ pub const POLL_EMPTY: Flag = Flag {
     default: Some("1h"),
     ..Flag::VALUE
 };
+/// `vault purge --wait` (with `--delete-vault`).
+pub const PURGE_WAIT: Flag = Flag {
+    long: "--wait",
+    help: "with --delete-vault: wait (checking hourly) until\n\
+           Glacier's inventory shows the vault empty, then delete it",
+    default: Some("say to run 'glacier vault delete' tomorrow"),
+    ..Flag::SWITCH
+};
