@@ -431,6 +431,17 @@ fn dry_run_sends_no_initiate_job_and_counts() {
         "{}",
         r.stdout
     );
+    // And the same cost and risk summary `vault plan` prints, for the same selection.
+    for want in [
+        "vault 'v': 2 of 20 archives in scope",
+        "retrieval (one request per archive):",
+        "for 2 requests",
+        "purge now:",
+        "risks:",
+        "prices: us-east-1 list prices",
+    ] {
+        assert!(r.stdout.contains(want), "{want}: {}", r.stdout);
+    }
     assert_eq!(count(&mock, "InitiateJob"), 0);
     assert!(!out.exists(), "a dry run creates nothing");
     // Without an inventory, a dry run refuses rather than start an inventory job.

@@ -603,8 +603,14 @@ impl ExportCmd {
             crate::download::DEFAULT_CHUNK_SIZE,
             &self.tier,
         )?;
+        let summary = self.plan_summary(&inv)?;
         if global.json {
-            return out.json_value(&p);
+            let mut v = serde_json::to_value(&p).map_err(|e| Error::Failed(e.to_string()))?;
+            let plan = serde_json::to_value(&summary).map_err(|e| Error::Failed(e.to_string()))?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("plan".into(), plan);
+            }
+            return out.json(&v);
         }
         out.line(&format!(
             "dry run: {} of {} archives in scope ({}), tier {}",
@@ -628,7 +634,30 @@ impl ExportCmd {
         for (id, name) in &p.renamed_examples {
             out.line(&format!("  {name}  <-  {id}"))?;
         }
-        Ok(())
+        let s3 = self.s3.as_ref().map(|o| &o.target);
+        let prices = super::plan::prices_from(None);
+        super::plan::print_report(out, &self.vault, s3, &summary, &prices)
+    }
+
+    /// The cost and risk summary `vault plan` prints for the same vault, selection and
+    /// destination (shipped prices): a dry run shows what the export would cost.
+    fn plan_summary(&self, inv: &export::InventoryFile) -> Result<crate::plan::Report> {
+        let target = match &self.s3 {
+            None => crate::plan::Target::Dir,
+            Some(o) => crate::plan::Target::S3 {
+                part_size: o.part_size,
+            },
+        };
+        let opts = crate::plan::Options {
+            selection: self.selection.clone(),
+            // Read again: the count above consumed the parsed file.
+            names: self.names_file()?,
+            target,
+            max_bytes_per_day: None,
+            prices: crate::plan::Prices::shipped(),
+            now: super::plan::now()?,
+        };
+        crate::plan::run(inv, &opts)
     }
 }
 
