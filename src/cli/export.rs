@@ -37,6 +37,8 @@ pub struct ExportCmd {
     selection: Selection,
     max_jobs: usize,
     max_pending: u64,
+    /// `--max-bytes-per-day`.
+    max_bytes_per_day: Option<u64>,
     threads: usize,
     poll: Option<Duration>,
     dry_run: bool,
@@ -166,6 +168,17 @@ impl ExportCmd {
         let max_pending = args
             .parsed(&flags::MAX_PENDING, parse_size)?
             .unwrap_or(u64::MAX);
+        let max_bytes_per_day = args.parsed(&flags::EXPORT_MAX_BYTES_PER_DAY, |v| {
+            parse_size(v).and_then(|n| {
+                if n == 0 {
+                    Err("must be more than 0".to_string())
+                } else {
+                    Ok(n)
+                }
+            })
+        })?;
+        // A bad test clock is a usage error now, not a fallback later.
+        super::plan::now()?;
         let threads: usize = args
             .whole(&flags::EXPORT_THREADS)?
             .unwrap_or(DEFAULT_THREADS);
@@ -235,6 +248,7 @@ impl ExportCmd {
             selection,
             max_jobs,
             max_pending,
+            max_bytes_per_day,
             threads,
             poll,
             dry_run,
@@ -383,6 +397,8 @@ impl ExportCmd {
             wait: !self.no_wait,
             stop,
             backoff: super::retrieval::backoff(),
+            max_bytes_per_day: self.max_bytes_per_day,
+            clock,
         };
         let progress = global.progress_enabled();
         let started = std::time::Instant::now();
@@ -653,12 +669,17 @@ impl ExportCmd {
             // Read again: the count above consumed the parsed file.
             names: self.names_file()?,
             target,
-            max_bytes_per_day: None,
+            max_bytes_per_day: self.max_bytes_per_day,
             prices: crate::plan::Prices::shipped(),
             now: super::plan::now()?,
         };
         crate::plan::run(inv, &opts)
     }
+}
+
+/// Now, for the scheduler: the real clock, or `GLACIER_TEST_NOW` (checked at parse).
+fn clock() -> time::OffsetDateTime {
+    super::plan::now().unwrap_or_else(|_| time::OffsetDateTime::now_utc())
 }
 
 /// Exit 3 ("not yet") for a vault Glacier has not inventoried: cron loops try again.
