@@ -53,7 +53,8 @@ impl Pace {
         let since = now - DAY;
         let mut used = 0u64;
         let mut oldest: Option<i64> = None;
-        for (t, k) in state.requested.iter().filter(|(t, _)| *t > since) {
+        // The journal appends in time order: only the window's tail is read.
+        for (t, k) in state.requested.iter().rev().take_while(|(t, _)| *t > since) {
             used = used.saturating_add(self.sizes.get(k).copied().unwrap_or(0));
             oldest = Some(oldest.map_or(*t, |o| o.min(*t)));
         }
@@ -103,7 +104,48 @@ pub(super) fn expiring(j: &JobDescription, requested: Option<i64>, now: i64) -> 
     (left < EXPIRY_MARGIN).then(|| {
         format!(
             "completed at {done_at} and its output expires within {} h (under 5 h left)",
-            left.max(0) / 3_600 + 1
+            (left.max(0) + 3_599) / 3_600
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(completed: &str) -> JobDescription {
+        JobDescription {
+            completion_date: Some(completed.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_window_is_the_last_24_hours_and_one_big_archive_goes_alone() {
+        let mut pace = Pace::new(2_000);
+        let mut state = State::default();
+        for (i, t) in [(1u128, 0i64), (2, 10), (3, DAY + 5)] {
+            pace.size(i, 1_000);
+            state.requested.push((t, i));
+        }
+        // At DAY + 5 the first request (t = 0) is out of the window: 2,000 in it.
+        assert!(pace.check(&state, DAY + 5, 1).is_err());
+        // At DAY + 10 the second is out too: 1,000 in it, room for 1,000 more.
+        assert!(pace.check(&state, DAY + 10, 1_000).is_ok());
+        assert!(pace.check(&state, DAY + 10, 1_001).is_err());
+        // Nothing in the window: an archive over the limit still starts.
+        assert!(pace.check(&state, 3 * DAY, 5_000).is_ok());
+    }
+
+    #[test]
+    fn output_with_under_5_hours_left_is_expiring_unless_the_clocks_disagree() {
+        let done = "2026-01-01T00:00:00Z";
+        let at = unix_seconds(done).expect("date");
+        assert!(expiring(&job(done), Some(at - 60), at + 18 * 3_600).is_none());
+        let why = expiring(&job(done), Some(at - 60), at + 20 * 3_600).expect("expiring");
+        assert!(why.contains("within 4 h"), "{why}");
+        // Completed before it was requested by our clock: nothing judged.
+        assert!(expiring(&job(done), Some(at + 60), at + 20 * 3_600).is_none());
+        assert!(expiring(&JobDescription::default(), None, at).is_none());
+    }
 }
