@@ -1,10 +1,13 @@
 //! The job scheduler: keeps retrieval jobs outstanding within `--max-jobs` and
 //! `--max-pending`, finds finished ones with one paged ListJobs per poll (not one
 //! DescribeJob per job), hands them to the destination, and restarts a job that expired
-//! or failed, journaling each step before going on.
+//! or failed, journaling each step before going on. With `--max-bytes-per-day` it
+//! requests archives oldest first within a 24-hour byte budget, and it requests again
+//! staged output about to expire (both in [`super::pacing`]).
 //!
 //! Memory is bounded by the outstanding jobs plus the journal's 16-byte keys: the
-//! archives in scope are streamed from the inventory with a cursor.
+//! archives in scope are streamed from the inventory with a cursor (with pacing they
+//! are sorted by creation date first, so held in memory).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
