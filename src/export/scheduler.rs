@@ -3,7 +3,7 @@
 //! DescribeJob per job), hands them to the destination, and restarts a job that expired
 //! or failed, journaling each step before going on. With `--max-bytes-per-day` it
 //! requests archives oldest first within a 24-hour byte budget, and it requests again
-//! staged output about to expire (both in [`super::pacing`]).
+//! staged output about to expire (both in the `pacing` module).
 //!
 //! Memory is bounded by the outstanding jobs plus the journal's 16-byte keys: the
 //! archives in scope are streamed from the inventory with a cursor (with pacing they
