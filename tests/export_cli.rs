@@ -431,6 +431,37 @@ fn dry_run_sends_no_initiate_job_and_counts() {
         "{}",
         r.stdout
     );
+    // And the same cost and risk summary `vault plan` prints, for the same selection.
+    for want in [
+        "vault 'v': 2 of 20 archives in scope",
+        "retrieval (one request per archive):",
+        "for 2 requests",
+        "purge now:",
+        "risks:",
+        "prices: us-east-1 list prices",
+    ] {
+        assert!(r.stdout.contains(want), "{want}: {}", r.stdout);
+    }
+    // With --json the summary is the object's `plan`.
+    let r = run(
+        &mock,
+        home.path(),
+        &[
+            "--json",
+            "vault",
+            "export",
+            "--dry-run",
+            "--include",
+            "**/*.txt",
+            "--inventory",
+            inv.to_str().expect("utf8"),
+            "v",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(r.ok()).expect("json");
+    assert_eq!(v["plan"]["archives"], 2, "{v}");
+    assert_eq!(v["plan"]["inventory_archives"], 20, "{v}");
     assert_eq!(count(&mock, "InitiateJob"), 0);
     assert!(!out.exists(), "a dry run creates nothing");
     // Without an inventory, a dry run refuses rather than start an inventory job.

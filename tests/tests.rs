@@ -13,6 +13,7 @@ mod docs;
 mod download_small;
 mod export_cli;
 mod export_names_cli;
+mod export_pacing;
 mod export_reruns;
 mod fault_matrix;
 mod faults;

@@ -37,6 +37,8 @@ pub struct ExportCmd {
     selection: Selection,
     max_jobs: usize,
     max_pending: u64,
+    /// `--max-bytes-per-day`.
+    max_bytes_per_day: Option<u64>,
     threads: usize,
     poll: Option<Duration>,
     dry_run: bool,
@@ -166,6 +168,17 @@ impl ExportCmd {
         let max_pending = args
             .parsed(&flags::MAX_PENDING, parse_size)?
             .unwrap_or(u64::MAX);
+        let max_bytes_per_day = args.parsed(&flags::EXPORT_MAX_BYTES_PER_DAY, |v| {
+            parse_size(v).and_then(|n| {
+                if n == 0 {
+                    Err("must be more than 0".to_string())
+                } else {
+                    Ok(n)
+                }
+            })
+        })?;
+        // A bad test clock is a usage error now, not a fallback later.
+        super::plan::now()?;
         let threads: usize = args
             .whole(&flags::EXPORT_THREADS)?
             .unwrap_or(DEFAULT_THREADS);
@@ -235,6 +248,7 @@ impl ExportCmd {
             selection,
             max_jobs,
             max_pending,
+            max_bytes_per_day,
             threads,
             poll,
             dry_run,
@@ -383,6 +397,8 @@ impl ExportCmd {
             wait: !self.no_wait,
             stop,
             backoff: super::retrieval::backoff(),
+            max_bytes_per_day: self.max_bytes_per_day,
+            clock,
         };
         let progress = global.progress_enabled();
         let started = std::time::Instant::now();
@@ -603,8 +619,14 @@ impl ExportCmd {
             crate::download::DEFAULT_CHUNK_SIZE,
             &self.tier,
         )?;
+        let summary = self.plan_summary(&inv)?;
         if global.json {
-            return out.json_value(&p);
+            let mut v = serde_json::to_value(&p).map_err(|e| Error::Failed(e.to_string()))?;
+            let plan = serde_json::to_value(&summary).map_err(|e| Error::Failed(e.to_string()))?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("plan".into(), plan);
+            }
+            return out.json(&v);
         }
         out.line(&format!(
             "dry run: {} of {} archives in scope ({}), tier {}",
@@ -628,8 +650,36 @@ impl ExportCmd {
         for (id, name) in &p.renamed_examples {
             out.line(&format!("  {name}  <-  {id}"))?;
         }
-        Ok(())
+        let s3 = self.s3.as_ref().map(|o| &o.target);
+        let prices = super::plan::prices_from(None);
+        super::plan::print_report(out, &self.vault, s3, &summary, &prices)
     }
+
+    /// The cost and risk summary `vault plan` prints for the same vault, selection and
+    /// destination (shipped prices): a dry run shows what the export would cost.
+    fn plan_summary(&self, inv: &export::InventoryFile) -> Result<crate::plan::Report> {
+        let target = match &self.s3 {
+            None => crate::plan::Target::Dir,
+            Some(o) => crate::plan::Target::S3 {
+                part_size: o.part_size,
+            },
+        };
+        let opts = crate::plan::Options {
+            selection: self.selection.clone(),
+            // Read again: the count above consumed the parsed file.
+            names: self.names_file()?,
+            target,
+            max_bytes_per_day: self.max_bytes_per_day,
+            prices: crate::plan::Prices::shipped(),
+            now: super::plan::now()?,
+        };
+        crate::plan::run(inv, &opts)
+    }
+}
+
+/// Now, for the scheduler: the real clock, or `GLACIER_TEST_NOW` (checked at parse).
+fn clock() -> time::OffsetDateTime {
+    super::plan::now().unwrap_or_else(|_| time::OffsetDateTime::now_utc())
 }
 
 /// Exit 3 ("not yet") for a vault Glacier has not inventoried: cron loops try again.

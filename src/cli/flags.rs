@@ -202,6 +202,7 @@ pub const EXPORT: &[&Flag] = &[
     &NAMES,
     &MAX_JOBS,
     &MAX_PENDING,
+    &EXPORT_MAX_BYTES_PER_DAY,
     &EXPORT_THREADS,
     &POLL,
     &NO_WAIT,

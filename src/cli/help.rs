@@ -449,8 +449,8 @@ Starts a retrieval job per archive, downloads each finished one with the verifie
 parallel download into DIR/NAME (tree hash and size checked against the job and the
 inventory, then renamed into place), and keeps a journal in DIR/.glacier-export/ so
 that running the same command again continues where it stopped and never pays for a
-second retrieval of an archive whose job is still valid (an expired or failed job is
-started again, and the run says so). Names come from --names FILE (CSV
+second retrieval of an archive whose job is still valid (a job expired, failed or with
+under 5 h of output left is started again, said so). Names come from --names FILE (CSV
 archive_id,name) for the archives it lists, else the descriptions (mt-aws-glacier
 mt1/mt2, FastGlacier, plain paths); an empty description names 00undefined/ID, one
 that cannot be made safe 00error/ID; names never leave DIR; same-name archives get a

@@ -146,13 +146,7 @@ impl PlanCmd {
             now: now()?,
         };
         let report = plan::run(&inv.file, &opts)?;
-        let prices_from = match &self.prices {
-            Some(p) => p.display().to_string(),
-            None => format!(
-                "us-east-1 list prices of {} (shipped table)",
-                plan::prices::shipped_date()
-            ),
-        };
+        let prices_from = prices_from(self.prices.as_deref());
         if global.json {
             let mut v = serde_json::to_value(&report).map_err(|e| Error::Failed(e.to_string()))?;
             if let Some(o) = v.as_object_mut() {
@@ -161,81 +155,103 @@ impl PlanCmd {
             }
             return out.json(&v);
         }
-        self.print(out, &report, &prices_from)
-    }
-
-    fn print(&self, out: &mut Output, r: &Report, prices_from: &str) -> Result<()> {
-        out.line(&format!(
-            "vault '{}': {} of {} archives in scope, {} ({} bytes); nothing was sent",
-            self.vault,
-            r.archives,
-            r.inventory_archives,
-            human_bytes(r.bytes),
-            r.bytes
-        ))?;
-        out.line("sizes:")?;
-        for b in r.histogram.iter().filter(|b| b.archives > 0) {
-            out.line(&format!(
-                "  {:<18}{:>10} archives  {}",
-                b.range,
-                b.archives,
-                human_bytes(b.bytes)
-            ))?;
-        }
-        out.line("retrieval (one request per archive):")?;
-        for t in &r.retrieval {
-            out.line(&format!(
-                "  {:<10} {} = {} for the bytes ({}/GB) + {} for {} requests ({}/1,000)",
-                t.tier,
-                usd(t.total),
-                usd(t.bytes_cost),
-                price(t.per_gb),
-                usd(t.requests_cost),
-                t.requests,
-                price(t.per_1000_requests)
-            ))?;
-        }
-        if let (Some(s), Some(Dest::S3(target))) = (&r.s3, &self.to) {
-            out.line(&format!(
-                "S3 s3://{}/{} ({} PUT requests, parts of {}):",
-                target.bucket,
-                target.prefix,
-                s.requests,
-                human_bytes(s.part_size)
-            ))?;
-            for c in &s.classes {
-                out.line(&format!(
-                    "  {:<13} requests {}, storage {} a month",
-                    c.storage_class,
-                    usd(c.requests_cost),
-                    usd(c.storage_per_month)
-                ))?;
-            }
-        }
-        self.print_purge_and_pacing(out, r)?;
-        print_risks(out, r)?;
-        out.line(&format!("prices: {prices_from}"))
-    }
-
-    fn print_purge_and_pacing(&self, out: &mut Output, r: &Report) -> Result<()> {
-        let d = &r.early_deletion;
-        let unknown = match d.unknown_dates {
-            0 => String::new(),
-            n => format!(" ({n} archives with no creation date not counted)"),
+        let s3 = match &self.to {
+            Some(Dest::S3(t)) => Some(t),
+            _ => None,
         };
+        print_report(out, &self.vault, s3, &report, &prices_from)
+    }
+}
+
+/// Where the prices came from, for the last line of the summary.
+pub(super) fn prices_from(file: Option<&std::path::Path>) -> String {
+    match file {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "us-east-1 list prices of {} (shipped table)",
+            plan::prices::shipped_date()
+        ),
+    }
+}
+
+/// Prints a plan's cost and risk summary (`vault plan`, and export's `--dry-run`).
+pub(super) fn print_report(
+    out: &mut Output,
+    vault: &str,
+    s3: Option<&S3Target>,
+    r: &Report,
+    prices_from: &str,
+) -> Result<()> {
+    out.line(&format!(
+        "vault '{}': {} of {} archives in scope, {} ({} bytes); nothing was sent",
+        vault,
+        r.archives,
+        r.inventory_archives,
+        human_bytes(r.bytes),
+        r.bytes
+    ))?;
+    out.line("sizes:")?;
+    for b in r.histogram.iter().filter(|b| b.archives > 0) {
         out.line(&format!(
+            "  {:<18}{:>10} archives  {}",
+            b.range,
+            b.archives,
+            human_bytes(b.bytes)
+        ))?;
+    }
+    out.line("retrieval (one request per archive):")?;
+    for t in &r.retrieval {
+        out.line(&format!(
+            "  {:<10} {} = {} for the bytes ({}/GB) + {} for {} requests ({}/1,000)",
+            t.tier,
+            usd(t.total),
+            usd(t.bytes_cost),
+            price(t.per_gb),
+            usd(t.requests_cost),
+            t.requests,
+            price(t.per_1000_requests)
+        ))?;
+    }
+    if let (Some(s), Some(target)) = (&r.s3, s3) {
+        out.line(&format!(
+            "S3 s3://{}/{} ({} PUT requests, parts of {}):",
+            target.bucket,
+            target.prefix,
+            s.requests,
+            human_bytes(s.part_size)
+        ))?;
+        for c in &s.classes {
+            out.line(&format!(
+                "  {:<13} requests {}, storage {} a month",
+                c.storage_class,
+                usd(c.requests_cost),
+                usd(c.storage_per_month)
+            ))?;
+        }
+    }
+    print_purge_and_pacing(out, r)?;
+    print_risks(out, r)?;
+    out.line(&format!("prices: {prices_from}"))
+}
+
+fn print_purge_and_pacing(out: &mut Output, r: &Report) -> Result<()> {
+    let d = &r.early_deletion;
+    let unknown = match d.unknown_dates {
+        0 => String::new(),
+        n => format!(" ({n} archives with no creation date not counted)"),
+    };
+    out.line(&format!(
             "purge now: {} archives ({}) younger than the minimum storage time: early-deletion charge {}{unknown}",
             d.archives,
             human_bytes(d.bytes),
             usd(d.cost)
         ))?;
-        match (r.max_bytes_per_day, r.pacing_days) {
-            (Some(per_day), Some(days)) => out.line(&format!(
-                "pacing: {} a day: {days} days",
-                human_bytes(per_day)
-            )),
-            _ => out.line("pacing: none (no --max-bytes-per-day)"),
-        }
+    match (r.max_bytes_per_day, r.pacing_days) {
+        (Some(per_day), Some(days)) => out.line(&format!(
+            "pacing: {} a day: {days} days",
+            human_bytes(per_day)
+        )),
+        _ => out.line("pacing: none (no --max-bytes-per-day)"),
     }
 }
 
@@ -278,7 +294,7 @@ fn print_risks(out: &mut Output, r: &Report) -> Result<()> {
 
 /// The time archive ages are measured from; a test hook fixes it (`GLACIER_TEST_NOW`,
 /// RFC 3339), as `GLACIER_TEST_FREE_BYTES` fixes the free space for export.
-fn now() -> Result<time::OffsetDateTime> {
+pub(super) fn now() -> Result<time::OffsetDateTime> {
     use crate::config::Env;
     match ProcessEnv.var("GLACIER_TEST_NOW") {
         None => Ok(time::OffsetDateTime::now_utc()),

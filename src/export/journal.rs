@@ -120,6 +120,11 @@ pub struct State {
     pub exported: HashSet<Key>,
     /// Archives deleted (purge journals only).
     pub deleted: HashSet<Key>,
+    /// Every retrieval requested: (Unix seconds, archive), for pacing by bytes per day
+    /// (24 bytes a job).
+    pub requested: Vec<(i64, Key)>,
+    /// When the current job of each archive was requested (Unix seconds).
+    pub requested_at: HashMap<Key, i64>,
 }
 
 impl State {
@@ -133,9 +138,17 @@ impl State {
                 self.inventory_saved |= *saved;
             }
             Record::Job {
-                archive_id, job_id, ..
+                archive_id,
+                job_id,
+                time,
             } => {
-                self.jobs.insert(key(archive_id), job_id.clone());
+                let k = key(archive_id);
+                self.jobs.insert(k, job_id.clone());
+                // A time that does not parse (never written so) counts as no request.
+                if let Some(t) = unix_seconds(time) {
+                    self.requested.push((t, k));
+                    self.requested_at.insert(k, t);
+                }
             }
             Record::JobLost {
                 archive_id, job_id, ..
@@ -166,6 +179,14 @@ impl State {
             }
         }
     }
+}
+
+/// An RFC 3339 time as Unix seconds.
+pub fn unix_seconds(t: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(t, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// The open journal.

@@ -19,6 +19,7 @@ pub mod journal;
 pub mod manifest;
 pub mod names_file;
 pub mod naming;
+mod pacing;
 pub mod s3;
 pub mod scheduler;
 pub mod select;

@@ -1,10 +1,13 @@
 //! The job scheduler: keeps retrieval jobs outstanding within `--max-jobs` and
 //! `--max-pending`, finds finished ones with one paged ListJobs per poll (not one
 //! DescribeJob per job), hands them to the destination, and restarts a job that expired
-//! or failed, journaling each step before going on.
+//! or failed, journaling each step before going on. With `--max-bytes-per-day` it
+//! requests archives oldest first within a 24-hour byte budget, and it requests again
+//! staged output about to expire (both in the `pacing` module).
 //!
 //! Memory is bounded by the outstanding jobs plus the journal's 16-byte keys: the
-//! archives in scope are streamed from the inventory with a cursor.
+//! archives in scope are streamed from the inventory with a cursor (with pacing they
+//! are sorted by creation date first, so held in memory).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +16,7 @@ use std::time::Duration;
 
 use super::destination::{Destination, is_disk_full};
 use super::journal::{self, Journal, Record, State};
+use super::pacing::{self, Pace};
 use super::{Collisions, InventoryFile, Item, Selection, items};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobRequest};
@@ -38,6 +42,11 @@ pub struct Options {
     pub stop: Arc<AtomicBool>,
     /// Pauses while a transient fault outlasts the client's retries: first and longest.
     pub backoff: (Duration, Duration),
+    /// `--max-bytes-per-day`: bytes of retrievals requested in any 24 hours at most;
+    /// archives are then requested oldest first.
+    pub max_bytes_per_day: Option<u64>,
+    /// Now (injected: tests move it), for job records, pacing and output expiry.
+    pub clock: fn() -> time::OffsetDateTime,
 }
 
 /// The default poll interval for a tier: about a tenth of its typical completion time
@@ -252,12 +261,16 @@ pub fn run(
     let mut report = Report::default();
     let mut done_bytes = 0u64;
     let mut outstanding: Vec<Pending> = Vec::new();
+    let mut pace = opts.max_bytes_per_day.map(Pace::new);
     // Count the scope, and pick up jobs earlier runs started.
     for it in items(inv, names, selection)? {
         let it = it?;
         report.archives += 1;
         report.bytes = report.bytes.saturating_add(it.size);
         let k = journal::key(&it.archive_id);
+        if let Some(p) = pace.as_mut() {
+            p.size(k, it.size);
+        }
         if state.exported.contains(&k) && !dest.still_there(&it)? {
             // Deleted or changed since: exported again below, like any other archive.
             note(&format!(
@@ -294,9 +307,14 @@ pub fn run(
     let mut backoff = Backoff::new(opts.backoff.0, opts.backoff.1);
     let mut retries: HashMap<journal::Key, u32> = HashMap::new();
     let mut adoptable = adoptable_jobs(client, vault, state, opts, &mut backoff, note)?;
-    let mut cursor = items(inv, names, selection)?;
+    let mut cursor: Box<dyn Iterator<Item = Result<Item>>> = match pace {
+        Some(_) => Box::new(pacing::oldest_first(items(inv, names, selection)?)?),
+        None => Box::new(items(inv, names, selection)?),
+    };
     let mut cursor_done = false;
     let mut done = report.already_exported;
+    let mut paced_said = false;
+    let mut lost_now;
     loop {
         // 1. Start jobs while the limits allow: restarts first, then new archives.
         let mut started_now = 0;
@@ -347,7 +365,7 @@ pub fn run(
                                 let r = Record::Job {
                                     archive_id: it.archive_id.clone(),
                                     job_id: job_id.clone(),
-                                    time: super::now_rfc3339(),
+                                    time: rfc3339((opts.clock)()),
                                 };
                                 journal.append(&r)?;
                                 state.apply(&r);
@@ -372,6 +390,15 @@ pub fn run(
             if running > 0 && pending_bytes.saturating_add(size) > opts.max_pending {
                 break;
             }
+            if let Some(pace) = &pace {
+                if let Err(why) = pace.check(state, (opts.clock)().unix_timestamp(), size) {
+                    if !paced_said {
+                        note(&why);
+                        paced_said = true;
+                    }
+                    break;
+                }
+            }
             let p = &mut outstanding[idx];
             let req = JobRequest {
                 kind: "archive-retrieval".into(),
@@ -391,7 +418,7 @@ pub fn run(
                     let r = Record::Job {
                         archive_id: p.item.archive_id.clone(),
                         job_id: j.to_string(),
-                        time: super::now_rfc3339(),
+                        time: rfc3339((opts.clock)()),
                     };
                     journal.append(&r)?;
                     state.apply(&r);
@@ -431,6 +458,7 @@ pub fn run(
 
         // 2. One ListJobs (all pages) tells which jobs finished, failed or expired.
         let mut downloaded = 0;
+        lost_now = 0;
         if outstanding.iter().any(|p| p.job.is_some()) {
             let mine: HashMap<&str, usize> = outstanding
                 .iter()
@@ -462,11 +490,21 @@ pub fn run(
                         format!("failed: {}", job::message(&j))
                     }
                     Some(j) if job::status(&j) == "Succeeded" => {
-                        ready.push((i, j));
-                        continue;
+                        // Staged output about to expire is requested again, not wasted
+                        // on a download that cannot finish in time.
+                        let asked = state.requested_at.get(&journal::key(&p.item.archive_id));
+                        let now = (opts.clock)().unix_timestamp();
+                        match pacing::expiring(&j, asked.copied(), now) {
+                            Some(why) => why,
+                            None => {
+                                ready.push((i, j));
+                                continue;
+                            }
+                        }
                     }
                     Some(_) => continue,
                 };
+                lost_now += 1;
                 lose_job(journal, state, p, &job_id, &reason, note)?;
             }
             status(&Status {
@@ -600,7 +638,10 @@ pub fn run(
         if outstanding.is_empty() && cursor_done {
             break;
         }
-        if downloaded > 0 || outstanding.iter().any(|p| p.job.is_none()) && started_now > 0 {
+        if downloaded > 0
+            || lost_now > 0
+            || outstanding.iter().any(|p| p.job.is_none()) && started_now > 0
+        {
             // Capacity freed or more to start: go round again without waiting.
             continue;
         }
@@ -676,6 +717,12 @@ fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Resu
     journal.append(&r)?;
     state.apply(&r);
     Ok(())
+}
+
+/// `t` as RFC 3339, as the journal records times.
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn lose_job(

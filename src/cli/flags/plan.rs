@@ -36,6 +36,14 @@ pub const PLAN_MAX_BYTES_PER_DAY: Flag = Flag {
     default: Some("no pacing"),
     ..Flag::VALUE
 };
+/// `vault export --max-bytes-per-day`: the pace `vault plan` plans for.
+pub const EXPORT_MAX_BYTES_PER_DAY: Flag = Flag {
+    long: "--max-bytes-per-day",
+    value: Some("N"),
+    help: "bytes requested per 24 h, oldest first (e.g. 10T)",
+    default: Some("no limit"),
+    ..Flag::VALUE
+};
 /// `vault delete --when-empty`.
 pub const WHEN_EMPTY: Flag = Flag {
     long: "--when-empty",
