@@ -8,17 +8,17 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::args::one_of;
+use super::scope::{DEFAULT_S3_PART_SIZE, parse_duration, parse_size, source_and_selection};
 use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
 use crate::export::inventory::{Acquire, Acquired, acquire, human_duration};
 use crate::export::journal::{Journal, State};
 use crate::export::scheduler::{self, Report, Status};
-use crate::export::select::{Glob, Selection, Shard, parse_date};
+use crate::export::select::Selection;
 use crate::export::{
     self, Destination, DirDestination, InventorySource, S3Destination, S3Target, manifest,
 };
-use crate::glacier::JobId;
 use crate::progress::human_bytes;
 use crate::s3::{self, StorageClass};
 
@@ -62,98 +62,6 @@ struct S3Options {
     journal: Option<PathBuf>,
 }
 
-/// The S3 part size when `--s3-part-size` is not given: 16 MiB keeps memory at about
-/// threads x 16 MiB and needs 10,000 parts only above 156 GiB (then it grows).
-pub(super) const DEFAULT_S3_PART_SIZE: u64 = 16 << 20;
-
-/// `SIZE`: bytes, or with a binary suffix K, M, G, T (`500G`, `1.5T` is not accepted).
-fn parse_size(s: &str) -> std::result::Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: u64 = match c.to_ascii_uppercase() {
-                'K' => 1 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                'T' => 1 << 40,
-                _ => return Err(format!("unknown unit '{c}' (use K, M, G or T)")),
-            };
-            (&s[..i], m)
-        }
-        _ => (s, 1),
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| "expected a number of bytes, e.g. 500G".to_string())?;
-    n.checked_mul(mult).ok_or_else(|| "too large".into())
-}
-
-/// `DURATION`: `250ms`, `30s`, `15m`, `2h`, or plain seconds.
-fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let bad = || "expected a duration like 30s, 15m or 1h".to_string();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        _ => return Err(bad()),
-    };
-    if d.is_zero() {
-        return Err("must be more than 0".into());
-    }
-    Ok(d)
-}
-
-fn usage<T, E: std::fmt::Display>(flag: &str, v: &str, r: std::result::Result<T, E>) -> Result<T> {
-    r.map_err(|e| Error::Usage(format!("{flag} '{v}': {e}")))
-}
-
-/// The options `vault export` and `vault purge` share, defined once: where the inventory
-/// comes from (`--inventory`, `--inventory-job`, else a new job) and what is in scope
-/// (`--include`, `--exclude`, `--created-after`, `--created-before`, `--shard`).
-pub(super) fn source_and_selection(args: &mut Args) -> Result<(InventorySource, Selection)> {
-    let inventory: Option<PathBuf> = args.path(&flags::INVENTORY_FILE)?;
-    let inventory_job: Option<String> = args.text(&flags::INVENTORY_JOB)?;
-    let source = match (inventory, inventory_job) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Usage(
-                "give --inventory or --inventory-job, not both".into(),
-            ));
-        }
-        (Some(f), None) => InventorySource::File(f),
-        (None, Some(j)) => InventorySource::Job(JobId::new(j)?),
-        (None, None) => InventorySource::New,
-    };
-    let mut selection = Selection::default();
-    for (flag, list) in [
-        (&flags::INCLUDE, &mut selection.include),
-        (&flags::EXCLUDE, &mut selection.exclude),
-    ] {
-        for v in args.texts(flag)? {
-            list.push(usage(flag.long, &v, v.parse::<Glob>())?);
-        }
-    }
-    selection.created_after = args.parsed(&flags::CREATED_AFTER, parse_date)?;
-    selection.created_before = args.parsed(&flags::CREATED_BEFORE, parse_date)?;
-    // `auto/N`: the index comes from the environment (Kubernetes, AWS Batch); without
-    // one the run refuses before sending anything (`Selection::check`).
-    if let Some(v) = args.text(&flags::SHARD)? {
-        match Shard::parse_with_index(&v, &|var| ProcessEnv.var(var)) {
-            Ok(s) => selection.shard = Some(s),
-            Err(e) if v.trim().starts_with("auto/") => {
-                selection.shard_unresolved = Some(format!("'{v}': {e}"));
-            }
-            Err(e) => return Err(Error::Usage(format!("--shard '{v}': {e}"))),
-        }
-    }
-    Ok((source, selection))
-}
-
 impl ExportCmd {
     pub(super) fn parse(mut args: Args) -> Result<ExportCmd> {
         let tier = args
@@ -178,7 +86,7 @@ impl ExportCmd {
             })
         })?;
         // A bad test clock is a usage error now, not a fallback later.
-        super::plan::now()?;
+        super::plan_report::now()?;
         let threads: usize = args
             .whole(&flags::EXPORT_THREADS)?
             .unwrap_or(DEFAULT_THREADS);
@@ -651,8 +559,8 @@ impl ExportCmd {
             out.line(&format!("  {name}  <-  {id}"))?;
         }
         let s3 = self.s3.as_ref().map(|o| &o.target);
-        let prices = super::plan::prices_from(None);
-        super::plan::print_report(out, &self.vault, s3, &summary, &prices)
+        let prices = super::plan_report::prices_from(None);
+        super::plan_report::print_report(out, &self.vault, s3, &summary, &prices)
     }
 
     /// The cost and risk summary `vault plan` prints for the same vault, selection and
@@ -671,7 +579,7 @@ impl ExportCmd {
             target,
             max_bytes_per_day: self.max_bytes_per_day,
             prices: crate::plan::Prices::shipped(),
-            now: super::plan::now()?,
+            now: super::plan_report::now()?,
         };
         crate::plan::run(inv, &opts)
     }
@@ -679,7 +587,7 @@ impl ExportCmd {
 
 /// Now, for the scheduler: the real clock, or `GLACIER_TEST_NOW` (checked at parse).
 fn clock() -> time::OffsetDateTime {
-    super::plan::now().unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+    super::plan_report::now().unwrap_or_else(|_| time::OffsetDateTime::now_utc())
 }
 
 /// Exit 3 ("not yet") for a vault Glacier has not inventoried: cron loops try again.
@@ -687,22 +595,4 @@ fn not_inventoried(vault: &str) -> Error {
     Error::JobInProgress(format!(
         "vault '{vault}' has no inventory yet: Glacier takes one about a day after the first upload; run the same command again tomorrow"
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_and_durations() {
-        assert_eq!(parse_size("500G"), Ok(500 << 30));
-        assert_eq!(parse_size("12"), Ok(12));
-        assert!(parse_size("1.5T").is_err());
-        assert!(parse_size("3X").is_err());
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("1d").is_err());
-    }
 }

@@ -508,7 +508,7 @@ mod tests {
 
     #[test]
     fn defaults_shown_are_the_defaults_used() {
-        use super::super::{archive, export, purge, upload};
+        use super::super::{archive, export, purge, scope, upload};
         let shown = |f: &Flag| f.default.expect("has a default").to_string();
         assert_eq!(shown(&UPLOAD_THREADS), upload::DEFAULT_THREADS.to_string());
         assert_eq!(
@@ -525,7 +525,7 @@ mod tests {
         assert_eq!(shown(&EXPORT_THREADS), export::DEFAULT_THREADS.to_string());
         assert_eq!(
             shown(&S3_PART_SIZE),
-            format!("{}M", export::DEFAULT_S3_PART_SIZE >> 20)
+            format!("{}M", scope::DEFAULT_S3_PART_SIZE >> 20)
         );
         assert_eq!(
             shown(&EXPORT_MAX_MEMORY),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::export::source_and_selection;
+use super::scope::source_and_selection;
 use super::{Args, Global, Output, data_dir, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::output::or_dash;
+use super::scope::parse_duration;
 use super::{Args, Global, Output, flags, note};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
@@ -238,27 +239,6 @@ impl WhenEmpty {
             }
         }
     }
-}
-
-/// `DURATION`: `250ms`, `30s`, `15m`, `2h`, or plain seconds (as export's `--poll`).
-fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let bad = || "expected a duration like 30s, 15m or 1h".to_string();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        _ => return Err(bad()),
-    };
-    if d.is_zero() {
-        return Err("must be more than 0".into());
-    }
-    Ok(d)
 }
 
 /// One table row; what Glacier left out (the counts before the first inventory) is
