@@ -137,15 +137,9 @@ pub mod export;
 pub mod filehash;
 #[doc(hidden)]
 pub mod plan;
-// Not needed outside, but private they would need edits in files being changed elsewhere
-// at the moment (`purge` and `retrieval` re-export items only their tests use; the
-// `download` docs link to `workers`): to be made private once those settle.
-#[doc(hidden)]
-pub mod purge;
-#[doc(hidden)]
-pub mod retrieval;
-#[doc(hidden)]
-pub mod workers;
+mod purge;
+mod retrieval;
+mod workers;
 
 /// What the integration tests and fuzz targets need from the crate's private parts,
 /// kept to the least: not a stable API, hidden from the documentation.

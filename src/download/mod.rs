@@ -3,7 +3,7 @@
 //! if it does not match, the whole checked against the job's tree hash, and only then
 //! moved into place.
 //!
-//! Chunks run on the crate's worker pool ([`crate::workers`]), one chunk per item, each
+//! Chunks run on the crate's worker pool (`workers`), one chunk per item, each
 //! worker reusing its own block buffers. Socket reads are gathered into large blocks,
 //! each written with one positioned write into a temporary file beside the target, read
 //! straight back and compared, and hashed (one SHA-256 pass per byte in all: what is

@@ -51,11 +51,6 @@ impl Verified {
     pub fn len(&self) -> usize {
         self.0.len()
     }
-
-    /// Whether none are.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// Something that can say which archives were exported and verified.

@@ -19,7 +19,7 @@ use crate::export::{Collisions, InventoryFile, Item, Selection, items};
 use crate::glacier::{ArchiveId, Client};
 use crate::workers::Pool;
 
-pub use exported::{ExportRecord, ExportedTo, Verified};
+pub use exported::{ExportedTo, Verified};
 
 /// How many names a dry run shows.
 pub const FIRST_NAMES: usize = 10;

@@ -18,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId, JobRequest};
 
-pub use create::{CREATE_ROUNDS, Create, create};
+pub use create::{Create, create};
 pub use pause::{Backoff, Persist, pause, persist};
 
 /// How far back a job may have been created to count as "the one our lost InitiateJob
