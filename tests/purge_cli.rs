@@ -242,6 +242,12 @@ fn dry_run_sends_no_delete_and_no_terminal_without_yes_sends_nothing() {
     );
     assert!(out.contains("dir1/file1 "), "{out}");
     assert!(!out.contains("dir0/"), "{out}");
+    // The same cost and risk summary as `vault plan`: for a purge, the early-deletion
+    // charge of the 8 selected archives, all younger than 90 days.
+    assert!(
+        out.contains("purge now: 8 archives") && out.contains("early-deletion charge"),
+        "{out}"
+    );
     let v = json(
         run(
             &mock,
@@ -260,6 +266,7 @@ fn dry_run_sends_no_delete_and_no_terminal_without_yes_sends_nothing() {
     );
     assert_eq!(v["archives"], 25);
     assert_eq!(v["first"].as_array().expect("first").len(), 10);
+    assert!(v["plan"].is_object(), "{v}");
     assert_eq!(count(&mock, "DeleteArchive"), 0);
     // Standard input is not a terminal here and there is no --yes: exit 2, no request.
     let r = run(

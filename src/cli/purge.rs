@@ -165,7 +165,7 @@ impl PurgeCmd {
         }
         let sc = purge::scope(&inv, &names, &self.selection, &state, verified.as_ref())?;
         if self.dry_run {
-            return self.print_dry_run(global, out, &sc);
+            return self.print_dry_run(global, out, &sc, &inv);
         }
         if !self.yes {
             self.confirm(&sc)?;
@@ -451,7 +451,26 @@ impl PurgeCmd {
         ))
     }
 
-    fn print_dry_run(&self, global: &Global, out: &mut Output, sc: &Scope) -> Result<()> {
+    fn print_dry_run(
+        &self,
+        global: &Global,
+        out: &mut Output,
+        sc: &Scope,
+        inv: &export::InventoryFile,
+    ) -> Result<()> {
+        // The cost and risk summary `vault plan` prints for the same selection: for a
+        // purge, the early-deletion charge of archives younger than 90 days.
+        let summary = crate::plan::run(
+            inv,
+            &crate::plan::Options {
+                selection: self.selection.clone(),
+                names: None,
+                target: crate::plan::Target::Dir,
+                max_bytes_per_day: None,
+                prices: crate::plan::Prices::shipped(),
+                now: super::plan_report::now()?,
+            },
+        )?;
         if global.json {
             let first: Vec<serde_json::Value> = sc
                 .first
@@ -469,6 +488,7 @@ impl PurgeCmd {
                 "not_exported": sc.not_exported,
                 "unusable_entries": sc.unusable,
                 "first": first,
+                "plan": summary,
             }));
         }
         out.line(&format!(
@@ -493,6 +513,8 @@ impl PurgeCmd {
                 sc.archives - sc.first.len() as u64
             ))?;
         }
-        Ok(())
+        out.line("the selection as 'vault plan' sees it (before --only-exported):")?;
+        let prices = super::plan_report::prices_from(None);
+        super::plan_report::print_report(out, &self.vault, None, &summary, &prices)
     }
 }
