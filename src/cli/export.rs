@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::args::one_of;
 use super::scope::{DEFAULT_S3_PART_SIZE, parse_duration, parse_size, source_and_selection};
 use super::{Args, Global, Output, flags, note};
-use crate::config::{Env, ProcessEnv};
+use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::export::inventory::{Acquire, Acquired, acquire, human_duration};
 use crate::export::journal::{Journal, State};
@@ -86,7 +86,7 @@ impl ExportCmd {
             })
         })?;
         // A bad test clock is a usage error now, not a fallback later.
-        super::plan_report::now()?;
+        super::knobs::now()?;
         let threads: usize = args
             .whole(&flags::EXPORT_THREADS)?
             .unwrap_or(DEFAULT_THREADS);
@@ -243,9 +243,7 @@ impl ExportCmd {
                 let mut d = DirDestination::new(&self.dir)?;
                 d.stop = stop.clone();
                 // Test hook: the tests cannot fill a disk, so they say how full it is.
-                d.free_bytes = ProcessEnv
-                    .var("GLACIER_TEST_FREE_BYTES")
-                    .and_then(|v| v.parse::<u64>().ok());
+                d.free_bytes = super::knobs::free_bytes();
                 (Some(d), None)
             }
             Some(o) => {
@@ -579,7 +577,7 @@ impl ExportCmd {
             target,
             max_bytes_per_day: self.max_bytes_per_day,
             prices: crate::plan::Prices::shipped(),
-            now: super::plan_report::now()?,
+            now: super::knobs::now()?,
         };
         crate::plan::run(inv, &opts)
     }
@@ -587,7 +585,7 @@ impl ExportCmd {
 
 /// Now, for the scheduler: the real clock, or `GLACIER_TEST_NOW` (checked at parse).
 fn clock() -> time::OffsetDateTime {
-    super::plan_report::now().unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+    super::knobs::now().unwrap_or_else(|_| time::OffsetDateTime::now_utc())
 }
 
 /// Exit 3 ("not yet") for a vault Glacier has not inventoried: cron loops try again.

@@ -14,6 +14,7 @@ mod generate;
 mod help;
 mod inventory;
 mod jobs;
+mod knobs;
 mod output;
 mod plan;
 mod plan_report;
@@ -111,12 +112,9 @@ impl Global {
             cfg.retry.max_attempts = n;
         }
         // Test hook: the integration tests shorten backoff so retry paths run fast.
-        if let Some(ms) = env
-            .var("GLACIER_RETRY_BASE_MS")
-            .and_then(|v| v.parse().ok())
-        {
-            cfg.retry.base_delay = Duration::from_millis(ms);
-            cfg.retry.max_delay = Duration::from_millis(ms * 8);
+        if let Some(base) = knobs::retry_base(&env) {
+            cfg.retry.base_delay = base;
+            cfg.retry.max_delay = base * 8;
         }
         if let Some(v) = env.var(crate::aws::MIN_UPLOAD_RATE_VAR) {
             cfg.min_rate = crate::aws::parse_min_upload_rate(&v)?;

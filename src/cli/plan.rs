@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::plan_report::{now, prices_from, print_report};
+use super::knobs::now;
+use super::plan_report::{prices_from, print_report};
 use super::scope::parse_size;
 use super::{Args, Global, Output, flags, note};
 use crate::config::ProcessEnv;

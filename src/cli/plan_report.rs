@@ -2,8 +2,7 @@
 //! --dry-run` prints it too: one renderer for both, so the two never disagree.
 
 use super::Output;
-use crate::config::ProcessEnv;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::export::S3Target;
 use crate::plan::{self, Report};
 use crate::progress::human_bytes;
@@ -135,17 +134,6 @@ fn print_risks(out: &mut Output, r: &Report) -> Result<()> {
         out.line(&format!("  {n}"))?;
     }
     Ok(())
-}
-
-/// The time archive ages are measured from; a test hook fixes it (`GLACIER_TEST_NOW`,
-/// RFC 3339), as `GLACIER_TEST_FREE_BYTES` fixes the free space for export.
-pub(crate) fn now() -> Result<time::OffsetDateTime> {
-    use crate::config::Env;
-    match ProcessEnv.var("GLACIER_TEST_NOW") {
-        None => Ok(time::OffsetDateTime::now_utc()),
-        Some(v) => time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| Error::Usage(format!("GLACIER_TEST_NOW '{v}' is not RFC 3339"))),
-    }
 }
 
 /// A unit price as the table gives it: `$0.025`, `$10.00` (never rounded to the cent).

@@ -468,7 +468,7 @@ impl PurgeCmd {
                 target: crate::plan::Target::Dir,
                 max_bytes_per_day: None,
                 prices: crate::plan::Prices::shipped(),
-                now: super::plan_report::now()?,
+                now: super::knobs::now()?,
             },
         )?;
         if global.json {

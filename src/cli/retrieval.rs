@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::{Global, note};
-use crate::config::{Env, ProcessEnv};
+use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId, JobRequest};
 use crate::retrieval::{self, Persist, Wait, age};
@@ -16,20 +16,14 @@ const DEFAULT_POLL: Duration = Duration::from_secs(15);
 
 /// Test hook: the integration tests poll every few milliseconds.
 pub(super) fn poll_override() -> Option<Duration> {
-    ProcessEnv
-        .var("GLACIER_POLL_MS")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
+    super::knobs::poll_override()
 }
 
 /// The pauses of a long run when a fault outlasts the client's retries: the first and
 /// the longest. The test hook that shortens the client's retries shortens these too.
 pub(super) fn backoff() -> (Duration, Duration) {
-    match ProcessEnv
-        .var("GLACIER_RETRY_BASE_MS")
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        Some(ms) => (Duration::from_millis(ms), Duration::from_millis(ms * 8)),
+    match super::knobs::retry_base(&ProcessEnv) {
+        Some(base) => (base, base * 8),
         None => (Duration::from_secs(1), Duration::from_secs(60)),
     }
 }

@@ -30,12 +30,9 @@ pub(super) fn s3_client(global: &Global, endpoint_url: Option<&str>) -> Result<A
         cfg.retry.max_attempts = n;
     }
     // The same test hook as the Glacier client's.
-    if let Some(ms) = env
-        .var("GLACIER_RETRY_BASE_MS")
-        .and_then(|v| v.parse().ok())
-    {
-        cfg.retry.base_delay = Duration::from_millis(ms);
-        cfg.retry.max_delay = Duration::from_millis(ms * 8);
+    if let Some(base) = super::knobs::retry_base(&env) {
+        cfg.retry.base_delay = base;
+        cfg.retry.max_delay = base * 8;
     }
     if let Some(v) = env.var(crate::aws::MIN_UPLOAD_RATE_VAR) {
         cfg.min_rate = crate::aws::parse_min_upload_rate(&v)?;

@@ -8,7 +8,6 @@ use std::time::Duration;
 use super::output::or_dash;
 use super::scope::parse_duration;
 use super::{Args, Global, Output, flags, note};
-use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
 use crate::glacier::{VaultDescription, check_vault_name};
 use crate::progress::human_bytes;
@@ -202,10 +201,7 @@ impl WhenEmpty {
             crate::signals::install(&stop)?;
         }
         // Test hook, as for export: the integration tests poll every few ms.
-        let poll = ProcessEnv
-            .var("GLACIER_POLL_MS")
-            .and_then(|v| v.parse::<u64>().ok())
-            .map_or(self.poll, Duration::from_millis);
+        let poll = super::knobs::poll_override().unwrap_or(self.poll);
         let opts = vault_delete::Options {
             wait: self.wait,
             poll,
