@@ -8,7 +8,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::args::one_of;
-use super::scope::{DEFAULT_S3_PART_SIZE, parse_duration, parse_size, source_and_selection};
+use super::scope::{
+    DEFAULT_S3_PART_SIZE, parse_duration, parse_positive_size, parse_size, source_and_selection,
+};
 use super::{Args, Global, Output, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
@@ -76,15 +78,8 @@ impl ExportCmd {
         let max_pending = args
             .parsed(&flags::MAX_PENDING, parse_size)?
             .unwrap_or(u64::MAX);
-        let max_bytes_per_day = args.parsed(&flags::EXPORT_MAX_BYTES_PER_DAY, |v| {
-            parse_size(v).and_then(|n| {
-                if n == 0 {
-                    Err("must be more than 0".to_string())
-                } else {
-                    Ok(n)
-                }
-            })
-        })?;
+        let max_bytes_per_day =
+            args.parsed(&flags::EXPORT_MAX_BYTES_PER_DAY, parse_positive_size)?;
         // A bad test clock is a usage error now, not a fallback later.
         super::knobs::now()?;
         let threads: usize = args

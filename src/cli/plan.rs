@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::knobs::now;
 use super::plan_report::{prices_from, print_report};
-use super::scope::parse_size;
+use super::scope::{parse_positive_size, parse_size};
 use super::{Args, Global, Output, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
@@ -51,15 +51,7 @@ impl PlanCmd {
                 human_bytes(s3::MAX_PART_SIZE)
             )));
         }
-        let max_bytes_per_day = args.parsed(&flags::PLAN_MAX_BYTES_PER_DAY, |v| {
-            parse_size(v).and_then(|n| {
-                if n == 0 {
-                    Err("must be more than 0".to_string())
-                } else {
-                    Ok(n)
-                }
-            })
-        })?;
+        let max_bytes_per_day = args.parsed(&flags::PLAN_MAX_BYTES_PER_DAY, parse_positive_size)?;
         let [vault] = args.exact("vault plan", ["VAULT"])?;
         crate::glacier::check_vault_name(&vault)?;
         let to = match to {

@@ -39,6 +39,14 @@ pub(crate) fn parse_size(s: &str) -> std::result::Result<u64, String> {
     n.checked_mul(mult).ok_or_else(|| "too large".into())
 }
 
+/// A `SIZE` that must be more than 0 (`--max-bytes-per-day`).
+pub(crate) fn parse_positive_size(s: &str) -> std::result::Result<u64, String> {
+    match parse_size(s)? {
+        0 => Err("must be more than 0".to_string()),
+        n => Ok(n),
+    }
+}
+
 /// `DURATION`: `250ms`, `30s`, `15m`, `2h`, or plain seconds.
 pub(crate) fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     let bad = || "expected a duration like 30s, 15m or 1h".to_string();
