@@ -260,7 +260,7 @@ impl InventoryCmd {
                         // Names are resolved over the whole inventory (a shared name gets
                         // a date suffix), so it is read twice: saved first (verified, as
                         // with -o), then counted, then rendered.
-                        let spool = Spool::new(&job_id);
+                        let spool = crate::download::Spool::new(job_id.as_str());
                         crate::retrieval::persist(
                             &persist,
                             &what,
@@ -312,29 +312,6 @@ fn report(global: &Global, summary: &inventory::Summary, format: Format, render:
                 human_bytes(summary.total_bytes)
             ),
         );
-    }
-}
-
-/// Where `inventory get` keeps the job output while it reads it twice: a file in the
-/// temporary directory, removed when dropped (the download path creates it exclusively
-/// and never through a symlink).
-struct Spool(PathBuf);
-
-impl Spool {
-    fn new(job_id: &JobId) -> Spool {
-        let id: String = job_id
-            .as_str()
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(16)
-            .collect();
-        Spool(std::env::temp_dir().join(format!("glacier-inventory-{}-{id}", std::process::id())))
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 

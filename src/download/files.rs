@@ -306,3 +306,28 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
     }
 }
+
+/// Where `inventory get` keeps a job's output while it reads it twice (names are resolved
+/// over the whole inventory): a file in the temporary directory, removed when dropped.
+/// [`save_stream`] creates it exclusively and never through a symlink.
+#[derive(Debug)]
+pub struct Spool(pub PathBuf);
+
+impl Spool {
+    /// A name of this process for the job `job_id` (its letters and digits, 16 at most).
+    pub fn new(job_id: &str) -> Spool {
+        let id: String = job_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        Spool(std::env::temp_dir().join(format!("glacier-inventory-{}-{id}", std::process::id())))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        // Best effort: a leftover file in the temporary directory is harmless.
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -19,7 +19,7 @@
 mod files;
 mod small;
 
-pub use files::{DownloadLock, VerifyingReader, save_stream};
+pub use files::{DownloadLock, Spool, VerifyingReader, save_stream};
 pub use small::{download_small, fits_one_chunk};
 
 use std::fs::{self, File};
