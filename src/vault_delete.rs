@@ -12,8 +12,8 @@
 //! This module decides and waits; it does not print (notes go through a callback) and
 //! takes the clock and the stop flag from the caller.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -61,8 +61,18 @@ pub fn run(
     opts: &Options,
     note: &mut dyn FnMut(&str),
 ) -> Result<Outcome> {
+    // A long wait rides out transient faults (throttling, 5xx, a dropped connection) on
+    // DescribeVault and DeleteVault as every long run does; a single check does not.
+    let persist = crate::retrieval::Persist {
+        backoff: (opts.poll.min(Duration::from_secs(1)), opts.poll),
+        stop: opts.stop,
+        retry_mismatch: false,
+        tries: if opts.wait { None } else { Some(1) },
+    };
+    let what = format!("checking vault '{vault}'");
     loop {
-        let outcome = check(client, vault, opts)?;
+        let outcome =
+            crate::retrieval::persist(&persist, &what, note, || check(client, vault, opts))?;
         let Outcome::NotYet { why, .. } = &outcome else {
             return Ok(outcome);
         };
@@ -73,19 +83,10 @@ pub fn run(
             "{why}; checking again in {}",
             crate::export::inventory::human_duration(opts.poll)
         ));
-        // In short steps, so that Ctrl-C ends the wait at once.
-        let until = Instant::now() + opts.poll;
-        loop {
-            if opts.stop.load(Ordering::Relaxed) {
-                return Err(Error::Interrupted(format!(
-                    "waiting to delete vault '{vault}' interrupted; nothing was deleted"
-                )));
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            std::thread::sleep(left.min(Duration::from_millis(200)));
+        if !crate::retrieval::pause(opts.poll, opts.stop) {
+            return Err(Error::Interrupted(format!(
+                "waiting to delete vault '{vault}' interrupted; nothing was deleted"
+            )));
         }
     }
 }

@@ -186,3 +186,35 @@ fn wait_and_poll_need_when_empty_and_send_nothing() {
     }
     assert!(m.requests().is_empty());
 }
+
+#[test]
+fn a_wait_rides_out_faults_that_outlast_the_client_s_retries() {
+    use crate::mock::{Fault, FaultRule};
+    let m = MockGlacier::start();
+    emptied_vault(&m);
+    m.take_inventory("v");
+    // Three 503s on DescribeVault, with one attempt per request: each one ends a check,
+    // and the --wait run goes on after a pause instead of exiting 1.
+    m.inject(FaultRule::times(
+        Fault::Unavailable,
+        Some("DescribeVault"),
+        3,
+    ));
+    let r = run_mock(
+        &m,
+        &[
+            "--max-attempts",
+            "1",
+            "vault",
+            "delete",
+            "--when-empty",
+            "--wait",
+            "v",
+        ],
+    );
+    let stderr = &r.stderr;
+    assert_eq!(r.code, 0, "{stderr}");
+    assert!(stderr.contains("checking vault 'v': "), "{stderr}");
+    assert!(stderr.ends_with("glacier: deleted vault 'v'\n"), "{stderr}");
+    assert_eq!(ops(&m, "DescribeVault").len(), 4);
+}
