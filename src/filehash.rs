@@ -12,10 +12,11 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use crate::progress::Reporter;
 use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
 use crate::workers::{Ended, Pool};
 
@@ -79,8 +80,8 @@ pub struct Options<'a> {
     pub threads: usize,
     /// Also compute the linear SHA-256 (one more pass, on its own thread).
     pub sha256: bool,
-    /// Incremented by the bytes hashed, for progress display.
-    pub progress: Option<&'a AtomicU64>,
+    /// Told of the bytes hashed, for the progress display.
+    pub progress: Option<&'a dyn Reporter>,
 }
 
 /// Picks the segment size: aligned (a power of two MiB) and small enough that every
@@ -190,7 +191,7 @@ pub fn tree_hash_range(
     offset: u64,
     len: u64,
     buf: &mut [u8],
-    progress: Option<&AtomicU64>,
+    progress: Option<&dyn Reporter>,
 ) -> io::Result<TreeHash> {
     let mut hasher = TreeHasher::new();
     let mut pos = offset;
@@ -201,7 +202,7 @@ pub fn tree_hash_range(
         hasher.update(&buf[..want]);
         pos += want as u64;
         if let Some(p) = progress {
-            p.fetch_add(want as u64, Ordering::Relaxed);
+            p.add_bytes(want as u64);
         }
     }
     Ok(hasher.finish())
@@ -241,7 +242,7 @@ pub fn hash_reader(mut r: impl Read, opts: Options<'_>) -> io::Result<Digests> {
             l.update(&buf[..n]);
         }
         if let Some(p) = opts.progress {
-            p.fetch_add(n as u64, Ordering::Relaxed);
+            p.add_bytes(n as u64);
         }
     }
     Ok(Digests {
@@ -278,7 +279,7 @@ mod tests {
             let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             let f = temp_file(&data);
             for threads in [1, 2, 3, 8] {
-                let counter = AtomicU64::new(0);
+                let counter = crate::progress::Counts::new();
                 let d = hash_file(
                     &f,
                     len as u64,
@@ -295,7 +296,7 @@ mod tests {
                     "len {len} t {threads}"
                 );
                 assert_eq!(d.sha256, Some(Sha256::digest(&data).into()));
-                assert_eq!(counter.load(Ordering::Relaxed), len as u64);
+                assert_eq!(counter.snapshot().bytes, len as u64);
             }
             let d = hash_reader(
                 &data[..],

@@ -117,7 +117,6 @@ pub mod treehash;
 mod aws;
 mod durable;
 mod pack;
-mod progress;
 mod signals;
 mod sync;
 mod upload;
@@ -127,7 +126,8 @@ mod vault_delete;
 pub mod cli;
 
 // Engines the integration tests and benches drive directly (an export run's journal and
-// inventory file, the pricing plan, the file hasher, the download engine): public so that
+// inventory file, the pricing plan, the file hasher, the download engine and the
+// progress reporter they take): public so that
 // they can reach them, hidden from the documentation because they are not a stable API.
 #[doc(hidden)]
 pub mod download;
@@ -137,6 +137,8 @@ pub mod export;
 pub mod filehash;
 #[doc(hidden)]
 pub mod plan;
+#[doc(hidden)]
+pub mod progress;
 mod purge;
 mod retrieval;
 mod workers;

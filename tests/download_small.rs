@@ -3,7 +3,7 @@
 //! beside it, the temporary name never followed, and nothing left after a failure.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicBool;
 
 use glacier_upload::download::{self, Options};
 use glacier_upload::error::Error;
@@ -18,7 +18,7 @@ fn opts(chunk_size: u64) -> Options {
         threads: 4,
         chunk_size,
         force: false,
-        progress: Arc::new(AtomicU64::new(0)),
+        reporter: Arc::new(glacier_upload::progress::Counts::new()),
         stop: Arc::new(AtomicBool::new(false)),
     }
 }

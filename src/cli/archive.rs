@@ -10,7 +10,7 @@ use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
 use crate::export::{InventoryFile, Selection, count_names, items};
 use crate::glacier::{ArchiveId, Description, JobId, JobRequest, check_vault_name};
-use crate::progress::{Progress, human_bytes};
+use crate::progress::{Display, Reporter, Totals, human_bytes};
 use crate::treehash::is_valid_part_size;
 
 /// `archive get --threads` without the flag (shown by its help, checked in `flags`).
@@ -295,12 +295,13 @@ impl ArchiveCmd {
                 let (size, _) = download::expected_output(&job)?;
                 let stop = Arc::new(AtomicBool::new(false));
                 crate::signals::install(&stop)?;
-                let progress = Progress::start("download", Some(size), global.progress_enabled());
+                let display: Arc<Display> = Arc::new(global.display());
+                display.begin("download", Totals::bytes(size));
                 let opts = download::Options {
                     threads,
                     chunk_size,
                     force,
-                    progress: progress.shared_counter(),
+                    reporter: Arc::clone(&display) as Arc<dyn Reporter>,
                     stop,
                 };
                 let result = if file == "-" {
@@ -325,7 +326,7 @@ impl ArchiveCmd {
                         download::download_to_file(&client, &vault, &job, &target, &opts)
                     })
                 };
-                drop(progress);
+                display.finish();
                 let o = result?;
                 if o.chunks_resumed > 0 {
                     note(

@@ -137,6 +137,12 @@ impl Global {
         use std::io::IsTerminal;
         !self.quiet && std::io::stderr().is_terminal()
     }
+
+    /// The stderr reporter long commands run with: a progress line on a terminal, notes
+    /// unless `--quiet`.
+    pub fn display(&self) -> crate::progress::Display {
+        crate::progress::Display::new(self.progress_enabled(), !self.quiet)
+    }
 }
 
 /// A note for the user on stderr (not a result), unless `--quiet`.

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{Args, Global, Output, default_threads, flags};
 use crate::error::{self, Error, Result};
 use crate::filehash::{self, Digests, Options};
-use crate::progress::Progress;
+use crate::progress::{Display, Reporter, Totals};
 
 /// Inputs larger than this get a progress line (when stderr is a terminal).
 const PROGRESS_MIN: u64 = 64 << 20;
@@ -103,14 +103,22 @@ impl TreeHashCmd {
             progress: None,
         };
         if path == "-" {
-            let progress = Progress::start("stdin", None, global.progress_enabled());
-            opts.progress = Some(progress.counter());
+            let display = global.display();
+            display.begin("stdin", Totals::default());
+            opts.progress = Some(&display);
             return filehash::hash_reader(io::stdin().lock(), opts).map_err(io_err);
         }
         let input = filehash::Input::open(Path::new(path)).map_err(io_err)?;
         let show = global.progress_enabled() && input.file_len().is_none_or(|n| n >= PROGRESS_MIN);
-        let progress = Progress::start(path, input.file_len(), show);
-        opts.progress = Some(progress.counter());
+        let display = Display::new(show, !global.quiet);
+        display.begin(
+            path,
+            Totals {
+                bytes: input.file_len(),
+                items: None,
+            },
+        );
+        opts.progress = Some(&display);
         input.hash(opts).map_err(io_err)
     }
 }

@@ -11,7 +11,7 @@ use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::glacier::{Description, UploadId, check_vault_name};
 use crate::pack;
-use crate::progress::{Progress, human_bytes};
+use crate::progress::{Reporter, Totals, human_bytes};
 use crate::sync::LockExt;
 use crate::upload::{self, Events, Input, Options, plan};
 
@@ -203,7 +203,14 @@ impl UploadCmd {
 
         let stop = Arc::new(AtomicBool::new(false));
         crate::signals::install(&stop)?;
-        let progress = Progress::start("upload", total, global.progress_enabled());
+        let display = Arc::new(global.display());
+        display.begin(
+            "upload",
+            Totals {
+                bytes: total,
+                items: None,
+            },
+        );
         let opts = Options {
             vault: self.vault.clone(),
             description: description.clone(),
@@ -213,7 +220,7 @@ impl UploadCmd {
             max_memory: self.max_memory,
             upload_id: self.upload_id.clone(),
             stop: Arc::clone(&stop),
-            progress: progress.shared_counter(),
+            reporter: Arc::clone(&display) as Arc<dyn Reporter>,
             state_dir: data.map(|d| d.join("uploads")),
             origin,
             auto_resume: !self.no_resume,
@@ -225,7 +232,7 @@ impl UploadCmd {
         };
         let state_dir = opts.state_dir.clone();
         let result = upload::upload(&client, input, &opts, &events);
-        drop(progress);
+        display.finish();
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {

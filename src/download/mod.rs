@@ -26,13 +26,14 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::durable;
 use crate::error::{Error, Result};
 use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, JobDescription, JobId};
+use crate::progress::Reporter;
 use crate::sync::LockExt;
 use crate::treehash::{self, CHUNK_SIZE, TreeHash, TreeHasher};
 use crate::workers::{Ended, Pool};
@@ -56,8 +57,8 @@ pub struct Options {
     pub chunk_size: u64,
     /// Replace an existing target.
     pub force: bool,
-    /// Bytes verified so far, for progress.
-    pub progress: Arc<AtomicU64>,
+    /// Told of the bytes verified, for progress.
+    pub reporter: Arc<dyn Reporter>,
     /// Set by Ctrl-C: stop fetching new chunks.
     pub stop: Arc<AtomicBool>,
 }
@@ -279,7 +280,7 @@ fn download_locked(
                 let got = hash_range(&file, &mut blocks.back, (start, end))
                     .map_err(|e| Error::io(&tmp, e))?;
                 if got == want {
-                    opts.progress.fetch_add(end - start + 1, Ordering::Relaxed);
+                    opts.reporter.add_bytes(end - start + 1);
                     return Ok(Chunk {
                         hash: got,
                         kept: true,
@@ -298,7 +299,7 @@ fn download_locked(
                 },
                 recv,
                 |data, at| write_checked(&file, &tmp, data, at, back),
-                &opts.progress,
+                opts.reporter.as_ref(),
             )?;
             file.sync_data().map_err(|e| Error::io(&tmp, e))?;
             log.record(&log_path, chunk, &hash)?;
@@ -406,7 +407,7 @@ pub fn stream_verified(
                 buf[off..off + data.len()].copy_from_slice(data);
                 Ok(())
             },
-            &opts.progress,
+            opts.reporter.as_ref(),
         )?;
         sink(&buf)?;
         hashes.push(h);
@@ -455,7 +456,7 @@ fn fetch_chunk(
     r: &JobRange<'_>,
     buf: &mut [u8],
     mut sink: impl FnMut(&[u8], u64) -> Result<()>,
-    progress: &AtomicU64,
+    reporter: &dyn Reporter,
 ) -> Result<TreeHash> {
     let JobRange {
         client,
@@ -512,7 +513,7 @@ fn fetch_chunk(
             }
             _ => {}
         }
-        progress.fetch_add(len, Ordering::Relaxed);
+        reporter.add_bytes(len);
         return Ok(ours);
     }
     Err(Error::Mismatch {

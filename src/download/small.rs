@@ -62,7 +62,7 @@ pub fn download_small(
             },
             &mut recv,
             |data, at| write_checked(&file, part, data, at, &mut back),
-            &opts.progress,
+            opts.reporter.as_ref(),
         )?;
         if let Some(want) = expected {
             if want != tree_hash {

@@ -10,7 +10,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 use super::Item;
@@ -18,6 +18,7 @@ use crate::download;
 use crate::error::{Error, Result};
 use crate::filehash;
 use crate::glacier::{Client, JobDescription};
+use crate::progress::{Counts, Reporter};
 
 /// Bytes kept free on the destination beyond the archive itself, so a full disk is
 /// found before a download and not half-way into one.
@@ -53,8 +54,8 @@ pub struct DirDestination {
     root: PathBuf,
     /// Set by Ctrl-C.
     pub stop: Arc<AtomicBool>,
-    /// Bytes downloaded and verified so far, for progress.
-    pub progress: Arc<AtomicU64>,
+    /// Told of the bytes downloaded and verified, for progress.
+    pub reporter: Arc<dyn Reporter>,
     /// Free bytes to assume instead of asking the file system: a full disk cannot be
     /// made on demand in a test, so the CLI sets this from `GLACIER_TEST_FREE_BYTES`.
     pub free_bytes: Option<u64>,
@@ -82,7 +83,7 @@ impl DirDestination {
         Ok(DirDestination {
             root: root.to_path_buf(),
             stop: Arc::new(AtomicBool::new(false)),
-            progress: Arc::new(AtomicU64::new(0)),
+            reporter: Arc::new(Counts::new()),
             free_bytes: None,
         })
     }
@@ -293,7 +294,7 @@ impl Destination for DirDestination {
             threads: threads.max(1),
             chunk_size: download::DEFAULT_CHUNK_SIZE,
             force: false,
-            progress: self.progress.clone(),
+            reporter: Arc::clone(&self.reporter),
             stop: self.stop.clone(),
         };
         // An archive that fits one chunk takes the one-step path: per-archive cost decides at vault scale.

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
@@ -39,6 +39,7 @@ use crate::config::Env;
 use crate::download;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription};
+use crate::progress::{Counts, Reporter};
 use crate::s3::{
     self, ArchiveMetadata, MultipartWriter, ObjectOptions, ObjectSpec, StorageClass, StreamOptions,
     UploadOptions, Verified,
@@ -151,8 +152,8 @@ pub struct S3Destination {
     pub max_memory: u64,
     /// Set by Ctrl-C.
     pub stop: Arc<AtomicBool>,
-    /// Bytes fetched and verified so far, for progress.
-    pub progress: Arc<AtomicU64>,
+    /// Told of the bytes fetched and verified, for progress.
+    pub reporter: Arc<dyn Reporter>,
 }
 
 impl S3Destination {
@@ -171,7 +172,7 @@ impl S3Destination {
             part_size,
             max_memory: DEFAULT_MAX_MEMORY,
             stop: Arc::new(AtomicBool::new(false)),
-            progress: Arc::new(AtomicU64::new(0)),
+            reporter: Arc::new(Counts::new()),
         }
     }
 
@@ -556,7 +557,7 @@ impl Destination for S3Destination {
             job_id: job.id()?,
             size: item.size,
             checked: Arc::new(Mutex::new(BTreeMap::new())),
-            progress: self.progress.clone(),
+            reporter: Arc::clone(&self.reporter),
             stop: self.stop.clone(),
         };
         let opts = StreamOptions {

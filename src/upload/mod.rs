@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::filehash;
 use crate::glacier::{ArchiveCreated, Client, Description, Payload, UploadId};
+use crate::progress::Reporter;
 use crate::treehash::{self, TreeHash, TreeHasher};
 
 pub use plan::{SINGLE_REQUEST_LIMIT, STREAM_PART_SIZE, default_part_size};
@@ -74,8 +75,8 @@ pub struct Options {
     pub upload_id: Option<UploadId>,
     /// Set (by Ctrl-C) to stop scheduling new parts.
     pub stop: Arc<AtomicBool>,
-    /// Bytes done so far, for the progress display.
-    pub progress: Arc<AtomicU64>,
+    /// Told of the bytes uploaded, for the progress display.
+    pub reporter: Arc<dyn Reporter>,
     /// Where resume state is kept (`None`: not kept).
     pub state_dir: Option<PathBuf>,
     /// Which Glacier this is (endpoint, account, region, profile), recorded in the resume state
@@ -459,7 +460,7 @@ fn upload_file(
         events.completing();
         let archive =
             client.upload_archive(&opts.vault, &opts.description, &payload, &digests.tree_hash)?;
-        opts.progress.fetch_add(size, Ordering::Relaxed);
+        opts.reporter.add_bytes(size);
         // Glacier checked the bytes it got against our hash, so the archive is whole; but
         // if the file changed meanwhile it may mix versions. Never lose its ID.
         check_unchanged().map_err(|e| Error::WithHint {
@@ -563,7 +564,7 @@ fn upload_stream(
         events.completing();
         let archive =
             client.upload_archive(&opts.vault, &opts.description, &payload, &tree_hash)?;
-        opts.progress.fetch_add(n as u64, Ordering::Relaxed);
+        opts.reporter.add_bytes(n as u64);
         return Ok(Outcome {
             archive,
             size: n as u64,

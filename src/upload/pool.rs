@@ -295,7 +295,7 @@ impl<'a> Session<'a> {
         if let Some(theirs) = self.known.get(&index) {
             let ours = treehash::tree_hash(bytes);
             if ours == *theirs {
-                self.opts.progress.fetch_add(len as u64, Ordering::Relaxed);
+                self.opts.reporter.add_bytes(len as u64);
                 return Ok((ours, true));
             }
             if !self.trusted {
@@ -318,7 +318,7 @@ impl<'a> Session<'a> {
         let payload = Payload::new(bytes::Bytes::from_owner(data), sha);
         self.client
             .upload_part(&self.opts.vault, &self.upload_id, start, &payload, &tree)?;
-        self.opts.progress.fetch_add(len as u64, Ordering::Relaxed);
+        self.opts.reporter.add_bytes(len as u64);
         Ok((tree, false))
     }
 

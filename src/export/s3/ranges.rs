@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobId, JobOutput};
+use crate::progress::Reporter;
 use crate::s3::RangeSource;
 use crate::sync::LockExt;
 use crate::treehash::{TreeHash, TreeHasher};
@@ -23,7 +24,7 @@ pub(super) struct GlacierRanges<'a> {
     pub(super) job_id: JobId,
     pub(super) size: u64,
     pub(super) checked: Arc<Mutex<BTreeMap<u64, TreeHash>>>,
-    pub(super) progress: Arc<AtomicU64>,
+    pub(super) reporter: Arc<dyn Reporter>,
     pub(super) stop: Arc<AtomicBool>,
 }
 
@@ -50,7 +51,7 @@ impl RangeSource for GlacierRanges<'_> {
             hasher: Some(TreeHasher::new()),
             expected,
             checked: self.checked.clone(),
-            progress: self.progress.clone(),
+            reporter: Arc::clone(&self.reporter),
             stop: self.stop.clone(),
         }))
     }
@@ -68,7 +69,7 @@ struct CheckedRange {
     hasher: Option<TreeHasher>,
     expected: TreeHash,
     checked: Arc<Mutex<BTreeMap<u64, TreeHash>>>,
-    progress: Arc<AtomicU64>,
+    reporter: Arc<dyn Reporter>,
     stop: Arc<AtomicBool>,
 }
 
@@ -101,7 +102,7 @@ impl Read for CheckedRange {
                 ));
             }
             self.checked.lock_unpoisoned().insert(self.start, actual);
-            self.progress.fetch_add(self.len, Ordering::Relaxed);
+            self.reporter.add_bytes(self.len);
             return Ok(0);
         }
         let want = (buf.len() as u64).min(self.len - self.got) as usize;
