@@ -10,9 +10,10 @@
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use glacier_upload::export::journal::{Journal, Record};
-use glacier_upload::export::select::Shard;
-use glacier_upload::export::{self, InventoryFile, Selection};
+use glacier_upload::export;
+use glacier_upload::vault::journal::{Journal, Record};
+use glacier_upload::vault::select::Shard;
+use glacier_upload::vault::{self, InventoryFile, Selection};
 
 /// Peak resident set size in KiB (Linux `VmHWM`), if known.
 fn peak_rss_kib() -> Option<u64> {
@@ -61,10 +62,10 @@ fn main() {
 
     let inv = InventoryFile::open(&inv_path).expect("open inventory");
     let t = Instant::now();
-    let names = export::count_names(&inv).expect("names");
+    let names = vault::count_names(&inv).expect("names");
     println!("names resolved over the inventory in {:.1?}", t.elapsed());
 
-    let state = export::journal::State::default();
+    let state = vault::journal::State::default();
     let t = Instant::now();
     let plan = export::plan(
         &inv,
@@ -94,7 +95,7 @@ fn main() {
     let t = Instant::now();
     let (mut journal, _) = Journal::open(&dir.join("state")).expect("journal");
     let mut batch = Vec::with_capacity(1000);
-    for it in export::items(&inv, &names, &Selection::default()).expect("items") {
+    for it in vault::items(&inv, &names, &Selection::default()).expect("items") {
         let it = it.expect("item");
         batch.push(Record::Job {
             archive_id: it.archive_id.clone(),

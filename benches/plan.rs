@@ -12,9 +12,9 @@
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use glacier_upload::export::names_file::NamesFile;
-use glacier_upload::export::{InventoryFile, Selection};
 use glacier_upload::plan::{self, Prices, Target};
+use glacier_upload::vault::names_file::NamesFile;
+use glacier_upload::vault::{InventoryFile, Selection};
 
 /// Peak resident set size in KiB (Linux `VmHWM`), if known.
 fn peak_rss_kib() -> Option<u64> {

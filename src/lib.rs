@@ -141,6 +141,8 @@ pub mod plan;
 pub mod progress;
 mod purge;
 mod retrieval;
+#[doc(hidden)]
+pub mod vault;
 mod workers;
 
 /// What the integration tests and fuzz targets need from the crate's private parts,

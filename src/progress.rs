@@ -299,6 +299,20 @@ pub fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
+/// `90 s`, `15 min`, `2 h`.
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 1 {
+        format!("{} ms", d.as_millis())
+    } else if s < 120 {
+        format!("{s} s")
+    } else if s < 7200 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{} h", s / 3600)
+    }
+}
+
 fn human_secs(s: u64) -> String {
     match s {
         0..=59 => format!("{s}s"),

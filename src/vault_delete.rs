@@ -81,7 +81,7 @@ pub fn run(
         }
         note(&format!(
             "{why}; checking again in {}",
-            crate::export::inventory::human_duration(opts.poll)
+            crate::progress::human_duration(opts.poll)
         ));
         if !crate::retrieval::pause(opts.poll, opts.stop) {
             return Err(Error::Interrupted(format!(

@@ -281,10 +281,10 @@ fn an_inventory_job_s_output_is_read_without_starting_anything() {
 
 #[test]
 fn with_to_dir_the_inventory_an_export_saved_there_is_used() {
-    use glacier_upload::export::journal::{Journal, Record};
+    use glacier_upload::vault::journal::{Journal, Record};
     let s = Setup::new();
     let out = s.dir.join("out");
-    let state = glacier_upload::export::state_dir(&out);
+    let state = glacier_upload::vault::state_dir(&out);
     // What an export leaves after downloading its inventory job's output.
     let (mut journal, _) = Journal::open(&state).expect("journal");
     journal

@@ -8,10 +8,10 @@ use super::retrieval::{JobStart, finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
-use crate::export::{InventoryFile, Selection, count_names, items};
 use crate::glacier::{ArchiveId, Description, JobId, JobRequest, check_vault_name};
 use crate::progress::{Display, Reporter, Totals, human_bytes};
 use crate::treehash::is_valid_part_size;
+use crate::vault::{InventoryFile, Selection, count_names, items};
 
 /// `archive get --threads` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_THREADS: usize = 4;

@@ -14,15 +14,15 @@ use super::scope::{
 use super::{Args, Global, Output, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
-use crate::export::inventory::{Acquire, Acquired, acquire, human_duration};
-use crate::export::journal::{Journal, State};
 use crate::export::scheduler::{self, Report, Status};
-use crate::export::select::Selection;
-use crate::export::{
-    self, Destination, DirDestination, InventorySource, S3Destination, S3Target, manifest,
-};
+use crate::export::{self, Destination, DirDestination, S3Destination, S3Target};
 use crate::progress::human_bytes;
+use crate::progress::human_duration;
 use crate::s3::{self, StorageClass};
+use crate::vault::inventory::{Acquire, Acquired, acquire};
+use crate::vault::journal::{Journal, State};
+use crate::vault::select::Selection;
+use crate::vault::{self, InventorySource, manifest};
 
 /// `--max-jobs` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_MAX_JOBS: usize = 1000;
@@ -162,17 +162,17 @@ impl ExportCmd {
     }
 
     /// The `--names FILE`, read and checked whole (a bad line is exit 2).
-    fn names_file(&self) -> Result<Option<export::names_file::NamesFile>> {
+    fn names_file(&self) -> Result<Option<vault::names_file::NamesFile>> {
         self.names
             .as_deref()
-            .map(export::names_file::NamesFile::read)
+            .map(vault::names_file::NamesFile::read)
             .transpose()
     }
 
     /// Where the journal, the saved inventory and the local manifest live.
     fn state_dir(&self) -> Result<PathBuf> {
         match &self.s3 {
-            None => Ok(export::state_dir(&self.dir)),
+            None => Ok(vault::state_dir(&self.dir)),
             Some(o) => match &o.journal {
                 Some(j) => Ok(j.clone()),
                 None => export::s3::default_journal_dir(&ProcessEnv, &self.vault, &o.target),
@@ -208,7 +208,7 @@ impl ExportCmd {
 
     /// A rerun uses the inventory an earlier run saved: say how old it is, and that
     /// archives uploaded since are not in it.
-    fn note_saved_inventory(&self, global: &Global, inv: &export::InventoryFile) {
+    fn note_saved_inventory(&self, global: &Global, inv: &vault::InventoryFile) {
         let date = crate::purge::inventory_date(inv)
             .ok()
             .flatten()
@@ -285,7 +285,7 @@ impl ExportCmd {
             }
             Acquired::NotYet => return Err(not_inventoried(&self.vault)),
         };
-        let (names, unusable) = export::count_names_from(&inv, names_file)?;
+        let (names, unusable) = vault::count_names_from(&inv, names_file)?;
         if let Some(n) = unusable.note() {
             note(global, &n);
         }
@@ -459,7 +459,7 @@ impl ExportCmd {
         out: &mut Output,
         client: &crate::glacier::Client,
         state_dir: &std::path::Path,
-        names_file: Option<export::names_file::NamesFile>,
+        names_file: Option<vault::names_file::NamesFile>,
     ) -> Result<()> {
         // Read the journal if there is one, but create nothing.
         let (mut journal, mut state) = if state_dir.exists() {
@@ -469,7 +469,7 @@ impl ExportCmd {
             (None, State::default())
         };
         let inv = match (&self.source, journal.as_mut()) {
-            (InventorySource::File(p), _) => export::InventoryFile::open_given(p)?,
+            (InventorySource::File(p), _) => vault::InventoryFile::open_given(p)?,
             (InventorySource::New, _)
                 if !state.inventory_saved && state.inventory_job.is_none() =>
             {
@@ -508,7 +508,7 @@ impl ExportCmd {
                 ));
             }
         };
-        let (names, unusable) = export::count_names_from(&inv, names_file)?;
+        let (names, unusable) = vault::count_names_from(&inv, names_file)?;
         if let Some(n) = unusable.note() {
             note(global, &n);
         }
@@ -558,7 +558,7 @@ impl ExportCmd {
 
     /// The cost and risk summary `vault plan` prints for the same vault, selection and
     /// destination (shipped prices): a dry run shows what the export would cost.
-    fn plan_summary(&self, inv: &export::InventoryFile) -> Result<crate::plan::Report> {
+    fn plan_summary(&self, inv: &vault::InventoryFile) -> Result<crate::plan::Report> {
         let target = match &self.s3 {
             None => crate::plan::Target::Dir,
             Some(o) => crate::plan::Target::S3 {

@@ -12,11 +12,11 @@ use super::retrieval::{JobStart, finished_job, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{VerifyingReader, check_target, save_stream};
 use crate::error::{Error, Result};
-use crate::export::naming::name_from_description;
-use crate::export::{InventoryFile, count_names};
 use crate::glacier::{Description, InventoryParameters, JobId, JobRequest, check_vault_name};
 use crate::inventory::{self, Format, Render};
 use crate::progress::human_bytes;
+use crate::vault::naming::name_from_description;
+use crate::vault::{InventoryFile, count_names};
 
 /// A parsed `inventory` command.
 #[derive(Debug)]
@@ -220,7 +220,7 @@ impl InventoryCmd {
                                 let size = save_stream(fetch()?, &path, force)?;
                                 // No tree hash comes with an inventory: a body damaged in
                                 // transit shows as one that does not parse.
-                                if let Err(e) = crate::export::inventory::well_formed(&path) {
+                                if let Err(e) = crate::vault::inventory::well_formed(&path) {
                                     crate::durable::remove_if_exists(&path)?;
                                     return Err(e);
                                 }

@@ -10,11 +10,12 @@ use super::scope::{parse_positive_size, parse_size};
 use super::{Args, Global, Output, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
-use crate::export::names_file::NamesFile;
-use crate::export::{InventorySource, S3Target, Selection};
+use crate::export::S3Target;
 use crate::plan::{self, Prices, Target};
 use crate::progress::human_bytes;
 use crate::s3;
+use crate::vault::names_file::NamesFile;
+use crate::vault::{InventorySource, Selection};
 
 /// A parsed `vault plan`.
 #[derive(Debug)]
@@ -77,7 +78,7 @@ impl PlanCmd {
     fn state_dir(&self) -> Result<Option<PathBuf>> {
         Ok(match &self.to {
             None => None,
-            Some(Dest::Dir(d)) => Some(crate::export::state_dir(d)),
+            Some(Dest::Dir(d)) => Some(crate::vault::state_dir(d)),
             Some(Dest::S3(t)) => Some(crate::export::s3::default_journal_dir(
                 &ProcessEnv,
                 &self.vault,

@@ -12,13 +12,13 @@ use super::scope::source_and_selection;
 use super::{Args, Global, Output, data_dir, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
-use crate::export::inventory::{Acquire, Acquired, acquire};
-use crate::export::journal::{Journal, State};
-use crate::export::{self, InventoryFile, InventorySource, Selection};
 use crate::glacier::Client;
 use crate::progress::human_bytes;
 use crate::purge::{self, Counts, ExportedTo, Report, Scope};
 use crate::sync::LockExt;
+use crate::vault::inventory::{Acquire, Acquired, acquire};
+use crate::vault::journal::{Journal, State};
+use crate::vault::{self, InventoryFile, InventorySource, Selection};
 use crate::vault_delete::{self, Outcome};
 
 /// `--threads` without the flag (shown by its help, checked in `flags`).
@@ -159,7 +159,7 @@ impl PurgeCmd {
             None => None,
         };
         let inv = self.inventory(global, &client, &saved, &mut journal, &mut state)?;
-        let (names, unusable) = export::count_names_and_unusable(&inv)?;
+        let (names, unusable) = vault::count_names_and_unusable(&inv)?;
         if let Some(n) = unusable.note() {
             note(global, &format!("{n}; they are not deleted"));
         }
@@ -456,7 +456,7 @@ impl PurgeCmd {
         global: &Global,
         out: &mut Output,
         sc: &Scope,
-        inv: &export::InventoryFile,
+        inv: &vault::InventoryFile,
     ) -> Result<()> {
         // The cost and risk summary `vault plan` prints for the same selection: for a
         // purge, the early-deletion charge of archives younger than 90 days.

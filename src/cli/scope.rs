@@ -9,9 +9,9 @@ use std::time::Duration;
 use super::{Args, flags};
 use crate::config::{Env, ProcessEnv};
 use crate::error::{Error, Result};
-use crate::export::InventorySource;
-use crate::export::select::{Glob, Selection, Shard, parse_date};
 use crate::glacier::JobId;
+use crate::vault::InventorySource;
+use crate::vault::select::{Glob, Selection, Shard, parse_date};
 
 /// The S3 part size when `--s3-part-size` is not given: 16 MiB keeps memory at about
 /// threads x 16 MiB and needs 10,000 parts only above 156 GiB (then it grows).

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
-use super::Item;
 use crate::download;
 use crate::error::{Error, Result};
 use crate::filehash;
 use crate::glacier::{Client, JobDescription};
 use crate::progress::{Counts, Reporter};
+use crate::vault::Item;
 
 /// Bytes kept free on the destination beyond the archive itself, so a full disk is
 /// found before a download and not half-way into one.
@@ -162,7 +162,7 @@ impl DirDestination {
     }
 
     fn tmp_dir(&self) -> PathBuf {
-        super::state_dir(&self.root).join("tmp")
+        crate::vault::state_dir(&self.root).join("tmp")
     }
 }
 
@@ -285,7 +285,10 @@ impl Destination for DirDestination {
         let tmp_dir = self.tmp_dir();
         fs::create_dir_all(&tmp_dir).map_err(|e| Error::io(&tmp_dir, e))?;
         // One temporary name per archive: a rerun resumes the chunks it kept.
-        let tmp = tmp_dir.join(format!("{:032x}", super::journal::key(&item.archive_id)));
+        let tmp = tmp_dir.join(format!(
+            "{:032x}",
+            crate::vault::journal::key(&item.archive_id)
+        ));
         if fs::symlink_metadata(&tmp).is_ok() {
             // Finished earlier but not moved into place: fetch again rather than trust it.
             fs::remove_file(&tmp).map_err(|e| Error::io(&tmp, e))?;

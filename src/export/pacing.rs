@@ -10,11 +10,11 @@
 
 use std::collections::HashMap;
 
-use super::Item;
-use super::journal::{Key, State, unix_seconds};
 use crate::error::Result;
 use crate::glacier::JobDescription;
 use crate::progress::human_bytes;
+use crate::vault::Item;
+use crate::vault::journal::{Key, State, unix_seconds};
 
 /// One day, in seconds: the pacing window and how long Glacier keeps job output.
 const DAY: i64 = 86_400;

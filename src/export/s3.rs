@@ -33,8 +33,7 @@ mod ranges;
 
 use ranges::GlacierRanges;
 
-use super::select::Shard;
-use super::{Destination, Item, manifest, naming};
+use super::Destination;
 use crate::config::Env;
 use crate::download;
 use crate::error::{Error, Result};
@@ -46,6 +45,8 @@ use crate::s3::{
 };
 use crate::sync::LockExt;
 use crate::treehash::{self, TreeHash, TreeHasher};
+use crate::vault::select::Shard;
+use crate::vault::{Item, manifest, naming};
 
 /// `s3://BUCKET/PREFIX`, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]

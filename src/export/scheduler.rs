@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::destination::{Destination, is_disk_full};
-use super::journal::{self, Journal, Record, State};
 use super::pacing::{self, Pace};
-use super::{Collisions, InventoryFile, Item, Selection, items};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobRequest};
 use crate::retrieval::{self, Backoff, Persist, pause};
+use crate::vault::journal::{self, Journal, Record, State};
+use crate::vault::{Collisions, InventoryFile, Item, Selection, items};
 use crate::workers::Pool;
 
 /// How to run.
@@ -138,7 +138,7 @@ fn ride_out(
     note(&format!(
         "{}; trying again in {}",
         crate::error::chain(&e),
-        super::inventory::human_duration(p)
+        crate::progress::human_duration(p)
     ));
     if pause(p, &opts.stop) {
         Ok(())
@@ -712,7 +712,7 @@ fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Resu
         path: it.name.clone(),
         size: it.size,
         tree_hash: it.tree_hash.clone(),
-        time: super::now_rfc3339(),
+        time: crate::vault::now_rfc3339(),
     };
     journal.append(&r)?;
     state.apply(&r);

@@ -14,11 +14,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::Result;
-use crate::export::names_file::{self, NamesFile};
-use crate::export::naming::{Collisions, NameSource};
-use crate::export::{InventoryFile, Selection};
 use crate::inventory::Entry;
 use crate::s3::{MAX_PARTS, StorageClass, part_size_for};
+use crate::vault::names_file::{self, NamesFile};
+use crate::vault::naming::{Collisions, NameSource};
+use crate::vault::{InventoryFile, Selection};
 
 pub use prices::Prices;
 

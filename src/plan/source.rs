@@ -10,10 +10,10 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::export::InventoryFile;
-use crate::export::inventory::{Acquire, Acquired, InventorySource, acquire};
-use crate::export::journal::{Journal, State};
 use crate::glacier::Client;
+use crate::vault::InventoryFile;
+use crate::vault::inventory::{Acquire, Acquired, InventorySource, acquire};
+use crate::vault::journal::{Journal, State};
 
 /// The inventory to plan from; a downloaded one is deleted when this is dropped.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ pub fn inventory(
             let temp = std::env::temp_dir().join(format!(
                 "glacier-plan-{}-{}",
                 std::process::id(),
-                crate::export::now_rfc3339().replace(':', "")
+                crate::vault::now_rfc3339().replace(':', "")
             ));
             // The guard exists before the directory does, so every exit removes it.
             let mut guard = Inventory {

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::export::journal::{self, Key, Record};
 use crate::export::{S3Destination, S3Target};
 use crate::s3::{self, StorageClass};
+use crate::vault::journal::{self, Key, Record};
 
 /// Archives an export records as exported and verified: key → (size, tree hash).
 #[derive(Debug, Default)]
@@ -143,7 +143,7 @@ impl ExportRecord for DirExport {
     }
 
     fn verified(&self) -> Result<Verified> {
-        let path = crate::export::state_dir(&self.root).join("journal.jsonl");
+        let path = crate::vault::state_dir(&self.root).join("journal.jsonl");
         let f = File::open(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::Input(format!(

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Result, ServiceError};
-use crate::export::journal::{self, Journal, Record, State};
-use crate::export::{Collisions, InventoryFile, Item, Selection, items};
 use crate::glacier::{ArchiveId, Client};
+use crate::vault::journal::{self, Journal, Record, State};
+use crate::vault::{Collisions, InventoryFile, Item, Selection, items};
 use crate::workers::Pool;
 
 pub use exported::{ExportedTo, Verified};
@@ -320,7 +320,7 @@ pub fn run(
             let r = Record::Deleted {
                 archive_id: it.archive_id.clone(),
                 gone,
-                time: crate::export::now_rfc3339(),
+                time: crate::vault::now_rfc3339(),
             };
             journal
                 .lock()

@@ -195,7 +195,7 @@ pub fn wait_for_job(
                     "job {job_id}: {} ({}), checking again in {}",
                     job.status(),
                     age(job.creation_date.as_deref()),
-                    crate::export::inventory::human_duration(interval)
+                    crate::progress::human_duration(interval)
                 ));
                 let p = interval;
                 interval = (interval * 3 / 2).min(w.max_poll);
@@ -206,7 +206,7 @@ pub fn wait_for_job(
                 note(&format!(
                     "job {job_id}: DescribeJob failed ({}); trying again in {}",
                     crate::error::chain(&e),
-                    crate::export::inventory::human_duration(p)
+                    crate::progress::human_duration(p)
                 ));
                 p
             }

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::durable;
 use crate::error::{Error, Result};
 use crate::glacier::UploadId;
 
@@ -119,19 +120,14 @@ pub fn state_path(dir: &Path, upload_id: &UploadId) -> PathBuf {
     dir.join(format!("{upload_id}.json"))
 }
 
-/// Saves the state atomically (temporary file, then rename).
+/// Saves the state atomically and durably (`durable::Replacement`: a temporary file
+/// created exclusively, synced, renamed, the directory synced).
 pub fn save(dir: &Path, state: &UploadState) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let id = UploadId::from_server(state.upload_id.clone());
     let path = state_path(dir, &id);
-    let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_vec_pretty(state).map_err(|e| Error::Input(e.to_string()))?;
-    let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(&text).map_err(|e| Error::io(&tmp, e))?;
-    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-    // The rename is durable only once the directory entry is (rename(2) on a crash).
-    crate::durable::fsync_dir(dir)
+    durable::write_atomic(&path, &text)
 }
 
 /// Loads the state of an upload, if this machine has it. An unreadable or malformed

@@ -269,7 +269,7 @@ fn transient(
         "{what} in vault '{}': {}; trying again in {}",
         a.vault,
         crate::error::chain(e),
-        human_duration(p)
+        crate::progress::human_duration(p)
     ));
     if pause(p, a.stop) {
         Ok(())
@@ -401,18 +401,18 @@ fn fetch(
         }
         Err(e) => return Err(e),
     };
-    if super::scheduler::job::action(&job) != "InventoryRetrieval" {
+    if job.action_name() != "InventoryRetrieval" {
         return Err(Error::Job(format!(
             "job {job_id} in vault '{}' is not an inventory retrieval",
             a.vault
         )));
     }
-    match super::scheduler::job::status(&job) {
+    match job.status() {
         "Succeeded" => {}
         "Failed" => {
             return Ok(Fetched::Lost(format!(
                 "failed: {}",
-                super::scheduler::job::message(&job)
+                job.status_message.as_deref().unwrap_or("no reason given")
             )));
         }
         _ => return Ok(Fetched::Running),
@@ -448,18 +448,4 @@ fn fetch(
     std::fs::rename(&tmp, saved).map_err(|e| Error::io(saved, e))?;
     crate::durable::fsync_dir(crate::durable::parent_dir(saved))?;
     Ok(Fetched::Saved)
-}
-
-/// `90 s`, `15 min`, `2 h`.
-pub fn human_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s < 1 {
-        format!("{} ms", d.as_millis())
-    } else if s < 120 {
-        format!("{s} s")
-    } else if s < 7200 {
-        format!("{} min", s / 60)
-    } else {
-        format!("{} h", s / 3600)
-    }
 }
