@@ -143,6 +143,8 @@ mod purge;
 mod retrieval;
 #[doc(hidden)]
 pub mod vault;
+#[doc(hidden)]
+pub mod workflow;
 mod workers;
 
 /// What the integration tests and fuzz targets need from the crate's private parts,
