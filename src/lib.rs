@@ -120,14 +120,13 @@ mod pack;
 mod signals;
 mod sync;
 mod upload;
-mod vault_delete;
 
 /// The command-line program: [`cli::main`] is what the `glacier` binary runs.
 pub mod cli;
 
 // Engines the integration tests and benches drive directly (an export run's journal and
-// inventory file, the pricing plan, the file hasher, the download engine and the
-// progress reporter they take): public so that
+// inventory file, the pricing plan, the file hasher, the download engine, the purge,
+// retrieval and vault-deletion workflows and the progress reporter they take): public so that
 // they can reach them, hidden from the documentation because they are not a stable API.
 #[doc(hidden)]
 pub mod download;
@@ -139,13 +138,17 @@ pub mod filehash;
 pub mod plan;
 #[doc(hidden)]
 pub mod progress;
-mod purge;
-mod retrieval;
+#[doc(hidden)]
+pub mod purge;
+#[doc(hidden)]
+pub mod retrieval;
 #[doc(hidden)]
 pub mod vault;
 #[doc(hidden)]
-pub mod workflow;
+pub mod vault_delete;
 mod workers;
+#[doc(hidden)]
+pub mod workflow;
 
 /// What the integration tests and fuzz targets need from the crate's private parts,
 /// kept to the least: not a stable API, hidden from the documentation.

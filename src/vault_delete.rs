@@ -9,10 +9,10 @@
 //! with the time to look again; otherwise DeleteVault is sent (it is free and
 //! idempotent), and a refusal (written since the inventory) is "not yet" too.
 //!
-//! This module decides and waits; it does not print (notes go through a callback) and
-//! takes the clock and the stop flag from the caller.
+//! This module decides and waits; it does not print (notes go to the
+//! [`Reporter`](crate::progress::Reporter)) and takes the clock from its options and the
+//! stop flag from the [`Ctx`].
 
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -20,12 +20,16 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::{Error, Result};
 use crate::glacier::{Client, VaultDescription};
+use crate::progress::Reporter;
+use crate::workflow::Ctx;
 
 /// Glacier inventories a vault about once a day: the next look after an inventory.
 pub const INVENTORY_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 /// How to wait.
 pub struct Options<'a> {
+    /// The vault.
+    pub vault: &'a str,
     /// Keep checking until deleted (`--wait`), else check once.
     pub wait: bool,
     /// Pause between checks.
@@ -33,8 +37,6 @@ pub struct Options<'a> {
     /// The last DeleteArchive this caller sent, if it knows (a purge does): an inventory
     /// taken before it cannot show the vault empty.
     pub deleted_before: Option<OffsetDateTime>,
-    /// Ctrl-C: ends the wait at once.
-    pub stop: &'a AtomicBool,
     /// The clock (tests fix it).
     pub now: &'a dyn Fn() -> OffsetDateTime,
 }
@@ -54,18 +56,16 @@ pub enum Outcome {
 }
 
 /// Checks (and with `wait`, keeps checking every `poll`) and deletes the vault when
-/// Glacier's inventory shows it empty. Without `wait`, one check.
-pub fn run(
-    client: &Client,
-    vault: &str,
-    opts: &Options,
-    note: &mut dyn FnMut(&str),
-) -> Result<Outcome> {
+/// Glacier's inventory shows it empty. Without `wait`, one check. Each "not yet" of a
+/// wait and each fault ridden out is a note; the context's stop flag ends the wait.
+pub fn run(ctx: &Ctx<'_>, opts: &Options<'_>, reporter: &dyn Reporter) -> Result<Outcome> {
+    let (client, vault) = (ctx.glacier, opts.vault);
+    let note = &mut |m: &str| reporter.note(m);
     // A long wait rides out transient faults (throttling, 5xx, a dropped connection) on
     // DescribeVault and DeleteVault as every long run does; a single check does not.
     let persist = crate::retrieval::Persist {
         backoff: (opts.poll.min(Duration::from_secs(1)), opts.poll),
-        stop: opts.stop,
+        stop: ctx.stop,
         retry_mismatch: false,
         tries: if opts.wait { None } else { Some(1) },
     };
@@ -83,7 +83,7 @@ pub fn run(
             "{why}; checking again in {}",
             crate::progress::human_duration(opts.poll)
         ));
-        if !crate::retrieval::pause(opts.poll, opts.stop) {
+        if !crate::retrieval::pause(opts.poll, ctx.stop) {
             return Err(Error::Interrupted(format!(
                 "waiting to delete vault '{vault}' interrupted; nothing was deleted"
             )));
@@ -92,7 +92,7 @@ pub fn run(
 }
 
 /// One look: DescribeVault, then DeleteVault if the inventory allows it.
-pub fn check(client: &Client, vault: &str, opts: &Options) -> Result<Outcome> {
+pub fn check(client: &Client, vault: &str, opts: &Options<'_>) -> Result<Outcome> {
     let d = client.describe_vault(vault)?;
     if let Some(o) = verdict(vault, &d, opts.deleted_before, (opts.now)()) {
         return Ok(o);

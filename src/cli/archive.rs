@@ -412,7 +412,7 @@ fn delete_many(
     crate::signals::install(&stop)?;
     let (backoff, max_backoff) = super::retrieval::backoff();
     let pauses = std::sync::atomic::AtomicU64::new(0);
-    let opts = crate::purge::Options {
+    let opts = crate::purge::DeleteOptions {
         threads,
         stop: &stop,
         backoff,

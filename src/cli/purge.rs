@@ -1,25 +1,21 @@
 //! `glacier vault purge [OPTIONS] VAULT`: parses the flags, asks for confirmation, and
-//! prints; the work is in `crate::purge`.
+//! prints; the work (inventory, scope, deletions, the vault) is `crate::purge`'s
+//! workflow, called in two steps so the question can come between them.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use super::scope::source_and_selection;
 use super::{Args, Global, Output, data_dir, flags, note};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
-use crate::glacier::Client;
 use crate::progress::human_bytes;
-use crate::purge::{self, Counts, ExportedTo, Report, Scope};
-use crate::sync::LockExt;
-use crate::vault::inventory::{Acquire, Acquired, acquire};
-use crate::vault::journal::{Journal, State};
-use crate::vault::{self, InventoryFile, InventorySource, Selection};
-use crate::vault_delete::{self, Outcome};
+use crate::purge::{self, Deleted, ExportedTo, Prepare, Scope, VaultEnd};
+use crate::vault::{self, InventorySource, Selection};
+use crate::workflow::Ctx;
 
 /// `--threads` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_THREADS: usize = 8;
@@ -46,6 +42,9 @@ pub struct PurgeCmd {
 /// How often `--delete-vault --wait` looks: Glacier inventories about daily, so more
 /// often than hourly only spends requests (as `vault delete --when-empty --wait`).
 const DELETE_POLL: Duration = Duration::from_secs(3600);
+
+/// How often the wait for the inventory job looks: such jobs take hours.
+const INVENTORY_POLL: Duration = Duration::from_secs(15 * 60);
 
 impl PurgeCmd {
     pub(super) fn parse(mut args: Args) -> Result<PurgeCmd> {
@@ -95,20 +94,42 @@ impl PurgeCmd {
 
     /// The journal file: `--journal FILE`, else
     /// `$XDG_DATA_HOME/glacier-upload/purge/VAULT.jsonl`.
-    fn journal_path(&self) -> Result<PathBuf> {
+    fn journal_path(&self, data_dir: Option<&Path>) -> Result<PathBuf> {
         if let Some(p) = &self.journal {
             return Ok(p.clone());
         }
-        let dir = data_dir(&ProcessEnv).ok_or_else(|| {
+        purge::default_journal(data_dir, &self.vault).ok_or_else(|| {
             Error::Config(
                 "no data directory for the purge journal (set XDG_DATA_HOME or HOME, or give --journal FILE)".into(),
             )
-        })?;
-        Ok(dir.join("purge").join(format!("{}.jsonl", self.vault)))
+        })
     }
 
-    fn poll() -> Duration {
-        super::retrieval::poll_override().unwrap_or_else(|| Duration::from_secs(15 * 60))
+    /// The workflow's options from the flags (and the test hooks' pace).
+    fn options(&self, global: &Global, journal: PathBuf) -> Result<purge::Options> {
+        let s3 = match &self.only_exported {
+            Some(place) if place.is_s3() => Some(super::s3_client::s3_client(
+                global,
+                self.s3_endpoint_url.as_deref(),
+            )?),
+            _ => None,
+        };
+        let poll = super::retrieval::poll_override();
+        Ok(purge::Options {
+            vault: self.vault.clone(),
+            source: self.source.clone(),
+            selection: self.selection.clone(),
+            only_exported: self.only_exported.clone(),
+            s3,
+            journal,
+            threads: self.threads,
+            dry_run: self.dry_run,
+            delete_vault: self.delete_vault,
+            wait: self.wait,
+            inventory_poll: poll.unwrap_or(INVENTORY_POLL),
+            delete_poll: poll.unwrap_or(DELETE_POLL),
+            backoff: super::retrieval::backoff(),
+        })
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
@@ -122,129 +143,57 @@ impl PurgeCmd {
             )));
         }
         let client = global.client()?;
-        let journal_path = self.journal_path()?;
-        if let Some(dir) = journal_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let saved = journal_path.with_extension("inventory.json");
-        let (mut journal, mut state) = Journal::open_file(&journal_path)?;
-        journal.lock()?;
-        // The journal decides: a new inventory job is started unless it has one.
-        if self.dry_run
-            && matches!(self.source, InventorySource::New)
-            && !(state.inventory_saved && saved.exists())
-            && state.inventory_job.is_none()
-        {
-            return Err(Error::Usage(
-                "--dry-run needs an inventory: give --inventory FILE or --inventory-job JOB_ID (a dry run starts no job)".into(),
-            ));
-        }
-        // Read before any request: a missing export is a usage error (exit 2).
-        let verified = match &self.only_exported {
-            Some(place) => {
-                let record = place.record(|| {
-                    super::s3_client::s3_client(global, self.s3_endpoint_url.as_deref())
-                })?;
-                let v = record.verified()?;
-                note(
-                    global,
-                    &format!(
-                        "{} archives exported and verified in {}",
-                        v.len(),
-                        record.describe()
-                    ),
-                );
-                Some(v)
-            }
-            None => None,
+        let data_dir = data_dir(&ProcessEnv);
+        let journal_path = self.journal_path(data_dir.as_deref())?;
+        let opts = self.options(global, journal_path.clone())?;
+        // No signal handler yet: until the question is answered, Ctrl-C ends the process
+        // (a wait for the inventory job included).
+        let stop = Arc::new(AtomicBool::new(false));
+        let ctx = Ctx {
+            glacier: &client,
+            data_dir: data_dir.as_deref(),
+            stop: &stop,
         };
-        let inv = self.inventory(global, &client, &saved, &mut journal, &mut state)?;
-        let (names, unusable) = vault::count_names_and_unusable(&inv)?;
-        if let Some(n) = unusable.note() {
-            note(global, &format!("{n}; they are not deleted"));
-        }
-        let sc = purge::scope(&inv, &names, &self.selection, &state, verified.as_ref())?;
+        let display = global.display();
+        let prepared = match purge::prepare(&ctx, &opts, &display)? {
+            Prepare::Ready(p) => *p,
+            Prepare::NoInventory => {
+                return Err(Error::Usage(
+                    "--dry-run needs an inventory: give --inventory FILE or --inventory-job JOB_ID (a dry run starts no job)".into(),
+                ));
+            }
+        };
+        let sc = prepared.scope.clone();
         if self.dry_run {
-            return self.print_dry_run(global, out, &sc, &inv);
+            display.finish();
+            return self.print_dry_run(global, out, &sc, &prepared.inventory);
         }
         if !self.yes {
+            display.finish();
             self.confirm(&sc)?;
         }
-        // A vault that is not there would make every archive "already gone" (404).
-        client.describe_vault(&self.vault)?;
-        let stop = Arc::new(AtomicBool::new(false));
         crate::signals::install(&stop)?;
-        let (backoff, max_backoff) = super::retrieval::backoff();
-        let pauses = AtomicU64::new(0);
-        let opts = purge::Options {
-            threads: self.threads,
-            stop: &stop,
-            backoff,
-            max_backoff,
-            pauses: &pauses,
-        };
-        let counts = Counts::default();
-        let shown = Mutex::new(Instant::now());
-        let progress_on = global.progress_enabled();
-        let progress = |c: &Counts| {
-            if !progress_on {
-                return;
-            }
-            let mut last = shown.lock_unpoisoned();
-            if last.elapsed() < Duration::from_secs(1) {
-                return;
-            }
-            *last = Instant::now();
-            eprintln!(
-                "glacier: deleted {} of {} archives ({}); {} already gone, {} failed",
-                c.deleted.load(Ordering::Relaxed),
-                c.total.load(Ordering::Relaxed),
-                human_bytes(c.deleted_bytes.load(Ordering::Relaxed)),
-                c.already_gone.load(Ordering::Relaxed),
-                c.failed.load(Ordering::Relaxed)
-            );
-        };
-        let plan = purge::Plan {
-            client: &client,
-            vault: &self.vault,
-            inv: &inv,
-            names: &names,
-            selection: &self.selection,
-            scope: &sc,
-            state: &state,
-            exported: verified.as_ref(),
-        };
-        let report = purge::run(&plan, &mut journal, &opts, &counts, &progress)?;
-        // Every DeleteArchive of this run was sent by now: an inventory older than this
-        // cannot show the vault empty. (A run that deleted nothing leaves the judgement
-        // to the inventory's count and Glacier's answer.)
-        let deleted_before =
-            (report.deleted + report.already_gone > 0).then(time::OffsetDateTime::now_utc);
-        if report.stopped {
+        let result = purge::run(&ctx, &opts, prepared, &display);
+        display.finish();
+        let report = result?;
+        let r = &report.deleted;
+        if r.stopped {
             return Err(Error::Interrupted(format!(
                 "purge of vault '{}' stopped after {} deletions; run the same command again to continue (the journal {} keeps what is done)",
                 self.vault,
-                report.deleted,
+                r.deleted,
                 journal_path.display()
             )));
         }
-        for (id, name, why) in &report.failed {
+        for (id, name, why) in &r.failed {
             eprintln!("glacier: archive {id} ({name}) not deleted: {why}");
         }
-        let complete = report.failed.is_empty();
-        let vault_deleted = if self.delete_vault && complete {
-            // Archives the selection or --only-exported left stay in the vault (the
-            // report's archives are those in scope and not left alone).
-            let left = sc.inventory_archives.saturating_sub(report.archives);
-            Some(if self.wait && left == 0 {
-                self.wait_and_delete_vault(global, &client, deleted_before, &stop)?
-            } else {
-                self.delete_vault(global, &client, left)?
-            })
-        } else {
-            None
-        };
-        self.print(global, out, &report, &sc, vault_deleted)?;
+        if let Some(end) = report.vault {
+            self.note_vault_end(global, end);
+        }
+        let complete = r.failed.is_empty();
+        let vault_deleted = report.vault.map(|v| v == VaultEnd::Deleted);
+        self.print(global, out, r, &sc, vault_deleted)?;
         self.note_inventory_date(global, &sc, &journal_path);
         if self.delete_vault && !complete {
             note(
@@ -259,39 +208,6 @@ impl PurgeCmd {
             return Err(Error::Reported);
         }
         Ok(())
-    }
-
-    fn inventory(
-        &self,
-        global: &Global,
-        client: &Client,
-        saved: &Path,
-        journal: &mut Journal,
-        state: &mut State,
-    ) -> Result<InventoryFile> {
-        let stop = AtomicBool::new(false);
-        let how = Acquire {
-            vault: &self.vault,
-            source: &self.source,
-            saved,
-            purpose: "glacier vault purge",
-            wait: !self.dry_run,
-            poll: Self::poll(),
-            backoff: super::retrieval::backoff(),
-            // No signal handler is installed yet here, so Ctrl-C ends the wait at once.
-            stop: &stop,
-        };
-        match acquire(client, &how, journal, state, &mut |m| note(global, m))? {
-            Acquired::Ready(inv) | Acquired::Reused(inv) => Ok(inv),
-            Acquired::NotYet => Err(Error::JobInProgress(format!(
-                "vault '{}' has no inventory yet: Glacier takes one about a day after the first upload; run the same command again tomorrow",
-                self.vault
-            ))),
-            Acquired::Waiting(j) => Err(Error::JobInProgress(format!(
-                "inventory job {j} of vault '{}' is not finished; a dry run needs its output",
-                self.vault
-            ))),
-        }
     }
 
     /// Shows the count and bytes on the terminal and wants the vault name typed back.
@@ -319,71 +235,19 @@ impl PurgeCmd {
         Ok(())
     }
 
-    /// DeleteVault, where Glacier's refusal of a vault its last inventory does not show
-    /// empty is the expected answer, not a failure (API Reference, "Delete Vault": a
-    /// vault can be deleted only if there were no writes since the last inventory and it
-    /// holds no archives as of that inventory).
-    fn delete_vault(&self, global: &Global, client: &Client, left: u64) -> Result<bool> {
-        match client.delete_vault(&self.vault) {
-            Ok(()) => {
-                note(global, &format!("deleted vault '{}'", self.vault));
-                Ok(true)
-            }
-            Err(e)
-                if purge::service_error(&e).is_some_and(|s| {
-                    s.status == 400 && s.message.to_ascii_lowercase().contains("not empty")
-                }) =>
-            {
-                if left > 0 {
-                    note(
-                        global,
-                        &format!(
-                            "vault '{}' is not deleted: {left} archives of the inventory were outside this purge (selection or --only-exported) and are still in it",
-                            self.vault
-                        ),
-                    );
-                    return Ok(false);
-                }
-                note(
-                    global,
-                    &format!(
-                        "vault '{v}' is not deleted yet: Glacier refuses until its next inventory shows the vault empty, about a day after the last deletion; run tomorrow: glacier vault delete {v}",
-                        v = self.vault
-                    ),
-                );
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `--delete-vault --wait`: checks (every hour, or the test hook's pace) until
-    /// Glacier's inventory shows the vault empty, then deletes it; Ctrl-C ends the wait.
-    fn wait_and_delete_vault(
-        &self,
-        global: &Global,
-        client: &Client,
-        deleted_before: Option<time::OffsetDateTime>,
-        stop: &AtomicBool,
-    ) -> Result<bool> {
-        let opts = vault_delete::Options {
-            wait: true,
-            poll: super::retrieval::poll_override().unwrap_or(DELETE_POLL),
-            deleted_before,
-            stop,
-            now: &time::OffsetDateTime::now_utc,
+    /// What became of the vault with `--delete-vault`.
+    fn note_vault_end(&self, global: &Global, end: VaultEnd) {
+        let v = &self.vault;
+        let line = match end {
+            VaultEnd::Deleted => format!("deleted vault '{v}'"),
+            VaultEnd::Outside(left) => format!(
+                "vault '{v}' is not deleted: {left} archives of the inventory were outside this purge (selection or --only-exported) and are still in it"
+            ),
+            VaultEnd::NotYet => format!(
+                "vault '{v}' is not deleted yet: Glacier refuses until its next inventory shows the vault empty, about a day after the last deletion; run tomorrow: glacier vault delete {v}"
+            ),
         };
-        match vault_delete::run(client, &self.vault, &opts, &mut |m| note(global, m))? {
-            Outcome::Deleted => {
-                note(global, &format!("deleted vault '{}'", self.vault));
-                Ok(true)
-            }
-            // A wait ends only when the vault is gone or by an error; kept for safety.
-            Outcome::NotYet { why, .. } => Err(Error::JobInProgress(format!(
-                "not yet: {why}; run 'glacier vault delete --when-empty {}' later",
-                self.vault
-            ))),
-        }
+        note(global, &line);
     }
 
     fn note_inventory_date(&self, global: &Global, sc: &Scope, journal: &Path) {
@@ -410,7 +274,7 @@ impl PurgeCmd {
         &self,
         global: &Global,
         out: &mut Output,
-        r: &Report,
+        r: &Deleted,
         sc: &Scope,
         vault_deleted: Option<bool>,
     ) -> Result<()> {

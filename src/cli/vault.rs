@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::glacier::{VaultDescription, check_vault_name};
 use crate::progress::human_bytes;
 use crate::vault_delete::{self, Outcome};
+use crate::workflow::Ctx;
 
 /// A parsed `vault` command.
 #[derive(Debug)]
@@ -200,16 +201,24 @@ impl WhenEmpty {
         if self.wait {
             crate::signals::install(&stop)?;
         }
+        let ctx = Ctx {
+            glacier: client,
+            data_dir: None,
+            stop: &stop,
+        };
         // Test hook, as for export: the integration tests poll every few ms.
         let poll = super::knobs::poll_override().unwrap_or(self.poll);
         let opts = vault_delete::Options {
+            vault,
             wait: self.wait,
             poll,
             deleted_before: None,
-            stop: &stop,
             now: &time::OffsetDateTime::now_utc,
         };
-        match vault_delete::run(client, vault, &opts, &mut |m| note(global, m))? {
+        let display = global.display();
+        let outcome = vault_delete::run(&ctx, &opts, &display);
+        display.finish();
+        match outcome? {
             Outcome::Deleted => {
                 if global.json {
                     return out.json(&serde_json::json!({"vault": vault, "deleted": true}));

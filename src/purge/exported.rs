@@ -51,6 +51,11 @@ impl Verified {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    /// Whether no archive is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// Something that can say which archives were exported and verified.

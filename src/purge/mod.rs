@@ -2,24 +2,31 @@
 //! journaled (synced) so a rerun after a crash or `kill -9` sends no DeleteArchive for
 //! what is done, and throttling slows the run down instead of failing it.
 //!
-//! Reuses the export's pieces: the inventory source, names and selection, and the
-//! journal format (with its `deleted` record); [`exported`] says which archives an
-//! export verified, for `--only-exported`. Deletions run on the one worker pool. Nothing
-//! here prints: progress goes through a callback the CLI gives.
+//! Reuses the vault-scale pieces ([`crate::vault`]): the inventory source, names and
+//! selection, and the journal (with its `deleted` record); [`exported`] says which
+//! archives an export verified, for `--only-exported`. Deletions run on the one worker
+//! pool. The workflow ([`prepare`], then [`run`]: inventory, scope, deletions, the vault
+//! itself) is in [`flow`]; this file holds the deletion engine it and `archive delete`
+//! use. Nothing here prints: progress and notes go to a
+//! [`Reporter`](crate::progress::Reporter).
 
 pub mod exported;
+pub mod flow;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::error::{Error, Result, ServiceError};
+use crate::error::{Error, Result};
 use crate::glacier::{ArchiveId, Client};
+use crate::progress::{Reporter, Totals};
+use crate::sync::LockExt;
 use crate::vault::journal::{self, Journal, Record, State};
 use crate::vault::{Collisions, InventoryFile, Item, Selection, items};
 use crate::workers::Pool;
 
 pub use exported::{ExportedTo, Verified};
+pub use flow::{Options, Prepare, Prepared, Report, VaultEnd, default_journal, prepare, run};
 
 /// How many names a dry run shows.
 pub const FIRST_NAMES: usize = 10;
@@ -114,9 +121,9 @@ pub fn scope(
     Ok(s)
 }
 
-/// How a purge runs.
+/// How deletions run (a purge's, and `archive delete`'s).
 #[derive(Debug, Clone)]
-pub struct Options<'a> {
+pub struct DeleteOptions<'a> {
     /// Deletions in flight.
     pub threads: usize,
     /// Set by a signal: no new deletion starts; those in flight finish and are journaled.
@@ -143,24 +150,9 @@ pub enum Deletion {
     Stopped,
 }
 
-/// Counters shared with the progress callback.
-#[derive(Debug, Default)]
-pub struct Counts {
-    /// Archives this run is to delete.
-    pub total: AtomicU64,
-    /// Deleted by this run.
-    pub deleted: AtomicU64,
-    /// Their bytes.
-    pub deleted_bytes: AtomicU64,
-    /// Found already deleted (404).
-    pub already_gone: AtomicU64,
-    /// Failed.
-    pub failed: AtomicU64,
-}
-
-/// A finished (or stopped) purge.
+/// What the deletions of a purge did (the workflow's [`Report`] adds the vault's end).
 #[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct Report {
+pub struct Deleted {
     /// Archives in scope (deleted earlier included).
     pub archives: u64,
     /// Deleted by this run.
@@ -181,15 +173,6 @@ pub struct Report {
     pub stopped: bool,
 }
 
-/// The Glacier error inside `e`, looking through hints.
-pub fn service_error(e: &Error) -> Option<&ServiceError> {
-    match e {
-        Error::Service(s) => Some(s),
-        Error::WithHint { error, .. } => service_error(error),
-        _ => None,
-    }
-}
-
 /// A fault that outlasted the client's retries but that time cures: throttling, 5xx,
 /// request timeouts, dropped connections. A purge runs for days; these never end it.
 fn is_transient(e: &Error) -> bool {
@@ -200,14 +183,19 @@ fn is_transient(e: &Error) -> bool {
 /// to a crash, or another tool) deleted it already. A transient fault that outlasts the
 /// client's retries pauses this worker (capped, jittered, growing while it lasts) and
 /// tries again, until `stop`.
-pub fn delete_one(client: &Client, vault: &str, archive_id: &str, opts: &Options<'_>) -> Deletion {
+pub fn delete_one(
+    client: &Client,
+    vault: &str,
+    archive_id: &str,
+    opts: &DeleteOptions<'_>,
+) -> Deletion {
     delete_with(opts, &|| match ArchiveId::new(archive_id) {
         Ok(id) => client.delete_archive(vault, &id),
         Err(e) => Err(e),
     })
 }
 
-fn delete_with(opts: &Options<'_>, send: &dyn Fn() -> Result<()>) -> Deletion {
+fn delete_with(opts: &DeleteOptions<'_>, send: &dyn Fn() -> Result<()>) -> Deletion {
     let mut backoff = crate::retrieval::Backoff::new(opts.backoff, opts.max_backoff);
     loop {
         match send() {
@@ -256,16 +244,16 @@ pub struct Plan<'a> {
 }
 
 /// Deletes every archive in scope not yet journaled, `opts.threads` at a time, and
-/// journals each one (synced) as it is deleted or found gone. `progress` is called
-/// after each archive. A journal write error stops the run and is returned; other
-/// failures are listed in the report.
-pub fn run(
+/// journals each one (synced) as it is deleted or found gone. The reporter's "delete"
+/// phase counts archives done (deleted, gone or failed) against those in scope, and the
+/// bytes deleted. A journal write error stops the run and is returned; other failures
+/// are listed in the result.
+pub fn delete_planned(
     plan: &Plan<'_>,
     journal: &mut Journal,
-    opts: &Options<'_>,
-    counts: &Counts,
-    progress: &(dyn Fn(&Counts) + Sync),
-) -> Result<Report> {
+    opts: &DeleteOptions<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Deleted> {
     let Plan {
         client,
         vault,
@@ -276,13 +264,15 @@ pub fn run(
         state,
         exported,
     } = *plan;
-    counts.total.store(sc.archives, Ordering::Relaxed);
-    let mut report = Report {
-        archives: sc.archives + sc.skipped,
-        skipped: sc.skipped,
-        not_exported: sc.not_exported,
-        ..Report::default()
-    };
+    reporter.begin(
+        "delete",
+        Totals {
+            bytes: Some(sc.bytes),
+            items: Some(sc.archives),
+        },
+    );
+    let (deleted, deleted_bytes, already_gone) =
+        (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let failed: Mutex<Vec<(String, String, String)>> = Mutex::new(Vec::new());
     let interrupted = AtomicBool::new(false);
     let todo = items(inv, names, selection)?.filter(move |it| match it {
@@ -298,18 +288,14 @@ pub fn run(
         || Ok::<(), Error>(()),
         |_, _, it| {
             let it = it?;
-            let d = delete_one(client, vault, &it.archive_id, opts);
-            let gone = match &d {
+            let gone = match delete_one(client, vault, &it.archive_id, opts) {
                 Deletion::Deleted => false,
                 Deletion::Gone => true,
                 Deletion::Failed(why) => {
-                    counts.failed.fetch_add(1, Ordering::Relaxed);
-                    failed.lock().unwrap_or_else(|p| p.into_inner()).push((
-                        it.archive_id.clone(),
-                        it.name.clone(),
-                        why.clone(),
-                    ));
-                    progress(counts);
+                    failed
+                        .lock_unpoisoned()
+                        .push((it.archive_id.clone(), it.name.clone(), why));
+                    reporter.add_items(1);
                     return Ok(());
                 }
                 Deletion::Stopped => {
@@ -322,30 +308,32 @@ pub fn run(
                 gone,
                 time: crate::vault::now_rfc3339(),
             };
-            journal
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .append(&r)?;
+            journal.lock_unpoisoned().append(&r)?;
             if gone {
-                counts.already_gone.fetch_add(1, Ordering::Relaxed);
+                already_gone.fetch_add(1, Ordering::Relaxed);
             } else {
-                counts.deleted.fetch_add(1, Ordering::Relaxed);
-                counts.deleted_bytes.fetch_add(it.size, Ordering::Relaxed);
+                deleted.fetch_add(1, Ordering::Relaxed);
+                deleted_bytes.fetch_add(it.size, Ordering::Relaxed);
+                reporter.add_bytes(it.size);
             }
-            progress(counts);
+            reporter.add_items(1);
             Ok(())
         },
     );
     if let Some(e) = outcome.error {
         return Err(e);
     }
-    report.deleted = counts.deleted.load(Ordering::Relaxed);
-    report.deleted_bytes = counts.deleted_bytes.load(Ordering::Relaxed);
-    report.already_gone = counts.already_gone.load(Ordering::Relaxed);
-    report.throttle_pauses = opts.pauses.load(Ordering::Relaxed);
-    report.failed = failed.into_inner().unwrap_or_else(|p| p.into_inner());
-    report.stopped = outcome.stopped || interrupted.load(Ordering::Relaxed);
-    Ok(report)
+    Ok(Deleted {
+        archives: sc.archives + sc.skipped,
+        deleted: deleted.into_inner(),
+        deleted_bytes: deleted_bytes.into_inner(),
+        already_gone: already_gone.into_inner(),
+        skipped: sc.skipped,
+        not_exported: sc.not_exported,
+        throttle_pauses: opts.pauses.load(Ordering::Relaxed),
+        failed: failed.into_inner().unwrap_or_else(|p| p.into_inner()),
+        stopped: outcome.stopped || interrupted.into_inner(),
+    })
 }
 
 /// What `archive delete` did with several IDs.
@@ -368,7 +356,7 @@ pub fn delete_ids(
     client: &Client,
     vault: &str,
     ids: impl Iterator<Item = Result<String>>,
-    opts: &Options<'_>,
+    opts: &DeleteOptions<'_>,
 ) -> Result<Tally> {
     let failed: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
     let deleted = AtomicU64::new(0);
@@ -411,6 +399,7 @@ pub fn delete_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ServiceError;
     use std::sync::atomic::AtomicU32;
 
     fn svc(status: u16, code: &str) -> Error {
@@ -428,7 +417,7 @@ mod tests {
     fn throttling_pauses_and_goes_on_404_is_gone_others_fail() {
         let stop = AtomicBool::new(false);
         let pauses = AtomicU64::new(0);
-        let opts = Options {
+        let opts = DeleteOptions {
             threads: 1,
             stop: &stop,
             pauses: &pauses,
