@@ -4,14 +4,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use super::retrieval::{JobStart, finished_job, start_job};
+use super::retrieval::{JobStart, start_job};
 use super::{Args, Global, Output, flags, note};
 use crate::download::{self, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
 use crate::glacier::{ArchiveId, Description, JobId, JobRequest, check_vault_name};
-use crate::progress::{Display, Reporter, Totals, human_bytes};
+use crate::progress::{Display, Reporter, human_bytes};
+use crate::retrieval::{self, archive::Destination};
 use crate::treehash::is_valid_part_size;
-use crate::vault::{InventoryFile, Selection, count_names, items};
+use crate::workflow::Ctx;
 
 /// `archive get --threads` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_THREADS: usize = 4;
@@ -76,23 +77,16 @@ pub enum Target {
     },
 }
 
-/// The archive in `inventory` that `vault export` would name `path`, naming exactly as
-/// the export does (every name counted over the whole inventory, shared ones suffixed).
-/// No such archive is bad input (exit 2), found before anything is sent.
-pub fn resolve_name(path: &str, inventory: &std::path::Path) -> Result<ArchiveId> {
-    let inv = InventoryFile::open_given(inventory)?;
-    let names = count_names(&inv)?;
-    let all = Selection::default();
-    for item in items(&inv, &names, &all)? {
-        let item = item?;
-        if item.name == path {
-            return ArchiveId::new(item.archive_id);
-        }
-    }
-    Err(Error::Input(format!(
-        "--name '{path}': no archive has that export name in {} (see 'glacier inventory get')",
-        inventory.display()
-    )))
+/// The archive in `inventory` that `vault export` would name `path` (the library's
+/// [`retrieval::archive::by_name`]); no such archive is bad input (exit 2), found before
+/// anything is sent.
+fn resolve_name(path: &str, inventory: &std::path::Path) -> Result<ArchiveId> {
+    retrieval::archive::by_name(path, inventory)?.ok_or_else(|| {
+        Error::Input(format!(
+            "--name '{path}': no archive has that export name in {} (see 'glacier inventory get')",
+            inventory.display()
+        ))
+    })
 }
 
 /// Parses `START-END` (inclusive bytes) and checks the MiB rules Glacier sets for a
@@ -291,88 +285,16 @@ impl ArchiveCmd {
                 chunk_size,
                 force,
             } => {
-                let job = finished_job(&client, global, &vault, &job_id, "ArchiveRetrieval", wait)?;
-                let (size, _) = download::expected_output(&job)?;
-                let stop = Arc::new(AtomicBool::new(false));
-                crate::signals::install(&stop)?;
-                let display: Arc<Display> = Arc::new(global.display());
-                display.begin("download", Totals::bytes(size));
-                let opts = download::Options {
+                let opts = retrieval::archive::Options {
+                    vault,
+                    job_id,
+                    wait,
+                    pace: super::retrieval::pace(),
                     threads,
                     chunk_size,
                     force,
-                    reporter: Arc::clone(&display) as Arc<dyn Reporter>,
-                    stop,
                 };
-                let result = if file == "-" {
-                    out.flush()?;
-                    let mut stdout = std::io::stdout().lock();
-                    download::download_to_writer(&client, &vault, &job, &mut stdout, &opts)
-                } else {
-                    // A file download resumes from its verified chunks, so with --wait (a
-                    // long run) a transient fault that outlasted the client's retries is
-                    // ridden out by trying the whole download again (stdout cannot take
-                    // bytes back). Without it, the command ends and says how to resume.
-                    let target = PathBuf::from(&file);
-                    let persist = crate::retrieval::Persist {
-                        backoff: super::retrieval::backoff(),
-                        stop: &opts.stop,
-                        // The download checks each chunk against Glacier's tree hash.
-                        retry_mismatch: true,
-                        tries: if wait { None } else { Some(1) },
-                    };
-                    let what = format!("downloading job {job_id}");
-                    crate::retrieval::persist(&persist, &what, &mut |m| note(global, m), || {
-                        download::download_to_file(&client, &vault, &job, &target, &opts)
-                    })
-                };
-                display.finish();
-                let o = result?;
-                if o.chunks_resumed > 0 {
-                    note(
-                        global,
-                        &format!("resumed: kept {} verified chunks", o.chunks_resumed),
-                    );
-                }
-                let verdict = if o.verified_whole {
-                    "matches Glacier's"
-                } else {
-                    "computed locally: Glacier gives no tree hash for a range that is not tree-hash aligned"
-                };
-                if file == "-" {
-                    // Whoever reads stdout cannot see a tree hash: say what was checked.
-                    note(
-                        global,
-                        &format!(
-                            "wrote {} ({} bytes) to stdout; {}: tree hash {} {verdict}",
-                            human_bytes(o.size),
-                            o.size,
-                            if o.verified_whole {
-                                "the whole output is verified"
-                            } else {
-                                "the whole output is NOT verified against Glacier"
-                            },
-                            o.tree_hash
-                        ),
-                    );
-                } else {
-                    note(
-                        global,
-                        &format!(
-                            "wrote {} ({} bytes) to {file}; tree hash {} {verdict}",
-                            human_bytes(o.size),
-                            o.size,
-                            o.tree_hash
-                        ),
-                    );
-                    if global.json {
-                        return out.json(&serde_json::json!({
-                            "file": file, "size": o.size, "tree_hash": o.tree_hash.to_hex(),
-                            "verified": o.verified_whole, "job_id": job_id.as_str(),
-                        }));
-                    }
-                }
-                Ok(())
+                get(&client, global, out, &opts, &file)
             }
             ArchiveCmd::Delete(vault, id) => {
                 client.delete_archive(&vault, &id)?;
@@ -393,6 +315,76 @@ impl ArchiveCmd {
             } => delete_many(&client, global, out, &vault, ids, threads),
         }
     }
+}
+
+/// `archive get`: the library's [`retrieval::archive::get`] into FILE or stdout, then
+/// what was written and checked.
+fn get(
+    client: &crate::glacier::Client,
+    global: &Global,
+    out: &mut Output,
+    opts: &retrieval::archive::Options,
+    file: &str,
+) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    crate::signals::install(&stop)?;
+    let ctx = Ctx {
+        glacier: client,
+        data_dir: None,
+        stop: &stop,
+    };
+    let display: Arc<Display> = Arc::new(global.display());
+    let reporter = Arc::clone(&display) as Arc<dyn Reporter>;
+    let result = if file == "-" {
+        out.flush()?;
+        let mut stdout = std::io::stdout().lock();
+        let to = Destination::Stream(&mut stdout);
+        retrieval::archive::get(&ctx, opts, to, &reporter)
+    } else {
+        let to = Destination::File(PathBuf::from(file));
+        retrieval::archive::get(&ctx, opts, to, &reporter)
+    };
+    display.finish();
+    let o = super::retrieval::or_add_wait(result)?;
+    let verdict = if o.verified_whole {
+        "matches Glacier's"
+    } else {
+        "computed locally: Glacier gives no tree hash for a range that is not tree-hash aligned"
+    };
+    if file == "-" {
+        // Whoever reads stdout cannot see a tree hash: say what was checked.
+        note(
+            global,
+            &format!(
+                "wrote {} ({} bytes) to stdout; {}: tree hash {} {verdict}",
+                human_bytes(o.size),
+                o.size,
+                if o.verified_whole {
+                    "the whole output is verified"
+                } else {
+                    "the whole output is NOT verified against Glacier"
+                },
+                o.tree_hash
+            ),
+        );
+        return Ok(());
+    }
+    note(
+        global,
+        &format!(
+            "wrote {} ({} bytes) to {file}; tree hash {} {verdict}",
+            human_bytes(o.size),
+            o.size,
+            o.tree_hash
+        ),
+    );
+    if global.json {
+        return out.json(&serde_json::json!({
+            "file": file, "size": o.size, "tree_hash": o.tree_hash.to_hex(),
+            "verified": o.verified_whole, "job_id": opts.job_id.as_str(),
+        }));
+    }
+    Ok(())
 }
 
 /// `archive delete VAULT ID... | -`: purge's deletion rules (404 is already gone,

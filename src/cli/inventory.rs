@@ -1,22 +1,21 @@
 //! `glacier inventory init-retrieval [OPTIONS] VAULT`,
 //! `glacier inventory get [OPTIONS] VAULT JOB_ID`
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use time::format_description::well_known::Rfc3339;
 
-use std::sync::atomic::AtomicBool;
-
-use super::retrieval::{JobStart, finished_job, start_job};
+use super::retrieval::{JobStart, start_job};
 use super::{Args, Global, Output, flags, note};
-use crate::download::{VerifyingReader, check_target, save_stream};
+use crate::download::check_target;
 use crate::error::{Error, Result};
 use crate::glacier::{Description, InventoryParameters, JobId, JobRequest, check_vault_name};
 use crate::inventory::{self, Format, Render};
 use crate::progress::human_bytes;
-use crate::vault::naming::name_from_description;
-use crate::vault::{InventoryFile, count_names};
+use crate::retrieval::{self, inventory::Destination};
+use crate::workflow::Ctx;
 
 /// A parsed `inventory` command.
 #[derive(Debug)]
@@ -185,105 +184,97 @@ impl InventoryCmd {
                 render,
                 force,
             } => {
-                let job =
-                    finished_job(&client, global, &vault, &job_id, "InventoryRetrieval", wait)?;
-                // A Limit cut the list short: say so, and how to go on, whatever the
-                // output (a partial inventory must never look whole).
-                if let Some(m) = job.inventory_marker() {
-                    eprintln!(
-                        "glacier: partial inventory (limit reached): continue with 'glacier inventory init-retrieval --marker {m} {vault}'"
-                    );
-                }
-                let stop = AtomicBool::new(false);
-                let persist = crate::retrieval::Persist {
-                    backoff: super::retrieval::backoff(),
-                    stop: &stop,
-                    retry_mismatch: true,
-                    tries: if wait { None } else { Some(1) },
+                let opts = retrieval::inventory::Options {
+                    vault,
+                    job_id,
+                    wait,
+                    pace: super::retrieval::pace(),
                 };
-                let what = format!("downloading inventory job {job_id}");
-                let fetch = || {
-                    let body = client.job_output(&vault, &job_id, None)?;
-                    let expected = body.tree_hash;
-                    let what = format!("inventory of job {job_id}");
-                    Ok(VerifyingReader::new(body, expected, what))
+                let to = Sink {
+                    output,
+                    render,
+                    force,
                 };
-                match output {
-                    Some(path) => {
-                        // A saved file can be fetched again whole after a fault that
-                        // outlasted the client's retries; stdout cannot take bytes back.
-                        let size = crate::retrieval::persist(
-                            &persist,
-                            &what,
-                            &mut |m| note(global, m),
-                            || {
-                                let size = save_stream(fetch()?, &path, force)?;
-                                // No tree hash comes with an inventory: a body damaged in
-                                // transit shows as one that does not parse.
-                                if let Err(e) = crate::vault::inventory::well_formed(&path) {
-                                    crate::durable::remove_if_exists(&path)?;
-                                    return Err(e);
-                                }
-                                Ok(size)
-                            },
-                        )?;
-                        note(
-                            global,
-                            &format!(
-                                "saved the inventory ({}) to {}",
-                                human_bytes(size),
-                                path.display()
-                            ),
-                        );
-                        Ok(())
-                    }
-                    // Glacier's own document shape: streamed as it arrives, no names.
-                    None if render == Render::Json => {
-                        let mut reader = crate::retrieval::persist(
-                            &persist,
-                            &what,
-                            &mut |m| note(global, m),
-                            fetch,
-                        )?;
-                        out.flush()?;
-                        let mut buffered = BufReader::with_capacity(1 << 16, &mut reader);
-                        let format = sniff(&mut buffered).map_err(|e| Error::io("inventory", e))?;
-                        let mut stdout = std::io::stdout().lock();
-                        let summary =
-                            inventory::render(&mut buffered, format, render, &mut stdout)?;
-                        drop(buffered);
-                        reader.finish()?;
-                        report(global, &summary, format, render);
-                        Ok(())
-                    }
-                    None => {
-                        // Names are resolved over the whole inventory (a shared name gets
-                        // a date suffix), so it is read twice: saved first (verified, as
-                        // with -o), then counted, then rendered.
-                        let spool = crate::download::Spool::new(job_id.as_str());
-                        crate::retrieval::persist(
-                            &persist,
-                            &what,
-                            &mut |m| note(global, m),
-                            || save_stream(fetch()?, &spool.0, false),
-                        )?;
-                        let inv = InventoryFile::open(&spool.0)?;
-                        let names = count_names(&inv)?;
-                        let namer = |e: &inventory::Entry| {
-                            let n = name_from_description(&e.description, &e.archive_id);
-                            names.resolve(&n.path, &e.creation_date, &e.archive_id)
-                        };
-                        out.flush()?;
-                        let mut stdout = std::io::stdout().lock();
-                        let summary =
-                            inventory::render_named(inv.entries()?, render, &namer, &mut stdout)?;
-                        report(global, &summary, inv.format, render);
-                        Ok(())
-                    }
-                }
+                get(&client, global, out, &opts, &to)
             }
         }
     }
+}
+
+/// Where `inventory get` puts the inventory: `--output FILE` (replaced with `--force`),
+/// else stdout rendered as `--format` says.
+struct Sink {
+    output: Option<PathBuf>,
+    render: Render,
+    force: bool,
+}
+
+/// `inventory get`: the library's [`retrieval::inventory::get`] into FILE or stdout,
+/// then what it saw.
+fn get(
+    client: &crate::glacier::Client,
+    global: &Global,
+    out: &mut Output,
+    opts: &retrieval::inventory::Options,
+    sink: &Sink,
+) -> Result<()> {
+    let Sink {
+        output,
+        render,
+        force,
+    } = sink;
+    let (render, force) = (*render, *force);
+    // No signal handler: Ctrl-C ends the process (nothing is left half-done that a
+    // rerun would not redo).
+    let stop = Arc::new(AtomicBool::new(false));
+    let ctx = Ctx {
+        glacier: client,
+        data_dir: None,
+        stop: &stop,
+    };
+    let display = global.display();
+    let result = match &output {
+        Some(path) => {
+            let to = Destination::File {
+                path: path.clone(),
+                force,
+            };
+            retrieval::inventory::get(&ctx, opts, to, &display)
+        }
+        None => {
+            out.flush()?;
+            let mut stdout = std::io::stdout().lock();
+            let to = Destination::Print {
+                render,
+                out: &mut stdout,
+            };
+            retrieval::inventory::get(&ctx, opts, to, &display)
+        }
+    };
+    display.finish();
+    let r = super::retrieval::or_add_wait(result)?;
+    // A Limit cut the list short: say so, and how to go on, whatever the output (a
+    // partial inventory must never look whole).
+    if let Some(m) = &r.marker {
+        eprintln!(
+            "glacier: partial inventory (limit reached): continue with 'glacier inventory init-retrieval --marker {m} {}'",
+            opts.vault
+        );
+    }
+    if let (Some(size), Some(path)) = (r.saved, output) {
+        note(
+            global,
+            &format!(
+                "saved the inventory ({}) to {}",
+                human_bytes(size),
+                path.display()
+            ),
+        );
+    }
+    if let Some((summary, format)) = &r.printed {
+        report(global, summary, *format, render);
+    }
+    Ok(())
 }
 
 /// The notes after an inventory is printed: entries left out, and the count where the
@@ -315,27 +306,6 @@ fn report(global: &Global, summary: &inventory::Summary, format: Format, render:
     }
 }
 
-/// JSON inventories start with `{`; anything else is Glacier's CSV.
-fn sniff(r: &mut impl BufRead) -> std::io::Result<Format> {
-    loop {
-        let buf = r.fill_buf()?;
-        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => {
-                return Ok(if buf[i] == b'{' {
-                    Format::Json
-                } else {
-                    Format::Csv
-                });
-            }
-            None if buf.is_empty() => return Ok(Format::Json),
-            None => {
-                let n = buf.len();
-                r.consume(n);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,15 +325,6 @@ mod tests {
             parse_date("yesterday")
                 .expect_err("bad")
                 .starts_with("use a date like")
-        );
-    }
-
-    #[test]
-    fn sniffing() {
-        assert_eq!(sniff(&mut &b"  \n{\"a\":1}"[..]).expect("ok"), Format::Json);
-        assert_eq!(
-            sniff(&mut &b"ArchiveId,ArchiveDescription"[..]).expect("ok"),
-            Format::Csv
         );
     }
 }

@@ -1,15 +1,18 @@
-//! What archive and inventory retrievals share on the command line: starting a job,
-//! waiting for it (through [`crate::retrieval`]), checking that a job can give what is
-//! asked of it, and the pauses of long runs (with their test hooks).
+//! What archive and inventory retrievals share on the command line: starting a job and
+//! printing its ID (the work is [`crate::retrieval`]'s), the flag a job still running
+//! asks for, and the pace of long runs (with its test hooks).
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::{Global, note};
+use super::Global;
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId, JobRequest};
-use crate::retrieval::{self, Persist, Wait, age};
+use crate::progress::Reporter;
+use crate::retrieval::{self, JobCheck, Pace};
+use crate::workflow::Ctx;
 
 /// The first poll of a job when the user gave none: Glacier jobs take minutes to hours.
 const DEFAULT_POLL: Duration = Duration::from_secs(15);
@@ -28,52 +31,21 @@ pub(super) fn backoff() -> (Duration, Duration) {
     }
 }
 
-/// How `--wait` polls a job: 15 s growing by half to 15 min (or the test hook's pace).
-fn wait_settings(stop: &AtomicBool) -> Wait<'_> {
-    Wait::growing(poll_override().unwrap_or(DEFAULT_POLL), backoff(), stop)
+/// How the retrieval workflows pace themselves: a first poll of 15 s (or the test
+/// hook's), and [`backoff`].
+pub(super) fn pace() -> Pace {
+    Pace {
+        poll: poll_override().unwrap_or(DEFAULT_POLL),
+        backoff: backoff(),
+    }
 }
 
-/// Describes the job (waiting for it with `wait`) and checks it is a succeeded job of
-/// the `action` (`ArchiveRetrieval` or `InventoryRetrieval`).
-pub fn finished_job(
-    client: &Client,
-    global: &Global,
-    vault: &str,
-    job_id: &JobId,
-    action: &str,
-    wait: bool,
-) -> Result<JobDescription> {
-    let job = if wait {
-        // No signal handler is installed while waiting: Ctrl-C ends the process, and the
-        // job ID was printed already.
-        let stop = AtomicBool::new(false);
-        retrieval::wait_for_job(client, vault, job_id, &wait_settings(&stop), &mut |m| {
-            note(global, m)
-        })?
-    } else {
-        client.describe_job(vault, job_id)?
-    };
-    if job.action.as_deref() != Some(action) {
-        let (is, use_cmd) = match job.action_name() {
-            "InventoryRetrieval" => ("an inventory retrieval", "glacier inventory get"),
-            "ArchiveRetrieval" => ("an archive retrieval", "glacier archive get"),
-            other => (other, "glacier jobs describe"),
-        };
-        return Err(Error::Job(format!(
-            "job {job_id} in vault '{vault}' is {is}; use '{use_cmd}'"
-        )));
-    }
-    match job.status() {
-        "Succeeded" => Ok(job),
-        "Failed" => Err(Error::Job(format!(
-            "job {job_id} in vault '{vault}' failed: {}",
-            job.status_message.as_deref().unwrap_or("no reason given")
-        ))),
-        status => Err(Error::JobInProgress(format!(
-            "job {job_id} in vault '{vault}' is not finished: {status}, {}; run again later, or add --wait",
-            age(job.creation_date.as_deref())
-        ))),
-    }
+/// A run without `--wait` found its job still running: say how to wait for it.
+pub(super) fn or_add_wait<T>(r: Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        Error::JobInProgress(m) => Error::JobInProgress(format!("{m}, or add --wait")),
+        e => e,
+    })
 }
 
 /// A job for [`start_job`] to start.
@@ -88,8 +60,9 @@ pub struct JobStart<'a> {
     pub wait: bool,
 }
 
-/// Starts a job, says so on stderr, optionally waits for it to succeed, and prints its
-/// ID (with `--json`, and after waiting, the job's description too).
+/// Starts a job (the library's [`retrieval::start`]), says so on stderr, optionally
+/// waits for it to succeed ([`retrieval::finished_job`]), and prints its ID (with
+/// `--json`, and after waiting, the job's description too).
 pub fn start_job(
     client: &Client,
     global: &Global,
@@ -103,43 +76,52 @@ pub fn start_job(
         what,
         wait,
     } = *job;
-    // No signal handler is installed yet: Ctrl-C ends the process.
-    let stop = AtomicBool::new(false);
-    let persist = Persist {
-        backoff: backoff(),
+    // No signal handler is installed: Ctrl-C ends the process (the job ID is printed
+    // before any wait).
+    let stop = Arc::new(AtomicBool::new(false));
+    let ctx = Ctx {
+        glacier: client,
+        data_dir: None,
         stop: &stop,
-        retry_mismatch: false,
-        // A `--wait` run is a long one; without it the command should answer soon.
-        tries: if wait { None } else { Some(3) },
     };
-    // Every error `initiate_job` returns leaves it safe to send again (refused, or looked
-    // for and not found), so throttling and server faults are ridden out here too.
-    let job_id = retrieval::persist(
-        &persist,
-        &format!("starting the {what}"),
-        &mut |m| note(global, m),
-        || retrieval::initiate_job(client, vault, request, &persist, &mut |m| note(global, m)),
-    )?;
+    let display = global.display();
+    let start = retrieval::Start {
+        vault,
+        request,
+        what,
+        // A `--wait` run is a long one; without it the command should answer soon.
+        long: wait,
+        pace: pace(),
+    };
+    let job_id = retrieval::start(&ctx, &start, &display)?;
     let started = format!("started {what}: job {job_id}");
     if wait && global.json {
         // stdout gets the ID only after waiting: an interrupted wait must not hide a
         // billed job, so it goes to stderr now, even with --quiet (it is no mere note).
         eprintln!("glacier: {started}");
     } else {
-        note(global, &started);
+        display.note(&started);
     }
-    if wait {
-        // The job ID matters even if waiting is interrupted: print it first.
-        if !global.json {
-            out.line(job_id.as_str())?;
-            out.flush()?;
-            finished_job(client, global, vault, &job_id, action, true)?;
-            return Ok(());
-        }
-        let job = finished_job(client, global, vault, &job_id, action, true)?;
+    if !wait {
+        return print_job(out, global, vault, &job_id, None);
+    }
+    // The job ID matters even if waiting is interrupted: print it first.
+    if !global.json {
+        out.line(job_id.as_str())?;
+        out.flush()?;
+    }
+    let check = JobCheck {
+        vault,
+        job_id: &job_id,
+        action,
+        wait: true,
+        pace: pace(),
+    };
+    let job = retrieval::finished_job(&ctx, &check, &display)?;
+    if global.json {
         return print_job(out, global, vault, &job_id, Some(&job));
     }
-    print_job(out, global, vault, &job_id, None)
+    Ok(())
 }
 
 /// The job ID as a result: one line, or `{"job_id", "vault", ...}` with `--json`.

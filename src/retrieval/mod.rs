@@ -4,9 +4,17 @@
 //! retrieval and inventory jobs) and purge (its inventory job) all go through here, so a
 //! lost answer never starts a second billed job and a transient fault never ends a wait.
 //!
-//! Nothing here prints: messages for the user go to a `note` callback.
+//! The retrieval workflows are here too, each taking the [`Ctx`](crate::workflow::Ctx),
+//! its options and a [`Reporter`](crate::progress::Reporter) and returning what it did:
+//! [`jobs::start`] and [`jobs::finished_job`] (`archive`/`inventory init-retrieval`, with
+//! `--wait`), [`archive::get`] (`archive get`) and [`inventory::get`] (`inventory get`).
+//!
+//! Nothing here prints: messages for the user go to a `note` callback or the reporter.
 
+pub mod archive;
 pub mod create;
+pub mod inventory;
+pub mod jobs;
 pub mod pause;
 
 use std::sync::atomic::AtomicBool;
@@ -19,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId, JobRequest};
 
 pub use create::{Create, create};
+pub use jobs::{JobCheck, Pace, Start, finished_job, start};
 pub use pause::{Backoff, Persist, pause, persist};
 
 /// How far back a job may have been created to count as "the one our lost InitiateJob
