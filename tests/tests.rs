@@ -54,3 +54,4 @@ mod uploads_cli;
 mod vault_cli;
 mod vault_counts;
 mod vault_delete_cli;
+mod workflow_reports;

@@ -81,7 +81,8 @@ pub fn get(
     };
     let job = finished_job(ctx, &check, reporter.as_ref())?;
     let (size, _) = download::expected_output(&job)?;
-    reporter.begin("download", Totals::bytes(size));
+    // Each attempt counts from 0: a retried download counts its kept chunks again.
+    let begin = || reporter.begin("download", Totals::bytes(size));
     let dl = download::Options {
         threads: opts.threads,
         chunk_size: opts.chunk_size,
@@ -91,6 +92,7 @@ pub fn get(
     };
     let o = match to {
         Destination::Stream(out) => {
+            begin();
             download::download_to_writer(ctx.glacier, vault, &job, out, &dl)?
         }
         Destination::File(target) => {
@@ -107,6 +109,7 @@ pub fn get(
             };
             let what = format!("downloading job {}", opts.job_id);
             persist(&p, &what, &mut |m| reporter.note(m), || {
+                begin();
                 download::download_to_file(ctx.glacier, vault, &job, &target, &dl)
             })?
         }
