@@ -380,3 +380,40 @@ fn inventory_get_saves_or_renders_and_reports_what_it_saw() {
         );
     }
 }
+
+#[test]
+fn deleting_listed_ids_counts_each_and_a_missing_vault_deletes_nothing() {
+    let mock = MockGlacier::start();
+    vault_with(&mock, 4);
+    let ids: Vec<String> = mock
+        .archives("v")
+        .into_iter()
+        .map(|a| a.archive_id)
+        .collect();
+    let client = mock_client(&mock);
+    let stop = Arc::new(AtomicBool::new(false));
+    let ctx = ctx(&client, &stop);
+    let mut opts = purge::DeleteIds {
+        vault: "v".into(),
+        threads: 2,
+        backoff: PACE.backoff,
+    };
+    // The first ID twice: the second time it is already gone (404).
+    let mut list = ids.clone();
+    list.push(ids[0].clone());
+    let counts = Counts::new();
+    let tally = purge::delete_ids(&ctx, &opts, list.into_iter().map(Ok), &counts).expect("delete");
+    assert_eq!(tally.deleted + tally.already_gone, 5);
+    assert_eq!(tally.deleted, 4);
+    assert!(tally.failed.is_empty() && !tally.stopped);
+    let s = counts.snapshot();
+    assert_eq!((s.totals.items, s.items), (Some(5), 5));
+    assert!(mock.archives("v").is_empty());
+
+    opts.vault = "nope".into();
+    let sent = count(&mock, "DeleteArchive");
+    let e = purge::delete_ids(&ctx, &opts, ids.into_iter().map(Ok), &Counts::new())
+        .expect_err("no vault");
+    assert!(e.is_not_found(), "{e:?}");
+    assert_eq!(count(&mock, "DeleteArchive"), sent);
+}

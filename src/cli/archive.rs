@@ -388,7 +388,8 @@ fn get(
 }
 
 /// `archive delete VAULT ID... | -`: purge's deletion rules (404 is already gone,
-/// throttling pauses instead of failing) on a list of IDs.
+/// throttling pauses instead of failing) on a list of IDs, in the library's
+/// [`crate::purge::delete_ids`].
 fn delete_many(
     client: &crate::glacier::Client,
     global: &Global,
@@ -398,26 +399,24 @@ fn delete_many(
     threads: usize,
 ) -> Result<()> {
     use std::io::BufRead;
-    // A vault that is not there would make every archive "already gone" (404).
-    client.describe_vault(vault)?;
     let stop = Arc::new(AtomicBool::new(false));
     crate::signals::install(&stop)?;
-    let (backoff, max_backoff) = super::retrieval::backoff();
-    let pauses = std::sync::atomic::AtomicU64::new(0);
-    let opts = crate::purge::DeleteOptions {
-        threads,
+    let ctx = Ctx {
+        glacier: client,
+        data_dir: None,
         stop: &stop,
-        backoff,
-        max_backoff,
-        pauses: &pauses,
     };
-    let tally = match ids {
-        Some(ids) => crate::purge::delete_ids(
-            client,
-            vault,
-            ids.into_iter().map(|i| Ok(i.as_str().to_string())),
-            &opts,
-        )?,
+    let opts = crate::purge::DeleteIds {
+        vault: vault.to_string(),
+        threads,
+        backoff: super::retrieval::backoff(),
+    };
+    let display = global.display();
+    let result = match ids {
+        Some(ids) => {
+            let ids = ids.into_iter().map(|i| Ok(i.as_str().to_string()));
+            crate::purge::delete_ids(&ctx, &opts, ids, &display)
+        }
         None => {
             let stdin = std::io::stdin().lock();
             let lines = stdin.lines().filter_map(|l| match l {
@@ -425,9 +424,11 @@ fn delete_many(
                 Ok(l) => Some(Ok(l.trim().to_string())),
                 Err(e) => Some(Err(Error::io("-", e))),
             });
-            crate::purge::delete_ids(client, vault, lines, &opts)?
+            crate::purge::delete_ids(&ctx, &opts, lines, &display)
         }
     };
+    display.finish();
+    let tally = result?;
     for (id, why) in &tally.failed {
         eprintln!("glacier: archive {id} not deleted: {why}");
     }

@@ -24,6 +24,7 @@ use crate::sync::LockExt;
 use crate::vault::journal::{self, Journal, Record, State};
 use crate::vault::{Collisions, InventoryFile, Item, Selection, items};
 use crate::workers::Pool;
+use crate::workflow::Ctx;
 
 pub use exported::{ExportedTo, Verified};
 pub use flow::{Options, Prepare, Prepared, Report, VaultEnd, default_journal, prepare, run};
@@ -349,37 +350,73 @@ pub struct Tally {
     pub stopped: bool,
 }
 
+/// How `archive delete` deletes several archives.
+#[derive(Debug, Clone)]
+pub struct DeleteIds {
+    /// The vault.
+    pub vault: String,
+    /// Deletions in flight.
+    pub threads: usize,
+    /// Pauses after faults that outlast the client's retries: first and longest.
+    pub backoff: (Duration, Duration),
+}
+
 /// Deletes the archives `ids` yields (read lazily, e.g. from stdin), `opts.threads` at a
-/// time, with purge's rules: 404 is already gone, throttling pauses. An error reading
-/// `ids` stops the run and is returned.
+/// time, with purge's rules: 404 is already gone, throttling pauses. The vault is looked
+/// up first (a vault that is not there would make every archive "already gone"). The
+/// reporter's "delete" phase counts the IDs done (against their number, when `ids`
+/// knows it). An error reading `ids` stops the run and is returned; the context's stop
+/// flag ends it with `stopped`.
 pub fn delete_ids(
-    client: &Client,
-    vault: &str,
+    ctx: &Ctx<'_>,
+    opts: &DeleteIds,
     ids: impl Iterator<Item = Result<String>>,
-    opts: &DeleteOptions<'_>,
+    reporter: &dyn Reporter,
 ) -> Result<Tally> {
+    let (client, vault) = (ctx.glacier, opts.vault.as_str());
+    client.describe_vault(vault)?;
+    let known = match ids.size_hint() {
+        (lo, Some(hi)) if lo == hi => Some(lo as u64),
+        _ => None,
+    };
+    reporter.begin(
+        "delete",
+        Totals {
+            bytes: None,
+            items: known,
+        },
+    );
+    let pauses = AtomicU64::new(0);
+    let deletes = DeleteOptions {
+        threads: opts.threads,
+        stop: ctx.stop,
+        backoff: opts.backoff.0,
+        max_backoff: opts.backoff.1,
+        pauses: &pauses,
+    };
     let failed: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
     let deleted = AtomicU64::new(0);
     let gone = AtomicU64::new(0);
     let interrupted = AtomicBool::new(false);
-    let outcome = Pool::new(opts.threads).stop(opts.stop).run(
+    let outcome = Pool::new(opts.threads).stop(ctx.stop).run(
         ids,
         || Ok::<(), Error>(()),
         |_, _, id| {
             let id = id?;
-            match delete_one(client, vault, &id, opts) {
+            match delete_one(client, vault, &id, &deletes) {
                 Deletion::Deleted => {
                     deleted.fetch_add(1, Ordering::Relaxed);
                 }
                 Deletion::Gone => {
                     gone.fetch_add(1, Ordering::Relaxed);
                 }
-                Deletion::Failed(why) => failed
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((id, why)),
-                Deletion::Stopped => interrupted.store(true, Ordering::Relaxed),
+                Deletion::Failed(why) => failed.lock_unpoisoned().push((id, why)),
+                Deletion::Stopped => {
+                    interrupted.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
             }
+            reporter.add_items(1);
             Ok(())
         },
     );
