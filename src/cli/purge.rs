@@ -154,8 +154,8 @@ impl PurgeCmd {
             data_dir: data_dir.as_deref(),
             stop: &stop,
         };
-        let display = global.display();
-        let prepared = match purge::prepare(&ctx, &opts, &display)? {
+        // Its line is cleared (dropped) before the dry run's output or the question.
+        let prepared = match purge::prepare(&ctx, &opts, &global.display())? {
             Prepare::Ready(p) => *p,
             Prepare::NoInventory => {
                 return Err(Error::Usage(
@@ -165,14 +165,13 @@ impl PurgeCmd {
         };
         let sc = prepared.scope.clone();
         if self.dry_run {
-            display.finish();
             return self.print_dry_run(global, out, &sc, &prepared.inventory);
         }
         if !self.yes {
-            display.finish();
             self.confirm(&sc)?;
         }
         crate::signals::install(&stop)?;
+        let display = global.display();
         let result = purge::run(&ctx, &opts, prepared, &display);
         display.finish();
         let report = result?;
