@@ -29,16 +29,16 @@ const MIB: usize = 1 << 20;
 /// Decides, from a request line (`PUT /bkt/key?partNumber=1&uploadId=... HTTP/1.1`),
 /// whether to answer it with a canned response instead of forwarding it; an empty one
 /// means no answer at all (the connection is held until the client closes it).
-type Inject = Box<dyn FnMut(&str) -> Option<Vec<u8>> + Send>;
+pub(crate) type Inject = Box<dyn FnMut(&str) -> Option<Vec<u8>> + Send>;
 
-struct FaultProxy {
+pub(crate) struct FaultProxy {
     port: u16,
-    injected: Arc<AtomicUsize>,
+    pub(crate) injected: Arc<AtomicUsize>,
     /// Every request line seen, in order.
     seen: Arc<Mutex<Vec<String>>>,
 }
 
-fn answer(status: &str, leading: &str, code: &str, message: &str, id: &str) -> Vec<u8> {
+pub(crate) fn answer(status: &str, leading: &str, code: &str, message: &str, id: &str) -> Vec<u8> {
     let body = format!(
         "{leading}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
          <Message>{message}</Message><RequestId>{id}</RequestId></Error>"
@@ -81,7 +81,7 @@ fn read_request(conn: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
 }
 
 impl FaultProxy {
-    fn start(upstream: u16, inject: Inject) -> FaultProxy {
+    pub(crate) fn start(upstream: u16, inject: Inject) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let inject = Arc::new(Mutex::new(inject));
@@ -129,7 +129,7 @@ impl FaultProxy {
     }
 }
 
-fn through(proxy: &FaultProxy) -> S3Endpoint {
+pub(crate) fn through(proxy: &FaultProxy) -> S3Endpoint {
     S3Endpoint::custom(&format!("http://127.0.0.1:{}", proxy.port), "proxy", false)
         .expect("endpoint")
 }

@@ -21,6 +21,7 @@ use glacier_upload::s3::{
 use glacier_upload::treehash::TreeHash;
 
 use crate::s3_client::{get, setup, tree_hash};
+use crate::s3_faults::{FaultProxy, answer, through};
 use crate::support::pattern;
 
 const MIB: usize = 1 << 20;
@@ -233,5 +234,94 @@ fn s3_a_corrupt_range_never_becomes_a_completed_object() {
             .list_multipart_uploads("stream-bad", "")
             .expect("list")
             .is_empty()
+    );
+}
+
+/// A streamed part's body cannot be sent twice by the transport, so the stream retries
+/// it under the transport's policy: 503 SlowDown (S3's "Error responses": reduce the
+/// request rate) is sent again after a backoff, from a newly opened range; 403
+/// AccessDenied is not, and the upload is aborted.
+#[test]
+fn s3_a_streamed_part_is_retried_through_slowdown_but_not_through_a_refusal() {
+    let Some((server, direct)) = setup("stream-faults") else {
+        return;
+    };
+    let mut slowdowns = 0;
+    let proxy = FaultProxy::start(
+        server.port,
+        Box::new(move |line| {
+            let part = line.starts_with("PUT ") && line.contains("partNumber=1&");
+            if part && line.contains("/refused?") {
+                return Some(answer(
+                    "403 Forbidden",
+                    "",
+                    "AccessDenied",
+                    "Access Denied",
+                    "FAULT403",
+                ));
+            }
+            if part && slowdowns < 2 {
+                slowdowns += 1;
+                return Some(answer(
+                    "503 Slow Down",
+                    "",
+                    "SlowDown",
+                    "Please reduce your request rate.",
+                    "FAULT503",
+                ));
+            }
+            None
+        }),
+    );
+    let client = server.client_with(|cfg| cfg.endpoint = through(&proxy));
+    let data = pattern(8 * MIB + 700, 8);
+    let th = tree_hash(&data);
+    let source = Slices {
+        data: &data,
+        bad: Mutex::new(Vec::new()),
+        opened: AtomicUsize::new(0),
+    };
+    let up = upload_streamed(
+        &client,
+        &spec("stream-faults", "k", data.len()),
+        &opts(1),
+        &source,
+        &mut || Verified::tree_hash(&th, &th),
+    )
+    .expect("through two SlowDowns");
+    assert_eq!(up.parts, 2);
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        source.opened.load(Ordering::Relaxed),
+        4,
+        "part 1 opened 3 times"
+    );
+    assert_eq!(get(&direct, "stream-faults", "k"), data);
+
+    let source = Slices {
+        data: &data,
+        bad: Mutex::new(Vec::new()),
+        opened: AtomicUsize::new(0),
+    };
+    let e = upload_streamed(
+        &client,
+        &spec("stream-faults", "refused", data.len()),
+        &opts(1),
+        &source,
+        &mut || Verified::tree_hash(&th, &th),
+    )
+    .expect_err("refused");
+    let Error::Service(s) = &e else {
+        panic!("not a service error: {e:?}");
+    };
+    assert_eq!((s.status, s.code.as_str()), (403, "AccessDenied"));
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 3, "sent once");
+    assert_eq!(source.opened.load(Ordering::Relaxed), 1);
+    assert!(
+        direct
+            .list_multipart_uploads("stream-faults", "")
+            .expect("list")
+            .is_empty(),
+        "aborted"
     );
 }
