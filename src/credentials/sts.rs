@@ -108,18 +108,7 @@ impl Sts {
         ];
         let endpoint = match sources.into_iter().find_map(|(v, s)| v.map(|v| (v, s))) {
             Some((url, source)) => Endpoint::parse(url.trim(), &source, false)?,
-            None => {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                let host = format!("sts.{region}.{suffix}");
-                Endpoint {
-                    url: format!("https://{host}"),
-                    host,
-                }
-            }
+            None => Endpoint::regional("sts", region),
         };
         // The global endpoint signs for us-east-1 whatever the client's region
         // ("Manage AWS STS in an AWS Region", IAM User Guide).

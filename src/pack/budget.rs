@@ -84,20 +84,11 @@ fn too_small(opts: Options, part_size: u64, max_memory: u64) -> Error {
 mod tests {
     use super::*;
 
-    fn xz(level: u32, threads: u32) -> Options {
-        Options {
-            compression: Compression::Xz,
-            xz_level: level,
-            threads,
-            single_threaded: false,
-        }
-    }
-
     #[test]
     fn level_6_in_128_mib_keeps_three_parts_and_the_single_threaded_encoder() {
         // The case: four 8 MiB parts (32 MiB) leave 96, under the 100 the
         // single-threaded encoder and the pipe need; three parts leave 104.
-        let b = fit_beside_parts(xz(6, 2), 4, 8 * MIB, 128 * MIB).expect("fits");
+        let b = fit_beside_parts(Options::xz(6, 2), 4, 8 * MIB, 128 * MIB).expect("fits");
         assert_eq!(b.parts, 3);
         assert!(b.options.single_threaded);
         assert_eq!(b.packer_memory(), 100 * MIB);
@@ -108,20 +99,20 @@ mod tests {
 
     #[test]
     fn the_parts_come_first_when_the_encoder_fits_beside_them() {
-        let b = fit_beside_parts(xz(0, 2), 4, 8 * MIB, 512 * MIB).expect("fits");
+        let b = fit_beside_parts(Options::xz(0, 2), 4, 8 * MIB, 512 * MIB).expect("fits");
         assert_eq!(b.parts, 4);
-        assert_eq!(b.options, xz(0, 2));
-        let b = fit_beside_parts(xz(6, 1), 4, 8 * MIB, 512 * MIB).expect("fits");
-        assert_eq!((b.parts, b.options), (4, xz(6, 1)));
+        assert_eq!(b.options, Options::xz(0, 2));
+        let b = fit_beside_parts(Options::xz(6, 1), 4, 8 * MIB, 512 * MIB).expect("fits");
+        assert_eq!((b.parts, b.options), (4, Options::xz(6, 1)));
         // The threaded encoder's thread count gives before any part does.
-        let one = xz(6, 1).memory_usage() + PIPE_MEMORY;
-        let b = fit_beside_parts(xz(6, 4), 4, 8 * MIB, 32 * MIB + one).expect("fits");
-        assert_eq!((b.parts, b.options), (4, xz(6, 1)));
+        let one = Options::xz(6, 1).memory_usage() + PIPE_MEMORY;
+        let b = fit_beside_parts(Options::xz(6, 4), 4, 8 * MIB, 32 * MIB + one).expect("fits");
+        assert_eq!((b.parts, b.options), (4, Options::xz(6, 1)));
     }
 
     #[test]
     fn the_error_names_the_need_and_the_flag_to_change() {
-        match fit_beside_parts(xz(6, 4), 4, 8 * MIB, 64 * MIB) {
+        match fit_beside_parts(Options::xz(6, 4), 4, 8 * MIB, 64 * MIB) {
             Err(Error::Usage(m)) => {
                 assert!(m.contains("--xz-level 6 needs 100 MiB"), "{m}");
                 assert!(m.contains("one 8 MiB part"), "{m}");
@@ -131,11 +122,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // The figure it names is enough.
-        let b = fit_beside_parts(xz(6, 4), 4, 8 * MIB, 108 * MIB).expect("fits");
+        let b = fit_beside_parts(Options::xz(6, 4), 4, 8 * MIB, 108 * MIB).expect("fits");
         assert_eq!(b.parts, 1);
         let plain = Options {
             compression: Compression::None,
-            ..xz(0, 1)
+            ..Options::xz(0, 1)
         };
         match fit_beside_parts(plain, 4, 8 * MIB, 8 * MIB) {
             Err(Error::Usage(m)) => assert!(m.contains("--max-memory 14 or more"), "{m}"),
