@@ -51,6 +51,17 @@ pub(crate) fn answer(status: &str, leading: &str, code: &str, message: &str, id:
     .into_bytes()
 }
 
+/// S3's 503 SlowDown ("Error responses": reduce your request rate).
+pub(crate) fn slow_down() -> Vec<u8> {
+    answer(
+        "503 Slow Down",
+        "",
+        "SlowDown",
+        "Please reduce your request rate.",
+        "FAULT503",
+    )
+}
+
 /// Reads one request (head and `Content-Length` body) from `conn`.
 fn read_request(conn: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
     let mut raw = Vec::new();
@@ -157,13 +168,7 @@ fn s3_slowdown_a_cut_answer_and_an_internal_error_inside_a_200_are_retried() {
         Box::new(move |line| {
             if line.starts_with("PUT ") && line.contains("partNumber=2") && parts_failed < 2 {
                 parts_failed += 1;
-                return Some(answer(
-                    "503 Slow Down",
-                    "",
-                    "SlowDown",
-                    "Please reduce your request rate.",
-                    "FAULT503",
-                ));
+                return Some(slow_down());
             }
             let complete = line.starts_with("POST ") && line.contains("uploadId=");
             if complete && completes_failed == 0 {

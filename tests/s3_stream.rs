@@ -22,7 +22,7 @@ use glacier_upload::s3::{
 use glacier_upload::treehash::TreeHash;
 
 use crate::s3_client::{get, setup, tree_hash};
-use crate::s3_faults::{FaultProxy, answer, through};
+use crate::s3_faults::{FaultProxy, answer, slow_down, through};
 use crate::support::pattern;
 
 const MIB: usize = 1 << 20;
@@ -269,13 +269,7 @@ fn s3_a_streamed_part_is_retried_through_slowdown_but_not_through_a_refusal() {
             }
             if part && slowdowns < 2 {
                 slowdowns += 1;
-                return Some(answer(
-                    "503 Slow Down",
-                    "",
-                    "SlowDown",
-                    "Please reduce your request rate.",
-                    "FAULT503",
-                ));
+                return Some(slow_down());
             }
             None
         }),
