@@ -29,16 +29,16 @@ const MIB: usize = 1 << 20;
 /// Decides, from a request line (`PUT /bkt/key?partNumber=1&uploadId=... HTTP/1.1`),
 /// whether to answer it with a canned response instead of forwarding it; an empty one
 /// means no answer at all (the connection is held until the client closes it).
-type Inject = Box<dyn FnMut(&str) -> Option<Vec<u8>> + Send>;
+pub(crate) type Inject = Box<dyn FnMut(&str) -> Option<Vec<u8>> + Send>;
 
-struct FaultProxy {
+pub(crate) struct FaultProxy {
     port: u16,
-    injected: Arc<AtomicUsize>,
+    pub(crate) injected: Arc<AtomicUsize>,
     /// Every request line seen, in order.
     seen: Arc<Mutex<Vec<String>>>,
 }
 
-fn answer(status: &str, leading: &str, code: &str, message: &str, id: &str) -> Vec<u8> {
+pub(crate) fn answer(status: &str, leading: &str, code: &str, message: &str, id: &str) -> Vec<u8> {
     let body = format!(
         "{leading}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
          <Message>{message}</Message><RequestId>{id}</RequestId></Error>"
@@ -49,6 +49,17 @@ fn answer(status: &str, leading: &str, code: &str, message: &str, id: &str) -> V
         body.len()
     )
     .into_bytes()
+}
+
+/// S3's 503 SlowDown ("Error responses": reduce your request rate).
+pub(crate) fn slow_down() -> Vec<u8> {
+    answer(
+        "503 Slow Down",
+        "",
+        "SlowDown",
+        "Please reduce your request rate.",
+        "FAULT503",
+    )
 }
 
 /// Reads one request (head and `Content-Length` body) from `conn`.
@@ -81,7 +92,7 @@ fn read_request(conn: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
 }
 
 impl FaultProxy {
-    fn start(upstream: u16, inject: Inject) -> FaultProxy {
+    pub(crate) fn start(upstream: u16, inject: Inject) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let inject = Arc::new(Mutex::new(inject));
@@ -129,7 +140,7 @@ impl FaultProxy {
     }
 }
 
-fn through(proxy: &FaultProxy) -> S3Endpoint {
+pub(crate) fn through(proxy: &FaultProxy) -> S3Endpoint {
     S3Endpoint::custom(&format!("http://127.0.0.1:{}", proxy.port), "proxy", false)
         .expect("endpoint")
 }
@@ -157,13 +168,7 @@ fn s3_slowdown_a_cut_answer_and_an_internal_error_inside_a_200_are_retried() {
         Box::new(move |line| {
             if line.starts_with("PUT ") && line.contains("partNumber=2") && parts_failed < 2 {
                 parts_failed += 1;
-                return Some(answer(
-                    "503 Slow Down",
-                    "",
-                    "SlowDown",
-                    "Please reduce your request rate.",
-                    "FAULT503",
-                ));
+                return Some(slow_down());
             }
             let complete = line.starts_with("POST ") && line.contains("uploadId=");
             if complete && completes_failed == 0 {

@@ -16,11 +16,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use glacier_upload::Error;
 use glacier_upload::s3::{
-    ObjectOptions, ObjectSpec, RangeSource, StorageClass, StreamOptions, Verified, upload_streamed,
+    Client, ObjectOptions, ObjectSpec, RangeSource, StorageClass, StreamOptions, Uploaded,
+    Verified, upload_streamed,
 };
 use glacier_upload::treehash::TreeHash;
 
 use crate::s3_client::{get, setup, tree_hash};
+use crate::s3_faults::{FaultProxy, answer, slow_down, through};
 use crate::support::pattern;
 
 const MIB: usize = 1 << 20;
@@ -47,6 +49,17 @@ impl Read for Range {
                 "range does not match its tree hash",
             )),
             n => Ok(n),
+        }
+    }
+}
+
+impl Slices<'_> {
+    /// Ranges of `data`, those starting at the offsets in `bad` failing their check.
+    fn new(data: &[u8], bad: Vec<u64>) -> Slices<'_> {
+        Slices {
+            data,
+            bad: Mutex::new(bad),
+            opened: AtomicUsize::new(0),
         }
     }
 }
@@ -96,11 +109,7 @@ fn s3_streamed_parts_make_a_byte_exact_object() {
     };
     // 8 MiB parts (5 MiB rounded up to a power of two): two full and a short last one.
     let data = pattern(2 * 8 * MIB + 12_345, 3);
-    let source = Slices {
-        data: &data,
-        bad: Mutex::new(Vec::new()),
-        opened: AtomicUsize::new(0),
-    };
+    let source = Slices::new(&data, Vec::new());
     let th = tree_hash(&data);
     let up = upload_streamed(
         &client,
@@ -120,11 +129,7 @@ fn s3_streamed_parts_make_a_byte_exact_object() {
     assert_eq!(head.metadata["glacier-archive-id"], "x");
     // A one-part object streams too.
     let small = pattern(1000, 4);
-    let source = Slices {
-        data: &small,
-        bad: Mutex::new(Vec::new()),
-        opened: AtomicUsize::new(0),
-    };
+    let source = Slices::new(&small, Vec::new());
     let th = tree_hash(&small);
     let up = upload_streamed(
         &client,
@@ -145,11 +150,7 @@ fn s3_a_range_that_fails_its_check_is_sent_again_and_never_stored_as_it_was() {
     };
     let data = pattern(8 * MIB + 500, 5);
     // The second part's range fails its check once: that part is sent again.
-    let source = Slices {
-        data: &data,
-        bad: Mutex::new(vec![8 << 20]),
-        opened: AtomicUsize::new(0),
-    };
+    let source = Slices::new(&data, vec![8 << 20]);
     let th = tree_hash(&data);
     upload_streamed(
         &client,
@@ -170,11 +171,7 @@ fn s3_a_corrupt_range_never_becomes_a_completed_object() {
     };
     let data = pattern(8 * MIB + 500, 6);
     // The first range fails its check every time.
-    let source = Slices {
-        data: &data,
-        bad: Mutex::new(vec![0; 10]),
-        opened: AtomicUsize::new(0),
-    };
+    let source = Slices::new(&data, vec![0; 10]);
     let th = tree_hash(&data);
     let mut asked = false;
     let e = upload_streamed(
@@ -208,11 +205,7 @@ fn s3_a_corrupt_range_never_becomes_a_completed_object() {
         "the upload was aborted"
     );
     // Every range checked but the whole does not match: nothing completed either.
-    let source = Slices {
-        data: &data,
-        bad: Mutex::new(Vec::new()),
-        opened: AtomicUsize::new(0),
-    };
+    let source = Slices::new(&data, Vec::new());
     let e = upload_streamed(
         &client,
         &spec("stream-bad", "k", data.len()),
@@ -233,5 +226,76 @@ fn s3_a_corrupt_range_never_becomes_a_completed_object() {
             .list_multipart_uploads("stream-bad", "")
             .expect("list")
             .is_empty()
+    );
+}
+
+/// Streams `data` as `key` in bucket `stream-faults` through `client`, one part at a
+/// time; returns the result and how many ranges were opened.
+fn stream_faults(client: &Client, key: &str, data: &[u8]) -> (Result<Uploaded, Error>, usize) {
+    let th = tree_hash(data);
+    let source = Slices::new(data, Vec::new());
+    let r = upload_streamed(
+        client,
+        &spec("stream-faults", key, data.len()),
+        &opts(1),
+        &source,
+        &mut || Verified::tree_hash(&th, &th),
+    );
+    (r, source.opened.load(Ordering::Relaxed))
+}
+
+/// A streamed part's body cannot be sent twice by the transport, so the stream retries
+/// it under the transport's policy: 503 SlowDown (S3's "Error responses": reduce the
+/// request rate) is sent again after a backoff, from a newly opened range; 403
+/// AccessDenied is not, and the upload is aborted.
+#[test]
+fn s3_a_streamed_part_is_retried_through_slowdown_but_not_through_a_refusal() {
+    let Some((server, direct)) = setup("stream-faults") else {
+        return;
+    };
+    let mut slowdowns = 0;
+    let proxy = FaultProxy::start(
+        server.port,
+        Box::new(move |line| {
+            let part = line.starts_with("PUT ") && line.contains("partNumber=1&");
+            if part && line.contains("/refused?") {
+                return Some(answer(
+                    "403 Forbidden",
+                    "",
+                    "AccessDenied",
+                    "Access Denied",
+                    "FAULT403",
+                ));
+            }
+            if part && slowdowns < 2 {
+                slowdowns += 1;
+                return Some(slow_down());
+            }
+            None
+        }),
+    );
+    let client = server.client_with(|cfg| cfg.endpoint = through(&proxy));
+    let data = pattern(8 * MIB + 700, 8);
+    let (up, opened) = stream_faults(&client, "k", &data);
+    let up = up.expect("through two SlowDowns");
+    assert_eq!(up.parts, 2);
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 2);
+    assert_eq!(opened, 4, "part 1 opened 3 times");
+    assert_eq!(get(&direct, "stream-faults", "k"), data);
+
+    let (r, opened) = stream_faults(&client, "refused", &data);
+    let e = r.expect_err("refused");
+    let Error::Service(s) = &e else {
+        panic!("not a service error: {e:?}");
+    };
+    assert_eq!((s.status, s.code.as_str()), (403, "AccessDenied"));
+    assert_eq!(proxy.injected.load(Ordering::SeqCst), 3, "sent once");
+    assert_eq!(opened, 1);
+    assert!(
+        direct
+            .list_multipart_uploads("stream-faults", "")
+            .expect("list")
+            .is_empty(),
+        "aborted"
     );
 }

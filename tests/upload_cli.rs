@@ -714,7 +714,8 @@ fn a_memory_cap_too_small_for_one_xz_thread_is_a_usage_error() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("--max-memory leaves 32 MiB"),
+        r.stderr
+            .contains("--max-memory is 64 MiB (use --max-memory 688 or more"),
         "{}",
         r.stderr
     );

@@ -36,10 +36,11 @@ pub(crate) use call::Call;
 pub use payload::Payload;
 pub use rate::RateLimit;
 pub use response::Response;
+pub(crate) use retry::{Backoff, Next, seed};
 pub use retry::{MIN_UPLOAD_RATE_VAR, RetryPolicy, parse_min_upload_rate};
 pub use service::parse_http_date;
 pub(crate) use service::{Conventions, ErrorBody, Hint, Service};
-pub(crate) use transport::{Failure, Transport, header, read_body};
+pub(crate) use transport::{Failure, Transport, header, network_fault, read_body};
 
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;

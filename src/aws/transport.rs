@@ -419,7 +419,7 @@ pub(crate) fn read_body(
 /// What kind of failure a reqwest error is, from its kind and the TLS library's error
 /// in its chain. A certificate failure happens while connecting, so it is looked for
 /// first.
-fn network_fault(e: &reqwest::Error) -> NetworkFault {
+pub(crate) fn network_fault(e: &reqwest::Error) -> NetworkFault {
     if is_certificate_error(e) {
         NetworkFault::Certificate
     } else if e.is_connect() || e.is_builder() {

@@ -180,7 +180,7 @@ impl UploadCmd {
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
-        let (input, default_description, total) = self.open_input()?;
+        let (input, default_description, total, packer_memory) = self.open_input()?;
         let description = match self.description.clone() {
             Some(d) => d,
             // A packed input's summary is built from file names: checked like a given one.
@@ -217,7 +217,8 @@ impl UploadCmd {
             part_size: self.part_size,
             part_size_given: self.part_size.is_some(),
             threads: self.threads,
-            max_memory: self.max_memory,
+            // The packer's share was set aside when it was fitted beside the parts.
+            max_memory: self.max_memory.saturating_sub(packer_memory),
             upload_id: self.upload_id.clone(),
             stop: Arc::clone(&stop),
             reporter: Arc::clone(&display) as Arc<dyn Reporter>,
@@ -319,8 +320,9 @@ impl UploadCmd {
     }
 
     /// Opens the input and checks what can be checked before anything is sent. Returns
-    /// the input, the default description, and the size if known.
-    fn open_input(&self) -> Result<(Input, String, Option<u64>)> {
+    /// the input, the default description, the size if known, and the memory the packer
+    /// holds (0 when nothing is packed).
+    fn open_input(&self) -> Result<(Input, String, Option<u64>, u64)> {
         if self.files.len() == 1 && self.files[0] == "-" {
             let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::stdin());
             return Ok((
@@ -332,6 +334,7 @@ impl UploadCmd {
                 },
                 "standard input".into(),
                 None,
+                0,
             ));
         }
         if self.files.iter().any(|f| f == "-") {
@@ -350,6 +353,7 @@ impl UploadCmd {
                     input,
                     Description::from_name(&name).into_string(),
                     Some(len),
+                    0,
                 ));
             }
         }
@@ -358,7 +362,7 @@ impl UploadCmd {
 
     /// Several FILEs or a directory: scanned now (so unreadable files stop us before
     /// anything is sent), packed as a deterministic `.tar.xz` stream while uploading.
-    fn packed_input(&self) -> Result<(Input, String, Option<u64>)> {
+    fn packed_input(&self) -> Result<(Input, String, Option<u64>, u64)> {
         let inputs: Vec<PathBuf> = self.files.iter().map(PathBuf::from).collect();
         let opts = pack::Options {
             compression: self.compression,
@@ -374,7 +378,7 @@ impl UploadCmd {
         })?;
         let bound = plan.size_bound(&opts);
         // --max-memory covers the part buffers and the encoder: the parts take what the
-        // upload will hold, the encoder's threads fit in the rest.
+        // upload will hold, the encoder fits in the rest (fewer parts when it cannot).
         let part_size = self
             .part_size
             .unwrap_or_else(|| plan::default_part_size(bound));
@@ -383,8 +387,9 @@ impl UploadCmd {
             part_size,
             self.max_memory,
             self.part_size.is_some(),
-        )? as u64;
-        let opts = opts.fit_memory(self.max_memory.saturating_sub(parts * part_size))?;
+        )?;
+        let budget = pack::fit_beside_parts(opts, parts, part_size, self.max_memory)?;
+        let opts = budget.options;
         let fingerprint = plan.fingerprint(&opts);
         let summary = plan.default_description(&opts);
         let label = format!(
@@ -402,6 +407,7 @@ impl UploadCmd {
             },
             summary,
             None,
+            budget.packer_memory(),
         ))
     }
 }

@@ -96,15 +96,21 @@ impl Endpoint {
         })
     }
 
-    /// The public Glacier endpoint for `region` (China regions live under
-    /// `amazonaws.com.cn`, as botocore's endpoint partitions say).
+    /// The public Glacier endpoint for `region`; see [`Endpoint::regional`].
     pub fn for_region(region: &str) -> Endpoint {
+        Endpoint::regional("glacier", region)
+    }
+
+    /// The public endpoint of `service` (`glacier`, `s3`, `sts`) for `region`:
+    /// `https://SERVICE.REGION.amazonaws.com`, China regions under `amazonaws.com.cn`, as
+    /// botocore's endpoint partitions say.
+    pub fn regional(service: &str, region: &str) -> Endpoint {
         let suffix = if region.starts_with("cn-") {
             "amazonaws.com.cn"
         } else {
             "amazonaws.com"
         };
-        let host = format!("glacier.{region}.{suffix}");
+        let host = format!("{service}.{region}.{suffix}");
         Endpoint {
             url: format!("https://{host}"),
             host,

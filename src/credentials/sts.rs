@@ -16,15 +16,27 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::Credentials;
+use crate::aws::{Backoff, Next, RetryPolicy, network_fault, seed};
 use crate::config::{Endpoint, Env, Profile, env_var};
-use crate::error::{Error, Result};
+use crate::error::{Error, Fault, NetworkFault, Result, ServiceError};
 use crate::sigv4;
 
 /// The STS API version every request names.
 const VERSION: &str = "2011-06-15";
 
-/// How many times a call is tried when STS is throttling, briefly down or unreachable.
-const ATTEMPTS: u32 = 3;
+/// How a call is retried when STS is throttling, briefly down or unreachable: three
+/// attempts, the transport's backoff with equal jitter (0.4-0.8 s, then 0.8-1.6 s):
+/// enough for a throttled or restarting endpoint, short against the minutes the old
+/// credentials still have.
+const RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 3,
+    base_delay: Duration::from_millis(800),
+    max_delay: Duration::from_millis(1600),
+};
+
+/// STS's own "try again" beyond the shared throttling codes: the identity provider
+/// could not be reached ("AssumeRoleWithWebIdentity", Errors, AWS STS API Reference).
+const IDP_UNREACHABLE: &str = "IDPCommunicationError";
 
 /// Where STS calls go and how they are sent.
 pub struct Sts {
@@ -34,6 +46,7 @@ pub struct Sts {
     // Built on first use: loading the system's roots is not free, and a chain that never
     // reaches an STS provider should not pay for it.
     http: OnceLock<reqwest::blocking::Client>,
+    backoff: Backoff,
 }
 
 impl fmt::Debug for Sts {
@@ -95,18 +108,7 @@ impl Sts {
         ];
         let endpoint = match sources.into_iter().find_map(|(v, s)| v.map(|v| (v, s))) {
             Some((url, source)) => Endpoint::parse(url.trim(), &source, false)?,
-            None => {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                let host = format!("sts.{region}.{suffix}");
-                Endpoint {
-                    url: format!("https://{host}"),
-                    host,
-                }
-            }
+            None => Endpoint::regional("sts", region),
         };
         // The global endpoint signs for us-east-1 whatever the client's region
         // ("Manage AWS STS in an AWS Region", IAM User Guide).
@@ -120,6 +122,7 @@ impl Sts {
             region: region.to_string(),
             ca_bundle,
             http: OnceLock::new(),
+            backoff: Backoff::new(RETRY, seed()),
         })
     }
 
@@ -225,8 +228,8 @@ impl Sts {
         headers.push(("authorization", auth));
     }
 
-    /// Sends one action, retrying what is worth retrying; `secret` is scrubbed from
-    /// anything STS says back.
+    /// Sends one action, retrying what [`worth_retrying`] says is worth it under the
+    /// transport's backoff ([`RETRY`]); `secret` is scrubbed from anything STS says back.
     fn call(
         &self,
         action: &str,
@@ -235,33 +238,27 @@ impl Sts {
         sign: impl Fn(&mut Vec<(&'static str, String)>),
     ) -> Result<Credentials> {
         let http = self.http()?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let (retry, why) = match self.once(http, body, &sign) {
-                Ok(creds) => return Ok(creds),
-                Err(failure) => failure,
-            };
-            if !retry || attempt >= ATTEMPTS {
-                let why = match secret {
-                    Some(s) if !s.is_empty() => why.replace(s, "<redacted>"),
-                    _ => why,
-                };
-                return Err(self.fail(action, why));
-            }
-            // A short backoff (0.4 s, then 1.6 s): enough for a throttled or restarting
-            // endpoint, short against the minutes the old credentials still have.
-            std::thread::sleep(Duration::from_millis(100 << (2 * attempt)));
-        }
+        let gave_up = match self
+            .backoff
+            .run(|_| self.once(http, body, &sign), worth_retrying)
+        {
+            Ok(creds) => return Ok(creds),
+            Err(g) => g.error,
+        };
+        let why = match secret {
+            Some(s) if !s.is_empty() => gave_up.why.replace(s, "<redacted>"),
+            _ => gave_up.why,
+        };
+        Err(self.fail(action, why))
     }
 
-    /// One attempt: the credentials, or whether to try again and why not.
+    /// One attempt: the credentials, or why not.
     fn once(
         &self,
         http: &reqwest::blocking::Client,
         body: &str,
         sign: &impl Fn(&mut Vec<(&'static str, String)>),
-    ) -> std::result::Result<Credentials, (bool, String)> {
+    ) -> std::result::Result<Credentials, Attempt> {
         let mut headers = vec![
             ("host", self.endpoint.host.clone()),
             (
@@ -275,22 +272,29 @@ impl Sts {
         for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
             rb = rb.header(*k, v);
         }
-        let resp = rb
-            .body(body.to_string())
-            .send()
-            .map_err(|e| (true, format!("unreachable ({e})")))?;
+        let resp = rb.body(body.to_string()).send().map_err(|e| {
+            let why = format!("unreachable ({e})");
+            Attempt::network(network_fault(&e), e, why)
+        })?;
         let status = resp.status().as_u16();
-        let text = body_text(resp).map_err(|e| (true, e))?;
+        let text = body_text(resp)?;
         if status == 200 {
-            return parse_credentials(&text).map_err(|why| (false, why));
+            return parse_credentials(&text).map_err(|why| Attempt {
+                error: Error::Credentials(why.clone()),
+                why,
+            });
         }
         let (code, message) = parse_error(&text);
-        let retry = status >= 500
-            || matches!(
-                code.as_str(),
-                "Throttling" | "ThrottlingException" | "IDPCommunicationError"
-            );
-        Err((retry, format!("HTTP {status} {code}: {message}")))
+        let why = format!("HTTP {status} {code}: {message}");
+        let error = Error::Service(Box::new(ServiceError {
+            context: format!("STS at {}", self.endpoint.url),
+            status,
+            code,
+            message,
+            request_id: None,
+            hint: None,
+        }));
+        Err(Attempt { error, why })
     }
 
     fn fail(&self, action: &str, why: impl fmt::Display) -> Error {
@@ -307,12 +311,55 @@ fn form(params: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// A response body as text, capped: STS answers are a few KiB.
-fn body_text(resp: reqwest::blocking::Response) -> std::result::Result<String, String> {
+/// One failed attempt: the error, classified as the transport classifies its own, and
+/// the words the message gives (which never carry the answer's body).
+#[derive(Debug)]
+struct Attempt {
+    error: Error,
+    why: String,
+}
+
+impl Attempt {
+    /// A request that got no usable answer, of `kind`.
+    fn network(
+        kind: NetworkFault,
+        e: impl std::error::Error + Send + Sync + 'static,
+        why: String,
+    ) -> Attempt {
+        let error = Error::Transport {
+            what: "STS".into(),
+            source: Box::new(Fault {
+                kind,
+                error: Box::new(e),
+            }),
+        };
+        Attempt { error, why }
+    }
+}
+
+/// What a failed STS attempt calls for: another, after the backoff, for what the
+/// transport retries (throttling, 5xx, request timeouts, no answer; not a refused
+/// certificate) and for STS's [`IDP_UNREACHABLE`]; nothing else (a refusal, an answer
+/// without credentials) gets better by asking again.
+fn worth_retrying(a: &Attempt) -> Next {
+    let idp = matches!(&a.error, Error::Service(s) if s.code == IDP_UNREACHABLE);
+    if a.error.is_transient() || idp {
+        Next::Later
+    } else {
+        Next::Stop
+    }
+}
+
+/// A response body as text, capped: STS answers are a few KiB. A body cut short is an
+/// answer lost on the way.
+fn body_text(resp: reqwest::blocking::Response) -> std::result::Result<String, Attempt> {
     let mut text = String::new();
     resp.take(256 * 1024)
         .read_to_string(&mut text)
-        .map_err(|e| format!("reading the answer: {e}"))?;
+        .map_err(|e| {
+            let why = format!("reading the answer: {e}");
+            Attempt::network(NetworkFault::NoAnswer, e, why)
+        })?;
     Ok(text)
 }
 
@@ -364,4 +411,56 @@ fn parse_error(xml: &str) -> (String, String) {
         .take(300)
         .collect();
     (code.to_string(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(status: u16, code: &str) -> Attempt {
+        Attempt {
+            error: Error::Service(Box::new(ServiceError {
+                context: "STS".into(),
+                status,
+                code: code.into(),
+                message: String::new(),
+                request_id: None,
+                hint: None,
+            })),
+            why: format!("HTTP {status} {code}"),
+        }
+    }
+
+    fn unanswered(kind: NetworkFault) -> Attempt {
+        let e = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        Attempt::network(kind, e, "unreachable".into())
+    }
+
+    #[test]
+    fn sts_retries_what_the_transport_retries_and_an_unreachable_identity_provider() {
+        for a in [
+            answered(400, "Throttling"),
+            answered(400, "ThrottlingException"),
+            answered(400, IDP_UNREACHABLE),
+            answered(500, "InternalFailure"),
+            answered(503, "ServiceUnavailable"),
+            unanswered(NetworkFault::Connect),
+            unanswered(NetworkFault::NoAnswer),
+        ] {
+            assert_eq!(worth_retrying(&a), Next::Later, "{}", a.why);
+        }
+        for a in [
+            answered(403, "AccessDenied"),
+            answered(400, "InvalidIdentityToken"),
+            answered(400, "ExpiredTokenException"),
+            unanswered(NetworkFault::Certificate),
+            Attempt {
+                error: Error::Credentials("the answer has no Credentials".into()),
+                why: String::new(),
+            },
+        ] {
+            assert_eq!(worth_retrying(&a), Next::Stop, "{}", a.why);
+        }
+        assert_eq!(RETRY.max_attempts, 3, "as many attempts as before");
+    }
 }

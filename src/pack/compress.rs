@@ -219,6 +219,19 @@ impl Options {
     }
 }
 
+#[cfg(test)]
+impl Options {
+    /// The threaded xz encoder at `level` on `threads` threads (tests build many).
+    pub(super) fn xz(level: u32, threads: u32) -> Options {
+        Options {
+            compression: Compression::Xz,
+            xz_level: level,
+            threads,
+            single_threaded: false,
+        }
+    }
+}
+
 /// The xz encoder [`Options`] chose: liblzma's threaded one, or its single-threaded one
 /// at a preset level.
 pub(super) enum Encoder {
@@ -351,34 +364,25 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    fn xz(level: u32, threads: u32) -> Options {
-        Options {
-            compression: Compression::Xz,
-            xz_level: level,
-            threads,
-            single_threaded: false,
-        }
-    }
-
     #[test]
     fn the_single_threaded_encoder_is_chosen_only_when_one_thread_does_not_fit() {
         let mib = 1 << 20;
-        let fitted = xz(6, 4)
+        let fitted = Options::xz(6, 4)
             .fit_memory(128 * mib)
             .expect("fits single-threaded");
         assert!(fitted.single_threaded);
         assert_eq!(fitted.threads, 1);
         assert_eq!(fitted.memory_usage(), 94 * mib);
         // Room for the threaded encoder: it is kept, whatever its thread count.
-        let roomy = xz(6, 4).fit_memory(4096 * mib).expect("fits");
+        let roomy = Options::xz(6, 4).fit_memory(4096 * mib).expect("fits");
         assert!(!roomy.single_threaded);
         assert_eq!(roomy.threads, 4);
         assert!(
-            xz(6, 1).memory_usage() > 128 * mib,
+            Options::xz(6, 1).memory_usage() > 128 * mib,
             "the premise of the fallback"
         );
         // Neither fits: the message gives the smaller need.
-        match xz(6, 4).fit_memory(64 * mib) {
+        match Options::xz(6, 4).fit_memory(64 * mib) {
             Err(Error::Usage(m)) => assert!(m.contains("needs 100 MiB"), "{m}"),
             other => panic!("{other:?}"),
         }

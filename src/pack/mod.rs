@@ -7,7 +7,8 @@
 //! archive-name clashes), then [`reader`] packs on a background thread and hands the
 //! compressed bytes to whoever reads the returned [`PackReader`]. Nothing is written to
 //! disk and memory stays bounded: the xz encoder's own ([`Options::memory_usage`], its
-//! threads fitted to a budget by [`Options::fit_memory`]) plus a few MiB of buffers in a
+//! threads fitted to a budget by [`Options::fit_memory`], beside the upload's parts by
+//! [`fit_beside_parts`]) plus a few MiB of buffers in a
 //! bounded channel.
 //!
 //! # The archive is deterministic
@@ -36,7 +37,10 @@
 //!   attributes, ACLs.
 //! - xz: liblzma's multi-threaded encoder with a block size fixed by the level
 //!   ([`block_size`]), never by the thread count, so the blocks, and therefore the bytes,
-//!   are the same with 1 or 16 threads; CRC64 checks.
+//!   are the same with 1 or 16 threads; CRC64 checks. When not even one thread of it
+//!   fits the memory budget, liblzma's single-threaded encoder, whose one block gives
+//!   other bytes: the encoder is part of [`Plan::fingerprint`], so a resume never mixes
+//!   the two streams.
 //!
 //! # Changes during packing are errors
 //!
@@ -50,6 +54,7 @@
 //!
 //! This module reads files and runs threads; it never prints, never touches the network
 //! and knows nothing of Glacier.
+mod budget;
 mod compress;
 mod plan;
 mod read;
@@ -61,6 +66,7 @@ use std::io;
 
 use crate::error::Error;
 
+pub use budget::fit_beside_parts;
 pub use compress::{Compression, DEFAULT_XZ_LEVEL, Options};
 pub use plan::{Plan, packed_name};
 pub use stream::reader;

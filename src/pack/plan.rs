@@ -244,14 +244,21 @@ impl Plan {
 
     /// Identifies this plan packed with `opts`: the same unchanged inputs packed the same
     /// way give the same bytes, so a resumed packed upload may trust a matching
-    /// fingerprint (hex SHA-256 of the options and every entry's name, source, kind,
-    /// size, mode and modification time).
+    /// fingerprint (hex SHA-256 of the options that shape the bytes: compression, level
+    /// and encoder, and of every entry's name, source, kind, size, mode and
+    /// modification time).
     pub fn fingerprint(&self, opts: &Options) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        // The xz line is the one fingerprints had before `--compression none` existed,
-        // so that an upload started then can still be resumed.
+        // The threaded xz line is the one fingerprints had before `--compression none`
+        // and the single-threaded encoder existed, so that an upload started then can
+        // still be resumed. The encoder is in the line because it changes the bytes
+        // (one xz block instead of blocks of [`block_size`]); the thread count is not,
+        // because it does not.
         h.update(match opts.compression {
+            Compression::Xz if opts.single_threaded => {
+                format!("glacier-pack v1 level {} single-threaded\n", opts.xz_level)
+            }
             Compression::Xz => format!("glacier-pack v1 level {}\n", opts.xz_level),
             Compression::None => "glacier-pack v1 tar\n".to_string(),
         });

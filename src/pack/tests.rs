@@ -539,6 +539,18 @@ fn the_fingerprint_follows_the_inputs_and_the_options() {
         ..fast(1)
     };
     assert_ne!(a.fingerprint(&fast(1)), a.fingerprint(&level1));
+    // The single-threaded encoder writes other bytes: another fingerprint, and the
+    // threaded one's is the same as before the fallback existed.
+    let single = Options {
+        single_threaded: true,
+        ..fast(1)
+    };
+    assert_ne!(a.fingerprint(&fast(1)), a.fingerprint(&single));
+    assert_ne!(
+        pack_all(a.clone(), fast(1)),
+        pack_all(a.clone(), single),
+        "the premise: the encoders' bytes differ"
+    );
     set_mtime(&root.join("notes.txt"), 1_500_000_000);
     let c = Plan::scan(&inputs).unwrap();
     assert_ne!(a.fingerprint(&fast(1)), c.fingerprint(&fast(1)));
@@ -635,4 +647,32 @@ fn encoder_threads_are_chosen_to_fit_the_memory_budget() {
     // Without compression only the pipe's buffers count.
     assert_eq!(plain().fit_memory(PIPE_MEMORY).unwrap(), plain());
     assert!(plain().fit_memory(PIPE_MEMORY - 1).is_err());
+}
+
+#[test]
+fn the_single_threaded_encoder_packs_the_same_tar_deterministically() {
+    let root = temp_dir("single");
+    let inputs = sample_tree(&root);
+    let plan = Plan::scan(&inputs).unwrap();
+    // What `--xz-level 6 --max-memory 128` chooses beside the upload's parts.
+    let fitted = fit_beside_parts(
+        Options {
+            xz_level: 6,
+            ..fast(4)
+        },
+        4,
+        8 << 20,
+        128 << 20,
+    )
+    .unwrap();
+    assert!(fitted.options.single_threaded);
+    let packed = pack_all(plan.clone(), fitted.options);
+    assert_eq!(
+        packed,
+        pack_all(plan.clone(), fitted.options),
+        "deterministic"
+    );
+    assert!(packed.len() as u64 <= plan.size_bound(&fitted.options));
+    assert_eq!(unxz(&packed), pack_all(plan, plain()), "the same tar");
+    fs::remove_dir_all(&root).unwrap();
 }

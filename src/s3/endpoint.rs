@@ -25,18 +25,13 @@ pub struct S3Endpoint {
 }
 
 impl S3Endpoint {
-    /// AWS's public S3 endpoint for `region` (`s3.REGION.amazonaws.com`, China regions
-    /// under `amazonaws.com.cn`, as botocore's partitions say).
+    /// AWS's public S3 endpoint for `region` (`s3.REGION.amazonaws.com`; see
+    /// [`Endpoint::regional`]).
     pub fn for_region(region: &str) -> S3Endpoint {
-        let suffix = if region.starts_with("cn-") {
-            "amazonaws.com.cn"
-        } else {
-            "amazonaws.com"
-        };
-        let host = format!("s3.{region}.{suffix}");
+        let e = Endpoint::regional("s3", region);
         S3Endpoint {
-            url: format!("https://{host}"),
-            host,
+            url: e.url,
+            host: e.host,
             custom: false,
         }
     }

@@ -21,6 +21,7 @@ use std::time::Duration;
 use super::objects::CompletedPart;
 use super::writer::{MAX_PARTS, MIN_PART_SIZE, complete_checked};
 use super::{Body, Client, ObjectSpec, Uploaded, Verified};
+use crate::aws::{Backoff, Next, RetryPolicy, seed};
 use crate::error::{Error, Result};
 use crate::sync::LockExt;
 
@@ -34,8 +35,15 @@ pub const MAX_STREAMED_OBJECT: u64 = MAX_PARTS * MAX_STREAMED_PART;
 /// of one [`super::chunked::CHUNK`] each, and the HTTP client's buffers on both
 /// connections, with room to spare.
 pub const PART_STREAM_MEMORY: u64 = 4 << 20;
-/// Times one part is sent before the object is given up.
-const PART_ATTEMPTS: u32 = 3;
+/// How one part is sent again: three attempts in all, and before another attempt after
+/// a fault of S3 or the connection, the transport's backoff with equal jitter (0.5-1 s,
+/// then 1-2 s), since the transport cannot retry a part whose body is gone. A range
+/// that failed its check is sent again at once: S3 was not at fault.
+const PART_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 3,
+    base_delay: Duration::from_secs(1),
+    max_delay: Duration::from_secs(2),
+};
 
 /// The part size for an object of `size` bytes: `preferred` rounded up to a power of two
 /// (at least S3's 5 MiB minimum, so 8 MiB), doubled while `size` would need more than
@@ -116,6 +124,7 @@ pub fn upload_streamed(
         spec,
         upload_id: &upload_id,
         part_size,
+        backoff: Backoff::new(PART_RETRY, seed()),
     };
     let result = up
         .parts(workers, source)
@@ -137,6 +146,8 @@ struct Upload<'a> {
     spec: &'a ObjectSpec,
     upload_id: &'a str,
     part_size: u64,
+    /// Shared by the part threads.
+    backoff: Backoff,
 }
 
 impl Upload<'_> {
@@ -196,41 +207,49 @@ impl Upload<'_> {
             self.upload_id,
             number,
         );
-        let mut attempt = 1;
-        loop {
-            let sent = source.open(start, end).and_then(|reader| {
-                self.client
-                    .upload_part_streamed(target, end - start + 1, reader)
-            });
-            let e = match sent {
-                Ok(p) => return Ok(p),
-                Err(e) => e,
-            };
-            let refused = refused_by_source(&e);
-            if matches!(e, Error::Interrupted(_)) {
-                return Err(e);
-            }
-            if attempt >= PART_ATTEMPTS {
-                if !refused {
-                    // S3 or the connection: worth another try later, as a whole.
-                    return Err(e);
-                }
-                return Err(Error::Mismatch {
-                    what: format!(
-                        "s3://{}/{} part {number} (bytes {start}-{end}) after {PART_ATTEMPTS} attempts",
-                        self.spec.bucket, self.spec.key
-                    ),
-                    expected: "bytes that pass their check".into(),
-                    actual: crate::error::chain(&e),
-                });
-            }
-            if !refused {
-                // A part's request cannot be retried by the transport (its body is
-                // gone): pause as its backoff would before sending it again.
-                std::thread::sleep(Duration::from_millis(250 << attempt));
-            }
-            attempt += 1;
+        let sent = self.backoff.run(
+            |_| {
+                source.open(start, end).and_then(|reader| {
+                    self.client
+                        .upload_part_streamed(target, end - start + 1, reader)
+                })
+            },
+            part_retry,
+        );
+        let gave_up = match sent {
+            Ok(p) => return Ok(p),
+            Err(g) => g,
+        };
+        let e = gave_up.error;
+        if !(gave_up.exhausted && refused_by_source(&e)) {
+            // Interrupted, refused by S3, or S3 or the connection still failing: worth
+            // another try later, as a whole, if at all.
+            return Err(e);
         }
+        Err(Error::Mismatch {
+            what: format!(
+                "s3://{}/{} part {number} (bytes {start}-{end}) after {} attempts",
+                self.spec.bucket, self.spec.key, gave_up.attempts
+            ),
+            expected: "bytes that pass their check".into(),
+            actual: crate::error::chain(&e),
+        })
+    }
+}
+
+/// What a failed part calls for: nothing after Ctrl-C; at once when its source refused
+/// its bytes (S3 was not at fault); after the backoff for what the transport retries
+/// (throttling, 5xx, request timeouts, no answer); nothing for the rest (a refusal, a
+/// missing upload, a local error), which another attempt does not change.
+fn part_retry(e: &Error) -> Next {
+    if matches!(e, Error::Interrupted(_)) {
+        Next::Stop
+    } else if refused_by_source(e) {
+        Next::Now
+    } else if e.is_transient() {
+        Next::Later
+    } else {
+        Next::Stop
     }
 }
 
@@ -278,6 +297,57 @@ mod tests {
         );
         let e = streamed_part_size(MAX_STREAMED_OBJECT + 1, 16 * MIB).expect_err("too big");
         assert!(e.to_string().contains("10,000 parts of 4 GiB"), "{e}");
+    }
+
+    fn service(status: u16, code: &str) -> Error {
+        Error::Service(Box::new(crate::error::ServiceError {
+            context: "UploadPart".into(),
+            status,
+            code: code.into(),
+            message: String::new(),
+            request_id: None,
+            hint: None,
+        }))
+    }
+
+    fn network(kind: crate::error::NetworkFault, io: std::io::ErrorKind) -> Error {
+        Error::Transport {
+            what: "UploadPart".into(),
+            source: Box::new(crate::error::Fault {
+                kind,
+                error: Box::new(std::io::Error::from(io)),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_part_is_retried_by_the_transports_classification() {
+        use crate::error::NetworkFault::{Certificate, NoAnswer};
+        use std::io::ErrorKind;
+        // The transport's transient faults wait for the backoff.
+        for e in [
+            service(503, "SlowDown"),
+            service(500, "InternalError"),
+            service(400, "RequestTimeout"),
+            network(NoAnswer, ErrorKind::ConnectionReset),
+        ] {
+            assert_eq!(part_retry(&e), Next::Later, "{e}");
+        }
+        // A range that failed its check goes again at once, S3 being blameless.
+        let refused = Error::io("(range)", ErrorKind::InvalidData.into());
+        assert_eq!(part_retry(&refused), Next::Now);
+        let cut = Error::io("(range)", ErrorKind::UnexpectedEof.into());
+        assert_eq!(part_retry(&cut), Next::Now);
+        // What another attempt does not change ends the part at once.
+        for e in [
+            Error::Interrupted("Ctrl-C".into()),
+            service(403, "AccessDenied"),
+            service(404, "NoSuchUpload"),
+            network(Certificate, ErrorKind::Other),
+            Error::io("(range)", ErrorKind::PermissionDenied.into()),
+        ] {
+            assert_eq!(part_retry(&e), Next::Stop, "{e}");
+        }
     }
 
     #[test]
