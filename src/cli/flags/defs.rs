@@ -198,7 +198,8 @@ pub const MAX_MEMORY: Flag = Flag {
     long: "--max-memory",
     value: Some("MiB"),
     help: "cap on part buffers and, when packing, the xz encoder: fewer\n\
-           xz threads are used to fit",
+           xz threads, then the single-threaded encoder, then fewer parts\n\
+           in flight are used to fit",
     default: Some("512"),
     ..Flag::VALUE
 };
