@@ -143,9 +143,9 @@ mod purge;
 mod retrieval;
 #[doc(hidden)]
 pub mod vault;
+mod workers;
 #[doc(hidden)]
 pub mod workflow;
-mod workers;
 
 /// What the integration tests and fuzz targets need from the crate's private parts,
 /// kept to the least: not a stable API, hidden from the documentation.
