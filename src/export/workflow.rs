@@ -427,3 +427,74 @@ impl<'r> Progress<'r> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Counts;
+
+    fn status(done: u64, done_bytes: u64, next_poll: Option<Duration>) -> Status {
+        Status {
+            done,
+            total: 10,
+            done_bytes,
+            total_bytes: 1000,
+            waiting: 3,
+            ready: 1,
+            next_poll,
+        }
+    }
+
+    #[test]
+    fn this_run_s_work_is_the_phase_and_the_jobs_are_its_detail() {
+        let c = Counts::new();
+        let mut p = Progress::new(&c);
+        p.status(&status(4, 400, None));
+        let s = c.snapshot();
+        assert_eq!(s.label, "export");
+        assert_eq!(
+            s.totals.items,
+            Some(6),
+            "earlier runs' archives are not this run's"
+        );
+        assert_eq!(s.totals.bytes, Some(600));
+        assert_eq!(s.items, 0);
+        assert_eq!(s.detail, "4 exported before; jobs waiting 3, ready 1");
+        p.status(&status(6, 600, Some(Duration::from_secs(30))));
+        let s = c.snapshot();
+        assert_eq!(s.items, 2);
+        assert_eq!(
+            s.detail,
+            "4 exported before; jobs waiting 3, ready 1, next poll in 30 s"
+        );
+        // Archives found in place after the last status are counted at the end.
+        let r = scheduler::Report {
+            archives: 10,
+            already_exported: 4,
+            exported: 5,
+            remaining: 1,
+            ..Default::default()
+        };
+        p.finish(&r);
+        let s = c.snapshot();
+        assert_eq!((s.items, s.detail.as_str()), (5, ""));
+    }
+
+    #[test]
+    fn a_run_with_no_status_still_reports_one_phase() {
+        let c = Counts::new();
+        let mut p = Progress::new(&c);
+        let r = scheduler::Report {
+            archives: 3,
+            already_exported: 1,
+            exported: 2,
+            ..Default::default()
+        };
+        p.finish(&r);
+        let s = c.snapshot();
+        assert_eq!(
+            (s.label.as_str(), s.totals.items, s.items),
+            ("export", Some(2), 2)
+        );
+    }
+}
