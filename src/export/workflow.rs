@@ -117,6 +117,22 @@ impl Options {
             .unwrap_or_else(|| scheduler::default_poll(&self.tier))
     }
 
+    /// The scheduler's share of the options.
+    fn scheduler(&self, ctx: &Ctx<'_>) -> scheduler::Options {
+        scheduler::Options {
+            tier: self.tier.clone(),
+            max_jobs: self.max_jobs,
+            max_pending: self.max_pending,
+            threads: self.threads,
+            poll: self.poll(),
+            wait: self.wait,
+            stop: Arc::clone(ctx.stop),
+            backoff: self.backoff,
+            max_bytes_per_day: self.max_bytes_per_day,
+            clock: self.clock,
+        }
+    }
+
     /// The names file, read and checked whole.
     pub(super) fn names_file(&self) -> Result<Option<NamesFile>> {
         self.names.as_deref().map(NamesFile::read).transpose()
@@ -207,38 +223,18 @@ pub fn run(ctx: &Ctx<'_>, opts: &Options, reporter: &Arc<dyn Reporter>) -> Resul
     // same files: the second is refused before it sends anything.
     journal.lock()?;
     let saved = state_dir.join("inventory.json");
-    let how = opts.acquire(ctx, &saved, opts.wait);
-    let mut note = |m: &str| reporter.note(m);
-    let inv = match acquire(ctx.glacier, &how, &mut journal, &mut state, &mut note)? {
-        Acquired::Ready(inv) => inv,
-        Acquired::Reused(inv) => {
-            reporter.note(&saved_inventory_note(opts, &inv));
-            inv
-        }
-        Acquired::Waiting(j) => {
-            return Err(Error::JobInProgress(format!(
-                "inventory job {j} of vault '{}' is not finished; run the same command again later",
-                opts.vault
-            )));
-        }
-        Acquired::NotYet => return Err(not_inventoried(&opts.vault)),
-    };
+    let inv = inventory(
+        ctx,
+        opts,
+        &saved,
+        (&mut journal, &mut state),
+        reporter.as_ref(),
+    )?;
     let (names, unusable) = vault::count_names_from(&inv, names_file)?;
     if let Some(n) = unusable.note() {
         reporter.note(&n);
     }
-    let sched = scheduler::Options {
-        tier: opts.tier.clone(),
-        max_jobs: opts.max_jobs,
-        max_pending: opts.max_pending,
-        threads: opts.threads,
-        poll: opts.poll(),
-        wait: opts.wait,
-        stop: Arc::clone(ctx.stop),
-        backoff: opts.backoff,
-        max_bytes_per_day: opts.max_bytes_per_day,
-        clock: opts.clock,
-    };
+    let sched = opts.scheduler(ctx);
     let work = scheduler::Work {
         client: ctx.glacier,
         vault: &opts.vault,
@@ -275,6 +271,30 @@ pub fn run(ctx: &Ctx<'_>, opts: &Options, reporter: &Arc<dyn Reporter>) -> Resul
         summary,
         manifest,
     })
+}
+
+/// The inventory to export from, saved in `saved` when it is a job's output; "not yet"
+/// (exit 3) while Glacier has none or its job runs and the run does not wait.
+fn inventory(
+    ctx: &Ctx<'_>,
+    opts: &Options,
+    saved: &Path,
+    (journal, state): (&mut Journal, &mut State),
+    reporter: &dyn Reporter,
+) -> Result<InventoryFile> {
+    let how = opts.acquire(ctx, saved, opts.wait);
+    match acquire(ctx.glacier, &how, journal, state, &mut |m| reporter.note(m))? {
+        Acquired::Ready(inv) => Ok(inv),
+        Acquired::Reused(inv) => {
+            reporter.note(&saved_inventory_note(opts, &inv));
+            Ok(inv)
+        }
+        Acquired::Waiting(j) => Err(Error::JobInProgress(format!(
+            "inventory job {j} of vault '{}' is not finished; run the same command again later",
+            opts.vault
+        ))),
+        Acquired::NotYet => Err(not_inventoried(&opts.vault)),
+    }
 }
 
 /// What the manifest is written from.
