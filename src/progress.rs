@@ -49,6 +49,12 @@ pub trait Reporter: Send + Sync {
     fn add_items(&self, n: u64);
     /// One line for the person running the command: a diagnostic, never a result.
     fn note(&self, line: &str);
+    /// What the phase is doing beside its counts (`jobs waiting 3, next poll in 30 min`),
+    /// drawn after them until replaced; `begin` clears it. Not a note: where no line is
+    /// drawn, nothing is printed.
+    fn detail(&self, text: &str) {
+        let _ = text;
+    }
 }
 
 impl std::fmt::Debug for dyn Reporter + '_ {
@@ -68,12 +74,15 @@ pub struct Snapshot {
     pub bytes: u64,
     /// Items done.
     pub items: u64,
+    /// The phase's latest [`Reporter::detail`], if any.
+    pub detail: String,
 }
 
 /// A reporter that counts and keeps notes, and draws nothing.
 #[derive(Default)]
 pub struct Counts {
     label: Mutex<(String, Totals)>,
+    detail: Mutex<String>,
     bytes: AtomicU64,
     items: AtomicU64,
     notes: Mutex<Vec<String>>,
@@ -93,6 +102,7 @@ impl Counts {
             totals,
             bytes: self.bytes.load(Ordering::Relaxed),
             items: self.items.load(Ordering::Relaxed),
+            detail: self.detail.lock_unpoisoned().clone(),
         }
     }
 
@@ -105,6 +115,7 @@ impl Counts {
 impl Reporter for Counts {
     fn begin(&self, label: &str, totals: Totals) {
         *self.label.lock_unpoisoned() = (label.to_string(), totals);
+        self.detail.lock_unpoisoned().clear();
         self.bytes.store(0, Ordering::Relaxed);
         self.items.store(0, Ordering::Relaxed);
     }
@@ -116,6 +127,9 @@ impl Reporter for Counts {
     }
     fn note(&self, line: &str) {
         self.notes.lock_unpoisoned().push(line.to_string());
+    }
+    fn detail(&self, text: &str) {
+        *self.detail.lock_unpoisoned() = text.to_string();
     }
 }
 
@@ -226,6 +240,9 @@ impl Reporter for Display {
         let _ = writeln!(err, "glacier: {line}");
         let _ = err.flush();
     }
+    fn detail(&self, text: &str) {
+        self.shared.counts.detail(text);
+    }
 }
 
 impl Drop for Display {
@@ -235,8 +252,20 @@ impl Drop for Display {
 }
 
 /// One line for a phase: bytes (with rate and ETA when the byte total is known) after the
-/// item count when items are counted: `export  120 / 500  1.2 GiB  30.0 MiB/s  ETA 2m05s`.
+/// item count when items are counted, then the detail if any:
+/// `export  120 / 500  1.2 GiB  30.0 MiB/s  ETA 2m05s  (jobs waiting 3)`.
 pub fn render_snapshot(s: &Snapshot, elapsed: Duration) -> String {
+    let mut line = counts_line(s, elapsed);
+    if !s.detail.is_empty() {
+        line.push_str("  (");
+        line.push_str(&s.detail);
+        line.push(')');
+    }
+    line
+}
+
+/// [`render_snapshot`] without the detail.
+fn counts_line(s: &Snapshot, elapsed: Duration) -> String {
     if s.totals.items.is_none() && s.items == 0 {
         return render(&s.label, s.bytes, s.totals.bytes, elapsed);
     }
@@ -345,8 +374,11 @@ mod tests {
         d.note("not printed: notes are off");
         let s = d.snapshot();
         assert_eq!((s.label.as_str(), s.bytes, s.items), ("x", 5, 2));
+        d.detail("jobs waiting 3");
+        assert_eq!(d.snapshot().detail, "jobs waiting 3");
         d.begin("y", Totals::default());
         assert_eq!(d.snapshot().bytes, 0, "a new phase counts from 0");
+        assert_eq!(d.snapshot().detail, "", "a new phase has no detail yet");
         let c = Counts::new();
         c.note("kept");
         assert_eq!(c.notes(), vec!["kept".to_string()]);
@@ -362,6 +394,7 @@ mod tests {
             },
             bytes: 0,
             items: 100,
+            detail: String::new(),
         };
         let e = Duration::from_secs(10);
         assert_eq!(render_snapshot(&s, e), "export  100 / 500  ETA 40s");
@@ -373,5 +406,10 @@ mod tests {
         s.totals.items = None;
         s.items = 0;
         assert_eq!(render_snapshot(&s, e), "export  1.0 MiB  102.4 KiB/s");
+        s.detail = "next poll in 30 s".into();
+        assert_eq!(
+            render_snapshot(&s, e),
+            "export  1.0 MiB  102.4 KiB/s  (next poll in 30 s)"
+        );
     }
 }

@@ -15,6 +15,7 @@ mod export_cli;
 mod export_names_cli;
 mod export_pacing;
 mod export_reruns;
+mod export_workflow;
 mod fault_matrix;
 mod faults;
 mod file_safety;

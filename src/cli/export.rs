@@ -1,7 +1,8 @@
-//! `glacier vault export [OPTIONS] VAULT DIR|s3://BUCKET/PREFIX`: parses the flags and
-//! prints; the work is in `crate::export` (a directory or an S3 bucket as destination).
+//! `glacier vault export [OPTIONS] VAULT DIR|s3://BUCKET/PREFIX`: parses the flags into
+//! [`export::Options`], calls [`export::run`] (or [`export::dry_run`]) with the stderr
+//! display as the reporter, prints the report and chooses the exit code. The work, files
+//! and journal included, is in `crate::export`.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -11,18 +12,15 @@ use super::args::one_of;
 use super::scope::{
     DEFAULT_S3_PART_SIZE, parse_duration, parse_positive_size, parse_size, source_and_selection,
 };
-use super::{Args, Global, Output, flags, note};
+use super::{Args, Global, Output, flags};
 use crate::config::ProcessEnv;
 use crate::error::{Error, Result};
-use crate::export::scheduler::{self, Report, Status};
-use crate::export::{self, Destination, DirDestination, S3Destination, S3Target};
-use crate::progress::human_bytes;
-use crate::progress::human_duration;
+use crate::export::{self, Planned, Preview, S3Target, To};
+use crate::progress::{Reporter, human_bytes};
 use crate::s3::{self, StorageClass};
-use crate::vault::inventory::{Acquire, Acquired, acquire};
-use crate::vault::journal::{Journal, State};
+use crate::vault::InventorySource;
 use crate::vault::select::Selection;
-use crate::vault::{self, InventorySource, manifest};
+use crate::workflow::Ctx;
 
 /// `--max-jobs` without the flag (shown by its help, checked in `flags`).
 pub(super) const DEFAULT_MAX_JOBS: usize = 1000;
@@ -161,262 +159,107 @@ impl ExportCmd {
         })
     }
 
-    /// The `--names FILE`, read and checked whole (a bad line is exit 2).
-    fn names_file(&self) -> Result<Option<vault::names_file::NamesFile>> {
-        self.names
-            .as_deref()
-            .map(vault::names_file::NamesFile::read)
-            .transpose()
-    }
-
-    /// Where the journal, the saved inventory and the local manifest live.
-    fn state_dir(&self) -> Result<PathBuf> {
-        match &self.s3 {
-            None => Ok(vault::state_dir(&self.dir)),
-            Some(o) => match &o.journal {
-                Some(j) => Ok(j.clone()),
-                None => export::s3::default_journal_dir(&ProcessEnv, &self.vault, &o.target),
+    /// The workflow's options: the flags, the test hooks, and where the journal lives.
+    /// A dry run reaches no bucket, so it gets no S3 client.
+    fn options(&self, global: &Global) -> Result<export::Options> {
+        let to = match &self.s3 {
+            None => To::Dir {
+                dir: self.dir.clone(),
+                // Test hook: the tests cannot fill a disk, so they say how full it is.
+                free_bytes: super::knobs::free_bytes(),
             },
-        }
-    }
-
-    /// Where the manifest is written locally.
-    fn manifest_dir(&self, state_dir: &std::path::Path) -> PathBuf {
-        match self.s3 {
-            None => self.dir.clone(),
-            Some(_) => state_dir.to_path_buf(),
-        }
-    }
-
-    /// The S3 destination, reached by the shared client ([`super::s3_client`]).
-    fn s3_destination(&self, global: &Global, o: &S3Options) -> Result<S3Destination> {
-        let client = super::s3_client::s3_client(global, o.endpoint_url.as_deref())?;
-        Ok(S3Destination::new(
-            client,
-            o.target.clone(),
-            o.storage_class,
-            o.part_size,
-        ))
-    }
-
-    fn poll(&self) -> Duration {
-        // Test hook, as for `archive get --wait`: the integration tests poll every few ms.
-        super::retrieval::poll_override()
-            .or(self.poll)
-            .unwrap_or_else(|| scheduler::default_poll(&self.tier))
-    }
-
-    /// A rerun uses the inventory an earlier run saved: say how old it is, and that
-    /// archives uploaded since are not in it.
-    fn note_saved_inventory(&self, global: &Global, inv: &vault::InventoryFile) {
-        let date = crate::purge::inventory_date(inv)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| "an unknown date".into());
-        note(
-            global,
-            &format!(
-                "using the inventory of vault '{}' saved by an earlier run (Glacier's inventory of {date}); archives uploaded after it are not included: to include them, export into a new DIR or give --inventory-job with a new job from 'glacier inventory init-retrieval {}'",
-                self.vault, self.vault
+            Some(o) => To::S3 {
+                target: o.target.clone(),
+                storage_class: o.storage_class,
+                part_size: o.part_size,
+                max_memory: o.max_memory,
+                journal: match &o.journal {
+                    Some(j) => j.clone(),
+                    None => export::s3::default_journal_dir(&ProcessEnv, &self.vault, &o.target)?,
+                },
+                client: match self.dry_run {
+                    true => None,
+                    false => Some(super::s3_client::s3_client(
+                        global,
+                        o.endpoint_url.as_deref(),
+                    )?),
+                },
+            },
+        };
+        Ok(export::Options {
+            vault: self.vault.clone(),
+            to,
+            source: self.source.clone(),
+            selection: self.selection.clone(),
+            names: self.names.clone(),
+            tier: self.tier.clone(),
+            max_jobs: self.max_jobs,
+            max_pending: self.max_pending,
+            max_bytes_per_day: self.max_bytes_per_day,
+            threads: self.threads,
+            // Test hook, as for `archive get --wait`: the integration tests poll every few ms.
+            poll: super::knobs::poll_override().or(self.poll),
+            wait: !self.no_wait,
+            backoff: super::retrieval::backoff(),
+            clock,
+            refresh_hint: format!(
+                "to include them, export into a new DIR or give --inventory-job with a new job from 'glacier inventory init-retrieval {}'",
+                self.vault
             ),
-        );
+        })
     }
 
     pub(super) fn run(self, global: &Global, out: &mut Output) -> Result<()> {
         // Checked before anything is sent: a bad line costs nothing.
         self.selection.check()?;
-        let names_file = self.names_file()?;
         let client = global.client()?;
-        let state_dir = self.state_dir()?;
-        let mut notes = |m: &str| note(global, m);
-        if self.dry_run {
-            return self.dry_run(global, out, &client, &state_dir, names_file);
-        }
+        let opts = self.options(global)?;
         let stop = Arc::new(AtomicBool::new(false));
-        let (dir_dest, s3_dest) = match &self.s3 {
-            None => {
-                let mut d = DirDestination::new(&self.dir)?;
-                d.stop = stop.clone();
-                // Test hook: the tests cannot fill a disk, so they say how full it is.
-                d.free_bytes = super::knobs::free_bytes();
-                (Some(d), None)
-            }
-            Some(o) => {
-                let mut d = self.s3_destination(global, o)?;
-                d.stop = stop.clone();
-                d.max_memory = o.max_memory;
-                (None, Some(d))
-            }
+        let data_dir = super::data_dir(&ProcessEnv);
+        let ctx = Ctx {
+            glacier: &client,
+            data_dir: data_dir.as_deref(),
+            stop: &stop,
         };
-        let dest: &dyn Destination = match (&dir_dest, &s3_dest) {
-            (Some(d), _) => d,
-            (_, Some(d)) => d,
-            (None, None) => return Err(Error::Failed("no destination".into())),
-        };
-        let (mut journal, mut state) = Journal::open(&state_dir)?;
-        // Two runs on one journal would both start jobs for the same archives and write
-        // the same files: the second is refused (exit 2) before it sends anything.
-        journal.lock()?;
+        let display = Arc::new(global.display());
+        if self.dry_run {
+            let preview = export::dry_run(&ctx, &opts, display.as_ref());
+            display.finish();
+            return self.print_preview(global, out, preview?);
+        }
         // SIGINT/SIGTERM/SIGHUP: the first stops between archives (the journal stays
         // consistent), a second exits at once.
         crate::signals::install(&stop)?;
-        let saved = state_dir.join("inventory.json");
-        let how = Acquire {
-            vault: &self.vault,
-            source: &self.source,
-            saved: &saved,
-            purpose: "glacier vault export",
-            wait: !self.no_wait,
-            poll: self.poll(),
-            backoff: super::retrieval::backoff(),
-            stop: &stop,
-        };
-        let inv = match acquire(&client, &how, &mut journal, &mut state, &mut notes)? {
-            Acquired::Ready(inv) => inv,
-            Acquired::Reused(inv) => {
-                self.note_saved_inventory(global, &inv);
-                inv
-            }
-            Acquired::Waiting(j) => {
-                return Err(Error::JobInProgress(format!(
-                    "inventory job {j} of vault '{}' is not finished; run the same command again later",
-                    self.vault
-                )));
-            }
-            Acquired::NotYet => return Err(not_inventoried(&self.vault)),
-        };
-        let (names, unusable) = vault::count_names_from(&inv, names_file)?;
-        if let Some(n) = unusable.note() {
-            note(global, &n);
-        }
-        let opts = scheduler::Options {
-            tier: self.tier.clone(),
-            max_jobs: self.max_jobs,
-            max_pending: self.max_pending,
-            threads: self.threads,
-            poll: self.poll(),
-            wait: !self.no_wait,
-            stop,
-            backoff: super::retrieval::backoff(),
-            max_bytes_per_day: self.max_bytes_per_day,
-            clock,
-        };
-        let progress = global.progress_enabled();
-        let started = std::time::Instant::now();
-        let mut first_done: Option<u64> = None;
-        let mut show = |s: &Status| {
-            if !progress {
-                return;
-            }
-            let base = *first_done.get_or_insert(s.done);
-            let next = s
-                .next_poll
-                .map(|d| format!(", next poll in {}", human_duration(d)))
-                .unwrap_or_default();
-            // ETA from this run's pace; none until something has been exported.
-            let eta = match s.done.saturating_sub(base) {
-                0 => String::new(),
-                n => {
-                    let left = s.total.saturating_sub(s.done);
-                    let secs = started.elapsed().as_secs_f64() / n as f64 * left as f64;
-                    format!(
-                        ", about {} left",
-                        human_duration(Duration::from_secs_f64(secs))
-                    )
-                }
-            };
-            eprintln!(
-                "glacier: exported {} of {} archives ({} of {}); jobs waiting {}, ready {}{eta}{next}",
-                s.done,
-                s.total,
-                human_bytes(s.done_bytes),
-                human_bytes(s.total_bytes),
-                s.waiting,
-                s.ready
-            );
-        };
-        let work = scheduler::Work {
-            client: &client,
-            vault: &self.vault,
-            inv: &inv,
-            names: &names,
-            selection: &self.selection,
-            dest,
-        };
-        let result = scheduler::run(
-            &work,
-            &mut journal,
-            &mut state,
-            &opts,
-            &mut notes,
-            &mut show,
-        );
-        // The manifest says where things stand even when the run stopped early.
-        let failed: HashMap<String, String> = match &result {
-            Ok(r) => r
-                .failed
-                .iter()
-                .map(|(id, _, why)| (id.clone(), why.clone()))
-                .collect(),
-            Err(_) => HashMap::new(),
-        };
-        let manifest_dir = self.manifest_dir(&state_dir);
-        let written = manifest::write(
-            &manifest_dir,
-            &inv,
-            &names,
-            &self.selection,
-            &state,
-            &failed,
-        );
-        // The run's own error comes first; a manifest that could not be written as well
-        // is said after it, never in its place.
-        let (report, written) = match (result, written) {
-            (Ok(r), Ok(w)) => (r, w),
-            (Ok(_), Err(m)) => return Err(m),
-            (Err(e), Ok(_)) => return Err(e),
-            (Err(e), Err(m)) => {
-                return Err(Error::WithHint {
-                    error: Box::new(e),
-                    hint: format!(
-                        "the manifest could not be written either: {}",
-                        crate::error::chain(&m)
-                    ),
-                });
-            }
-        };
-        if report.failed.is_empty() {
-            manifest::remove_failed(&manifest_dir, self.selection.shard.as_ref())?;
-        }
-        if let Some(d) = &s3_dest {
-            // At the end of a run that got through, the bucket gets the manifest too, so
-            // whoever reads the bucket (or `vault purge --only-exported`) sees it.
-            d.upload_manifest(&manifest_dir, self.selection.shard.as_ref())?;
-        }
-        self.print(global, out, &report, &dest.describe())?;
-        for (id, name, why) in &report.failed {
+        let reporter: Arc<dyn Reporter> = display.clone();
+        let result = export::run(&ctx, &opts, &reporter);
+        // Results and errors start on a clean line.
+        display.finish();
+        let report = result?;
+        self.print(global, out, &report)?;
+        for (id, name, why) in &report.summary.failed {
             eprintln!("glacier: archive {id} ({name}) failed: {why}");
         }
-        if let Some(p) = &written.failed_file {
+        if let Some(p) = &report.manifest.failed_file {
             eprintln!(
                 "glacier: {} failed archives are listed in {}",
-                written.failed,
+                report.manifest.failed,
                 p.display()
             );
         }
-        if !report.failed.is_empty() {
+        if !report.summary.failed.is_empty() {
             return Err(Error::Reported);
         }
-        if report.remaining > 0 {
+        if report.summary.remaining > 0 {
             return Err(Error::JobInProgress(format!(
                 "{} archives of vault '{}' still to export; run the same command again later",
-                report.remaining, self.vault
+                report.summary.remaining, self.vault
             )));
         }
         Ok(())
     }
 
-    fn print(&self, global: &Global, out: &mut Output, r: &Report, to: &str) -> Result<()> {
+    fn print(&self, global: &Global, out: &mut Output, report: &export::Report) -> Result<()> {
+        let (r, to) = (&report.summary, &report.destination);
         if global.json {
             let failed: Vec<serde_json::Value> = r
                 .failed
@@ -453,74 +296,21 @@ impl ExportCmd {
         ))
     }
 
-    fn dry_run(
-        &self,
-        global: &Global,
-        out: &mut Output,
-        client: &crate::glacier::Client,
-        state_dir: &std::path::Path,
-        names_file: Option<vault::names_file::NamesFile>,
-    ) -> Result<()> {
-        // Read the journal if there is one, but create nothing.
-        let (mut journal, mut state) = if state_dir.exists() {
-            let (j, s) = Journal::open(state_dir)?;
-            (Some(j), s)
-        } else {
-            (None, State::default())
-        };
-        let inv = match (&self.source, journal.as_mut()) {
-            (InventorySource::File(p), _) => vault::InventoryFile::open_given(p)?,
-            (InventorySource::New, _)
-                if !state.inventory_saved && state.inventory_job.is_none() =>
-            {
+    /// A dry run's plan, or why there is none in the flags' words.
+    fn print_preview(&self, global: &Global, out: &mut Output, preview: Preview) -> Result<()> {
+        let Planned { plan: p, summary } = match preview {
+            Preview::Ready(planned) => *planned,
+            Preview::NoInventory => {
                 return Err(Error::Usage(
                     "--dry-run needs an inventory: give --inventory FILE or --inventory-job JOB_ID (a dry run starts no job)".into(),
                 ));
             }
-            (_, Some(j)) => match acquire(
-                client,
-                &Acquire {
-                    vault: &self.vault,
-                    source: &self.source,
-                    saved: &state_dir.join("inventory.json"),
-                    purpose: "glacier vault export",
-                    wait: false,
-                    poll: self.poll(),
-                    backoff: super::retrieval::backoff(),
-                    // A dry run never waits, so there is no pause to cut short.
-                    stop: &AtomicBool::new(false),
-                },
-                j,
-                &mut state,
-                &mut |m| note(global, m),
-            )? {
-                Acquired::Ready(inv) | Acquired::Reused(inv) => inv,
-                Acquired::NotYet => return Err(not_inventoried(&self.vault)),
-                Acquired::Waiting(id) => {
-                    return Err(Error::JobInProgress(format!(
-                        "inventory job {id} is not finished; a dry run needs its output"
-                    )));
-                }
-            },
-            (_, None) => {
+            Preview::NoStateDir => {
                 return Err(Error::Usage(
                     "--dry-run with --inventory-job needs DIR to exist (the inventory is saved there); or give --inventory FILE".into(),
                 ));
             }
         };
-        let (names, unusable) = vault::count_names_from(&inv, names_file)?;
-        if let Some(n) = unusable.note() {
-            note(global, &n);
-        }
-        let p = export::plan(
-            &inv,
-            &names,
-            &self.selection,
-            &state,
-            crate::download::DEFAULT_CHUNK_SIZE,
-            &self.tier,
-        )?;
-        let summary = self.plan_summary(&inv)?;
         if global.json {
             let mut v = serde_json::to_value(&p).map_err(|e| Error::Failed(e.to_string()))?;
             let plan = serde_json::to_value(&summary).map_err(|e| Error::Failed(e.to_string()))?;
@@ -555,37 +345,9 @@ impl ExportCmd {
         let prices = super::plan_report::prices_from(None);
         super::plan_report::print_report(out, &self.vault, s3, &summary, &prices)
     }
-
-    /// The cost and risk summary `vault plan` prints for the same vault, selection and
-    /// destination (shipped prices): a dry run shows what the export would cost.
-    fn plan_summary(&self, inv: &vault::InventoryFile) -> Result<crate::plan::Report> {
-        let target = match &self.s3 {
-            None => crate::plan::Target::Dir,
-            Some(o) => crate::plan::Target::S3 {
-                part_size: o.part_size,
-            },
-        };
-        let opts = crate::plan::Options {
-            selection: self.selection.clone(),
-            // Read again: the count above consumed the parsed file.
-            names: self.names_file()?,
-            target,
-            max_bytes_per_day: self.max_bytes_per_day,
-            prices: crate::plan::Prices::shipped(),
-            now: super::knobs::now()?,
-        };
-        crate::plan::run(inv, &opts)
-    }
 }
 
-/// Now, for the scheduler: the real clock, or `GLACIER_TEST_NOW` (checked at parse).
+/// Now, for the workflow: the real clock, or `GLACIER_TEST_NOW` (checked at parse).
 fn clock() -> time::OffsetDateTime {
     super::knobs::now().unwrap_or_else(|_| time::OffsetDateTime::now_utc())
-}
-
-/// Exit 3 ("not yet") for a vault Glacier has not inventoried: cron loops try again.
-fn not_inventoried(vault: &str) -> Error {
-    Error::JobInProgress(format!(
-        "vault '{vault}' has no inventory yet: Glacier takes one about a day after the first upload; run the same command again tomorrow"
-    ))
 }

@@ -2,24 +2,30 @@
 //!
 //! Built on the vault-scale pieces export, purge and plan share ([`crate::vault`]: the
 //! inventory source, names, selection, journal and manifest), this module holds
+//! - the workflow ([`run()`], [`dry_run()`]): options in, a report out, progress and
+//!   notes through a [`Reporter`](crate::progress::Reporter), as every workflow does,
 //! - the scheduler ([`scheduler`]) that keeps jobs outstanding within limits, finds
 //!   finished ones with ListJobs, and hands them to a destination,
 //! - destinations ([`destination`]): a directory, or an S3 bucket ([`s3`]),
 //! - pacing by bytes per day and re-requests of output about to expire (`pacing`),
 //! - the dry run's plan ([`plan`]).
 //!
-//! Nothing here prints: notes go through a callback the CLI gives.
+//! Nothing here prints: notes and progress go to the reporter the CLI gives.
 
 pub mod destination;
+mod dry_run;
 mod pacing;
 pub mod s3;
 pub mod scheduler;
+mod workflow;
 
 use crate::error::Result;
 use crate::vault::{Collisions, InventoryFile, Selection, items, journal, naming};
 
 pub use destination::{Destination, DirDestination};
+pub use dry_run::{Planned, Preview, dry_run};
 pub use s3::{S3Destination, S3Target};
+pub use workflow::{Options, Report, To, run};
 
 /// What a dry run reports: the plan, with nothing sent.
 #[derive(Debug, Clone, Default, serde::Serialize)]
