@@ -63,8 +63,8 @@ pub fn count_names_and_unusable(inv: &InventoryFile) -> Result<(Collisions, Unus
 }
 
 /// [`count_names_and_unusable`] with the names of a `--names FILE` overriding the
-/// descriptions': the count keeps the file, so every later pass ([`items`], [`plan`], the
-/// manifest) names archives the same way.
+/// descriptions': the count keeps the file, so every later pass ([`items`],
+/// [`plan`](crate::export::plan), the manifest) names archives the same way.
 pub fn count_names_from(
     inv: &InventoryFile,
     names_file: Option<names_file::NamesFile>,
