@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
+use crate::mock::{Fault, FaultRule, Gate, MockConfig, MockGlacier};
 use crate::support::{Run, TempDir, glacier_mock, inventory_json, pattern, run_with_stdin};
 
 fn run(mock: &MockGlacier, home: &Path, args: &[&str]) -> Run {
@@ -140,6 +140,42 @@ fn hundreds_purged_in_parallel_under_throttling() {
 }
 
 /// Polls until `op` has `n` requests answered 204 or the child exits.
+/// Waits (with a deadline) until `n` DeleteArchive requests reached the mock, answered
+/// or held.
+fn wait_for_requests(mock: &MockGlacier, child: &mut std::process::Child, n: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if count(mock, "DeleteArchive") >= n {
+            return true;
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
+/// Waits (with a deadline) until signal `sig` is no longer pending for process `pid`
+/// (`/proc/PID/status`, SigPnd and ShdPnd): the process has taken it.
+fn signal_taken(pid: u32, sig: u32) -> bool {
+    let bit = 1u64 << (sig - 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let pending = status
+            .lines()
+            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+            .filter_map(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
+            .fold(0, |a, m| a | m);
+        if !status.is_empty() && pending & bit == 0 {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
 fn wait_for_deletes(mock: &MockGlacier, child: &mut std::process::Child, n: usize) -> bool {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
@@ -663,8 +699,17 @@ fn ctrl_c_stops_between_deletions_and_the_same_command_continues() {
     seed(&mock, 120);
     let inv = home.join("inv.json");
     inventory_json(&mock, &inv);
+    // The first four deletions (one per thread) are performed and then held, so Ctrl-C
+    // arrives while they are in flight however loaded the machine is; the rest are slow,
+    // so the stop flag is set long before they could all be done.
+    let gate = Gate::new();
+    mock.inject(FaultRule::times(
+        Fault::Hold(gate.clone()),
+        Some("DeleteArchive"),
+        4,
+    ));
     mock.inject(FaultRule::always(
-        Fault::Slow(Duration::from_millis(3)),
+        Fault::Slow(Duration::from_millis(10)),
         Some("DeleteArchive"),
     ));
     let args = [
@@ -684,12 +729,14 @@ fn ctrl_c_stops_between_deletions_and_the_same_command_continues() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    assert!(wait_for_deletes(&mock, &mut child, 30), "ended early");
+    assert!(wait_for_requests(&mock, &mut child, 4), "ended early");
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("send SIGINT");
     assert!(status.success());
+    assert!(signal_taken(child.id(), 2), "SIGINT still pending");
+    gate.open();
     let r: Run = child.wait_with_output().expect("wait").into();
     let e = r.fails(130);
     assert!(e.contains("run the same command again to continue"), "{e}");

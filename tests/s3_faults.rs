@@ -462,16 +462,22 @@ fn trickle_client(port: u16, timeout_ms: u64) -> glacier_upload::s3::Client {
 #[test]
 fn s3_a_slow_answer_that_never_goes_silent_arrives_whole() {
     let body = pattern(64 * 1024, 9);
-    // 8 pieces 150 ms apart: 1.2 s in all, four times the 300 ms timeout.
-    let port = trickle_server(body.clone(), 8, std::time::Duration::from_millis(150), None);
-    let client = trickle_client(port, 300);
+    // 16 pieces 100 ms apart: 1.6 s in all, twice the 800 ms timeout, while each gap is an
+    // eighth of it (a loaded machine stretches a gap; it must stay under the timeout).
+    let port = trickle_server(
+        body.clone(),
+        16,
+        std::time::Duration::from_millis(100),
+        None,
+    );
+    let client = trickle_client(port, 800);
     let started = std::time::Instant::now();
     let mut out = Vec::new();
     client
         .get_object("bkt", "k", &mut out)
         .expect("a paced body is not cut off by a deadline");
     assert_eq!(out, body);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(1000));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
 }
 
 #[test]

@@ -161,6 +161,12 @@ impl Store {
     }
 
     pub fn put_archive(&self, vault: &str, data: &[u8], description: &str) -> String {
+        // Glacier has no empty archives (UploadArchive and Complete refuse size 0): a seed
+        // of one would be a test that no real vault can reproduce.
+        assert!(
+            !data.is_empty(),
+            "archives are at least 1 byte (seeding {vault})"
+        );
         let tmp = self.tmp_path();
         let hashed =
             stream_to_file(&mut &data[..], data.len() as u64, &tmp).expect("write seeded archive");
