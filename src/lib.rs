@@ -119,14 +119,13 @@ mod durable;
 mod pack;
 mod signals;
 mod sync;
-mod upload;
 
 /// The command-line program: [`cli::main`] is what the `glacier` binary runs.
 pub mod cli;
 
 // Engines the integration tests and benches drive directly (an export run's journal and
 // inventory file, the pricing plan, the file hasher, the download engine, the purge,
-// retrieval and vault-deletion workflows and the progress reporter they take): public so that
+// retrieval, upload and vault-deletion workflows and the progress reporter they take): public so that
 // they can reach them, hidden from the documentation because they are not a stable API.
 #[doc(hidden)]
 pub mod download;
@@ -142,6 +141,8 @@ pub mod progress;
 pub mod purge;
 #[doc(hidden)]
 pub mod retrieval;
+#[doc(hidden)]
+pub mod upload;
 #[doc(hidden)]
 pub mod vault;
 #[doc(hidden)]

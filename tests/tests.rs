@@ -51,6 +51,7 @@ mod tls;
 mod tree_hash_cli;
 mod upload_cli;
 mod upload_recovery;
+mod upload_workflow;
 mod uploads_cli;
 mod vault_cli;
 mod vault_counts;

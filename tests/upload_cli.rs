@@ -277,8 +277,9 @@ fn ctrl_c_prints_a_working_resume_command() {
     let err = rest.join().expect("stderr");
     let last = err.lines().last().unwrap_or_default();
     assert!(last.starts_with("glacier: interrupted with "), "{err}");
+    // The run's own --threads comes back too: the resumed run plans as this one did.
     let resume = format!(
-        "resume with: glacier upload --upload-id {id} --part-size 1 -- v {}",
+        "resume with: glacier upload --upload-id {id} --part-size 1 --threads 1 -- v {}",
         f.display()
     );
     assert!(last.ends_with(&resume), "{err}");

@@ -260,7 +260,7 @@ fn running_the_same_command_again_resumes() {
     let id = mock.uploads("v")[0].upload_id.clone();
     // ...whose resume command carries every flag that shapes the archive or reaches it.
     let want = format!(
-        "resume with: glacier upload --region {} --upload-id {id} --part-size 1 --description 'two words' --max-memory 64 -- v big.bin",
+        "resume with: glacier upload --region {} --upload-id {id} --part-size 1 --description 'two words' --threads 1 --max-memory 64 -- v big.bin",
         crate::mock::REGION
     );
     assert!(first.contains(&want), "{first}");

@@ -17,7 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use std::fs::File;
 use std::path::Path;
 
-use super::{Events, Options, Outcome, state};
+use super::{Events, Outcome, Settings, state};
 use crate::error::{Error, Result};
 use crate::filehash;
 use crate::glacier::{Client, UploadDescription, UploadId};
@@ -58,7 +58,7 @@ pub fn find_initiated(
 /// used (see the module comment); only when Glacier shows none is the request sent again.
 pub fn initiate(
     client: &Client,
-    opts: &Options,
+    opts: &Settings,
     part_size: u64,
     events: &dyn Events,
 ) -> Result<UploadId> {
@@ -111,7 +111,7 @@ pub fn is_gone(e: &Error) -> bool {
 
 /// The tree hash of a whole local file, for [`complete_again`] when no resume state
 /// recorded what was being completed.
-pub fn file_tree_hash(opts: &Options, path: &Path, file: &File, size: u64) -> Result<TreeHash> {
+pub fn file_tree_hash(opts: &Settings, path: &Path, file: &File, size: u64) -> Result<TreeHash> {
     let digests = filehash::hash_file(
         file,
         size,
@@ -137,7 +137,7 @@ pub fn recorded(st: &state::UploadState) -> Option<(u64, TreeHash)> {
 /// the upload was aborted or expired, the error says what to look for in an inventory.
 pub fn complete_again(
     client: &Client,
-    opts: &Options,
+    opts: &Settings,
     upload_id: &UploadId,
     size: u64,
     tree_hash: TreeHash,

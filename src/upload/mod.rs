@@ -1,5 +1,5 @@
 //! Uploading an archive: one request for small files, otherwise a multipart upload whose
-//! parts go up in parallel on the crate's one worker pool ([`crate::workers`]).
+//! parts go up in parallel on the crate's one worker pool (`workers`).
 //!
 //! Memory is bounded by workers × part size: a regular file is read by the workers
 //! themselves with positioned reads into buffers from a pool of `threads`; a stream (stdin, a
@@ -8,12 +8,18 @@
 //! the buffer, and a part counts as done only when Glacier accepted it. Resuming lists the
 //! parts Glacier has, re-hashes the local data for those parts and uploads only the rest.
 //! This module knows files, threads and the client; it never prints (events go to the
-//! caller) and never reads argv.
+//! workflow, [`run`], which makes them the reporter's notes) and never reads argv.
 
-pub mod lost;
+mod lost;
 pub mod plan;
 mod pool;
 pub mod state;
+mod workflow;
+
+pub use workflow::{
+    Compression, Opened, Options, Receipts, Report, Resumable, ResumeCommand, Source, Unfinished,
+    open, run,
+};
 
 use std::fs::File;
 use std::io::Read;
@@ -32,8 +38,8 @@ use crate::treehash::{self, TreeHash, TreeHasher};
 
 pub use plan::{SINGLE_REQUEST_LIMIT, STREAM_PART_SIZE, default_part_size};
 
-/// What to upload.
-pub enum Input {
+/// What to upload, opened.
+pub(crate) enum Input {
     /// A regular file: read in parallel with positioned reads.
     File {
         /// The path, for messages and the resume state.
@@ -55,9 +61,10 @@ pub enum Input {
     },
 }
 
-/// How to upload.
+/// How the engine uploads: the workflow's [`Options`] with the context's stop flag and
+/// data directory and the reporter folded in, and the memory left for part buffers.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Settings {
     /// The vault.
     pub vault: String,
     /// The archive description (checked where it was made).
@@ -89,7 +96,7 @@ pub struct Options {
 
 /// A finished upload.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// What Glacier stored.
     pub archive: ArchiveCreated,
     /// Archive size in bytes.
@@ -103,7 +110,7 @@ pub struct Outcome {
 }
 
 /// What the upload reports while it runs.
-pub trait Events: Sync {
+pub(crate) trait Events: Sync {
     /// A multipart upload has an ID (right after initiation, or at resume): the caller
     /// should show it at once so an interrupted run can always be resumed.
     fn upload_started(&self, upload_id: &UploadId, part_size: u64, parts: Option<u64>);
@@ -142,7 +149,7 @@ pub fn hash_part(data: &[u8]) -> (String, TreeHash) {
 /// cannot be read stops the upload before anything is sent (a usage-class error naming
 /// it), and an empty one is refused (Glacier archives are at least 1 byte). `None` for
 /// anything else (a directory is packed).
-pub fn file_input(path: &std::path::Path) -> Result<Option<(Input, u64)>> {
+pub(crate) fn file_input(path: &std::path::Path) -> Result<Option<(Input, u64)>> {
     let unusable = |e: std::io::Error| Error::Input(format!("{}: {e}", path.display()));
     let meta = std::fs::metadata(path).map_err(unusable)?;
     if !meta.is_file() {
@@ -163,10 +170,10 @@ pub fn file_input(path: &std::path::Path) -> Result<Option<(Input, u64)>> {
 }
 
 /// Uploads `input` to `opts.vault`.
-pub fn upload(
+pub(crate) fn upload(
     client: &Client,
     input: Input,
-    opts: &Options,
+    opts: &Settings,
     events: &dyn Events,
 ) -> Result<Outcome> {
     match input {
@@ -200,8 +207,8 @@ fn after_sent(e: Error) -> Error {
 enum Resume {
     /// Nothing to resume: start a new upload.
     Fresh,
-    /// Options that resume the upload found.
-    Found(Options),
+    /// Settings that resume the upload found.
+    Found(Settings),
     /// A state whose upload Glacier no longer lists, with what it was completing (if it
     /// got that far: every part was up, only Complete's answer may be lost).
     Gone(UploadId, Option<(u64, TreeHash)>),
@@ -214,7 +221,7 @@ enum Resume {
 /// was named with `--upload-id` (then `--no-resume` is no way out), rather than found by
 /// auto-resume.
 fn check_same_description(
-    opts: &Options,
+    opts: &Settings,
     id: &UploadId,
     had: Option<&str>,
     explicit: bool,
@@ -255,7 +262,7 @@ fn quoted(s: &str) -> String {
 
 fn auto_resume(
     client: &Client,
-    opts: &Options,
+    opts: &Settings,
     input: &state::InputId,
     size: Option<u64>,
     events: &dyn Events,
@@ -310,7 +317,7 @@ fn auto_resume(
 /// the archive twice, so the run stops with what to look for and keeps the state.
 fn recover_gone(
     client: &Client,
-    opts: &Options,
+    opts: &Settings,
     id: &UploadId,
     completing: Option<(u64, TreeHash)>,
     events: &dyn Events,
@@ -348,7 +355,7 @@ fn recover_gone(
 /// this one's, so that is refused (before anything is sent).
 fn complete_recorded(
     client: &Client,
-    opts: &Options,
+    opts: &Settings,
     id: &UploadId,
     input: &state::InputId,
     events: &dyn Events,
@@ -386,7 +393,7 @@ fn complete_recorded(
 }
 
 /// Forgets the state of an upload Glacier no longer has, saying so.
-fn forget_gone(opts: &Options, id: &UploadId, events: &dyn Events) {
+fn forget_gone(opts: &Settings, id: &UploadId, events: &dyn Events) {
     if let Some(dir) = &opts.state_dir {
         state::remove(dir, id);
     }
@@ -405,7 +412,7 @@ fn upload_file(
     client: &Client,
     path: PathBuf,
     file: File,
-    opts: &Options,
+    opts: &Settings,
     events: &dyn Events,
 ) -> Result<Outcome> {
     let (size, modified) = fingerprint(&path, &file)?;
@@ -511,7 +518,7 @@ fn upload_stream(
     mut reader: Box<dyn Read + Send>,
     size_hint: Option<u64>,
     fingerprint: Option<String>,
-    opts: &Options,
+    opts: &Settings,
     events: &dyn Events,
 ) -> Result<Outcome> {
     let input_id = state::InputId::Stream {

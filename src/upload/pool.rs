@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::plan::{self, MAX_PARTS, check_fits, part_count, threads_for_memory};
 use super::state::{self, InputId, UploadState};
-use super::{Events, Options, Outcome, hash_part};
+use super::{Events, Outcome, Settings, hash_part};
 use crate::error::{Error, Result};
 use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, Payload, UploadId};
@@ -118,7 +118,7 @@ impl Buffers {
 /// An upload in progress and the shared state of its workers.
 pub(super) struct Session<'a> {
     client: &'a Client,
-    opts: &'a Options,
+    opts: &'a Settings,
     events: &'a dyn Events,
     upload_id: UploadId,
     part_size: u64,
@@ -138,7 +138,7 @@ impl<'a> Session<'a> {
     /// what we know of the input.
     pub(super) fn start(
         client: &'a Client,
-        opts: &'a Options,
+        opts: &'a Settings,
         events: &'a dyn Events,
         input: &InputId,
         size: Option<u64>,
@@ -154,7 +154,7 @@ impl<'a> Session<'a> {
 
     fn start_or_resume(
         client: &'a Client,
-        opts: &'a Options,
+        opts: &'a Settings,
         events: &'a dyn Events,
         input: &InputId,
         size: Option<u64>,
