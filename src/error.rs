@@ -429,6 +429,115 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// A setting the caller chose, as the library's messages name it. The library never
+/// spells a flag: by default a setting reads as its option's name (`part_size`); a
+/// program installs its own words once with [`name_settings`] (the `glacier` CLI names
+/// its flags, `--part-size`).
+///
+/// ```
+/// use glacier_upload::error::Setting;
+/// assert_eq!(Setting::PartSize.to_string(), "part_size");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The part size of a multipart upload.
+    PartSize,
+    /// The memory budget for parts in flight and packing.
+    MaxMemory,
+    /// The xz preset used when packing.
+    XzLevel,
+    /// Packing's compression (xz or none).
+    Compression,
+    /// An archive's description.
+    Description,
+    /// Starting an upload afresh instead of resuming one.
+    NoResume,
+    /// The ID of the upload to resume.
+    UploadId,
+    /// Replacing an existing output file.
+    Force,
+    /// The AWS region.
+    Region,
+    /// The Glacier endpoint.
+    EndpointUrl,
+    /// The S3 endpoint.
+    S3EndpointUrl,
+    /// The account ID in request paths.
+    AccountId,
+    /// The named profile.
+    Profile,
+    /// The S3 storage class of exported objects.
+    StorageClass,
+    /// An inventory's output format.
+    Format,
+    /// This run's shard of the vault.
+    Shard,
+    /// The creation-date window of a selection.
+    CreatedRange,
+    /// Where an export to S3 keeps its journal.
+    Journal,
+    /// The inventory file to work from.
+    Inventory,
+    /// The inventory job whose output to work from.
+    InventoryJob,
+    /// The pace of retrievals, in bytes per 24 hours.
+    MaxBytesPerDay,
+    /// The per-request timeout.
+    Timeout,
+    /// Permitting a plain-HTTP endpoint that is not loopback.
+    AllowHttp,
+}
+
+impl Setting {
+    /// The setting's name as the library's options call it.
+    pub const fn option_name(self) -> &'static str {
+        match self {
+            Setting::PartSize => "part_size",
+            Setting::MaxMemory => "max_memory",
+            Setting::XzLevel => "xz_level",
+            Setting::Compression => "compression",
+            Setting::Description => "description",
+            Setting::NoResume => "no_resume",
+            Setting::UploadId => "upload_id",
+            Setting::Force => "force",
+            Setting::Region => "region",
+            Setting::EndpointUrl => "endpoint_url",
+            Setting::S3EndpointUrl => "s3_endpoint_url",
+            Setting::AccountId => "account_id",
+            Setting::Profile => "profile",
+            Setting::StorageClass => "storage_class",
+            Setting::Format => "format",
+            Setting::Shard => "shard",
+            Setting::CreatedRange => "created_after/created_before",
+            Setting::Journal => "journal",
+            Setting::Inventory => "inventory",
+            Setting::InventoryJob => "inventory_job",
+            Setting::MaxBytesPerDay => "max_bytes_per_day",
+            Setting::Timeout => "timeout",
+            Setting::AllowHttp => "allow_http",
+        }
+    }
+}
+
+/// The program's words for settings, once installed.
+static SETTING_NAMES: std::sync::OnceLock<fn(Setting) -> &'static str> = std::sync::OnceLock::new();
+
+/// Installs the words every later message uses for a setting (the CLI: its flags). The
+/// first call wins; call it before anything that may fail.
+pub fn name_settings(words: fn(Setting) -> &'static str) {
+    let _ = SETTING_NAMES.set(words);
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match SETTING_NAMES.get() {
+            Some(words) => f.write_str(words(*self)),
+            None => f.write_str(self.option_name()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,8 @@ pub use name::*;
 pub use plan::*;
 pub use rate::*;
 
+use crate::error::Setting;
+
 /// One command-line flag.
 #[derive(Debug, Clone, Copy)]
 pub struct Flag {
@@ -253,9 +255,51 @@ pub const PLAN: &[&Flag] = &[
 /// `vault delete`.
 pub const VAULT_DELETE: &[&Flag] = &[&WHEN_EMPTY, &WAIT_EMPTY, &NO_WAIT_EMPTY, &POLL_EMPTY];
 
+/// The flag that sets each library [`Setting`]: the words the library's messages use once
+/// `cli::main` installs this ([`crate::error::name_settings`]).
+pub fn setting_flag(setting: Setting) -> &'static str {
+    let flag = match setting {
+        Setting::PartSize => PART_SIZE,
+        Setting::MaxMemory => MAX_MEMORY,
+        Setting::XzLevel => XZ_LEVEL,
+        Setting::Compression => COMPRESSION,
+        Setting::Description => DESCRIPTION,
+        Setting::NoResume => NO_RESUME,
+        Setting::UploadId => UPLOAD_ID,
+        Setting::Force => FORCE,
+        Setting::Region => REGION,
+        Setting::EndpointUrl => ENDPOINT_URL,
+        Setting::S3EndpointUrl => S3_ENDPOINT_URL,
+        Setting::AccountId => ACCOUNT_ID,
+        Setting::Profile => PROFILE,
+        Setting::StorageClass => STORAGE_CLASS,
+        Setting::Format => RENDER,
+        Setting::Shard => SHARD,
+        Setting::CreatedRange => return "--created-after/--created-before",
+        Setting::Journal => EXPORT_JOURNAL,
+        Setting::Inventory => INVENTORY_FILE,
+        Setting::InventoryJob => INVENTORY_JOB,
+        Setting::MaxBytesPerDay => EXPORT_MAX_BYTES_PER_DAY,
+        Setting::Timeout => TIMEOUT,
+        Setting::AllowHttp => ALLOW_HTTP,
+    };
+    flag.long
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    /// The one setting without a single flag is named by the two it has.
+    #[test]
+    fn settings_are_named_by_their_flags() {
+        use super::{CREATED_AFTER, CREATED_BEFORE, PART_SIZE, Setting, setting_flag};
+        assert_eq!(setting_flag(Setting::PartSize), PART_SIZE.long);
+        assert_eq!(
+            setting_flag(Setting::CreatedRange),
+            format!("{}/{}", CREATED_AFTER.long, CREATED_BEFORE.long)
+        );
+    }
     use std::ffi::OsString;
 
     use super::*;

@@ -285,6 +285,8 @@ pub(crate) fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()>
 
 /// The whole program: parse, run, report. Returns the exit code.
 pub fn main(argv: Vec<std::ffi::OsString>) -> i32 {
+    // The library names settings; the CLI's words for them are its flags.
+    error::name_settings(flags::setting_flag);
     let mut out = Output::stdout();
     let result = parse(argv).and_then(|(global, cmd)| run(&global, cmd, &mut out));
     let result = result.and_then(|()| out.flush());

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// The endpoint to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,8 @@ impl Endpoint {
         if scheme == "http" && !loopback && !allow_http {
             return Err(Error::Config(format!(
                 "refusing plain-HTTP endpoint '{url}' ({source}): requests would travel \
-                 unencrypted; use https://, or pass --allow-http if that is really wanted"
+                 unencrypted; use https://, or pass {} if that is really wanted",
+                Setting::AllowHttp
             )));
         }
         let host = if port == default_port {

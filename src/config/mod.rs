@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 mod endpoint;
 mod env;
@@ -90,7 +90,7 @@ pub fn resolve(settings: &Settings, env: &dyn Env) -> Result<Resolved> {
     let profile = profile(settings, env)?;
 
     let region_sources = [
-        (settings.region.clone(), "--region".to_string()),
+        (settings.region.clone(), Setting::Region.to_string()),
         (env_var(env, "AWS_REGION"), "AWS_REGION".to_string()),
         (
             env_var(env, "AWS_DEFAULT_REGION"),
@@ -106,15 +106,18 @@ pub fn resolve(settings: &Settings, env: &dyn Env) -> Result<Resolved> {
         .find_map(|(v, s)| v.map(|v| (v.trim().to_string(), s)))
     else {
         return Err(Error::Config(format!(
-            "no region: pass --region (e.g. --region us-east-1), set AWS_REGION, or set \
-             region in {}",
-            profile.config_section()
+            "no region: pass {r} (e.g. {r} us-east-1), set AWS_REGION, or set region in {}",
+            profile.config_section(),
+            r = Setting::Region
         )));
     };
     check_region(&region, &source)?;
 
     let endpoint_sources = [
-        (settings.endpoint_url.clone(), "--endpoint-url".to_string()),
+        (
+            settings.endpoint_url.clone(),
+            Setting::EndpointUrl.to_string(),
+        ),
         (
             env_var(env, "AWS_ENDPOINT_URL_GLACIER"),
             "AWS_ENDPOINT_URL_GLACIER".to_string(),
@@ -145,8 +148,9 @@ pub fn resolve(settings: &Settings, env: &dyn Env) -> Result<Resolved> {
         }
         Some(a) => {
             return Err(Error::Config(format!(
-                "invalid --account-id '{a}': give the 12-digit account ID without hyphens, or \
-                 '-' for your own account"
+                "invalid {} '{a}': give the 12-digit account ID without hyphens, or '-' for \
+                 your own account",
+                Setting::AccountId
             )));
         }
     };

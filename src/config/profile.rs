@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::{Env, IniFile, Section, Settings, env_var};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// One profile's merged settings from the config file (`[profile NAME]` / `[default]`)
 /// and the credentials file (`[NAME]`); the credentials file wins where both set a key.
@@ -193,8 +193,8 @@ fn load(
 /// Reads the files and builds the profile the settings and environment select.
 pub fn profile(settings: &Settings, env: &dyn Env) -> Result<Profile> {
     let named = match &settings.profile {
-        Some(p) => Some((p.clone(), "--profile")),
-        None => env_var(env, "AWS_PROFILE").map(|p| (p, "AWS_PROFILE")),
+        Some(p) => Some((p.clone(), Setting::Profile.to_string())),
+        None => env_var(env, "AWS_PROFILE").map(|p| (p, "AWS_PROFILE".to_string())),
     };
     let (name, explicit) = match &named {
         Some((p, _)) => (p.trim().to_string(), true),

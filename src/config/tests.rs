@@ -200,7 +200,7 @@ fn explicit_unknown_profile_is_an_error_naming_it() {
     };
     let msg = err_text(resolve(&s, &env));
     assert!(
-        msg.contains("profile 'nosuch'") && msg.contains("--profile"),
+        msg.contains("profile 'nosuch'") && msg.contains(&Setting::Profile.to_string()),
         "{msg}"
     );
     assert!(msg.contains("[profile nosuch]"), "{msg}");
@@ -260,7 +260,12 @@ fn no_region_says_how_to_fix_it() {
     };
     let msg = err_text(resolve(&s, &env));
     assert!(msg.starts_with("no region"), "{msg}");
-    for needle in ["--region", "AWS_REGION", "[profile w]", ".aws/config"] {
+    for needle in [
+        &*Setting::Region.to_string(),
+        "AWS_REGION",
+        "[profile w]",
+        ".aws/config",
+    ] {
         assert!(msg.contains(needle), "{needle} missing from: {msg}");
     }
 }
@@ -281,7 +286,7 @@ fn region_shape_is_checked() {
         };
         let msg = err_text(resolve(&s, &MapEnv::new()));
         assert!(
-            msg.contains("invalid region") && msg.contains("--region"),
+            msg.contains("invalid region") && msg.contains(&Setting::Region.to_string()),
             "{msg}"
         );
     }
@@ -386,7 +391,7 @@ fn plain_http_only_for_loopback_unless_allowed() {
             .unwrap_err()
             .to_string();
         assert!(
-            msg.contains(remote) && msg.contains("--allow-http"),
+            msg.contains(remote) && msg.contains(&Setting::AllowHttp.to_string()),
             "{msg}"
         );
         assert!(Endpoint::parse(remote, "AWS_ENDPOINT_URL", true).is_ok());
@@ -396,7 +401,7 @@ fn plain_http_only_for_loopback_unless_allowed() {
         endpoint_url: Some("http://192.0.2.7:8080".into()),
         ..Settings::default()
     };
-    assert!(err_text(resolve(&s, &MapEnv::new())).contains("--allow-http"));
+    assert!(err_text(resolve(&s, &MapEnv::new())).contains(&Setting::AllowHttp.to_string()));
     let s = Settings {
         allow_http: true,
         ..s
@@ -429,5 +434,5 @@ fn account_id_and_ca_bundle() {
         account_id: Some("1234-5678-9012".into()),
         ..Settings::default()
     };
-    assert!(err_text(resolve(&bad, &env)).contains("--account-id"));
+    assert!(err_text(resolve(&bad, &env)).contains(&Setting::AccountId.to_string()));
 }

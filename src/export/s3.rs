@@ -36,7 +36,7 @@ use ranges::GlacierRanges;
 use super::Destination;
 use crate::config::Env;
 use crate::download;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::glacier::{Client, JobDescription};
 use crate::progress::{Counts, Reporter};
 use crate::s3::{
@@ -125,7 +125,10 @@ pub fn default_journal_dir(env: &dyn Env, vault: &str, target: &S3Target) -> Res
         None => env
             .home()
             .ok_or_else(|| {
-                Error::Usage("no home directory for the export journal; give --journal DIR".into())
+                Error::Usage(format!(
+                    "no home directory for the export journal; give {} DIR",
+                    Setting::Journal
+                ))
             })?
             .join(".local/share"),
     };

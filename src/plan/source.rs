@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::glacier::Client;
 use crate::vault::InventoryFile;
 use crate::vault::inventory::{Acquire, Acquired, InventorySource, acquire};
@@ -101,10 +101,11 @@ pub fn inventory(
 /// The inventory an earlier export saved in `state_dir`.
 fn saved(state_dir: Option<&Path>) -> Result<InventoryFile> {
     let none = || {
-        Error::Usage(
-            "vault plan needs an inventory: give --inventory FILE or --inventory-job JOB_ID (a plan starts no job)"
-                .into(),
-        )
+        Error::Usage(format!(
+            "vault plan needs an inventory: give {} FILE or {} JOB_ID (a plan starts no job)",
+            Setting::Inventory,
+            Setting::InventoryJob
+        ))
     };
     let dir = state_dir.filter(|d| d.is_dir()).ok_or_else(none)?;
     let (_, state): (Journal, State) = Journal::open(dir)?;

@@ -9,7 +9,7 @@
 
 use crate::aws::Location;
 use crate::config::{Endpoint, Env, Profile, env_var};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::sigv4;
 
 /// The S3 endpoint a client talks to.
@@ -60,7 +60,7 @@ pub fn resolve_endpoint(
     allow_http: bool,
 ) -> Result<S3Endpoint> {
     let sources = [
-        (flag.map(str::to_string), "--s3-endpoint-url".to_string()),
+        (flag.map(str::to_string), Setting::S3EndpointUrl.to_string()),
         (
             env_var(env, "AWS_ENDPOINT_URL_S3"),
             "AWS_ENDPOINT_URL_S3".to_string(),
@@ -212,7 +212,11 @@ mod tests {
         assert_eq!(none, S3Endpoint::for_region("us-east-1"));
         assert!(!none.custom);
         let err = r(Some("http://example.com"), &MapEnv::new()).expect_err("plain http");
-        assert!(err.to_string().contains("--s3-endpoint-url"), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&Setting::S3EndpointUrl.to_string()),
+            "{err}"
+        );
     }
 
     #[test]

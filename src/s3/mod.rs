@@ -46,7 +46,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::{self, Failure, Payload, Transport};
 use crate::credentials::Provider;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// An S3 storage class an exported object can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,7 +95,8 @@ impl FromStr for StorageClass {
             .ok_or_else(|| {
                 let names: Vec<&str> = StorageClass::ALL.iter().map(|c| c.as_str()).collect();
                 Error::Usage(format!(
-                    "invalid --storage-class '{s}': expected one of {}",
+                    "invalid {} '{s}': expected one of {}",
+                    Setting::StorageClass,
                     names.join(", ")
                 ))
             })
@@ -251,6 +252,9 @@ mod tests {
             StorageClass::GlacierIr
         );
         let e = "REDUCED".parse::<StorageClass>().expect_err("unknown");
-        assert!(e.to_string().contains("--storage-class"), "{e}");
+        assert!(
+            e.to_string().contains(&Setting::StorageClass.to_string()),
+            "{e}"
+        );
     }
 }
