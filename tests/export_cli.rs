@@ -845,19 +845,13 @@ fn a_job_output_gone_at_download_is_journaled_lost_and_started_again() {
         .job_id
         .clone()
         .expect("job id");
-    // The run's first ListJobs (jobs to adopt) passes; the second (the poll) lists the
-    // job as succeeded and is held while the job's output expires, so the download
-    // itself meets the 404.
-    let before = count(&mock, "ListJobs");
+    // The run's poll (one job outstanding: DescribeJob) finds the job succeeded and is
+    // held while the job's output expires, so the download itself meets the 404.
+    let before = count(&mock, "DescribeJob");
     let gate = crate::mock::Gate::new();
     mock.inject(FaultRule::times(
-        Fault::Slow(Duration::ZERO),
-        Some("ListJobs"),
-        1,
-    ));
-    mock.inject(FaultRule::times(
         Fault::Hold(gate.clone()),
-        Some("ListJobs"),
+        Some("DescribeJob"),
         1,
     ));
     let mut child = crate::support::glacier_mock(&mock, home.path())
@@ -866,7 +860,7 @@ fn a_job_output_gone_at_download_is_journaled_lost_and_started_again() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    assert!(wait_for(&mock, &mut child, "ListJobs", before + 2));
+    assert!(wait_for(&mock, &mut child, "DescribeJob", before + 1));
     mock.expire_job("v", &job);
     gate.open();
     let r: crate::support::Run = child.wait_with_output().expect("wait").into();

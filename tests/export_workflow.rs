@@ -226,7 +226,8 @@ fn a_round_without_waiting_leaves_the_rest_for_later() {
 
 #[test]
 fn a_stopped_run_ends_interrupted_and_still_writes_its_manifest() {
-    // Jobs never finish, so a waiting run pauses; the stop flag is already set.
+    // Jobs never finish, so a waiting run polls and pauses; the stop flag is set once
+    // the run has polled.
     let mock = MockGlacier::start();
     seed(&mock, &[100, 200]);
     let home = TempDir::new("wf-stop");
@@ -234,8 +235,23 @@ fn a_stopped_run_ends_interrupted_and_still_writes_its_manifest() {
     inventory_json(&mock, &inv);
     let out = home.join("out");
     let opts = options(&out, InventorySource::File(inv));
-    let stop = Arc::new(AtomicBool::new(true));
-    let (report, counts) = run(&mock_client(&mock), &opts, &stop);
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = mock_client(&mock);
+    let (report, counts) = std::thread::scope(|s| {
+        let h = s.spawn(|| run(&client, &opts, &stop));
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !mock
+            .requests()
+            .iter()
+            .any(|r| r.operation == "ListJobs" || r.operation == "DescribeJob")
+            && std::time::Instant::now() < deadline
+            && !h.is_finished()
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        h.join().expect("run")
+    });
     match report {
         Err(Error::Interrupted(_)) => {}
         other => panic!("not interrupted: {other:?}"),

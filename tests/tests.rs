@@ -14,6 +14,7 @@ mod download_small;
 mod export_cli;
 mod export_names_cli;
 mod export_pacing;
+mod export_pipeline;
 mod export_reruns;
 mod export_workflow;
 mod fault_matrix;

@@ -311,6 +311,31 @@ impl Client {
         })
     }
 
+    /// One page of ListJobs: at most `limit` jobs (1 to 1,000; `None`: the service's
+    /// default), starting at `marker` (a `Marker` an earlier page of the same listing
+    /// returned; Glacier lists jobs "sorted by job initiation time", API Reference,
+    /// "List Jobs"). Callers that need only some jobs stop paging once they have them.
+    pub fn list_jobs_page(
+        &self,
+        vault: &str,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<JobsPage> {
+        let mut call = Call::new(
+            "ListJobs",
+            format!("vault '{vault}'"),
+            Method::GET,
+            Self::jobs_path(vault),
+        );
+        if let Some(l) = limit {
+            call = call.query("limit", l.to_string());
+        }
+        if let Some(m) = marker {
+            call = call.query("marker", m);
+        }
+        self.send_json(&call)
+    }
+
     /// Starts downloading a job's output, or the inclusive byte `range` of it. Status
     /// errors are retried here; errors while reading the body are the caller's to retry
     /// (it knows how much it already has).

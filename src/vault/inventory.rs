@@ -7,7 +7,7 @@
 //! pass: the passes over a million-archive inventory stream a file, never memory.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -170,6 +170,14 @@ pub fn acquire(
     loop {
         let job_id = match a.source {
             InventorySource::File(p) => return InventoryFile::open_given(p).map(Acquired::Ready),
+            // The output of this very job, saved by an earlier run: nothing to fetch.
+            InventorySource::Job(j)
+                if state.inventory_saved
+                    && state.inventory_job.as_deref() == Some(j.as_str())
+                    && a.saved.is_file() =>
+            {
+                return InventoryFile::open(a.saved).map(Acquired::Ready);
+            }
             InventorySource::Job(j) => j.clone(),
             InventorySource::New => {
                 if state.inventory_saved && a.saved.exists() {
@@ -431,21 +439,17 @@ fn fetch(
     let mut tmp = saved.to_path_buf().into_os_string();
     tmp.push(".part");
     let tmp = PathBuf::from(tmp);
-    crate::durable::remove_if_exists(&tmp)?;
-    let mut out = crate::durable::create_new(&tmp)?;
+    let mut out = crate::durable::Replacement::with_tmp(saved, &tmp)?;
     std::io::copy(&mut reader, &mut out).map_err(|e| Error::Transport {
         what: format!("{what}: reading the output"),
         source: Box::new(e),
     })?;
     reader.finish()?;
-    out.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    out.flush().map_err(|e| Error::io(&tmp, e))?;
     // Glacier gives no tree hash for an inventory: a body damaged in transit shows as a
-    // document that does not parse, and is fetched again.
-    if let Err(e) = well_formed(&tmp) {
-        crate::durable::remove_if_exists(&tmp)?;
-        return Err(e);
-    }
-    std::fs::rename(&tmp, saved).map_err(|e| Error::io(saved, e))?;
-    crate::durable::fsync_dir(crate::durable::parent_dir(saved))?;
+    // document that does not parse, and is fetched again (the replacement, dropped,
+    // removes its temporary file).
+    well_formed(&tmp)?;
+    out.commit()?;
     Ok(Fetched::Saved)
 }

@@ -1,6 +1,14 @@
 //! The export journal: `DIR/.glacier-export/journal.jsonl`, append-only JSON lines, each
 //! synced to disk before the action it enables goes on.
 //!
+//! Two ways to write: [`Journal::append`] writes a line and syncs it at once;
+//! [`Journal::record`] writes the line at once (one `write`, so a `kill -9` after it
+//! never loses it: the kernel has it) and leaves the sync to the next
+//! [`Journal::sync`], which the writer calls before the step the record licenses (the
+//! export scheduler: before each poll that could find a journaled job, and before the
+//! manifest names an exported archive). One sync then covers many records; only a
+//! machine crash can lose the unsynced tail, and the steps it licensed never ran.
+//!
 //! `vault purge` keeps the same format in its own file (see [`Journal::open_file`]),
 //! adding a `deleted` record per archive deleted or found gone.
 //!
@@ -194,6 +202,10 @@ pub fn unix_seconds(t: &str) -> Option<i64> {
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Records written since the last sync.
+    unsynced: u64,
+    /// Syncs of the file this journal made (for benches and tests of their cost).
+    syncs: u64,
 }
 
 impl Journal {
@@ -261,17 +273,21 @@ impl Journal {
         }
         file.seek(SeekFrom::End(0))
             .map_err(|e| Error::io(&path, e))?;
-        Ok((Journal { path, file }, state))
+        Ok((
+            Journal {
+                path,
+                file,
+                unsynced: 0,
+                syncs: 0,
+            },
+            state,
+        ))
     }
 
-    /// Appends one record and syncs it.
+    /// Appends one record and syncs it (with any records written before it).
     pub fn append(&mut self, r: &Record) -> Result<()> {
-        let mut line = serde_json::to_vec(r).map_err(|e| Error::Input(e.to_string()))?;
-        line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| Error::io(&self.path, e))
+        self.record(r)?;
+        self.sync()
     }
 
     /// Appends several records with one sync (for bulk steps; each is still a line).
@@ -281,10 +297,48 @@ impl Journal {
             serde_json::to_writer(&mut buf, r).map_err(|e| Error::Input(e.to_string()))?;
             buf.push(b'\n');
         }
+        self.write_line(&buf, records.len() as u64)?;
+        self.sync()
+    }
+
+    /// Writes one record now, in one `write` (a killed process cannot lose it), and
+    /// leaves it to the next [`sync`](Self::sync) to make it survive a machine crash:
+    /// the caller syncs before the step the record licenses.
+    pub fn record(&mut self, r: &Record) -> Result<()> {
+        let mut line = serde_json::to_vec(r).map_err(|e| Error::Input(e.to_string()))?;
+        line.push(b'\n');
+        self.write_line(&line, 1)
+    }
+
+    fn write_line(&mut self, bytes: &[u8], records: u64) -> Result<()> {
         self.file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| Error::io(&self.path, e))
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.unsynced += records;
+        Ok(())
+    }
+
+    /// Syncs the records written since the last sync; nothing when there are none.
+    pub fn sync(&mut self) -> Result<()> {
+        if self.unsynced == 0 {
+            return Ok(());
+        }
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.unsynced = 0;
+        self.syncs += 1;
+        Ok(())
+    }
+
+    /// Records written and not yet synced.
+    pub fn unsynced(&self) -> u64 {
+        self.unsynced
+    }
+
+    /// How many syncs this journal has made since it was opened.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
     }
 
     /// Takes (or confirms, when opening took it) an advisory lock on the journal file for
@@ -306,6 +360,14 @@ impl Journal {
     /// The journal file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for Journal {
+    /// A last sync for records a writer left unsynced on an early return (the writers
+    /// sync explicitly before what the records license; this is the safety net).
+    fn drop(&mut self) {
+        let _ = self.sync();
     }
 }
 
@@ -371,6 +433,24 @@ mod tests {
         std::fs::write(&path, format!("garbage\n{text}")).expect("write");
         let e = Journal::open(&dir).expect_err("damaged");
         assert!(e.to_string().contains("line 1"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn records_are_written_at_once_and_synced_together() {
+        let dir = tmp("grouped");
+        let (mut j, _) = Journal::open(&dir).expect("open");
+        j.record(&job("a", "j1")).expect("record");
+        j.record(&job("b", "j2")).expect("record");
+        assert_eq!((j.unsynced(), j.syncs()), (2, 0));
+        // Written, not yet synced: a reader (a rerun after kill -9) sees both.
+        let (_, s) = Journal::open(&dir).expect("reopen");
+        assert_eq!(s.jobs.len(), 2);
+        j.sync().expect("sync");
+        j.sync().expect("nothing to sync");
+        assert_eq!((j.unsynced(), j.syncs()), (0, 1));
+        j.append(&job("c", "j3")).expect("append");
+        assert_eq!((j.unsynced(), j.syncs()), (0, 2));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

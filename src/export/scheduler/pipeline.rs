@@ -1,0 +1,900 @@
+//! The scheduler's pipeline. The calling thread is the worker pool's producer: each item
+//! it hands the pool is a job found ready, and between items it takes the results the
+//! workers sent back, starts new jobs as capacity frees, and polls when a poll is due.
+//! So InitiateJob requests go out while earlier jobs download, within `--max-jobs`,
+//! `--max-pending` and the byte pacing, instead of rounds of start, poll, download.
+//!
+//! A worker journals an archive (one written, unsynced line) as soon as it is in place,
+//! then reports it; the producer syncs the journal before each poll. The pool stops on a
+//! fatal error of a worker (a full disk, the journal) or Ctrl-C; work in flight finishes
+//! and its results are applied after the pool returns.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+
+use super::super::destination::is_disk_full;
+use super::super::pacing::{self, Pace};
+use super::poll::{self, Finder};
+use super::{
+    DOWNLOAD_TRIES, Options, Report, Status, Work, interrupted, is_not_found, is_throttled, job,
+    never_verifies, ride_out,
+};
+use crate::error::{Error, Result};
+use crate::glacier::{JobDescription, JobRequest};
+use crate::retrieval::{self, Backoff, Persist, pause};
+use crate::vault::journal::{self, Journal, Record, State};
+use crate::vault::{Item, items};
+use crate::workers::Pool;
+
+/// The journal and what it says, shared by the producer and the workers.
+struct Books<'j> {
+    journal: &'j mut Journal,
+    state: &'j mut State,
+}
+
+/// Where an archive is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No valid job: one is to be started (a new archive, or a restart).
+    Unstarted,
+    /// A job is running, or its state is not known yet.
+    Waiting,
+    /// Found ready: queued, downloading, or waiting to be downloaded again.
+    Ready,
+}
+
+struct Pending {
+    item: Item,
+    job: Option<String>,
+    restart: bool,
+    phase: Phase,
+}
+
+/// A job found ready, handed to a worker.
+struct Ready {
+    seq: u64,
+    item: Item,
+    job: JobDescription,
+    /// The threads this archive's chunks may use.
+    threads: usize,
+}
+
+/// How one archive's download ended, when it did not stop the run.
+enum Landed {
+    /// In place and journaled.
+    Exported(u64),
+    /// The job's output is gone (404): the job is started again.
+    Lost(u64, String),
+    /// This archive failed (listed in the report); the others go on.
+    Failed(u64, String),
+    /// A transient fault: the download is tried again after a pause, with the same job.
+    /// (Bytes that do not verify were already fetched again by the download, chunk by
+    /// chunk; a mismatch left after that is the inventory's or the job's, not the
+    /// link's.)
+    Retry(u64, String, Box<JobDescription>),
+    /// The worker stopped the run (a full disk, Ctrl-C, the journal, a panic): the
+    /// producer hands out nothing more.
+    Halted,
+}
+
+/// A worker's answer for one item: sent once, and sent as [`Landed::Halted`] if the
+/// worker returns an error or unwinds without one, so the producer, which may be
+/// waiting for the result, is never left waiting for it.
+struct Reply<'t> {
+    tx: &'t Sender<Landed>,
+    sent: bool,
+}
+
+impl Reply<'_> {
+    fn send(mut self, l: Landed) {
+        self.sent = true;
+        // The receiver lives as long as the pool: a send cannot fail.
+        let _ = self.tx.send(l);
+    }
+}
+
+impl Drop for Reply<'_> {
+    fn drop(&mut self) {
+        if !self.sent {
+            let _ = self.tx.send(Landed::Halted);
+        }
+    }
+}
+
+/// Archive retrievals Glacier lists that the journal does not know, by archive: (job
+/// ID, byte range). Not failed ones, nor those the journal recorded as lost (Glacier
+/// may still list a job as Succeeded after its output is gone).
+type Adoptable = HashMap<journal::Key, Vec<(String, Option<String>)>>;
+
+/// The producer's state.
+struct Sched<'a, 'w, 'j> {
+    work: &'a Work<'w>,
+    opts: &'a Options,
+    books: &'a Mutex<Books<'j>>,
+    note: &'a mut dyn FnMut(&str),
+    status: &'a mut dyn FnMut(&Status),
+    results: Receiver<Landed>,
+    report: Report,
+    /// Archives done (this run and before) and their bytes before this run.
+    done: u64,
+    done_bytes: u64,
+    outstanding: BTreeMap<u64, Pending>,
+    next_seq: u64,
+    /// Archives without a job, oldest first (restarts, then new ones).
+    unstarted: VecDeque<u64>,
+    /// Jobs started, not exported: their count and bytes.
+    running: usize,
+    pending_bytes: u64,
+    /// Jobs waiting to be found ready.
+    waiting: usize,
+    ready: VecDeque<(u64, JobDescription)>,
+    retry: Vec<(Instant, u64, JobDescription)>,
+    /// Handed to the pool, no result yet.
+    in_flight: usize,
+    cursor: Box<dyn Iterator<Item = Result<Item>> + 'a>,
+    cursor_done: bool,
+    adoptable: Option<Adoptable>,
+    pace: Option<Pace>,
+    paced_said: bool,
+    /// Glacier refused a job (a limit or a fault): no more until after a poll or pause.
+    refused: bool,
+    finder: Finder,
+    last_poll: Option<Instant>,
+    /// A poll found nothing since the last job started (a run without waiting ends).
+    idle_polled: bool,
+    poll_backoff: Backoff,
+    download_backoff: Backoff,
+    retries: HashMap<journal::Key, u32>,
+    last_status: Option<Instant>,
+    /// The producer's own error: it ends the pool's source.
+    error: Option<Error>,
+    /// A worker stopped the run: nothing more is handed out.
+    halted: bool,
+}
+
+/// Runs the export (see the module's documentation).
+pub(super) fn run(
+    work: &Work<'_>,
+    journal: &mut Journal,
+    state: &mut State,
+    opts: &Options,
+    note: &mut dyn FnMut(&str),
+    status: &mut dyn FnMut(&Status),
+) -> Result<Report> {
+    let books = Mutex::new(Books { journal, state });
+    let (tx, rx) = unbounded::<Landed>();
+    let mut sched = Sched::new(work, opts, &books, note, status, rx)?;
+    let pool = Pool::new(opts.threads.max(1)).stop(&opts.stop);
+    let Work {
+        client,
+        vault,
+        dest,
+        ..
+    } = *work;
+    let tx: &Sender<Landed> = &tx;
+    let books_ref = &books;
+    let out = pool.run(
+        &mut sched,
+        || Ok::<(), Error>(()),
+        |_, _, r: Ready| {
+            let reply = Reply { tx, sent: false };
+            let landed = match dest.store(client, vault, &r.job, &r.item, r.threads) {
+                Ok(()) => {
+                    let mut b = lock(books_ref);
+                    let Books { journal, state } = &mut *b;
+                    journal_exported(journal, state, &r.item)?;
+                    Landed::Exported(r.seq)
+                }
+                Err(e) if is_disk_full(&e) || matches!(e, Error::Interrupted(_)) => {
+                    return Err(e);
+                }
+                // Found by its ID, so the ID is there: the output is gone.
+                Err(e) if is_not_found(&e) => {
+                    Landed::Lost(r.seq, r.job.job_id.clone().unwrap_or_default())
+                }
+                Err(e) if e.is_transient() && !never_verifies(&e) => {
+                    Landed::Retry(r.seq, crate::error::chain(&e), Box::new(r.job))
+                }
+                Err(e) => Landed::Failed(r.seq, crate::error::chain(&e)),
+            };
+            reply.send(landed);
+            Ok(())
+        },
+    );
+    // Results of downloads that finished after the producer stopped.
+    while let Ok(l) = sched.results.try_recv() {
+        if let Err(e) = sched.apply(l) {
+            sched.error.get_or_insert(e);
+        }
+    }
+    if let Some(e) = out.error {
+        return Err(e);
+    }
+    if let Some(e) = sched.error.take() {
+        return Err(e);
+    }
+    if opts.stop.load(Ordering::Relaxed) {
+        return Err(interrupted());
+    }
+    let mut report = std::mem::take(&mut sched.report);
+    report.remaining = report
+        .archives
+        .saturating_sub(report.already_exported + report.exported + report.failed.len() as u64);
+    Ok(report)
+}
+
+fn lock<'m, 'j>(m: &'m Mutex<Books<'j>>) -> MutexGuard<'m, Books<'j>> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Iterator for Sched<'_, '_, '_> {
+    type Item = Ready;
+
+    fn next(&mut self) -> Option<Ready> {
+        if self.error.is_some() {
+            return None;
+        }
+        match self.step() {
+            Ok(r) => r,
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+}
+
+impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
+    /// Counts the scope, picks up jobs earlier runs journaled, and opens the cursor.
+    fn new(
+        work: &'a Work<'w>,
+        opts: &'a Options,
+        books: &'a Mutex<Books<'j>>,
+        note: &'a mut dyn FnMut(&str),
+        status: &'a mut dyn FnMut(&Status),
+        results: Receiver<Landed>,
+    ) -> Result<Sched<'a, 'w, 'j>> {
+        let Work {
+            inv,
+            names,
+            selection,
+            dest,
+            ..
+        } = *work;
+        let mut s = Sched {
+            work,
+            opts,
+            books,
+            note,
+            status,
+            results,
+            report: Report::default(),
+            done: 0,
+            done_bytes: 0,
+            outstanding: BTreeMap::new(),
+            next_seq: 0,
+            unstarted: VecDeque::new(),
+            running: 0,
+            pending_bytes: 0,
+            waiting: 0,
+            ready: VecDeque::new(),
+            retry: Vec::new(),
+            in_flight: 0,
+            cursor: Box::new(std::iter::empty()),
+            cursor_done: false,
+            adoptable: None,
+            pace: opts.max_bytes_per_day.map(Pace::new),
+            paced_said: false,
+            refused: false,
+            finder: Finder::default(),
+            last_poll: None,
+            idle_polled: false,
+            poll_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
+            download_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
+            retries: HashMap::new(),
+            last_status: None,
+            error: None,
+            halted: false,
+        };
+        for it in items(inv, names, selection)? {
+            let it = it?;
+            s.report.archives += 1;
+            s.report.bytes = s.report.bytes.saturating_add(it.size);
+            let k = journal::key(&it.archive_id);
+            if let Some(p) = s.pace.as_mut() {
+                p.size(k, it.size);
+            }
+            let mut b = lock(books);
+            if b.state.exported.contains(&k) && !dest.still_there(&it)? {
+                // Deleted or changed since: exported again below, like any other archive.
+                (s.note)(&format!(
+                    "archive {} ({}) was exported by an earlier run but is missing or changed in {}; exporting it again",
+                    it.archive_id,
+                    it.name,
+                    dest.describe()
+                ));
+                let r = Record::Vanished {
+                    archive_id: it.archive_id.clone(),
+                    path: it.name.clone(),
+                };
+                b.journal.record(&r)?;
+                b.state.apply(&r);
+            }
+            if b.state.exported.contains(&k) {
+                s.report.already_exported += 1;
+                s.done_bytes += it.size;
+            } else if let Some(j) = b.state.jobs.get(&k) {
+                let j = j.clone();
+                drop(b);
+                s.add(it, Some(j), false);
+            }
+        }
+        s.done = s.report.already_exported;
+        s.cursor = match s.pace {
+            Some(_) => Box::new(pacing::oldest_first(items(inv, names, selection)?)?),
+            None => Box::new(items(inv, names, selection)?),
+        };
+        Ok(s)
+    }
+
+    /// Adds an archive to the outstanding ones, with its job if it has one.
+    fn add(&mut self, item: Item, job: Option<String>, restart: bool) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let phase = match job {
+            Some(_) => {
+                self.running += 1;
+                self.pending_bytes = self.pending_bytes.saturating_add(item.size);
+                self.waiting += 1;
+                Phase::Waiting
+            }
+            None => {
+                self.unstarted.push_back(seq);
+                Phase::Unstarted
+            }
+        };
+        self.outstanding.insert(
+            seq,
+            Pending {
+                item,
+                job,
+                restart,
+                phase,
+            },
+        );
+        seq
+    }
+
+    /// Takes an archive out (exported, failed, or left for a rerun).
+    fn remove(&mut self, seq: u64) -> Option<Pending> {
+        let p = self.outstanding.remove(&seq)?;
+        if p.job.is_some() {
+            self.running -= 1;
+            self.pending_bytes = self.pending_bytes.saturating_sub(p.item.size);
+        }
+        Some(p)
+    }
+
+    /// One step of the producer: the next ready job for the pool, or `None` when the
+    /// run is over (or, without waiting, has done what it can now).
+    fn step(&mut self) -> Result<Option<Ready>> {
+        loop {
+            if self.opts.stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            while let Ok(l) = self.results.try_recv() {
+                self.apply(l)?;
+            }
+            if self.halted {
+                return Ok(None);
+            }
+            self.start_jobs()?;
+            if let Some(r) = self.next_ready() {
+                return Ok(Some(r));
+            }
+            if self.outstanding.is_empty() && self.cursor_done {
+                return Ok(None);
+            }
+            let now = Instant::now();
+            let due = self.last_poll.map_or(now, |t| t + self.opts.poll).max(now);
+            let poll_now = self.waiting > 0
+                && if self.opts.wait {
+                    due <= now
+                } else {
+                    !self.idle_polled
+                };
+            if poll_now {
+                self.poll()?;
+                continue;
+            }
+            let next_retry = self.retry.iter().map(|(t, _, _)| *t).min();
+            if self.in_flight > 0 {
+                // Downloads run: wait for one to end, a retry to come due, or the poll.
+                let mut until = now + Duration::from_secs(1);
+                if self.waiting > 0 && self.opts.wait {
+                    until = until.min(due);
+                }
+                if let Some(r) = next_retry {
+                    until = until.min(r);
+                }
+                if let Ok(l) = self
+                    .results
+                    .recv_timeout(until.saturating_duration_since(now))
+                {
+                    self.apply(l)?;
+                }
+                if self.halted {
+                    return Ok(None);
+                }
+                continue;
+            }
+            if let Some(r) = next_retry {
+                if !pause(r.saturating_duration_since(now), &self.opts.stop) {
+                    return Err(interrupted());
+                }
+                continue;
+            }
+            if !self.opts.wait {
+                return Ok(None);
+            }
+            // Nothing to do before the next poll (or, paced or refused, the next try).
+            let left = due.saturating_duration_since(now);
+            let wait_for = if left.is_zero() { self.opts.poll } else { left };
+            self.tell(Some(wait_for), 0, true);
+            // A pause between polls of remote jobs that take hours, in short steps so
+            // that Ctrl-C stops the run at once rather than after the poll interval.
+            if !pause(wait_for, &self.opts.stop) {
+                return Err(interrupted());
+            }
+            self.refused = false;
+        }
+    }
+
+    /// The next job to download: one found ready, or one due to be tried again.
+    fn next_ready(&mut self) -> Option<Ready> {
+        let now = Instant::now();
+        let (seq, job) = match self.ready.pop_front() {
+            Some(r) => r,
+            None => {
+                let i = self.retry.iter().position(|(t, _, _)| *t <= now)?;
+                let (_, seq, job) = self.retry.swap_remove(i);
+                (seq, job)
+            }
+        };
+        let item = self.outstanding.get(&seq)?.item.clone();
+        self.in_flight += 1;
+        // Small archives take one thread each; the budget is shared by those in flight.
+        let threads = (self.opts.threads / self.in_flight).max(1);
+        Some(Ready {
+            seq,
+            item,
+            job,
+            threads,
+        })
+    }
+
+    /// Applies a worker's result.
+    fn apply(&mut self, l: Landed) -> Result<()> {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        match l {
+            Landed::Exported(seq) => {
+                if let Some(p) = self.remove(seq) {
+                    self.report.exported += 1;
+                    self.report.exported_bytes += p.item.size;
+                    self.done += 1;
+                    self.download_backoff.reset();
+                }
+                self.tell(None, 0, false);
+            }
+            Landed::Lost(seq, job_id) => {
+                self.lose_job(seq, &job_id, "expired (output gone)")?;
+            }
+            Landed::Failed(seq, why) => self.fail(seq, why),
+            Landed::Halted => self.halted = true,
+            Landed::Retry(seq, why, job) => {
+                let Some(p) = self.outstanding.get(&seq) else {
+                    return Ok(());
+                };
+                let (id, name) = (p.item.archive_id.clone(), p.item.name.clone());
+                let tries = self.retries.entry(journal::key(&id)).or_default();
+                *tries += 1;
+                if *tries >= DOWNLOAD_TRIES {
+                    self.fail(seq, why);
+                } else if self.opts.wait {
+                    (self.note)(&format!(
+                        "archive {id} ({name}): {why}; downloading it again"
+                    ));
+                    // The same job is downloaded again after a pause that grows while
+                    // the fault lasts.
+                    let at = Instant::now() + self.download_backoff.next_pause();
+                    self.retry.push((at, seq, *job));
+                } else {
+                    // Left for a rerun: its job stays in the journal.
+                    (self.note)(&format!(
+                        "archive {id} ({name}): {why}; a rerun downloads it again"
+                    ));
+                    self.remove(seq);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, seq: u64, why: String) {
+        if let Some(p) = self.remove(seq) {
+            (self.note)(&format!(
+                "archive {} ({}): {why}",
+                p.item.archive_id, p.item.name
+            ));
+            self.report
+                .failed
+                .push((p.item.archive_id, p.item.name, why));
+        }
+    }
+
+    /// Starts jobs while the limits allow: restarts first, then new archives.
+    fn start_jobs(&mut self) -> Result<()> {
+        while !self.refused && self.running < self.opts.max_jobs {
+            let seq = match self.unstarted.front() {
+                Some(&s) => s,
+                None => match self.next_new()? {
+                    Some(s) => s,
+                    None => break,
+                },
+            };
+            let Some(p) = self.outstanding.get(&seq) else {
+                self.unstarted.pop_front();
+                continue;
+            };
+            let size = p.item.size;
+            if self.running > 0 && self.pending_bytes.saturating_add(size) > self.opts.max_pending {
+                break;
+            }
+            if let Some(pace) = &self.pace {
+                let checked = {
+                    let b = lock(self.books);
+                    pace.check(b.state, (self.opts.clock)().unix_timestamp(), size)
+                };
+                if let Err(why) = checked {
+                    if !self.paced_said {
+                        (self.note)(&why);
+                        self.paced_said = true;
+                    }
+                    break;
+                }
+            }
+            self.initiate(seq)?;
+        }
+        Ok(())
+    }
+
+    /// The next archive of the cursor that needs a job, added as unstarted; archives
+    /// done, journaled, in place, or with an adoptable job are dealt with on the way.
+    fn next_new(&mut self) -> Result<Option<u64>> {
+        loop {
+            if self.cursor_done {
+                return Ok(None);
+            }
+            let Some(it) = self.cursor.next() else {
+                self.cursor_done = true;
+                return Ok(None);
+            };
+            let it = it?;
+            let k = journal::key(&it.archive_id);
+            {
+                let b = lock(self.books);
+                if b.state.exported.contains(&k) || b.state.jobs.contains_key(&k) {
+                    continue;
+                }
+            }
+            if self.work.dest.contains(&it)? {
+                // In place from a run that crashed before its journal line.
+                let mut b = lock(self.books);
+                let Books { journal, state } = &mut *b;
+                journal_exported(journal, state, &it)?;
+                drop(b);
+                self.done += 1;
+                self.report.exported += 1;
+                continue;
+            }
+            if self.adoptable.is_none() {
+                let a = self.adoptable_jobs()?;
+                self.adoptable = Some(a);
+            }
+            let whole = format!("0-{}", it.size.saturating_sub(1));
+            let found = self
+                .adoptable
+                .as_mut()
+                .and_then(|a| a.remove(&k))
+                .and_then(|jobs| {
+                    jobs.into_iter()
+                        .find(|(_, r)| r.as_deref().is_none_or(|r| r == whole))
+                });
+            if let Some((job_id, _)) = found {
+                (self.note)(&format!(
+                    "archive {} ({}): using job {job_id} found in the vault, not in the journal",
+                    it.archive_id, it.name
+                ));
+                let r = Record::Job {
+                    archive_id: it.archive_id.clone(),
+                    job_id: job_id.clone(),
+                    time: rfc3339((self.opts.clock)()),
+                };
+                {
+                    let mut b = lock(self.books);
+                    b.journal.record(&r)?;
+                    b.state.apply(&r);
+                }
+                self.add(it, Some(job_id), false);
+                self.idle_polled = false;
+                continue;
+            }
+            return Ok(Some(self.add(it, None, false)));
+        }
+    }
+
+    /// InitiateJob for the unstarted archive `seq` (the front of `unstarted`).
+    fn initiate(&mut self, seq: u64) -> Result<()> {
+        let opts = self.opts;
+        let Some(p) = self.outstanding.get(&seq) else {
+            return Ok(());
+        };
+        let req = JobRequest {
+            kind: "archive-retrieval".into(),
+            archive_id: Some(p.item.archive_id.clone()),
+            tier: Some(opts.tier.clone()),
+            description: Some("glacier vault export".into()),
+            ..Default::default()
+        };
+        let persist = Persist {
+            backoff: opts.backoff,
+            stop: &opts.stop,
+            retry_mismatch: false,
+            tries: None,
+        };
+        let Work { client, vault, .. } = *self.work;
+        match retrieval::initiate_job(client, vault, &req, &persist, self.note) {
+            Ok(j) => {
+                self.unstarted.pop_front();
+                let p = self
+                    .outstanding
+                    .get_mut(&seq)
+                    .expect("an unstarted archive is outstanding");
+                let r = Record::Job {
+                    archive_id: p.item.archive_id.clone(),
+                    job_id: j.to_string(),
+                    time: rfc3339((opts.clock)()),
+                };
+                {
+                    let mut b = lock(self.books);
+                    b.journal.record(&r)?;
+                    b.state.apply(&r);
+                }
+                p.job = Some(j.to_string());
+                p.phase = Phase::Waiting;
+                self.running += 1;
+                self.pending_bytes = self.pending_bytes.saturating_add(p.item.size);
+                self.waiting += 1;
+                self.report.jobs_started += 1;
+                if p.restart {
+                    self.report.jobs_restarted += 1;
+                }
+                self.idle_polled = false;
+            }
+            Err(e) if is_not_found(&e) => {
+                // The archive is gone since the inventory was taken.
+                self.unstarted.pop_front();
+                if let Some(p) = self.remove(seq) {
+                    self.report.failed.push((
+                        p.item.archive_id,
+                        p.item.name,
+                        format!("InitiateJob: {}", crate::error::chain(&e)),
+                    ));
+                }
+            }
+            // Glacier limits retrievals, or is failing; the client already retried (and
+            // a lost answer was looked for). Wait for a poll.
+            Err(e) if is_throttled(&e) || e.is_transient() => {
+                (self.note)(&format!(
+                    "Glacier refuses more jobs for now ({}); trying again after the next poll",
+                    crate::error::chain(&e)
+                ));
+                self.refused = true;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// One poll of the jobs waiting: which finished, failed or expired. The journal is
+    /// synced first: a job the poll finds ready is downloaded and exported on the
+    /// strength of its record.
+    fn poll(&mut self) -> Result<()> {
+        lock(self.books).journal.sync()?;
+        self.last_poll = Some(Instant::now());
+        self.refused = false;
+        let wanted: HashSet<String> = self
+            .outstanding
+            .values()
+            .filter(|p| p.phase == Phase::Waiting)
+            .filter_map(|p| p.job.clone())
+            .collect();
+        let Work { client, vault, .. } = *self.work;
+        let mut found = match self.finder.find(client, vault, &wanted) {
+            Ok(f) => f,
+            Err(e) => return ride_out(e, self.opts, &mut self.poll_backoff, self.note),
+        };
+        self.poll_backoff.reset();
+        let now = (self.opts.clock)().unix_timestamp();
+        let mut news = 0;
+        let seqs: Vec<u64> = self
+            .outstanding
+            .iter()
+            .filter(|(_, p)| p.phase == Phase::Waiting)
+            .map(|(s, _)| *s)
+            .collect();
+        for seq in seqs {
+            let p = &self.outstanding[&seq];
+            let Some(job_id) = p.job.clone() else {
+                continue;
+            };
+            let reason = match found.remove(&job_id) {
+                None => "expired (no longer listed by Glacier)".to_string(),
+                Some(j) if job::status(&j) == "Failed" => {
+                    format!("failed: {}", job::message(&j))
+                }
+                Some(j) if job::status(&j) == "Succeeded" => {
+                    // Staged output about to expire is requested again, not wasted on
+                    // a download that cannot finish in time.
+                    let asked = lock(self.books)
+                        .state
+                        .requested_at
+                        .get(&journal::key(&p.item.archive_id))
+                        .copied();
+                    match pacing::expiring(&j, asked, now) {
+                        Some(why) => why,
+                        None => {
+                            self.waiting -= 1;
+                            if let Some(p) = self.outstanding.get_mut(&seq) {
+                                p.phase = Phase::Ready;
+                            }
+                            self.ready.push_back((seq, j));
+                            news += 1;
+                            continue;
+                        }
+                    }
+                }
+                Some(_) => continue,
+            };
+            news += 1;
+            self.waiting -= 1;
+            self.lose_job(seq, &job_id, &reason)?;
+        }
+        self.idle_polled = news == 0;
+        self.tell(None, self.ready.len() as u64, true);
+        Ok(())
+    }
+
+    /// Records that `seq`'s job can no longer give its output, and queues a restart.
+    fn lose_job(&mut self, seq: u64, job_id: &str, reason: &str) -> Result<()> {
+        let Some(p) = self.outstanding.get_mut(&seq) else {
+            return Ok(());
+        };
+        let r = Record::JobLost {
+            archive_id: p.item.archive_id.clone(),
+            job_id: job_id.to_string(),
+            reason: reason.to_string(),
+        };
+        {
+            let mut b = lock(self.books);
+            b.journal.record(&r)?;
+            b.state.apply(&r);
+        }
+        (self.note)(&format!(
+            "job {job_id} for archive {} ({}) {reason}; starting a new retrieval",
+            p.item.archive_id, p.item.name
+        ));
+        if p.job.take().is_some() {
+            self.running -= 1;
+            self.pending_bytes = self.pending_bytes.saturating_sub(p.item.size);
+        }
+        p.restart = true;
+        p.phase = Phase::Unstarted;
+        // Restarts go first.
+        self.unstarted.push_front(seq);
+        Ok(())
+    }
+
+    /// Tells the caller where things stand: after a poll, before a pause, and at most a
+    /// few times a second as archives land.
+    fn tell(&mut self, next_poll: Option<Duration>, ready: u64, always: bool) {
+        let now = Instant::now();
+        if !always
+            && self
+                .last_status
+                .is_some_and(|t| now.duration_since(t) < Duration::from_millis(200))
+        {
+            return;
+        }
+        self.last_status = Some(now);
+        (self.status)(&Status {
+            done: self.done,
+            total: self.report.archives,
+            done_bytes: self.done_bytes + self.report.exported_bytes,
+            total_bytes: self.report.bytes,
+            waiting: self.waiting as u64,
+            ready: ready + self.in_flight as u64,
+            next_poll,
+        });
+    }
+
+    /// [`Adoptable`] from one listing of the vault's jobs (pages of 1,000), riding out
+    /// transient faults. Made once, before the run's first new job: jobs Glacier has
+    /// that the journal may not (a run killed between InitiateJob's answer and its
+    /// journal line, or a machine crash before a sync) are adopted instead of paying
+    /// for another. Every job of an archive is kept, not the last listed: the same
+    /// archive may also have a ranged retrieval (a user's own `retrieval --range`),
+    /// which must not hide the whole-archive one. Jobs of archives the journal has done
+    /// with, or knows the job of, are left out, so the map holds only what may be
+    /// adopted.
+    fn adoptable_jobs(&mut self) -> Result<Adoptable> {
+        let Work { client, vault, .. } = *self.work;
+        let (listed, last, pages) = loop {
+            match poll::list_all(client, vault) {
+                Ok(l) => break l,
+                Err(e) => {
+                    let mut backoff = Backoff::new(self.opts.backoff.0, self.opts.backoff.1);
+                    ride_out(e, self.opts, &mut backoff, self.note)?;
+                }
+            }
+        };
+        // No journaled job waits: later polls need only jobs started from now on.
+        if self.waiting == 0 {
+            self.finder.start_at(last, pages);
+        }
+        let b = lock(self.books);
+        let mut adoptable = Adoptable::new();
+        for j in listed {
+            if job::action(&j) != "ArchiveRetrieval" || job::status(&j) == "Failed" {
+                continue;
+            }
+            if let (Some(a), Some(id)) = (job::archive_id(&j), j.job_id.clone()) {
+                let k = journal::key(a);
+                if b.state.lost.contains(&id)
+                    || b.state.exported.contains(&k)
+                    || b.state.jobs.get(&k) == Some(&id)
+                {
+                    continue;
+                }
+                adoptable
+                    .entry(k)
+                    .or_default()
+                    .push((id, job::range(&j).map(str::to_string)));
+            }
+        }
+        Ok(adoptable)
+    }
+}
+
+fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Result<()> {
+    let r = Record::Exported {
+        archive_id: it.archive_id.clone(),
+        path: it.name.clone(),
+        size: it.size,
+        tree_hash: it.tree_hash.clone(),
+        time: crate::vault::now_rfc3339(),
+    };
+    journal.record(&r)?;
+    state.apply(&r);
+    Ok(())
+}
+
+/// `t` as RFC 3339, as the journal records times.
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
