@@ -8,16 +8,16 @@
 //! Output", CSV format, `../shared/glacier-api.md`). A header line `archive_id,name` (or
 //! `ArchiveId,...`) is optional. Blank lines are skipped.
 //!
-//! The map is keyed by the 16-byte key of the archive ID ([`journal::key`]), not the
-//! 138-byte ID, so a million names cost tens of MiB rather than hundreds. This module reads
+//! The names are keyed by the 16-byte key of the archive ID ([`journal::key`]), not the
+//! 138-byte ID, and kept in one string with a 32-byte row each, so a million names cost
+//! tens of MiB rather than hundreds. This module reads
 //! and checks the file; it does not decide how a name becomes a path (naming does).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use super::journal::{self, Key};
+use super::journal;
 use super::naming::{self, NameSource, Named};
 use crate::error::{Error, Result};
 
@@ -26,35 +26,67 @@ use crate::error::{Error, Result};
 const MAX_NAME_BYTES: usize = 4096;
 
 /// The names a `--names FILE` gives, by archive ID.
+///
+/// Memory: every name once in one string, and a sorted row of 32 bytes per archive (its
+/// key, where its name is, the line it is on), where a map of owned strings took about
+/// 150 bytes per archive more, and as much again to find duplicates while reading.
 #[derive(Debug, Default)]
 pub struct NamesFile {
     /// The file, for messages.
     pub path: PathBuf,
-    names: HashMap<Key, String>,
+    /// Every name, one after another.
+    text: String,
+    /// Sorted by key once read.
+    rows: Vec<Row>,
+}
+
+/// One archive's entry: the key of its ID, and the line it is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    key: [u8; 16],
+    line: u32,
+    /// Its name's length in bytes (at most [`MAX_NAME_BYTES`]).
+    len: u32,
+    /// Where its name starts in `text`.
+    start: u64,
 }
 
 impl NamesFile {
     /// Reads and checks the whole file; the first problem is an error naming the file and
     /// line (exit 2: bad input, nothing sent).
     pub fn read(path: &Path) -> Result<NamesFile> {
-        // Unreadable is bad input (exit 2), as a malformed file is.
-        let f = File::open(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
         let mut out = NamesFile {
             path: path.to_path_buf(),
-            names: HashMap::new(),
+            ..NamesFile::default()
         };
-        // Line of each archive's first mention, to name both lines of a duplicate. Only
-        // kept while reading.
-        let mut first: HashMap<Key, u64> = HashMap::new();
+        // A problem on a line: an archive named twice before it comes first.
+        let failed = out.read_rows().err();
+        out.rows.sort_unstable();
+        if let Some(e) = out.first_duplicate()? {
+            return Err(e);
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        out.rows.shrink_to_fit();
+        out.text.shrink_to_fit();
+        Ok(out)
+    }
+
+    /// Reads every record into `text` and `rows` (unsorted), up to the first problem.
+    fn read_rows(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        // Unreadable is bad input (exit 2), as a malformed file is.
+        let f = File::open(&path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
         let mut records = Records::new(BufReader::new(f));
-        while let Some((line, fields)) = records.next_record().map_err(|e| bad(path, e))? {
+        while let Some((line, fields)) = records.next_record().map_err(|e| bad(&path, e))? {
             if line == 1 && is_header(&fields) {
                 continue;
             }
             if fields.len() == 1 && fields[0].is_empty() {
                 continue;
             }
-            let at = |msg: String| bad(path, (line, msg));
+            let at = |msg: String| bad(&path, (line, msg));
             let [id, name] = <[String; 2]>::try_from(fields).map_err(|f| {
                 at(format!(
                     "expected 2 fields (archive_id,name), found {}",
@@ -71,32 +103,72 @@ impl NamesFile {
             if name.len() > MAX_NAME_BYTES {
                 return Err(at(format!("name longer than {MAX_NAME_BYTES} bytes")));
             }
-            let k = journal::key(id);
-            if let Some(prev) = first.insert(k, line) {
-                return Err(at(format!(
-                    "archive {id} is named twice (first on line {prev})"
-                )));
-            }
-            out.names.insert(k, name);
+            let line32 =
+                u32::try_from(line).map_err(|_| at("more than 4,294,967,295 lines".to_string()))?;
+            self.rows.push(Row {
+                key: journal::key(id).to_be_bytes(),
+                line: line32,
+                len: u32::try_from(name.len()).unwrap_or(u32::MAX),
+                start: self.text.len() as u64,
+            });
+            self.text.push_str(&name);
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// The archive named twice whose second mention comes first in the file, as an
+    /// error naming both lines (the rows are sorted: one archive's rows are adjacent, in
+    /// line order).
+    fn first_duplicate(&self) -> Result<Option<Error>> {
+        let Some((first, second)) = self
+            .rows
+            .windows(2)
+            .filter(|w| w[0].key == w[1].key)
+            .map(|w| (w[0].line, w[1].line))
+            .min_by_key(|&(_, second)| second)
+        else {
+            return Ok(None);
+        };
+        // The rows keep keys, not IDs: the message's ID is read again from its line.
+        let f = File::open(&self.path)
+            .map_err(|e| Error::Input(format!("{}: {e}", self.path.display())))?;
+        let mut records = Records::new(BufReader::new(f));
+        let mut id = String::new();
+        while let Ok(Some((line, fields))) = records.next_record() {
+            if line == u64::from(second) {
+                id = fields
+                    .first()
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default();
+                break;
+            }
+        }
+        Ok(Some(bad(
+            &self.path,
+            (
+                u64::from(second),
+                format!("archive {id} is named twice (first on line {first})"),
+            ),
+        )))
     }
 
     /// The name the file gives `archive_id`, if it lists it.
     pub fn name(&self, archive_id: &str) -> Option<&str> {
-        self.names
-            .get(&journal::key(archive_id))
-            .map(String::as_str)
+        let key = journal::key(archive_id).to_be_bytes();
+        let i = self.rows.partition_point(|r| r.key < key);
+        let r = self.rows.get(i).filter(|r| r.key == key)?;
+        let start = usize::try_from(r.start).ok()?;
+        self.text.get(start..start + r.len as usize)
     }
 
     /// How many archives it names.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.rows.len()
     }
 
     /// Whether it names none.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.rows.is_empty()
     }
 }
 
@@ -298,6 +370,15 @@ mod tests {
         assert_eq!(n.name("ID2"), Some("two\nlines.txt"));
         assert_eq!(n.name("ID3"), Some("q \"x\".txt"));
         assert_eq!(n.name("ID4"), None);
+        // Many names, in any order, each found by its ID.
+        let text: String = (0..500)
+            .rev()
+            .map(|i| format!("id-{i},dir/{i}.txt\n"))
+            .collect();
+        let n = read(text).expect("reads");
+        assert_eq!(n.len(), 500);
+        assert!((0..500).all(|i| n.name(&format!("id-{i}")) == Some(&*format!("dir/{i}.txt"))));
+        assert_eq!(n.name("id-500"), None);
     }
 
     #[test]
@@ -322,6 +403,14 @@ mod tests {
             m.contains("line 2: archive ID1 is named twice (first on line 1)"),
             "{m}"
         );
+        // The first problem in the file is the one said, a duplicate included.
+        let m = msg(b"ID1,a\nID2,b\n ID2 ,c\nID1,d\nID3,x,y\n");
+        assert!(
+            m.contains("line 3: archive ID2 is named twice (first on line 2)"),
+            "{m}"
+        );
+        let m = msg(b"ID1,a\nID2,b,c\nID1,d\n");
+        assert!(m.contains("line 2: expected 2 fields"), "{m}");
         let m = msg(b"ID1,a\n,b\n");
         assert!(m.contains("line 2: empty archive ID"), "{m}");
         let m = msg(b"ID1,\n");
