@@ -182,26 +182,7 @@ impl<'a> Session<'a> {
                 )?;
                 let id = super::lost::initiate(client, opts, part_size, events)?;
                 events.upload_started(&id, part_size, size.map(|s| part_count(s, part_size)));
-                if let Some(dir) = &opts.state_dir {
-                    // Losing the state only makes a resume stricter; don't fail the upload.
-                    if let Err(e) = state::save(
-                        dir,
-                        &UploadState {
-                            vault: opts.vault.clone(),
-                            upload_id: id.to_string(),
-                            part_size,
-                            input: input.clone(),
-                            origin: opts.origin.clone(),
-                            completing: None,
-                            description: Some(opts.description.to_string()),
-                        },
-                    ) {
-                        events.note(&format!(
-                            "could not save resume state: {}",
-                            crate::error::chain(&e)
-                        ));
-                    }
-                }
+                save_started(opts, events, &id, part_size, input);
                 (id, part_size)
             }
             Some(id) => {
@@ -231,40 +212,8 @@ impl<'a> Session<'a> {
                 if let Some(s) = size {
                     check_fits(s, part_size, what)?;
                 }
-                for p in &list.parts {
-                    let index = p.start / part_size;
-                    let len = p.end - p.start + 1;
-                    let fits = p.start % part_size == 0
-                        && (len == part_size || size.is_none_or(|s| p.end + 1 == s))
-                        && len <= part_size
-                        && size.is_none_or(|s| p.end < s);
-                    if !fits {
-                        return Err(Error::Input(format!(
-                            "upload {id} has a part at bytes {}-{} that does not fit {what}{}: is this the input the upload started with?",
-                            p.start,
-                            p.end,
-                            size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
-                        )));
-                    }
-                    known.insert(index, p.tree_hash);
-                }
-                if let Some(dir) = &opts.state_dir {
-                    match state::load(dir, id) {
-                        Some(st) if !input.same_data_as(&st.input) => {
-                            if let (
-                                InputId::File { size: was, .. },
-                                InputId::File { size: now, .. },
-                            ) = (&st.input, input)
-                            {
-                                return Err(Error::Input(format!(
-                                    "{what} changed since upload {id} started (size {was} → {now} bytes, or modified); resuming would mix two versions"
-                                )));
-                            }
-                        }
-                        Some(_) => trusted = true,
-                        None => {}
-                    }
-                }
+                known = known_parts(&list.parts, part_size, size, id, what)?;
+                trusted = same_input_as_started(opts, id, input, what)?;
                 events.upload_started(id, part_size, size.map(|s| part_count(s, part_size)));
                 (id.clone(), part_size)
             }
@@ -536,6 +485,88 @@ impl<'a> Session<'a> {
             parts_reused: reused,
         })
     }
+}
+
+/// Records a new upload's resume state. Losing it only makes a resume stricter, so a
+/// failure is a note, not an error.
+fn save_started(
+    opts: &Settings,
+    events: &dyn Events,
+    id: &UploadId,
+    part_size: u64,
+    input: &InputId,
+) {
+    let Some(dir) = &opts.state_dir else {
+        return;
+    };
+    let st = UploadState {
+        vault: opts.vault.clone(),
+        upload_id: id.to_string(),
+        part_size,
+        input: input.clone(),
+        origin: opts.origin.clone(),
+        completing: None,
+        description: Some(opts.description.to_string()),
+    };
+    if let Err(e) = state::save(dir, &st) {
+        events.note(&format!(
+            "could not save resume state: {}",
+            crate::error::chain(&e)
+        ));
+    }
+}
+
+/// The parts a resumed upload already has, by index, each checked to fit the input:
+/// aligned, whole (or the input's last), inside it.
+fn known_parts(
+    parts: &[crate::glacier::PartRange],
+    part_size: u64,
+    size: Option<u64>,
+    id: &UploadId,
+    what: &str,
+) -> Result<HashMap<u64, TreeHash>> {
+    let mut known = HashMap::new();
+    for p in parts {
+        let index = p.start / part_size;
+        let len = p.end - p.start + 1;
+        let fits = p.start % part_size == 0
+            && (len == part_size || size.is_none_or(|s| p.end + 1 == s))
+            && len <= part_size
+            && size.is_none_or(|s| p.end < s);
+        if !fits {
+            return Err(Error::Input(format!(
+                "upload {id} has a part at bytes {}-{} that does not fit {what}{}: is this the input the upload started with?",
+                p.start,
+                p.end,
+                size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
+            )));
+        }
+        known.insert(index, p.tree_hash);
+    }
+    Ok(known)
+}
+
+/// Whether the resume state shows `input` to be the data upload `id` started with (then a
+/// part that differs on Glacier is uploaded again rather than refused). A file whose size
+/// or modification time changed since is refused: resuming would mix two versions.
+fn same_input_as_started(
+    opts: &Settings,
+    id: &UploadId,
+    input: &InputId,
+    what: &str,
+) -> Result<bool> {
+    let Some(st) = opts.state_dir.as_ref().and_then(|dir| state::load(dir, id)) else {
+        return Ok(false);
+    };
+    if input.same_data_as(&st.input) {
+        return Ok(true);
+    }
+    if let (InputId::File { size: was, .. }, InputId::File { size: now, .. }) = (&st.input, input) {
+        return Err(Error::Input(format!(
+            "{what} changed since upload {id} started (size {was} → {now} bytes, or modified); resuming would mix two versions"
+        )));
+    }
+    Ok(false)
 }
 
 /// A stream cut into pooled parts, lent to the pool as its source. It ends (returns
