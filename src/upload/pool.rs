@@ -13,12 +13,16 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::plan::{self, MAX_PARTS, check_fits, part_count, threads_for_memory};
 use super::state::{self, InputId, UploadState};
-use super::{Events, Outcome, Settings, hash_part};
+use super::{Events, Outcome, PartHasher, Settings, hash_part};
 use crate::error::{Error, Result};
 use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, Payload, UploadId};
 use crate::treehash::{self, TreeHash};
 use crate::workers::{self, Ended, Pool};
+
+/// The bytes of a file part read by one call before they are hashed: well inside a core's
+/// L2 cache, with the hashers' own state beside it.
+const READ_SLICE: usize = 256 << 10;
 
 /// Reads until `buf` is full or the reader ends; returns the bytes read.
 pub(super) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -178,26 +182,7 @@ impl<'a> Session<'a> {
                 )?;
                 let id = super::lost::initiate(client, opts, part_size, events)?;
                 events.upload_started(&id, part_size, size.map(|s| part_count(s, part_size)));
-                if let Some(dir) = &opts.state_dir {
-                    // Losing the state only makes a resume stricter; don't fail the upload.
-                    if let Err(e) = state::save(
-                        dir,
-                        &UploadState {
-                            vault: opts.vault.clone(),
-                            upload_id: id.to_string(),
-                            part_size,
-                            input: input.clone(),
-                            origin: opts.origin.clone(),
-                            completing: None,
-                            description: Some(opts.description.to_string()),
-                        },
-                    ) {
-                        events.note(&format!(
-                            "could not save resume state: {}",
-                            crate::error::chain(&e)
-                        ));
-                    }
-                }
+                save_started(opts, events, &id, part_size, input);
                 (id, part_size)
             }
             Some(id) => {
@@ -227,40 +212,8 @@ impl<'a> Session<'a> {
                 if let Some(s) = size {
                     check_fits(s, part_size, what)?;
                 }
-                for p in &list.parts {
-                    let index = p.start / part_size;
-                    let len = p.end - p.start + 1;
-                    let fits = p.start % part_size == 0
-                        && (len == part_size || size.is_none_or(|s| p.end + 1 == s))
-                        && len <= part_size
-                        && size.is_none_or(|s| p.end < s);
-                    if !fits {
-                        return Err(Error::Input(format!(
-                            "upload {id} has a part at bytes {}-{} that does not fit {what}{}: is this the input the upload started with?",
-                            p.start,
-                            p.end,
-                            size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
-                        )));
-                    }
-                    known.insert(index, p.tree_hash);
-                }
-                if let Some(dir) = &opts.state_dir {
-                    match state::load(dir, id) {
-                        Some(st) if !input.same_data_as(&st.input) => {
-                            if let (
-                                InputId::File { size: was, .. },
-                                InputId::File { size: now, .. },
-                            ) = (&st.input, input)
-                            {
-                                return Err(Error::Input(format!(
-                                    "{what} changed since upload {id} started (size {was} → {now} bytes, or modified); resuming would mix two versions"
-                                )));
-                            }
-                        }
-                        Some(_) => trusted = true,
-                        None => {}
-                    }
-                }
+                known = known_parts(&list.parts, part_size, size, id, what)?;
+                trusted = same_input_as_started(opts, id, input, what)?;
                 events.upload_started(id, part_size, size.map(|s| part_count(s, part_size)));
                 (id.clone(), part_size)
             }
@@ -288,12 +241,22 @@ impl<'a> Session<'a> {
     /// Hashes one part and uploads it unless Glacier already has exactly it; returns its
     /// tree hash and whether Glacier already had it. Only an accepted (or already
     /// present) part returns `Ok`, so only such a part is ever counted as done.
-    fn process(&self, index: u64, data: Pooled) -> Result<(TreeHash, bool)> {
+    /// `hashed`: the part's linear SHA-256 and tree hash when the caller computed them
+    /// while reading it.
+    fn process(
+        &self,
+        index: u64,
+        data: Pooled,
+        hashed: Option<(String, TreeHash)>,
+    ) -> Result<(TreeHash, bool)> {
         let start = index * self.part_size;
         let len = data.len;
         let bytes = data.as_ref();
         if let Some(theirs) = self.known.get(&index) {
-            let ours = treehash::tree_hash(bytes);
+            let ours = match &hashed {
+                Some((_, tree)) => *tree,
+                None => treehash::tree_hash(bytes),
+            };
             if ours == *theirs {
                 self.opts.reporter.add_bytes(len as u64);
                 return Ok((ours, true));
@@ -314,7 +277,7 @@ impl<'a> Session<'a> {
                 "part {index} on Glacier differs from the local data, which is unchanged since the upload started: uploading it again"
             ));
         }
-        let (sha, tree) = hash_part(bytes);
+        let (sha, tree) = hashed.unwrap_or_else(|| hash_part(bytes));
         let payload = Payload::new(bytes::Bytes::from_owner(data), sha);
         self.client
             .upload_part(&self.opts.vault, &self.upload_id, start, &payload, &tree)?;
@@ -341,9 +304,24 @@ impl<'a> Session<'a> {
                     let start = index * self.part_size;
                     data.len = (size - start).min(self.part_size) as usize;
                     let len = data.len;
-                    file.read_exact_at(&mut data.buf[..len], start)
-                        .map_err(|e| Error::io(path, e))?;
-                    self.process(index, data)
+                    let read = |buf: &mut [u8], at: usize| {
+                        file.read_exact_at(buf, start + at as u64)
+                            .map_err(|e| Error::io(path, e))
+                    };
+                    if self.known.contains_key(&index) {
+                        // Glacier may have it: only its tree hash is needed to tell.
+                        read(&mut data.buf[..len], 0)?;
+                        return self.process(index, data, None);
+                    }
+                    // Read and hashed a slice at a time, so the hashers find each slice
+                    // still in cache from the copy that brought it in.
+                    let mut hasher = PartHasher::new();
+                    for at in (0..len).step_by(READ_SLICE) {
+                        let slice = &mut data.buf[at..len.min(at + READ_SLICE)];
+                        read(slice, at)?;
+                        hasher.update(slice);
+                    }
+                    self.process(index, data, Some(hasher.finish()))
                 },
             )
         };
@@ -404,7 +382,7 @@ impl<'a> Session<'a> {
         let out = Pool::new(self.threads).queue(0).stop(&self.opts.stop).run(
             &mut parts,
             || Ok(()),
-            |_, index, data| self.process(index, data),
+            |_, index, data| self.process(index, data, None),
         );
         let (n, size) = (parts.index, parts.total);
         // Reading the stream failed, or it was empty or too long: that explains the rest.
@@ -507,6 +485,88 @@ impl<'a> Session<'a> {
             parts_reused: reused,
         })
     }
+}
+
+/// Records a new upload's resume state. Losing it only makes a resume stricter, so a
+/// failure is a note, not an error.
+fn save_started(
+    opts: &Settings,
+    events: &dyn Events,
+    id: &UploadId,
+    part_size: u64,
+    input: &InputId,
+) {
+    let Some(dir) = &opts.state_dir else {
+        return;
+    };
+    let st = UploadState {
+        vault: opts.vault.clone(),
+        upload_id: id.to_string(),
+        part_size,
+        input: input.clone(),
+        origin: opts.origin.clone(),
+        completing: None,
+        description: Some(opts.description.to_string()),
+    };
+    if let Err(e) = state::save(dir, &st) {
+        events.note(&format!(
+            "could not save resume state: {}",
+            crate::error::chain(&e)
+        ));
+    }
+}
+
+/// The parts a resumed upload already has, by index, each checked to fit the input:
+/// aligned, whole (or the input's last), inside it.
+fn known_parts(
+    parts: &[crate::glacier::PartRange],
+    part_size: u64,
+    size: Option<u64>,
+    id: &UploadId,
+    what: &str,
+) -> Result<HashMap<u64, TreeHash>> {
+    let mut known = HashMap::new();
+    for p in parts {
+        let index = p.start / part_size;
+        let len = p.end - p.start + 1;
+        let fits = p.start % part_size == 0
+            && (len == part_size || size.is_none_or(|s| p.end + 1 == s))
+            && len <= part_size
+            && size.is_none_or(|s| p.end < s);
+        if !fits {
+            return Err(Error::Input(format!(
+                "upload {id} has a part at bytes {}-{} that does not fit {what}{}: is this the input the upload started with?",
+                p.start,
+                p.end,
+                size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
+            )));
+        }
+        known.insert(index, p.tree_hash);
+    }
+    Ok(known)
+}
+
+/// Whether the resume state shows `input` to be the data upload `id` started with (then a
+/// part that differs on Glacier is uploaded again rather than refused). A file whose size
+/// or modification time changed since is refused: resuming would mix two versions.
+fn same_input_as_started(
+    opts: &Settings,
+    id: &UploadId,
+    input: &InputId,
+    what: &str,
+) -> Result<bool> {
+    let Some(st) = opts.state_dir.as_ref().and_then(|dir| state::load(dir, id)) else {
+        return Ok(false);
+    };
+    if input.same_data_as(&st.input) {
+        return Ok(true);
+    }
+    if let (InputId::File { size: was, .. }, InputId::File { size: now, .. }) = (&st.input, input) {
+        return Err(Error::Input(format!(
+            "{what} changed since upload {id} started (size {was} → {now} bytes, or modified); resuming would mix two versions"
+        )));
+    }
+    Ok(false)
 }
 
 /// A stream cut into pooled parts, lent to the pool as its source. It ends (returns
