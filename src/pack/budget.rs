@@ -3,7 +3,7 @@
 //! [`Options::fit_memory`]; knows nothing of files or of how parts are sent.
 
 use super::compress::{Compression, Options, PIPE_MEMORY};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 const MIB: u64 = 1 << 20;
 
@@ -66,17 +66,25 @@ fn too_small(opts: Options, part_size: u64, max_memory: u64) -> Error {
     let need = smallest(false).min(smallest(true));
     let (what, ways) = match opts.compression {
         Compression::Xz => (
-            format!("packing at --xz-level {}", opts.xz_level),
-            ", a lower --xz-level, or --compression none",
+            format!("packing at {} {}", Setting::XzLevel, opts.xz_level),
+            format!(
+                ", a lower {}, or {} none",
+                Setting::XzLevel,
+                Setting::Compression
+            ),
         ),
-        Compression::None => ("packing".to_string(), " or a smaller --part-size"),
+        Compression::None => (
+            "packing".to_string(),
+            format!(" or a smaller {}", Setting::PartSize),
+        ),
     };
     Error::Usage(format!(
-        "{what} needs {} MiB beside one {} MiB part in flight, but --max-memory is {} MiB (use --max-memory {} or more{ways})",
+        "{what} needs {} MiB beside one {} MiB part in flight, but {mm} is {} MiB (use {mm} {} or more{ways})",
         need.div_ceil(MIB),
         part_size.div_ceil(MIB),
         max_memory / MIB,
         (need + part_size).div_ceil(MIB),
+        mm = Setting::MaxMemory,
     ))
 }
 
@@ -114,9 +122,15 @@ mod tests {
     fn the_error_names_the_need_and_the_flag_to_change() {
         match fit_beside_parts(Options::xz(6, 4), 4, 8 * MIB, 64 * MIB) {
             Err(Error::Usage(m)) => {
-                assert!(m.contains("--xz-level 6 needs 100 MiB"), "{m}");
+                assert!(
+                    m.contains(&format!("{} 6 needs 100 MiB", Setting::XzLevel)),
+                    "{m}"
+                );
                 assert!(m.contains("one 8 MiB part"), "{m}");
-                assert!(m.contains("--max-memory 108 or more"), "{m}");
+                assert!(
+                    m.contains(&format!("{} 108 or more", Setting::MaxMemory)),
+                    "{m}"
+                );
                 assert!(!m.contains('\n'), "{m}");
             }
             other => panic!("{other:?}"),
@@ -129,7 +143,10 @@ mod tests {
             ..Options::xz(0, 1)
         };
         match fit_beside_parts(plain, 4, 8 * MIB, 8 * MIB) {
-            Err(Error::Usage(m)) => assert!(m.contains("--max-memory 14 or more"), "{m}"),
+            Err(Error::Usage(m)) => assert!(
+                m.contains(&format!("{} 14 or more", Setting::MaxMemory)),
+                "{m}"
+            ),
             other => panic!("{other:?}"),
         }
     }

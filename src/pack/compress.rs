@@ -9,7 +9,7 @@ use crossbeam_channel::Sender;
 use xz2::stream::{Action, Check, MtStreamBuilder, Status, Stream};
 
 use super::to_io;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// The xz level used when the user gives none: level 0, the fastest preset.
 ///
@@ -132,7 +132,8 @@ impl Options {
     pub fn validate(&self) -> Result<()> {
         if self.xz_level > 9 {
             return Err(Error::Usage(format!(
-                "--xz-level {}: must be 0 to 9",
+                "{} {}: must be 0 to 9",
+                Setting::XzLevel,
                 self.xz_level
             )));
         }
@@ -195,10 +196,13 @@ impl Options {
                 return Ok(single);
             }
             return Err(Error::Usage(format!(
-                "packing at --xz-level {} needs {} MiB for one xz thread, but --max-memory leaves {} MiB for it (use a lower --xz-level, --compression none, or a larger --max-memory)",
+                "packing at {xz} {} needs {} MiB for one xz thread, but {mm} leaves {} MiB for it (use a lower {xz}, {} none, or a larger {mm})",
                 self.xz_level,
                 need(&single).min(need(&one)).div_ceil(1 << 20),
-                budget >> 20
+                budget >> 20,
+                Setting::Compression,
+                xz = Setting::XzLevel,
+                mm = Setting::MaxMemory
             )));
         }
         // Memory grows with the thread count: find the largest count that fits.

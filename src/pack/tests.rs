@@ -5,7 +5,7 @@
 use super::compress::{PIPE_MEMORY, block_size};
 use super::read::FileReader;
 use super::*;
-use crate::error::Error;
+use crate::error::{Error, Setting};
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -639,8 +639,8 @@ fn encoder_threads_are_chosen_to_fit_the_memory_budget() {
     };
     match level6(4).fit_memory(need(single) - 1) {
         Err(Error::Usage(msg)) => {
-            assert!(msg.contains("--max-memory"), "{msg}");
-            assert!(msg.contains("--xz-level 6"), "{msg}");
+            assert!(msg.contains(&Setting::MaxMemory.to_string()), "{msg}");
+            assert!(msg.contains(&format!("{} 6", Setting::XzLevel)), "{msg}");
         }
         other => panic!("{other:?}"),
     }

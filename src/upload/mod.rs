@@ -30,7 +30,7 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::filehash;
 use crate::glacier::{ArchiveCreated, Client, Description, Payload, UploadId};
 use crate::progress::Reporter;
@@ -271,14 +271,18 @@ fn check_same_description(
     };
     let ways = if explicit {
         format!(
-            "add --description {} to resume it under that description, or leave --upload-id out to upload this input as a new archive (then end upload {id} with: glacier uploads abort {} {id})",
+            "add {} {} to resume it under that description, or leave {} out to upload this input as a new archive (then end upload {id} with: glacier uploads abort {} {id})",
+            Setting::Description,
             quoted(d),
+            Setting::UploadId,
             opts.vault
         )
     } else {
         format!(
-            "add --description {} to resume it, or --no-resume to start afresh",
-            quoted(d)
+            "add {} {} to resume it, or {} to start afresh",
+            Setting::Description,
+            quoted(d),
+            Setting::NoResume
         )
     };
     Err(Error::Failed(format!(
@@ -312,9 +316,11 @@ fn auto_resume(
         Ok(list) => {
             if let Some(p) = opts.part_size.filter(|p| *p != list.part_size) {
                 return Err(Error::Failed(format!(
-                    "an interrupted upload of this input, {id}, uses {} MiB parts, not --part-size {}: leave --part-size out to resume it, or add --no-resume to start afresh",
+                    "an interrupted upload of this input, {id}, uses {} MiB parts, not {ps} {}: leave {ps} out to resume it, or add {} to start afresh",
                     list.part_size >> 20,
-                    p >> 20
+                    p >> 20,
+                    Setting::NoResume,
+                    ps = Setting::PartSize
                 )));
             }
             check_same_description(opts, &id, list.archive_description.as_deref(), false)?;
@@ -322,8 +328,9 @@ fn auto_resume(
                 .map(|s| format!(" of {}", plan::part_count(s, list.part_size)))
                 .unwrap_or_default();
             events.note(&format!(
-                "resuming upload {id}: {}{of} parts already in Glacier (--no-resume starts afresh)",
-                list.parts.len()
+                "resuming upload {id}: {}{of} parts already in Glacier ({} starts afresh)",
+                list.parts.len(),
+                Setting::NoResume
             ));
             let mut resumed = opts.clone();
             resumed.upload_id = Some(id);
@@ -367,7 +374,8 @@ fn recover_gone(
                 return Err(after_sent(Error::WithHint {
                     error,
                     hint: format!(
-                        "{hint}; to upload this input again anyway, add --no-resume{}",
+                        "{hint}; to upload this input again anyway, add {}{}",
+                        Setting::NoResume,
                         opts.state_dir.as_ref().map_or(String::new(), |d| format!(
                             " (this record, {}, stays until you delete it)",
                             state::state_path(d, id).display()

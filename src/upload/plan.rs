@@ -1,7 +1,7 @@
 //! The pure part planner: part sizes, part counts and the rules Glacier sets for them.
 //! No files, no network.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::treehash::{CHUNK_SIZE, is_valid_part_size};
 
 const MIB: u64 = CHUNK_SIZE;
@@ -44,7 +44,8 @@ pub fn part_size_from_mib(mib: u64) -> Result<u64> {
     let bytes = mib.checked_mul(MIB).unwrap_or(0);
     if !is_valid_part_size(bytes) {
         return Err(Error::Usage(format!(
-            "--part-size {mib}: must be a power of two from 1 to 4096 (MiB)"
+            "{} {mib}: must be a power of two from 1 to 4096 (MiB)",
+            Setting::PartSize
         )));
     }
     Ok(bytes)
@@ -60,8 +61,9 @@ pub fn check_fits(size: u64, part_size: u64, what: &str) -> Result<()> {
     let parts = part_count(size, part_size);
     if parts > MAX_PARTS {
         return Err(Error::Input(format!(
-            "{what} would need {parts} parts of {} MiB; Glacier allows 10,000: use --part-size {} or more",
+            "{what} would need {parts} parts of {} MiB; Glacier allows 10,000: use {} {} or more",
             part_size / MIB,
+            Setting::PartSize,
             default_part_size(size) / MIB
         )));
     }
@@ -85,8 +87,10 @@ pub fn threads_for_memory(
     }
     if fit == 0 {
         return Err(Error::Usage(format!(
-            "--part-size {} MiB is larger than --max-memory {} MiB",
+            "{} {} MiB is larger than {} {} MiB",
+            Setting::PartSize,
             part_size / MIB,
+            Setting::MaxMemory,
             max_memory / MIB
         )));
     }
@@ -112,7 +116,10 @@ mod tests {
         assert!(part_size_from_mib(0).is_err());
         assert!(part_size_from_mib(8192).is_err());
         let e = check_fits(20_000 * MIB, MIB, "FILE x").expect_err("too many");
-        assert!(e.to_string().contains("--part-size 8"), "{e}");
+        assert!(
+            e.to_string().contains(&format!("{} 8", Setting::PartSize)),
+            "{e}"
+        );
         assert!(check_fits(10_000 * MIB, MIB, "x").is_ok());
     }
 
@@ -128,7 +135,10 @@ mod tests {
         );
         // The user's own --part-size above --max-memory: a contradiction to report.
         let e = threads_for_memory(4, 1024 * MIB, 512 * MIB, true).expect_err("conflict");
-        assert!(e.to_string().contains("--max-memory"), "{e}");
+        assert!(
+            e.to_string().contains(&Setting::MaxMemory.to_string()),
+            "{e}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::plan::{self, MAX_PARTS, check_fits, part_count, threads_for_memory};
 use super::state::{self, InputId, UploadState};
 use super::{Events, Outcome, PartHasher, Settings, hash_part};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, Payload, UploadId};
 use crate::treehash::{self, TreeHash};
@@ -191,9 +191,10 @@ impl<'a> Session<'a> {
                 if let Some(p) = opts.part_size {
                     if p != part_size {
                         return Err(Error::Usage(format!(
-                            "--part-size {} MiB disagrees with upload {id}, which uses {} MiB parts; leave --part-size out to resume",
+                            "{ps} {} MiB disagrees with upload {id}, which uses {} MiB parts; leave {ps} out to resume",
                             p >> 20,
-                            part_size >> 20
+                            part_size >> 20,
+                            ps = Setting::PartSize
                         )));
                     }
                 }
@@ -620,9 +621,10 @@ impl StreamParts<'_> {
         }
         if self.index >= MAX_PARTS {
             self.error = Some(Error::Input(format!(
-                "{} outgrew 10,000 parts of {} MiB; use a larger --part-size",
+                "{} outgrew 10,000 parts of {} MiB; use a larger {}",
                 self.label,
-                self.part_size >> 20
+                self.part_size >> 20,
+                Setting::PartSize
             )));
             return None;
         }
