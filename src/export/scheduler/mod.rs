@@ -1,12 +1,12 @@
 //! The job scheduler: keeps retrieval jobs outstanding within `--max-jobs` and
 //! `--max-pending`, finds finished ones at a cost that follows what is outstanding
-//! ([`poll`]: ListJobs pages from a frontier, stopping once every job is found, or
+//! (`poll`: ListJobs pages from a frontier, stopping once every job is found, or
 //! DescribeJob when few are), hands them to the destination, and restarts a job that
 //! expired or failed. With `--max-bytes-per-day` it requests archives oldest first
 //! within a 24-hour byte budget, and it requests again staged output about to expire
 //! (both in the `pacing` module).
 //!
-//! It is a pipeline, not rounds ([`pipeline`]): the calling thread starts jobs and
+//! It is a pipeline, not rounds (`pipeline`): the calling thread starts jobs and
 //! polls while the crate's one worker pool downloads what is ready, so new jobs are
 //! requested while earlier ones download.
 //!
