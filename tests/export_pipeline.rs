@@ -197,8 +197,8 @@ fn a_poll_pages_only_until_every_outstanding_job_is_found() {
     opts.wait = false;
     let first = export(&client, &opts);
     assert_eq!(first.summary.jobs_started, 5);
-    // Then the vault fills with 1,200 later jobs (someone else's retrievals): 3 pages
-    // of 1,000 from the start... 2 pages, of which ours are all on the first.
+    // Then the vault fills with 1,200 later jobs (someone else's retrievals): a listing
+    // takes 2 pages of 1,000, and ours are all on the first.
     let any = mock.archives("v")[0].archive_id.clone();
     for _ in 0..1200 {
         let req = JobRequest {

@@ -311,6 +311,22 @@ impl Client {
         })
     }
 
+    /// Every job of a vault in pages of 1,000 (the most "List Jobs" gives: a vault-scale
+    /// export leaves tens of thousands of jobs, which the service's default page size
+    /// would take thousands of requests to list).
+    pub fn list_all_jobs(&self, vault: &str) -> Result<Vec<JobDescription>> {
+        let path = Self::jobs_path(vault);
+        self.all_pages::<JobsPage>(|| {
+            Call::new(
+                "ListJobs",
+                format!("vault '{vault}'"),
+                Method::GET,
+                path.clone(),
+            )
+            .query("limit", "1000")
+        })
+    }
+
     /// One page of ListJobs: at most `limit` jobs (1 to 1,000; `None`: the service's
     /// default), starting at `marker` (a `Marker` an earlier page of the same listing
     /// returned; Glacier lists jobs "sorted by job initiation time", API Reference,

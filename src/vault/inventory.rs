@@ -305,7 +305,7 @@ fn start(
         description: Some(a.purpose.into()),
         ..Default::default()
     };
-    let jobs = client.list_jobs(a.vault, None, None)?;
+    let jobs = client.list_all_jobs(a.vault)?;
     let since = time::OffsetDateTime::now_utc() - ADOPT_WITHIN;
     let usable: Vec<_> = jobs
         .into_iter()

@@ -179,7 +179,10 @@ impl State {
             }
             Record::Exported { archive_id, .. } => {
                 let k = key(archive_id);
+                // No current job any more: at 100,000 archives these maps would
+                // otherwise hold every job ever started.
                 self.jobs.remove(&k);
+                self.requested_at.remove(&k);
                 self.exported.insert(k);
             }
             Record::Deleted { archive_id, .. } => {

@@ -843,13 +843,11 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
     /// adopted.
     fn adoptable_jobs(&mut self) -> Result<Adoptable> {
         let Work { client, vault, .. } = *self.work;
+        let mut backoff = Backoff::new(self.opts.backoff.0, self.opts.backoff.1);
         let (listed, last, pages) = loop {
             match poll::list_all(client, vault) {
                 Ok(l) => break l,
-                Err(e) => {
-                    let mut backoff = Backoff::new(self.opts.backoff.0, self.opts.backoff.1);
-                    ride_out(e, self.opts, &mut backoff, self.note)?;
-                }
+                Err(e) => ride_out(e, self.opts, &mut backoff, self.note)?,
             }
         };
         // No journaled job waits: later polls need only jobs started from now on.
