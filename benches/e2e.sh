@@ -62,6 +62,22 @@ cmp "$work/src.bin" "$work/back.bin" && echo "round trip: identical"
 # download into new tmpfs pages; "steady" the third run of the same download.
 printf 'one SHA-256 pass (openssl, 1 core): %.0f MB/s = %.3f CPU-s for %d MiB\n' \
   "$(echo "$sha_rate / 1000000" | bc -l)" "$floor" "$size_mib"
+# What the filesystem alone costs, measured in this run: dd copying the same bytes into a
+# new file on the same tmpfs in 128 KiB blocks (the download's block size) is one copy
+# into newly allocated page-cache pages and one copy out of cached pages, the write and
+# the read-back every download to this filesystem pays before any socket or hash.
+rm -f "$work/pc.bin"
+/usr/bin/time -f '%U %S' -o "$work/time" dd if="$work/src.bin" of="$work/pc.bin" bs=128K status=none
+read -r user sys <"$work/time"
+printf 'page cache (dd into a new tmpfs file, 128 KiB): %.2f CPU-s = %.2fx one SHA-256 pass\n' \
+  "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
+rm -f "$work/pc.bin"
+# And the same download with no file at all (`archive get ... -` into /dev/null: the
+# socket, the tree hash and one copy into the chunk that goes to standard output).
+/usr/bin/time -f '%U %S' -o "$work/time" "$bin" --quiet archive get bench "$job" - >/dev/null
+read -r user sys <"$work/time"
+printf 'archive get to /dev/null (no file): %.2f CPU-s = %.2fx one SHA-256 pass\n' \
+  "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
 for run in fresh 2 steady; do
   rm -f "$work/dl.bin"
   measure "get $run" "$bin" --quiet archive get -t "$threads" bench "$job" "$work/dl.bin"
