@@ -93,7 +93,7 @@ cmp "$work/src.bin" "$work/dl.bin" && echo "download block: round trip identical
 # just before it, as ratios to the SHA-256 floor measured in this run (`openssl speed
 # -evp sha256 -bytes 1048576` on one core: an upload hashes every byte twice, a download
 # once). Client CPU only: the front's own TLS work is the mock's, not ours.
-# Skip with E2E_TLS=0.
+# Skip with E2E_TLS=0; E2E_TLS_PAIRS=N repeats the download pair N times.
 if [ "${E2E_TLS:-1}" != 0 ]; then
   floor_gbs=$(taskset -c 0 openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null |
     awk '/^sha256|^SHA256/ { v = $NF; sub(/k$/, "", v); printf "%.4f", v / 1e6 }')
@@ -142,6 +142,17 @@ if [ "${E2E_TLS:-1}" != 0 ]; then
     "$bin" --quiet archive get -t "$threads" bench "$job" "$work/back.bin"
   }
   export -f get_one; export bin work plain_job tls_job tls_url threads
-  pair "get" 1 bash -c get_one
+  # One pair swings with the load (a run's system time can double); E2E_TLS_PAIRS=N
+  # repeats the download pair N times and prints the spread of the differences.
+  diffs=()
+  for _ in $(seq "${E2E_TLS_PAIRS:-1}"); do
+    pair "get" 1 bash -c get_one
+    diffs+=("$(echo "${per_gib[get-https]} - ${per_gib[get-http]}" | bc -l)")
+  done
+  if [ "${#diffs[@]}" -gt 1 ]; then
+    printf '%s\n' "${diffs[@]}" | sort -g | awk '{d[NR] = $1} END {
+      printf "get TLS adds, %d pairs: min %+.3f, median %+.3f, max %+.3f CPU-s/GiB\n",
+        NR, d[1], d[int((NR + 1) / 2)], d[NR] }'
+  fi
   cmp "$work/src.bin" "$work/back.bin" && echo "round trip over TLS: identical"
 fi
