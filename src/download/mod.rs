@@ -47,7 +47,7 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
 /// just written stay in the CPU's cache between the write, the read-back and the hash
 /// (with 4 MiB blocks each of those passes went to memory: `archive get` cost 3.4x one
 /// SHA-256 pass instead of 2.8x, docs/benchmarks.md), large enough that a syscall moves
-/// 32 pages. A divisor of the 1 MiB tree-hash chunk, so blocks never straddle a chunk.
+/// 32 pages. A divisor of the 1 MiB tree-hash leaf, so no block straddles two leaves.
 const BLOCK_SIZE: u64 = CHUNK_SIZE / 8;
 
 /// Fetch attempts per chunk when the bytes do not verify or the body breaks off.
