@@ -62,6 +62,22 @@ cmp "$work/src.bin" "$work/back.bin" && echo "round trip: identical"
 # download into new tmpfs pages; "steady" the third run of the same download.
 printf 'one SHA-256 pass (openssl, 1 core): %.0f MB/s = %.3f CPU-s for %d MiB\n' \
   "$(echo "$sha_rate / 1000000" | bc -l)" "$floor" "$size_mib"
+# What the filesystem alone costs, measured in this run: dd copying the same bytes into a
+# new file on the same tmpfs in 128 KiB blocks (the download's block size) is one copy
+# into newly allocated page-cache pages and one copy out of cached pages, the write and
+# the read-back every download to this filesystem pays before any socket or hash.
+rm -f "$work/pc.bin"
+/usr/bin/time -f '%U %S' -o "$work/time" dd if="$work/src.bin" of="$work/pc.bin" bs=128K status=none
+read -r user sys <"$work/time"
+printf 'page cache (dd into a new tmpfs file, 128 KiB): %.2f CPU-s = %.2fx one SHA-256 pass\n' \
+  "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
+rm -f "$work/pc.bin"
+# And the same download with no file at all (`archive get ... -` into /dev/null: the
+# socket, the tree hash and one copy into the chunk that goes to standard output).
+/usr/bin/time -f '%U %S' -o "$work/time" "$bin" --quiet archive get bench "$job" - >/dev/null
+read -r user sys <"$work/time"
+printf 'archive get to /dev/null (no file): %.2f CPU-s = %.2fx one SHA-256 pass\n' \
+  "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
 for run in fresh 2 steady; do
   rm -f "$work/dl.bin"
   measure "get $run" "$bin" --quiet archive get -t "$threads" bench "$job" "$work/dl.bin"
@@ -77,7 +93,7 @@ cmp "$work/src.bin" "$work/dl.bin" && echo "download block: round trip identical
 # just before it, as ratios to the SHA-256 floor measured in this run (`openssl speed
 # -evp sha256 -bytes 1048576` on one core: an upload hashes every byte twice, a download
 # once). Client CPU only: the front's own TLS work is the mock's, not ours.
-# Skip with E2E_TLS=0.
+# Skip with E2E_TLS=0; E2E_TLS_PAIRS=N repeats the download pair N times.
 if [ "${E2E_TLS:-1}" != 0 ]; then
   floor_gbs=$(taskset -c 0 openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null |
     awk '/^sha256|^SHA256/ { v = $NF; sub(/k$/, "", v); printf "%.4f", v / 1e6 }')
@@ -126,6 +142,17 @@ if [ "${E2E_TLS:-1}" != 0 ]; then
     "$bin" --quiet archive get -t "$threads" bench "$job" "$work/back.bin"
   }
   export -f get_one; export bin work plain_job tls_job tls_url threads
-  pair "get" 1 bash -c get_one
+  # One pair swings with the load (a run's system time can double); E2E_TLS_PAIRS=N
+  # repeats the download pair N times and prints the spread of the differences.
+  diffs=()
+  for _ in $(seq "${E2E_TLS_PAIRS:-1}"); do
+    pair "get" 1 bash -c get_one
+    diffs+=("$(echo "${per_gib[get-https]} - ${per_gib[get-http]}" | bc -l)")
+  done
+  if [ "${#diffs[@]}" -gt 1 ]; then
+    printf '%s\n' "${diffs[@]}" | sort -g | awk '{d[NR] = $1} END {
+      printf "get TLS adds, %d pairs: min %+.3f, median %+.3f, max %+.3f CPU-s/GiB\n",
+        NR, d[1], d[int((NR + 1) / 2)], d[NR] }'
+  fi
   cmp "$work/src.bin" "$work/back.bin" && echo "round trip over TLS: identical"
 fi

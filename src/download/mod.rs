@@ -4,10 +4,11 @@
 //! moved into place.
 //!
 //! Chunks run on the crate's worker pool (`workers`), one chunk per item, each
-//! worker reusing its own block buffers. Socket reads are gathered into large blocks,
-//! each written with one positioned write into a temporary file beside the target, read
-//! straight back and compared, and hashed (one SHA-256 pass per byte in all: what is
-//! hashed is what the file holds, so there is no second pass before the rename). A small
+//! worker reusing its own block buffers. Socket reads are gathered into blocks, each
+//! written with one positioned write into a temporary file beside the target and read
+//! straight back, and the bytes read back are what is hashed (one SHA-256 pass per byte
+//! in all, checking download and disk at once: what is hashed is what the file holds, so
+//! there is no second pass before the rename). A small
 //! append-only log beside the temporary file records each verified chunk, so an
 //! interrupted download run again keeps what it has, after hashing those chunks from the
 //! file to see that they are still there. The target is never overwritten without `force`, never left
@@ -41,9 +42,13 @@ use crate::workers::{Ended, Pool};
 /// Default chunk size: 32 MiB, a tree-hash aligned size that keeps a re-fetch cheap.
 pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
 
-/// Bytes gathered from the socket before one positioned write: a multiple of the 1 MiB
-/// tree-hash chunk, so blocks start aligned within a (MiB-aligned) chunk.
-const BLOCK_SIZE: u64 = 4 * CHUNK_SIZE;
+/// Bytes gathered from the socket before one positioned write, read straight back and
+/// hashed. Small enough that a worker's block, the bytes read back and the file's pages
+/// just written stay in the CPU's cache between the write, the read-back and the hash
+/// (with 4 MiB blocks each of those passes went to memory: `archive get` cost 3.4x one
+/// SHA-256 pass instead of 2.8x, docs/benchmarks.md), large enough that a syscall moves
+/// 32 pages. A divisor of the 1 MiB tree-hash leaf, so no block straddles two leaves.
+const BLOCK_SIZE: u64 = CHUNK_SIZE / 8;
 
 /// Fetch attempts per chunk when the bytes do not verify or the body breaks off.
 const CHUNK_ATTEMPTS: u32 = 5;
@@ -298,7 +303,7 @@ fn download_locked(
                     output_size: size,
                 },
                 recv,
-                |data, at| write_checked(&file, &tmp, data, at, back),
+                |block| write_checked(&file, &tmp, block, back),
                 opts.reporter.as_ref(),
             )?;
             file.sync_data().map_err(|e| Error::io(&tmp, e))?;
@@ -327,7 +332,7 @@ fn download_locked(
             });
         }
     }
-    // No read-back pass here: every byte was compared with what the file held right
+    // No read-back pass here: every byte was hashed as read back from the file right
     // after it was written (`write_checked`), and kept chunks were hashed from the file
     // above, so the tree hash just checked is that of the part file's contents.
     file.sync_all().map_err(|e| Error::io(&tmp, e))?;
@@ -391,7 +396,8 @@ pub fn stream_verified(
             return Err(Error::Interrupted("download interrupted".into()));
         }
         let end = (start + cs).min(size) - 1;
-        buf.clear();
+        // Every byte of the chunk is overwritten before `sink` sees it, so the buffer is
+        // only sized, not cleared: zeroing 32 MiB per chunk cost as much as a copy.
         buf.resize((end - start + 1) as usize, 0);
         let h = fetch_chunk(
             &JobRange {
@@ -402,9 +408,10 @@ pub fn stream_verified(
                 output_size: size,
             },
             &mut block,
-            |data, at| {
-                let off = (at - start) as usize;
-                buf[off..off + data.len()].copy_from_slice(data);
+            |b| {
+                let off = (b.at - start) as usize;
+                buf[off..off + b.data.len()].copy_from_slice(b.data);
+                b.hasher.update(b.data);
                 Ok(())
             },
             opts.reporter.as_ref(),
@@ -444,10 +451,24 @@ struct JobRange<'a> {
     output_size: u64,
 }
 
-/// Fetches the inclusive byte range of the job output, handing bytes to `sink` with their
-/// offset while hashing them, and checks them against the hash Glacier sent. A short
-/// body, a broken connection or a hash mismatch fetches the chunk again, up to
-/// `CHUNK_ATTEMPTS` times. Returns the chunk's tree hash.
+/// One block of a chunk as it arrives, handed to the sink of [`fetch_chunk`].
+struct Arrived<'a> {
+    /// The bytes, as received.
+    data: &'a [u8],
+    /// Their offset in the job output.
+    at: u64,
+    /// The chunk's hasher: the sink feeds it the bytes it stored, in order (a file sink
+    /// feeds what it read back, so the one hash covers download and disk alike).
+    hasher: &'a mut TreeHasher,
+    /// Glacier sent no tree hash for this range, so nothing will check what the sink
+    /// hashes: a sink that reads back must compare the bytes themselves.
+    unchecked: bool,
+}
+
+/// Fetches the inclusive byte range of the job output, handing each block to `sink`
+/// ([`Arrived`]), which stores it and feeds the chunk's hasher, and checks the hash
+/// against the one Glacier sent. A short body, a broken connection or a hash mismatch
+/// fetches the chunk again, up to `CHUNK_ATTEMPTS` times. Returns the chunk's tree hash.
 ///
 /// `buf` is the caller's block buffer (reused across chunks, so a download allocates one
 /// per worker, not one per chunk); socket reads are gathered into it before `sink` sees
@@ -455,7 +476,7 @@ struct JobRange<'a> {
 fn fetch_chunk(
     r: &JobRange<'_>,
     buf: &mut [u8],
-    mut sink: impl FnMut(&[u8], u64) -> Result<()>,
+    mut sink: impl FnMut(Arrived<'_>) -> Result<()>,
     reporter: &dyn Reporter,
 ) -> Result<TreeHash> {
     let JobRange {
@@ -485,8 +506,8 @@ fn fetch_chunk(
                     Err(e) => Err(e.to_string()),
                 };
             }
-            // Gather socket reads (a few KiB each) into one block before writing and
-            // hashing it: one large positioned write per block instead of hundreds of
+            // Gather socket reads (up to a few hundred KiB each) into one block before
+            // writing and hashing it: one positioned write per block instead of many
             // small ones that queue on the file's lock in the kernel.
             let filled = match fill_block(&mut resp, &mut buf[..want]) {
                 Ok(n) => n,
@@ -497,8 +518,12 @@ fn fetch_chunk(
                     ));
                 }
             };
-            sink(&buf[..filled], start + got)?;
-            hasher.update(&buf[..filled]);
+            sink(Arrived {
+                data: &buf[..filled],
+                at: start + got,
+                hasher: &mut hasher,
+                unchecked: sent.is_none(),
+            })?;
             got += filled as u64;
         };
         if let Err(why) = outcome {
@@ -508,7 +533,8 @@ fn fetch_chunk(
         let ours = hasher.finish();
         match sent {
             Some(theirs) if theirs != ours => {
-                last = format!("tree hash {ours} differs from Glacier's {theirs}");
+                last =
+                    format!("tree hash {ours} of what was stored differs from Glacier's {theirs}");
                 continue;
             }
             _ => {}
@@ -525,8 +551,7 @@ fn fetch_chunk(
 
 /// A download worker's two buffers, allocated on its first chunk and reused for every
 /// later one: `recv` gathers the socket's bytes into a block, `back` takes them read back
-/// from the part file one tree-hash chunk (1 MiB) at a time, which keeps the read-back
-/// cache-warm and costs a worker a quarter more memory, not double.
+/// from the part file (and the bytes of kept chunks, hashed on a resume).
 struct Blocks {
     recv: AlignedBuf,
     back: AlignedBuf,
@@ -536,7 +561,7 @@ impl Blocks {
     fn new(len: usize) -> Blocks {
         Blocks {
             recv: AlignedBuf::new(len),
-            back: AlignedBuf::new(len.min(CHUNK_SIZE as usize)),
+            back: AlignedBuf::new(len),
         }
     }
 }
@@ -547,11 +572,13 @@ struct Chunk {
     kept: bool,
 }
 
-/// Writes `data` at `at` and reads it straight back into `back`, failing unless the file
-/// now holds exactly `data` there. The chunk's tree hash is computed (by `fetch_chunk`)
-/// over `data` after this returned, so it is the hash of what the file holds, and no
-/// separate read-back pass over the whole file is needed before the rename: one SHA-256
-/// pass per byte in all, plus a copy and a compare, both far cheaper.
+/// Writes an arrived block at its offset and reads it straight back into `back`, one
+/// piece of `back`'s size at a time, feeding the chunk's hasher the bytes read back, not
+/// the ones received: the tree hash `fetch_chunk` then compares with Glacier's is that of
+/// what the file holds, so one SHA-256 pass per byte checks both the download and the
+/// disk, and no separate read-back pass over the whole file is needed before the rename.
+/// Where Glacier sent no hash for the range (`unchecked`), nothing would check that hash,
+/// so each piece read back is also compared with the bytes received.
 ///
 /// What the read-back proves: the file's range holds these bytes as seen through the
 /// kernel (our offsets, a short or misdirected write, a filesystem that returns other
@@ -559,9 +586,15 @@ struct Chunk {
 /// that the platter or flash holds them. The read is served from the page cache, so
 /// media corruption after write-back, or later, goes unseen; catching that would take
 /// O_DIRECT reads after `sync_data`, bypassing the cache at the cost of a real disk read
-/// of every byte. The pass this replaces, after `sync_all`, read from the same cache and
-/// proved no more than this.
-fn write_checked(file: &File, part: &Path, data: &[u8], at: u64, back: &mut [u8]) -> Result<()> {
+/// of every byte. A pass after `sync_all` would read from the same cache and prove no
+/// more than this.
+fn write_checked(file: &File, part: &Path, block: Arrived<'_>, back: &mut [u8]) -> Result<()> {
+    let Arrived {
+        data,
+        at,
+        hasher,
+        unchecked,
+    } = block;
     file.write_all_at(data, at)
         .map_err(|e| Error::io(part, e))?;
     let mut pos = at;
@@ -569,7 +602,7 @@ fn write_checked(file: &File, part: &Path, data: &[u8], at: u64, back: &mut [u8]
         let back = &mut back[..piece.len()];
         file.read_exact_at(back, pos)
             .map_err(|e| Error::io(part, e))?;
-        if back != piece {
+        if unchecked && back != piece {
             return Err(Error::Mismatch {
                 what: format!(
                     "{}: bytes {pos}-{} read back from disk",
@@ -580,13 +613,14 @@ fn write_checked(file: &File, part: &Path, data: &[u8], at: u64, back: &mut [u8]
                 actual: "different bytes".into(),
             });
         }
+        hasher.update(back);
         pos += piece.len() as u64;
     }
     Ok(())
 }
 
 /// The tree hash of the inclusive byte range `(start, end)` of `file`, read in blocks of
-/// `buf`'s size (whole MiBs, so the tree hasher sees aligned input).
+/// `buf`'s size.
 fn hash_range(file: &File, buf: &mut [u8], (start, end): (u64, u64)) -> io::Result<TreeHash> {
     let mut hasher = TreeHasher::new();
     let mut at = start;
@@ -678,8 +712,10 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
-    /// A write that lands elsewhere than asked is caught by the read-back. pwrite(2) on
-    /// Linux appends whatever the offset when the file was opened with O_APPEND.
+    /// A write that lands elsewhere than asked is caught by the read-back: the hash
+    /// covers the bytes read back (so it is not that of the bytes sent), and where no
+    /// hash from Glacier would check it, the bytes are compared. pwrite(2) on Linux
+    /// appends whatever the offset when the file was opened with O_APPEND.
     #[test]
     fn a_misdirected_write_fails_the_read_back() {
         let dir = std::env::temp_dir().join(format!("glacier-dl3-{}", std::process::id()));
@@ -687,18 +723,42 @@ mod tests {
         let p = dir.join("part");
         fs::write(&p, b"old bytes here").expect("write");
         let mut back = [0u8; 4]; // smaller than the data: read back in pieces
+        let write = |f: &File, data: &[u8], unchecked: bool, back: &mut [u8]| {
+            let mut hasher = TreeHasher::new();
+            let r = write_checked(
+                f,
+                &p,
+                Arrived {
+                    data,
+                    at: 0,
+                    hasher: &mut hasher,
+                    unchecked,
+                },
+                back,
+            );
+            r.map(|()| hasher.finish())
+        };
         let good = fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(&p)
             .expect("open");
-        write_checked(&good, &p, b"new bytes", 0, &mut back).expect("a write that lands");
+        for unchecked in [false, true] {
+            let h = write(&good, b"new bytes", unchecked, &mut back).expect("a write that lands");
+            assert_eq!(h, treehash::tree_hash(b"new bytes"));
+        }
         let appending = fs::OpenOptions::new()
             .read(true)
             .append(true)
             .open(&p)
             .expect("open");
-        let err = write_checked(&appending, &p, b"XXX bytes", 0, &mut back)
+        let h = write(&appending, b"XXX bytes", false, &mut back).expect("no compare");
+        assert_ne!(
+            h,
+            treehash::tree_hash(b"XXX bytes"),
+            "hashed what the file holds"
+        );
+        let err = write(&appending, b"XXX bytes", true, &mut back)
             .expect_err("it went to the end, not to offset 0");
         assert!(err.to_string().contains("read back"), "{err}");
         let _ = fs::remove_dir_all(&dir);

@@ -1,8 +1,8 @@
 //! The one-step path for a job output that fits one chunk: at vault scale
 //! most archives are small, and what they cost is per archive, not per byte. Such an
-//! output is fetched with one GET on the calling thread, verified against the tree hash
-//! Glacier sends with it and the job's, written into one new temporary file with every
-//! byte read back and compared, and synced once. No chunk log (one chunk has nothing to
+//! output is fetched with one GET on the calling thread, written into one new temporary
+//! file with every byte read back, the bytes read back verified against the tree hash
+//! Glacier sends with it and the job's, and synced once. No chunk log (one chunk has nothing to
 //! resume), no lock file (the caller owns the temporary name), no worker thread, and
 //! buffers sized to the output, not to the general path's blocks.
 
@@ -14,7 +14,6 @@ use super::{BLOCK_SIZE, JobRange, Options, Outcome, expected_output, fetch_chunk
 use crate::durable;
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription};
-use crate::treehash::CHUNK_SIZE;
 
 /// Whether the output of `job` fits one chunk of `chunk_size` bytes, so that
 /// [`download_small`] can take it.
@@ -51,7 +50,7 @@ pub fn download_small(
         // The socket's bytes gather in `recv` and are read back into `back`: both as
         // large as the output at most, never more than the general path's.
         let mut recv = vec![0u8; size.min(BLOCK_SIZE) as usize];
-        let mut back = vec![0u8; size.min(CHUNK_SIZE) as usize];
+        let mut back = vec![0u8; size.min(BLOCK_SIZE) as usize];
         let tree_hash = fetch_chunk(
             &JobRange {
                 client,
@@ -61,7 +60,7 @@ pub fn download_small(
                 output_size: size,
             },
             &mut recv,
-            |data, at| write_checked(&file, part, data, at, &mut back),
+            |block| write_checked(&file, part, block, &mut back),
             opts.reporter.as_ref(),
         )?;
         if let Some(want) = expected {
