@@ -487,6 +487,10 @@ pub enum Setting {
     Timeout,
     /// Permitting a plain-HTTP endpoint that is not loopback.
     AllowHttp,
+    /// Deleting only what an export holds (an export directory or bucket).
+    OnlyExported,
+    /// Deleting a vault only once Glacier's inventory shows it empty.
+    WhenEmpty,
 }
 
 impl Setting {
@@ -516,6 +520,8 @@ impl Setting {
             Setting::MaxBytesPerDay => "max_bytes_per_day",
             Setting::Timeout => "timeout",
             Setting::AllowHttp => "allow_http",
+            Setting::OnlyExported => "only_exported",
+            Setting::WhenEmpty => "when_empty",
         }
     }
 }

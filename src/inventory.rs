@@ -14,7 +14,7 @@ use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
 use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::progress::human_bytes;
 
 mod csv;
@@ -163,7 +163,8 @@ impl FromStr for Render {
             "jsonl" => Ok(Render::Jsonl),
             "csv" => Ok(Render::Csv),
             _ => Err(Error::Usage(format!(
-                "unknown --format '{s}': expected table, json, jsonl or csv"
+                "unknown {} '{s}': expected table, json, jsonl or csv",
+                Setting::Format
             ))),
         }
     }

@@ -282,6 +282,8 @@ pub fn setting_flag(setting: Setting) -> &'static str {
         Setting::MaxBytesPerDay => EXPORT_MAX_BYTES_PER_DAY,
         Setting::Timeout => TIMEOUT,
         Setting::AllowHttp => ALLOW_HTTP,
+        Setting::OnlyExported => ONLY_EXPORTED,
+        Setting::WhenEmpty => WHEN_EMPTY,
     };
     flag.long
 }

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::export::{S3Destination, S3Target};
 use crate::s3::{self, StorageClass};
 use crate::sync::LockExt;
@@ -189,7 +189,8 @@ impl ExportRecord for DirExport {
         let f = File::open(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::Input(format!(
-                    "--only-exported {}: no export journal there ({} is missing); export the vault into it with `glacier vault export` first",
+                    "{} {}: no export journal there ({} is missing); export the vault into it with `glacier vault export` first",
+                    Setting::OnlyExported,
                     self.root.display(),
                     path.display()
                 ))

@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use super::{DeleteOptions, Deleted, ExportedTo, Plan, Scope, Verified, delete_planned, scope};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::progress::Reporter;
 use crate::s3;
 use crate::vault::inventory::{Acquire, Acquired, acquire};
@@ -304,7 +304,8 @@ fn wait_and_delete_vault(
         Outcome::Deleted => Ok(VaultEnd::Deleted),
         // A wait ends only when the vault is gone or by an error; kept for safety.
         Outcome::NotYet { why, .. } => Err(Error::JobInProgress(format!(
-            "not yet: {why}; run 'glacier vault delete --when-empty {}' later",
+            "not yet: {why}; run 'glacier vault delete {} {}' later",
+            Setting::WhenEmpty,
             opts.vault
         ))),
     }

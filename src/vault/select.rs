@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// A glob on `/`-separated names: `*` and `?` stay within a component, `**` crosses
 /// components (`**/` also matches no directory at all), `[abc]`, `[a-z]`, `[!a]`.
@@ -268,7 +268,7 @@ impl Selection {
     /// first thing a run does, so nothing is sent.
     pub fn check(&self) -> Result<()> {
         match &self.shard_unresolved {
-            Some(why) => Err(crate::error::Error::Usage(format!("--shard: {why}"))),
+            Some(why) => Err(Error::Usage(format!("{}: {why}", Setting::Shard))),
             None => Ok(()),
         }
     }
@@ -297,7 +297,8 @@ impl Selection {
             }
             let t = OffsetDateTime::parse(creation_date, &Rfc3339).map_err(|_| {
                 Error::Input(format!(
-                    "archive {archive_id}: creation date '{creation_date}' is not RFC 3339; cannot apply --created-after/--created-before"
+                    "archive {archive_id}: creation date '{creation_date}' is not RFC 3339; cannot apply {}",
+                    Setting::CreatedRange
                 ))
             })?;
             if self.created_after.is_some_and(|a| t < a) {
