@@ -13,7 +13,7 @@ use super::keys::from_env;
 use super::profile_chain::Builder;
 use super::{Clock, Container, IMDS_DEFAULT_ENDPOINT, Imds, Provider, Static};
 use crate::config::{Env, Resolved, env_var};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// Where `--verbose` lines go (the same shape as the clients' loggers).
 pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
@@ -35,8 +35,9 @@ pub struct ChainOptions {
 pub(super) fn nothing_found(tried: &[String]) -> Error {
     Error::Credentials(format!(
         "none found; tried: {}. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run \
-         `aws configure`, or pass --profile NAME",
-        tried.join("; ")
+         `aws configure`, or pass {} NAME",
+        tried.join("; "),
+        Setting::Profile
     ))
 }
 

@@ -170,7 +170,7 @@ fn nothing_found_lists_what_was_tried() {
         "profile 'default'",
         "AWS_EC2_METADATA_DISABLED",
         "aws configure",
-        "--profile",
+        &*format!("pass {} NAME", crate::error::Setting::Profile),
     ] {
         assert!(msg.contains(needle), "{needle} missing from: {msg}");
     }
