@@ -282,7 +282,7 @@ fn download_locked(
             let end = (start + cs).min(size) - 1;
             if let Some(want) = kept[chunk as usize] {
                 // Logged by an earlier run: trust it only if the part file still holds it.
-                let got = hash_range(&file, &mut blocks.back, (start, end))
+                let got = hash_range(&file, &mut blocks.recv, (start, end))
                     .map_err(|e| Error::io(&tmp, e))?;
                 if got == want {
                     opts.reporter.add_bytes(end - start + 1);
@@ -454,7 +454,7 @@ struct JobRange<'a> {
 /// One block of a chunk as it arrives, handed to the sink of [`fetch_chunk`].
 struct Arrived<'a> {
     /// The bytes, as received.
-    data: &'a [u8],
+    data: &'a mut [u8],
     /// Their offset in the job output.
     at: u64,
     /// The chunk's hasher: the sink feeds it the bytes it stored, in order (a file sink
@@ -519,7 +519,7 @@ fn fetch_chunk(
                 }
             };
             sink(Arrived {
-                data: &buf[..filled],
+                data: &mut buf[..filled],
                 at: start + got,
                 hasher: &mut hasher,
                 unchecked: sent.is_none(),
@@ -549,19 +549,20 @@ fn fetch_chunk(
     })
 }
 
-/// A download worker's two buffers, allocated on its first chunk and reused for every
-/// later one: `recv` gathers the socket's bytes into a block, `back` takes them read back
-/// from the part file (and the bytes of kept chunks, hashed on a resume).
+/// A download worker's buffers, allocated on its first chunk and reused for every later
+/// one: `recv` gathers the socket's bytes into a block, takes them read back from the
+/// part file, and the bytes of kept chunks hashed on a resume; `back` stays empty unless
+/// a range comes without Glacier's hash (see [`write_checked`]).
 struct Blocks {
     recv: AlignedBuf,
-    back: AlignedBuf,
+    back: Vec<u8>,
 }
 
 impl Blocks {
     fn new(len: usize) -> Blocks {
         Blocks {
             recv: AlignedBuf::new(len),
-            back: AlignedBuf::new(len),
+            back: Vec::new(),
         }
     }
 }
@@ -572,13 +573,14 @@ struct Chunk {
     kept: bool,
 }
 
-/// Writes an arrived block at its offset and reads it straight back into `back`, one
-/// piece of `back`'s size at a time, feeding the chunk's hasher the bytes read back, not
-/// the ones received: the tree hash `fetch_chunk` then compares with Glacier's is that of
-/// what the file holds, so one SHA-256 pass per byte checks both the download and the
-/// disk, and no separate read-back pass over the whole file is needed before the rename.
-/// Where Glacier sent no hash for the range (`unchecked`), nothing would check that hash,
-/// so each piece read back is also compared with the bytes received.
+/// Writes an arrived block at its offset and reads it straight back over the received
+/// bytes (still in cache), feeding the chunk's hasher the bytes read back, not the ones
+/// received: the tree hash `fetch_chunk` then compares with Glacier's is that of what
+/// the file holds, so one SHA-256 pass per byte checks both the download and the disk,
+/// and no separate read-back pass over the whole file is needed before the rename.
+/// Where Glacier sent no hash for the range (`unchecked`), nothing would check that
+/// hash, so the bytes are read back into `back` instead (grown to the block's size on
+/// first use) and compared with the bytes received.
 ///
 /// What the read-back proves: the file's range holds these bytes as seen through the
 /// kernel (our offsets, a short or misdirected write, a filesystem that returns other
@@ -588,7 +590,7 @@ struct Chunk {
 /// O_DIRECT reads after `sync_data`, bypassing the cache at the cost of a real disk read
 /// of every byte. A pass after `sync_all` would read from the same cache and prove no
 /// more than this.
-fn write_checked(file: &File, part: &Path, block: Arrived<'_>, back: &mut [u8]) -> Result<()> {
+fn write_checked(file: &File, part: &Path, block: Arrived<'_>, back: &mut Vec<u8>) -> Result<()> {
     let Arrived {
         data,
         at,
@@ -597,25 +599,30 @@ fn write_checked(file: &File, part: &Path, block: Arrived<'_>, back: &mut [u8]) 
     } = block;
     file.write_all_at(data, at)
         .map_err(|e| Error::io(part, e))?;
-    let mut pos = at;
-    for piece in data.chunks(back.len()) {
-        let back = &mut back[..piece.len()];
-        file.read_exact_at(back, pos)
+    if !unchecked {
+        file.read_exact_at(data, at)
             .map_err(|e| Error::io(part, e))?;
-        if unchecked && back != piece {
-            return Err(Error::Mismatch {
-                what: format!(
-                    "{}: bytes {pos}-{} read back from disk",
-                    part.display(),
-                    pos + piece.len() as u64 - 1
-                ),
-                expected: format!("the {} bytes just written", piece.len()),
-                actual: "different bytes".into(),
-            });
-        }
-        hasher.update(back);
-        pos += piece.len() as u64;
+        hasher.update(data);
+        return Ok(());
     }
+    if back.len() < data.len() {
+        back.resize(data.len(), 0);
+    }
+    let back = &mut back[..data.len()];
+    file.read_exact_at(back, at)
+        .map_err(|e| Error::io(part, e))?;
+    if back != &data[..] {
+        return Err(Error::Mismatch {
+            what: format!(
+                "{}: bytes {at}-{} read back from disk",
+                part.display(),
+                at + data.len() as u64 - 1
+            ),
+            expected: format!("the {} bytes just written", data.len()),
+            actual: "different bytes".into(),
+        });
+    }
+    hasher.update(back);
     Ok(())
 }
 
@@ -722,19 +729,20 @@ mod tests {
         fs::create_dir_all(&dir).expect("dir");
         let p = dir.join("part");
         fs::write(&p, b"old bytes here").expect("write");
-        let mut back = [0u8; 4]; // smaller than the data: read back in pieces
-        let write = |f: &File, data: &[u8], unchecked: bool, back: &mut [u8]| {
+        let mut back = Vec::new();
+        let mut write = |f: &File, data: &[u8], unchecked: bool| {
+            let mut data = data.to_vec();
             let mut hasher = TreeHasher::new();
             let r = write_checked(
                 f,
                 &p,
                 Arrived {
-                    data,
+                    data: &mut data,
                     at: 0,
                     hasher: &mut hasher,
                     unchecked,
                 },
-                back,
+                &mut back,
             );
             r.map(|()| hasher.finish())
         };
@@ -744,7 +752,7 @@ mod tests {
             .open(&p)
             .expect("open");
         for unchecked in [false, true] {
-            let h = write(&good, b"new bytes", unchecked, &mut back).expect("a write that lands");
+            let h = write(&good, b"new bytes", unchecked).expect("a write that lands");
             assert_eq!(h, treehash::tree_hash(b"new bytes"));
         }
         let appending = fs::OpenOptions::new()
@@ -752,14 +760,14 @@ mod tests {
             .append(true)
             .open(&p)
             .expect("open");
-        let h = write(&appending, b"XXX bytes", false, &mut back).expect("no compare");
+        let h = write(&appending, b"XXX bytes", false).expect("no compare");
         assert_ne!(
             h,
             treehash::tree_hash(b"XXX bytes"),
             "hashed what the file holds"
         );
-        let err = write(&appending, b"XXX bytes", true, &mut back)
-            .expect_err("it went to the end, not to offset 0");
+        let err =
+            write(&appending, b"XXX bytes", true).expect_err("it went to the end, not to offset 0");
         assert!(err.to_string().contains("read back"), "{err}");
         let _ = fs::remove_dir_all(&dir);
     }

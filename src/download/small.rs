@@ -47,10 +47,11 @@ pub fn download_small(
     }
     let file = durable::create_new(part)?;
     let fetched = (|| {
-        // The socket's bytes gather in `recv` and are read back into `back`: both as
-        // large as the output at most, never more than the general path's.
+        // The socket's bytes gather in `recv` and are read back into it: as large as the
+        // output at most, never more than the general path's block (`back` grows only
+        // for an output Glacier sends no hash for).
         let mut recv = vec![0u8; size.min(BLOCK_SIZE) as usize];
-        let mut back = vec![0u8; size.min(BLOCK_SIZE) as usize];
+        let mut back = Vec::new();
         let tree_hash = fetch_chunk(
             &JobRange {
                 client,
