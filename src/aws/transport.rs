@@ -18,7 +18,7 @@ use super::{
     Call, ClientConfig, Location, MIN_UPLOAD_RATE_VAR, Payload, Response, RetryPolicy, Service,
 };
 use crate::credentials::Provider;
-use crate::error::{Error, Fault, NetworkFault, Result, ServiceError};
+use crate::error::{Error, Fault, NetworkFault, Result, ServiceError, Setting};
 use crate::sigv4;
 
 /// The most of an error answer's body that is read: they are small, and a broken proxy
@@ -187,7 +187,8 @@ impl Transport {
                 // name the setting a slow uplink needs.
                 let deadline = if e.is_timeout() && call.body_len() > 0 {
                     format!(
-                        " (an upload request may take --timeout plus 1 s per {} KiB sent; on a slower uplink set {MIN_UPLOAD_RATE_VAR} to fewer KiB/s)",
+                        " (an upload request may take {} plus 1 s per {} KiB sent; on a slower uplink set {MIN_UPLOAD_RATE_VAR} to fewer KiB/s)",
+                        Setting::Timeout,
                         self.min_rate / 1024
                     )
                 } else {

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::durable;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, JobDescription, JobId};
 use crate::progress::Reporter;
@@ -128,12 +128,14 @@ pub fn check_target(target: &Path, force: bool) -> Result<()> {
         Ok(m) if m.is_dir() => Err(Error::Input(format!("{} is a directory", target.display()))),
         Ok(_) if force => Ok(()),
         Ok(m) if m.file_type().is_symlink() => Err(Error::Input(format!(
-            "{} is a symbolic link; not following it (use --force to replace the link itself)",
-            target.display()
+            "{} is a symbolic link; not following it (use {} to replace the link itself)",
+            target.display(),
+            Setting::Force
         ))),
         Ok(_) => Err(Error::Input(format!(
-            "{} exists; use --force to replace it",
-            target.display()
+            "{} exists; use {} to replace it",
+            target.display(),
+            Setting::Force
         ))),
     }
 }
@@ -148,8 +150,9 @@ fn check_own_file(path: &Path, force: bool) -> Result<()> {
                 fs::remove_file(path).map_err(|e| Error::io(path, e))
             } else {
                 Err(Error::Input(format!(
-                    "{} is a symbolic link; not following it (use --force to replace the link itself)",
-                    path.display()
+                    "{} is a symbolic link; not following it (use {} to replace the link itself)",
+                    path.display(),
+                    Setting::Force
                 )))
             }
         }
