@@ -1,6 +1,8 @@
 //! The scheduler's pipeline. The calling thread is the worker pool's producer: each item
-//! it hands the pool is a job found ready, and between items it takes the results the
-//! workers sent back, starts new jobs as capacity frees, and polls when a poll is due.
+//! it hands the pool is a job found ready (the pool's queue holds as many as there may be
+//! jobs, so a hand-off never blocks), and between items it takes the results the workers
+//! sent back, starts new jobs as capacity frees, and polls when a poll is due and the
+//! workers are about to run out of downloads.
 //! So InitiateJob requests go out while earlier jobs download, within `--max-jobs`,
 //! `--max-pending` and the byte pacing, instead of rounds of start, poll, download.
 //!
@@ -168,7 +170,13 @@ pub(super) fn run(
     let books = Mutex::new(Books { journal, state });
     let (tx, rx) = unbounded::<Landed>();
     let mut sched = Sched::new(work, opts, &books, note, status, rx)?;
-    let pool = Pool::new(opts.threads.max(1)).stop(&opts.stop);
+    // A queue as deep as the jobs outstanding: handing a ready job to the pool never
+    // blocks the producer, which goes on starting jobs while the workers download. Its
+    // slots are allocated up front, so they hold boxes (16 bytes a slot).
+    let threads = opts.threads.max(1);
+    let pool = Pool::new(threads)
+        .queue(opts.max_jobs.clamp(threads, 65_536))
+        .stop(&opts.stop);
     let Work {
         client,
         vault,
@@ -180,7 +188,7 @@ pub(super) fn run(
     let out = pool.run(
         &mut sched,
         || Ok::<(), Error>(()),
-        |_, _, r: Ready| {
+        |_, _, r: Box<Ready>| {
             let reply = Reply { tx, sent: false };
             let landed = match dest.store(client, vault, &r.job, &r.item, r.threads) {
                 Ok(()) => {
@@ -232,9 +240,9 @@ fn lock<'m, 'j>(m: &'m Mutex<Books<'j>>) -> MutexGuard<'m, Books<'j>> {
 }
 
 impl Iterator for Sched<'_, '_, '_> {
-    type Item = Ready;
+    type Item = Box<Ready>;
 
-    fn next(&mut self) -> Option<Ready> {
+    fn next(&mut self) -> Option<Box<Ready>> {
         if self.error.is_some() {
             return None;
         }
@@ -381,7 +389,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
 
     /// One step of the producer: the next ready job for the pool, or `None` when the
     /// run is over (or, without waiting, has done what it can now).
-    fn step(&mut self) -> Result<Option<Ready>> {
+    fn step(&mut self) -> Result<Option<Box<Ready>>> {
         loop {
             if self.opts.stop.load(Ordering::Relaxed) {
                 return Ok(None);
@@ -401,7 +409,11 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             }
             let now = Instant::now();
             let due = self.last_poll.map_or(now, |t| t + self.opts.poll).max(now);
+            // A poll is worth its requests when the workers are about to run out of
+            // downloads: while a backlog is queued, jobs found ready would only wait,
+            // and one poll later finds more of them at once.
             let poll_now = self.waiting > 0
+                && self.in_flight <= self.opts.threads
                 && if self.opts.wait {
                     due <= now
                 } else {
@@ -455,7 +467,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
     }
 
     /// The next job to download: one found ready, or one due to be tried again.
-    fn next_ready(&mut self) -> Option<Ready> {
+    fn next_ready(&mut self) -> Option<Box<Ready>> {
         let now = Instant::now();
         let (seq, job) = match self.ready.pop_front() {
             Some(r) => r,
@@ -469,12 +481,12 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
         self.in_flight += 1;
         // Small archives take one thread each; the budget is shared by those in flight.
         let threads = (self.opts.threads / self.in_flight).max(1);
-        Some(Ready {
+        Some(Box::new(Ready {
             seq,
             item,
             job,
             threads,
-        })
+        }))
     }
 
     /// Applies a worker's result.
