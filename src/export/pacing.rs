@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::Result;
+use crate::error::{Result, Setting};
 use crate::glacier::JobDescription;
 use crate::progress::human_bytes;
 use crate::vault::Item;
@@ -72,7 +72,8 @@ impl Pace {
                 .unwrap_or_default()
         });
         Err(format!(
-            "--max-bytes-per-day {}: {} requested in the last 24 h; the next archive ({}) waits{until}",
+            "{} {}: {} requested in the last 24 h; the next archive ({}) waits{until}",
+            Setting::MaxBytesPerDay,
             human_bytes(self.limit),
             human_bytes(used),
             human_bytes(size)

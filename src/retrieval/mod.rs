@@ -141,7 +141,7 @@ pub fn initiate_job(
             look: &mut || {
                 let what = "looking for the job a lost InitiateJob started";
                 let jobs = persist(p, what, &mut |m| (note.borrow_mut())(m), || {
-                    client.list_jobs(vault, None, None)
+                    client.list_all_jobs(vault)
                 })?;
                 Ok(find_started_job(&jobs, request, first_sent - RECENT))
             },
