@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::{Result, Setting};
+use crate::error::{Error, Result, Setting};
 use crate::glacier::JobDescription;
 use crate::progress::human_bytes;
 use crate::vault::Item;
@@ -81,14 +81,131 @@ impl Pace {
     }
 }
 
-/// The archives in scope oldest first (`CreationDate`, RFC 3339 in UTC, so it sorts as
-/// text; ties keep inventory order). Holds the scope in memory, so only when pacing.
-pub(super) fn oldest_first(
-    items: impl Iterator<Item = Result<Item>>,
-) -> Result<std::vec::IntoIter<Result<Item>>> {
-    let mut v = items.collect::<Result<Vec<Item>>>()?;
-    v.sort_by(|a, b| a.creation_date.cmp(&b.creation_date));
-    Ok(v.into_iter().map(Ok).collect::<Vec<_>>().into_iter())
+/// How many archives one pass of [`OldestFirst`] holds.
+const WINDOW: usize = 32_768;
+
+/// The archives in scope oldest first (`CreationDate`; ties, and dates that are not RFC
+/// 3339, which go first, keep inventory order), from `make`, which streams the scope in
+/// inventory order each time it is called. Memory stays bounded at vault scale: the order
+/// is 4 bytes an archive, and archives are read [`WINDOW`] at a time, each window one
+/// more pass over the saved inventory (a paced export runs for days; its passes are
+/// spread over them, and each stops at the window's last archive).
+pub(super) fn oldest_first<F, I>(make: F) -> Result<OldestFirst<F>>
+where
+    F: FnMut() -> Result<I>,
+    I: Iterator<Item = Result<Item>>,
+{
+    oldest_first_in(make, WINDOW)
+}
+
+fn oldest_first_in<F, I>(mut make: F, window: usize) -> Result<OldestFirst<F>>
+where
+    F: FnMut() -> Result<I>,
+    I: Iterator<Item = Result<Item>>,
+{
+    let mut keyed: Vec<(i64, u32)> = Vec::new();
+    for (i, item) in make()?.enumerate() {
+        let pos = u32::try_from(i).map_err(|_| {
+            Error::Input("more than 4,294,967,295 archives in scope to pace".into())
+        })?;
+        keyed.push((date_key(&item?.creation_date), pos));
+    }
+    keyed.sort_unstable();
+    Ok(OldestFirst {
+        make,
+        order: keyed.into_iter().map(|(_, pos)| pos).collect(),
+        loaded: 0,
+        window,
+        current: Vec::new().into_iter(),
+        failed: false,
+    })
+}
+
+/// A creation date as nanoseconds since 1970 (`i64::MIN` when it is not RFC 3339).
+fn date_key(date: &str) -> i64 {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(date, &Rfc3339)
+        .map(|t| {
+            t.unix_timestamp_nanos()
+                .clamp(i64::MIN as i128, i64::MAX as i128) as i64
+        })
+        .unwrap_or(i64::MIN)
+}
+
+/// The iterator [`oldest_first`] returns.
+pub(super) struct OldestFirst<F> {
+    make: F,
+    /// Inventory positions (among the archives in scope), oldest first.
+    order: Vec<u32>,
+    /// How much of `order` has been read into windows.
+    loaded: usize,
+    window: usize,
+    current: std::vec::IntoIter<Item>,
+    failed: bool,
+}
+
+impl<F, I> OldestFirst<F>
+where
+    F: FnMut() -> Result<I>,
+    I: Iterator<Item = Result<Item>>,
+{
+    /// Reads the next window's archives in one pass over the scope.
+    fn load(&mut self) -> Result<()> {
+        let end = (self.loaded + self.window).min(self.order.len());
+        let mut wanted: Vec<(u32, usize)> = self.order[self.loaded..end]
+            .iter()
+            .enumerate()
+            .map(|(slot, &pos)| (pos, slot))
+            .collect();
+        wanted.sort_unstable();
+        let mut slots: Vec<Option<Item>> = (0..wanted.len()).map(|_| None).collect();
+        let mut next = wanted.iter().peekable();
+        for (i, item) in (self.make)()?.enumerate() {
+            let Some(&&(pos, slot)) = next.peek() else {
+                break;
+            };
+            let item = item?;
+            if i == pos as usize {
+                slots[slot] = Some(item);
+                next.next();
+                if next.peek().is_none() {
+                    break;
+                }
+            }
+        }
+        let items: Option<Vec<Item>> = slots.into_iter().collect();
+        let items = items.ok_or_else(|| {
+            Error::Input(
+                "the saved inventory holds fewer archives in scope than when the run began".into(),
+            )
+        })?;
+        self.current = items.into_iter();
+        self.loaded = end;
+        Ok(())
+    }
+}
+
+impl<F, I> Iterator for OldestFirst<F>
+where
+    F: FnMut() -> Result<I>,
+    I: Iterator<Item = Result<Item>>,
+{
+    type Item = Result<Item>;
+
+    fn next(&mut self) -> Option<Result<Item>> {
+        loop {
+            if let Some(item) = self.current.next() {
+                return Some(Ok(item));
+            }
+            if self.failed || self.loaded >= self.order.len() {
+                return None;
+            }
+            if let Err(e) = self.load() {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
+    }
 }
 
 /// Why a Succeeded job's output should be requested again before downloading it: less
@@ -113,6 +230,55 @@ pub(super) fn expiring(j: &JobDescription, requested: Option<i64>, now: i64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn item(n: usize, date: &str) -> Item {
+        Item {
+            archive_id: format!("a{n}"),
+            name: format!("n{n}"),
+            size: 1,
+            tree_hash: String::new(),
+            creation_date: date.into(),
+            description: String::new(),
+            mtime: None,
+        }
+    }
+
+    /// Windows of 2 over 7 archives: 4 passes after the one that orders them, each
+    /// stopping at its window's last archive; the order is by date, ties and bad dates
+    /// in inventory order, bad dates first.
+    #[test]
+    fn oldest_first_reads_window_by_window_in_date_order() {
+        let dates = [
+            "2020-01-03T00:00:00Z",
+            "2020-01-01T00:00:00.500Z",
+            "not a date",
+            "2020-01-01T00:00:00.25Z",
+            "2020-01-03T00:00:00Z",
+            "2019-12-31T23:00:00-02:00",
+            "",
+        ];
+        let all: Vec<Item> = dates.iter().enumerate().map(|(n, d)| item(n, d)).collect();
+        let passes = std::cell::Cell::new(0);
+        let read = std::cell::Cell::new(0);
+        let it = oldest_first_in(
+            || {
+                passes.set(passes.get() + 1);
+                let read = &read;
+                Ok(all
+                    .clone()
+                    .into_iter()
+                    .map(Ok)
+                    .inspect(move |_| read.set(read.get() + 1)))
+            },
+            2,
+        )
+        .expect("order");
+        let got: Vec<String> = it.map(|i| i.expect("item").archive_id).collect();
+        assert_eq!(got, ["a2", "a6", "a3", "a1", "a5", "a0", "a4"]);
+        assert_eq!(passes.get(), 5);
+        // 7 to order; then windows {2,6}, {3,1}, {5,0}, {4}: each pass stops once it has them.
+        assert_eq!(read.get(), 7 + 7 + 4 + 6 + 5);
+    }
 
     fn job(completed: &str) -> JobDescription {
         JobDescription {

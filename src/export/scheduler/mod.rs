@@ -17,8 +17,8 @@
 //! the next run adopts from ListJobs and whose exported files it finds in place.
 //!
 //! Memory is bounded by the outstanding jobs plus the journal's 16-byte keys: the
-//! archives in scope are streamed from the inventory with a cursor (with pacing they
-//! are sorted by creation date first, so held in memory).
+//! archives in scope are streamed from the inventory with a cursor (with pacing, oldest
+//! first: 4 bytes an archive for the order, archives read a window at a time).
 
 mod pipeline;
 mod poll;

@@ -343,7 +343,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
         }
         s.done = s.report.already_exported;
         s.cursor = match s.pace {
-            Some(_) => Box::new(pacing::oldest_first(items(inv, names, selection)?)?),
+            Some(_) => Box::new(pacing::oldest_first(move || items(inv, names, selection))?),
             None => Box::new(items(inv, names, selection)?),
         };
         Ok(s)
