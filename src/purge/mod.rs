@@ -1,6 +1,8 @@
 //! Emptying a vault: the archives of an inventory deleted in parallel, each deletion
-//! journaled (synced) so a rerun after a crash or `kill -9` sends no DeleteArchive for
-//! what is done, and throttling slows the run down instead of failing it.
+//! journaled as it is done (written at once, synced [`SYNC_EVERY`] records at a time and
+//! at the end) so a rerun after `kill -9` sends no DeleteArchive for what is done, and
+//! throttling slows the run down instead of failing it. A machine crash can lose the
+//! unsynced tail: its archives are already gone, which the rerun's 404 says.
 //!
 //! Reuses the vault-scale pieces ([`crate::vault`]): the inventory source, names and
 //! selection, and the journal (with its `deleted` record); [`exported`] says which
@@ -244,8 +246,13 @@ pub struct Plan<'a> {
     pub exported: Option<&'a Verified>,
 }
 
+/// How many deletion records one journal sync covers. A lost one costs a DeleteArchive
+/// answered 404 on the rerun, never an archive, so the sync need not come first.
+pub const SYNC_EVERY: u64 = 256;
+
 /// Deletes every archive in scope not yet journaled, `opts.threads` at a time, and
-/// journals each one (synced) as it is deleted or found gone. The reporter's "delete"
+/// journals each one as it is deleted or found gone (synced in groups and before it
+/// returns). The reporter's "delete"
 /// phase counts archives done (deleted, gone or failed) against those in scope, and the
 /// bytes deleted. A journal write error stops the run and is returned; other failures
 /// are listed in the result.
@@ -309,7 +316,13 @@ pub fn delete_planned(
                 gone,
                 time: crate::vault::now_rfc3339(),
             };
-            journal.lock_unpoisoned().append(&r)?;
+            {
+                let mut j = journal.lock_unpoisoned();
+                j.record(&r)?;
+                if j.unsynced() >= SYNC_EVERY {
+                    j.sync()?;
+                }
+            }
             if gone {
                 already_gone.fetch_add(1, Ordering::Relaxed);
             } else {
@@ -321,9 +334,11 @@ pub fn delete_planned(
             Ok(())
         },
     );
+    let synced = journal.into_inner().unwrap_or_else(|p| p.into_inner()).sync();
     if let Some(e) = outcome.error {
         return Err(e);
     }
+    synced?;
     Ok(Deleted {
         archives: sc.archives + sc.skipped,
         deleted: deleted.into_inner(),
