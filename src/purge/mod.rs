@@ -334,7 +334,10 @@ pub fn delete_planned(
             Ok(())
         },
     );
-    let synced = journal.into_inner().unwrap_or_else(|p| p.into_inner()).sync();
+    let synced = journal
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .sync();
     if let Some(e) = outcome.error {
         return Err(e);
     }
