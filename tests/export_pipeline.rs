@@ -7,7 +7,7 @@
 //! nor claims an archive that is not on disk.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -100,17 +100,50 @@ fn jobs_per_archive(client: &Client) -> HashMap<String, usize> {
     per
 }
 
-#[test]
-fn syncs_and_requests_per_archive_are_amortized() {
-    let mock = MockGlacier::start_with(MockConfig {
-        job_completes_after_polls: Some(0),
-        ..MockConfig::default()
-    });
-    let data = seed(&mock, 300);
-    let home = TempDir::new("pipe-cost");
+/// A mock with `n` seeded archives (jobs that complete at once when `at_once`), its
+/// inventory saved in a fresh home, and where the export goes. Keep `home` bound: the
+/// directory goes with it.
+struct Setup {
+    mock: MockGlacier,
+    data: HashMap<String, Vec<u8>>,
+    home: TempDir,
+    inv: PathBuf,
+    out: PathBuf,
+}
+
+fn setup(n: usize, at_once: bool, tag: &str) -> Setup {
+    let mock = if at_once {
+        MockGlacier::start_with(MockConfig {
+            job_completes_after_polls: Some(0),
+            ..MockConfig::default()
+        })
+    } else {
+        MockGlacier::start()
+    };
+    let data = seed(&mock, n);
+    let home = TempDir::new(tag);
     let inv = home.join("inv.json");
     inventory_json(&mock, &inv);
     let out = home.join("out");
+    Setup {
+        mock,
+        data,
+        home,
+        inv,
+        out,
+    }
+}
+
+#[test]
+fn syncs_and_requests_per_archive_are_amortized() {
+    let Setup {
+        mock,
+        data,
+        inv,
+        out,
+        home: _home,
+        ..
+    } = setup(300, true, "pipe-cost");
     let client = mock_client(&mock);
     let report = export(&client, &options(&out, &inv, 100, 4));
     assert_eq!(report.summary.exported, 300);
@@ -138,15 +171,14 @@ fn syncs_and_requests_per_archive_are_amortized() {
 
 #[test]
 fn new_jobs_are_requested_while_an_earlier_one_downloads() {
-    let mock = MockGlacier::start_with(MockConfig {
-        job_completes_after_polls: Some(0),
-        ..MockConfig::default()
-    });
-    let data = seed(&mock, 12);
-    let home = TempDir::new("pipe-overlap");
-    let inv = home.join("inv.json");
-    inventory_json(&mock, &inv);
-    let out = home.join("out");
+    let Setup {
+        mock,
+        data,
+        inv,
+        out,
+        home: _home,
+        ..
+    } = setup(12, true, "pipe-overlap");
     // The first download is held until the test lets it go.
     let gate = Gate::new();
     mock.inject(FaultRule::times(
@@ -185,12 +217,13 @@ fn new_jobs_are_requested_while_an_earlier_one_downloads() {
 
 #[test]
 fn a_poll_pages_only_until_every_outstanding_job_is_found() {
-    let mock = MockGlacier::start();
-    seed(&mock, 5);
-    let home = TempDir::new("pipe-pages");
-    let inv = home.join("inv.json");
-    inventory_json(&mock, &inv);
-    let out = home.join("out");
+    let Setup {
+        mock,
+        inv,
+        out,
+        home: _home,
+        ..
+    } = setup(5, false, "pipe-pages");
     let client = mock_client(&mock);
     // A first run without waiting starts the 5 jobs and leaves them.
     let mut opts = options(&out, &inv, 100, 2);
@@ -234,12 +267,13 @@ fn a_poll_pages_only_until_every_outstanding_job_is_found() {
 
 #[test]
 fn few_outstanding_jobs_are_described_not_listed() {
-    let mock = MockGlacier::start();
-    seed(&mock, 1);
-    let home = TempDir::new("pipe-describe");
-    let inv = home.join("inv.json");
-    inventory_json(&mock, &inv);
-    let out = home.join("out");
+    let Setup {
+        mock,
+        inv,
+        out,
+        home: _home,
+        ..
+    } = setup(1, false, "pipe-describe");
     let client = mock_client(&mock);
     let mut opts = options(&out, &inv, 100, 2);
     opts.wait = false;
@@ -311,15 +345,13 @@ fn lose_tail(journal: &Path, drop: usize) {
 
 #[test]
 fn kill_9_with_the_unsynced_tail_lost_never_starts_a_second_retrieval() {
-    let mock = MockGlacier::start_with(MockConfig {
-        job_completes_after_polls: Some(0),
-        ..MockConfig::default()
-    });
-    let data = seed(&mock, 40);
-    let home = TempDir::new("pipe-kill");
-    let inv = home.join("inv.json");
-    inventory_json(&mock, &inv);
-    let out = home.join("out");
+    let Setup {
+        mock,
+        data,
+        home,
+        inv,
+        out,
+    } = setup(40, true, "pipe-kill");
     let journal = out.join(".glacier-export/journal.jsonl");
     let args = [
         "vault",
