@@ -285,6 +285,21 @@ impl Client {
         Ok(job)
     }
 
+    /// A ListJobs request for `vault`, with `limit` jobs a page (`None`: the service's
+    /// default page size).
+    fn list_jobs_call(vault: &str, limit: Option<u32>) -> Call<'static> {
+        let call = Call::new(
+            "ListJobs",
+            format!("vault '{vault}'"),
+            Method::GET,
+            Self::jobs_path(vault),
+        );
+        match limit {
+            Some(l) => call.query("limit", l.to_string()),
+            None => call,
+        }
+    }
+
     /// Jobs of a vault (all pages, following `Marker`; no `limit` is sent, so the
     /// service's default page size applies), optionally filtered.
     pub fn list_jobs(
@@ -293,14 +308,8 @@ impl Client {
         completed: Option<bool>,
         status: Option<&str>,
     ) -> Result<Vec<JobDescription>> {
-        let path = Self::jobs_path(vault);
         self.all_pages::<JobsPage>(|| {
-            let mut call = Call::new(
-                "ListJobs",
-                format!("vault '{vault}'"),
-                Method::GET,
-                path.clone(),
-            );
+            let mut call = Self::list_jobs_call(vault, None);
             if let Some(c) = completed {
                 call = call.query("completed", c.to_string());
             }
@@ -315,16 +324,7 @@ impl Client {
     /// export leaves tens of thousands of jobs, which the service's default page size
     /// would take thousands of requests to list).
     pub fn list_all_jobs(&self, vault: &str) -> Result<Vec<JobDescription>> {
-        let path = Self::jobs_path(vault);
-        self.all_pages::<JobsPage>(|| {
-            Call::new(
-                "ListJobs",
-                format!("vault '{vault}'"),
-                Method::GET,
-                path.clone(),
-            )
-            .query("limit", "1000")
-        })
+        self.all_pages::<JobsPage>(|| Self::list_jobs_call(vault, Some(1000)))
     }
 
     /// One page of ListJobs: at most `limit` jobs (1 to 1,000; `None`: the service's
@@ -337,15 +337,7 @@ impl Client {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<JobsPage> {
-        let mut call = Call::new(
-            "ListJobs",
-            format!("vault '{vault}'"),
-            Method::GET,
-            Self::jobs_path(vault),
-        );
-        if let Some(l) = limit {
-            call = call.query("limit", l.to_string());
-        }
+        let mut call = Self::list_jobs_call(vault, limit);
         if let Some(m) = marker {
             call = call.query("marker", m);
         }

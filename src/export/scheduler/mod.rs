@@ -206,10 +206,6 @@ pub(crate) mod job {
     }
 }
 
-fn is_not_found(e: &Error) -> bool {
-    e.is_not_found()
-}
-
 /// Throttling, or for InitiateJob a job or retrieval-policy limit: both lift with time.
 fn is_throttled(e: &Error) -> bool {
     e.is_throttled()

@@ -22,8 +22,8 @@ use super::super::destination::is_disk_full;
 use super::super::pacing::{self, Pace};
 use super::poll::{self, Finder};
 use super::{
-    DOWNLOAD_TRIES, Options, Report, Status, Work, interrupted, is_not_found, is_throttled, job,
-    never_verifies, ride_out,
+    DOWNLOAD_TRIES, Options, Report, Status, Work, interrupted, is_throttled, job, never_verifies,
+    ride_out,
 };
 use crate::error::{Error, Result};
 use crate::glacier::{JobDescription, JobRequest};
@@ -201,7 +201,7 @@ pub(super) fn run(
                     return Err(e);
                 }
                 // Found by its ID, so the ID is there: the output is gone.
-                Err(e) if is_not_found(&e) => {
+                Err(e) if e.is_not_found() => {
                     Landed::Lost(r.seq, r.job.job_id.clone().unwrap_or_default())
                 }
                 Err(e) if e.is_transient() && !never_verifies(&e) => {
@@ -697,7 +697,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                 }
                 self.idle_polled = false;
             }
-            Err(e) if is_not_found(&e) => {
+            Err(e) if e.is_not_found() => {
                 // The archive is gone since the inventory was taken.
                 self.unstarted.pop_front();
                 if let Some(p) = self.remove(seq) {
