@@ -87,7 +87,8 @@ const WINDOW: usize = 32_768;
 /// The archives in scope oldest first (`CreationDate`; ties, and dates that are not RFC
 /// 3339, which go first, keep inventory order), from `make`, which streams the scope in
 /// inventory order each time it is called. Memory stays bounded at vault scale: the order
-/// is 4 bytes an archive, and archives are read [`WINDOW`] at a time, each window one
+/// is 16 bytes an archive while it is sorted and 4 after, and archives are read
+/// [`WINDOW`] at a time, each window one
 /// more pass over the saved inventory (a paced export runs for days; its passes are
 /// spread over them, and each stops at the window's last archive).
 pub(super) fn oldest_first<F, I>(make: F) -> Result<OldestFirst<F>>

@@ -18,7 +18,8 @@
 //!
 //! Memory is bounded by the outstanding jobs plus the journal's 16-byte keys: the
 //! archives in scope are streamed from the inventory with a cursor (with pacing, oldest
-//! first: 4 bytes an archive for the order, archives read a window at a time).
+//! first: 16 bytes an archive to sort the order, 4 to keep it, archives read a window at
+//! a time).
 
 mod pipeline;
 mod poll;
