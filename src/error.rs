@@ -268,6 +268,15 @@ impl Error {
         self.service().is_some_and(ServiceError::is_not_found)
     }
 
+    /// Glacier's own 404, `ResourceNotFoundException` (API Reference, "Error
+    /// Responses"): the vault, job or job output asked about does not exist (any more).
+    /// S3 answers 404 with `NoSuchBucket`, `NoSuchKey` or `NoSuchUpload`, and with no body
+    /// to a HEAD: none of those says a Glacier job's output is gone.
+    pub fn is_glacier_not_found(&self) -> bool {
+        self.service()
+            .is_some_and(|s| s.is_not_found() && s.code == "ResourceNotFoundException")
+    }
+
     /// The kind of network failure, when this is one the transport classified.
     pub fn network_fault(&self) -> Option<NetworkFault> {
         match self.root() {
@@ -570,6 +579,11 @@ mod tests {
         assert!(hinted(svc(429, "")).is_throttled());
         assert!(!svc(400, "InvalidParameterValueException").is_throttled());
         assert!(hinted(svc(404, "ResourceNotFoundException")).is_not_found());
+        // Only Glacier's 404 says a job's output is gone; S3's say nothing of it.
+        assert!(hinted(svc(404, "ResourceNotFoundException")).is_glacier_not_found());
+        for s3 in ["NoSuchBucket", "NoSuchUpload", "NoSuchKey", ""] {
+            assert!(svc(404, s3).is_not_found() && !svc(404, s3).is_glacier_not_found());
+        }
         assert!(!svc(404, "ResourceNotFoundException").is_transient());
         assert!(svc(500, "InternalError").outcome_unknown());
         assert!(!svc(400, "ThrottlingException").outcome_unknown());

@@ -227,7 +227,8 @@ fn a_round_without_waiting_leaves_the_rest_for_later() {
 #[test]
 fn a_stopped_run_ends_interrupted_and_still_writes_its_manifest() {
     // Jobs never finish, so a waiting run polls and pauses; the stop flag is set once
-    // the run has polled.
+    // the run has started both jobs and polled them (a ListJobs before the first
+    // InitiateJob looks for jobs a killed run started, and a stop then starts no more).
     let mock = MockGlacier::start();
     seed(&mock, &[100, 200]);
     let home = TempDir::new("wf-stop");
@@ -240,13 +241,17 @@ fn a_stopped_run_ends_interrupted_and_still_writes_its_manifest() {
     let (report, counts) = std::thread::scope(|s| {
         let h = s.spawn(|| run(&client, &opts, &stop));
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while !mock
-            .requests()
-            .iter()
-            .any(|r| r.operation == "ListJobs" || r.operation == "DescribeJob")
-            && std::time::Instant::now() < deadline
-            && !h.is_finished()
-        {
+        let polled_both = || {
+            let reqs = mock.requests();
+            let started: Vec<usize> = (0..reqs.len())
+                .filter(|&i| reqs[i].operation == "InitiateJob")
+                .collect();
+            started.len() >= 2
+                && reqs[started[1]..]
+                    .iter()
+                    .any(|r| r.operation == "ListJobs" || r.operation == "DescribeJob")
+        };
+        while !polled_both() && std::time::Instant::now() < deadline && !h.is_finished() {
             std::thread::sleep(Duration::from_millis(1));
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -200,8 +200,10 @@ pub(super) fn run(
                 Err(e) if is_disk_full(&e) || matches!(e, Error::Interrupted(_)) => {
                     return Err(e);
                 }
-                // Found by its ID, so the ID is there: the output is gone.
-                Err(e) if e.is_not_found() => {
+                // Found by its ID, so the ID is there: Glacier says the output is gone.
+                // Only Glacier's own 404: a missing bucket or upload on the S3 side is a
+                // failure to report, not a reason to buy the retrieval again.
+                Err(e) if e.is_glacier_not_found() => {
                     Landed::Lost(r.seq, r.job.job_id.clone().unwrap_or_default())
                 }
                 Err(e) if e.is_transient() && !never_verifies(&e) => {
@@ -551,6 +553,11 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
     /// Starts jobs while the limits allow: restarts first, then new archives.
     fn start_jobs(&mut self) -> Result<()> {
         while !self.refused && self.running < self.opts.max_jobs {
+            // Every InitiateJob is billed: none after Ctrl-C or a worker's stop, however
+            // many the limits would still allow (a round can be --max-jobs of them).
+            if self.opts.stop.load(Ordering::Relaxed) || self.halted {
+                break;
+            }
             let seq = match self.unstarted.front() {
                 Some(&s) => s,
                 None => match self.next_new()? {

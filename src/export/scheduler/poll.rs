@@ -83,6 +83,8 @@ impl Finder {
                     restarted = true;
                     marker = None;
                     page_start = None;
+                    // The pass from the start meets those markers again: not a loop.
+                    seen.clear();
                     continue;
                 }
                 Err(e) => return Err(e),
