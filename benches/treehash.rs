@@ -1,6 +1,7 @@
 //! Tree-hash throughput: one thread on a buffer, the parallel file hasher on a page-cached
 //! file with 1 and all threads, and plain SHA-256 of the same buffer as the baseline
-//! measured in the same run. Run: `cargo bench --bench treehash`.
+//! measured in the same run; an upload part's two hashes (linear and tree) in one pass
+//! against the same two as separate passes. Run: `cargo bench --bench treehash`.
 
 use std::io::Write;
 use std::sync::LazyLock;
@@ -50,6 +51,31 @@ fn tree_hash_buffer(b: divan::Bencher) {
     let data = &*DATA;
     b.counter(BytesCount::new(LEN))
         .bench(|| glacier_upload::treehash::tree_hash(divan::black_box(data)));
+}
+
+/// What an upload part needs the old way: the linear SHA-256 and the tree hash as two
+/// separate passes (the baseline for `part_hash`).
+#[divan::bench(sample_count = 10)]
+fn linear_and_tree_separately(b: divan::Bencher) {
+    let data = &*DATA;
+    b.counter(BytesCount::new(LEN)).bench(|| {
+        (
+            Sha256::digest(divan::black_box(data)),
+            glacier_upload::treehash::tree_hash(divan::black_box(data)),
+        )
+    });
+}
+
+/// The same two hashes in one pass (`LinearTreeHasher`: on SHA-NI, two states with their
+/// rounds interleaved over one message schedule).
+#[divan::bench(sample_count = 10)]
+fn part_hash(b: divan::Bencher) {
+    let data = &*DATA;
+    b.counter(BytesCount::new(LEN)).bench(|| {
+        let mut h = glacier_upload::treehash::LinearTreeHasher::new();
+        h.update(divan::black_box(data));
+        h.finish()
+    });
 }
 
 /// Tree hash of a page-cached file with positioned reads: 1 thread and all cores.

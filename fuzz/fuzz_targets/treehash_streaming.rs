@@ -1,8 +1,10 @@
 //! Streaming with arbitrary split points equals one-shot equals the reference; a tree
-//! hash of at most 1 MiB is plain SHA-256.
+//! hash of at most 1 MiB is plain SHA-256; the one-pass linear and tree hasher (the
+//! interleaved SHA-NI kernel where the CPU has it) fed the same pieces gives `sha2`'s
+//! SHA-256 and the reference tree hash.
 #![no_main]
 
-use glacier_upload::treehash::{self, TreeHasher};
+use glacier_upload::treehash::{self, LinearTreeHasher, TreeHasher};
 use glacier_upload_fuzz::{expand, reference_tree_hash};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
@@ -25,14 +27,21 @@ fuzz_target!(|input: &[u8]| {
     }
 
     let mut h = TreeHasher::new();
+    let mut both = LinearTreeHasher::new();
     let mut pos = 0usize;
     for pair in splits.chunks(2) {
         let step = pair.iter().fold(0usize, |a, &b| a * 256 + b as usize) * 97;
         let end = (pos + step).min(len);
         h.update(&data[pos..end]);
+        both.update(&data[pos..end]);
         pos = end;
     }
     h.update(&data[pos..]);
+    both.update(&data[pos..]);
     assert_eq!(h.len(), len as u64);
     assert_eq!(h.finish().0, want, "streaming, len {len}");
+    assert_eq!(both.len(), len as u64);
+    let (linear, tree) = both.finish();
+    assert_eq!(tree.0, want, "one-pass tree hash, len {len}");
+    assert_eq!(linear, <[u8; 32]>::from(Sha256::digest(&data)), "one-pass SHA-256, len {len}");
 });

@@ -28,13 +28,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result, Setting};
 use crate::filehash;
 use crate::glacier::{ArchiveCreated, Client, Description, Payload, UploadId};
 use crate::progress::Reporter;
-use crate::treehash::{self, TreeHash, TreeHasher};
+use crate::treehash::{self, LinearTreeHasher, TreeHash};
 
 pub use plan::{SINGLE_REQUEST_LIMIT, STREAM_PART_SIZE, default_part_size};
 
@@ -133,42 +131,29 @@ impl AsRef<[u8]> for Prefix {
     }
 }
 
-/// How many bytes go to one hasher before the other gets them: small enough that the
-/// second pass reads them from the core's own cache (a 1 MiB tree-hash chunk does not fit
-/// a 512 KiB L2, so it came back from L3 or memory).
-const INTERLEAVE: usize = 64 << 10;
-
-/// The linear SHA-256 and the tree hash of a part, computed together as its bytes arrive.
-pub(crate) struct PartHasher {
-    linear: Sha256,
-    tree: TreeHasher,
-}
+/// The linear SHA-256 and the tree hash of a part, computed together as its bytes arrive
+/// (one pass: [`LinearTreeHasher`]).
+pub(crate) struct PartHasher(LinearTreeHasher);
 
 impl PartHasher {
     /// A hasher that has seen nothing.
     pub(crate) fn new() -> PartHasher {
-        PartHasher {
-            linear: Sha256::new(),
-            tree: TreeHasher::new(),
-        }
+        PartHasher(LinearTreeHasher::new())
     }
 
-    /// Feeds the next bytes to both hashers, a cache-sized piece at a time.
+    /// Feeds the next bytes.
     pub(crate) fn update(&mut self, data: &[u8]) {
-        for piece in data.chunks(INTERLEAVE) {
-            self.linear.update(piece);
-            self.tree.update(piece);
-        }
+        self.0.update(data);
     }
 
     /// The linear SHA-256 (hex) and the tree hash.
     pub(crate) fn finish(self) -> (String, TreeHash) {
-        (hex::encode(self.linear.finalize()), self.tree.finish())
+        let (linear, tree) = self.0.finish();
+        (hex::encode(linear), tree)
     }
 }
 
-/// Linear SHA-256 (hex) and tree hash of a buffer, in one pass: each piece is fed to both
-/// hashers while it is in cache.
+/// Linear SHA-256 (hex) and tree hash of a buffer, in one pass.
 pub fn hash_part(data: &[u8]) -> (String, TreeHash) {
     let mut h = PartHasher::new();
     h.update(data);
@@ -664,6 +649,7 @@ fn upload_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn one_pass_hashes_match_the_separate_ones() {
