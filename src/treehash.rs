@@ -523,7 +523,7 @@ mod tests {
     const MIB: usize = 1 << 20;
 
     /// Deterministic bytes without a random crate.
-    fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    pub(super) fn pattern(len: usize, seed: u64) -> Vec<u8> {
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         (0..len)
             .map(|_| {

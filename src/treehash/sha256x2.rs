@@ -248,18 +248,7 @@ mod shani {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bytes(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
+    use crate::treehash::tests::pattern as bytes;
 
     fn reference(state: &State, blocks: &[u8]) -> State {
         let mut s = *state;
