@@ -6,7 +6,7 @@
 //! while one that lifts is waited out. Pauses are the test hooks' milliseconds and the
 //! run's clock is injected, so nothing waits real minutes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,7 +18,7 @@ use glacier_upload::progress::{Counts, Reporter};
 use glacier_upload::vault::{InventorySource, Selection};
 use glacier_upload::workflow::Ctx;
 
-use crate::mock::{MockConfig, MockGlacier};
+use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
 use crate::support::{TempDir, inventory_json, mock_client, pattern};
 
 /// A vault `v` of `n` small archives; each one's data by name.
@@ -146,6 +146,48 @@ fn count(mock: &MockGlacier, from: usize, op: &str) -> usize {
         .iter()
         .filter(|r| r.operation == op)
         .count()
+}
+
+#[test]
+fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
+    let (mock, data, home, inv) = mock_with(4, "outage-gjo");
+    let out = home.join("out");
+    // Every download fails, for as long as the test says: far more tries per archive
+    // than the per-archive limit (12), with nothing landing meanwhile.
+    mock.inject(FaultRule::always(Fault::Unavailable, Some("GetJobOutput")));
+    let client = one_try_client(&mock);
+    let opts = options(&out, &inv);
+    let tries_each = 40;
+    let report = std::thread::scope(|s| {
+        let h = s.spawn(|| export_within(&client, &opts, 120));
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let mut per_job: BTreeMap<String, usize> = BTreeMap::new();
+            for r in mock.requests() {
+                if r.operation == "GetJobOutput" {
+                    *per_job.entry(r.path.clone()).or_default() += 1;
+                }
+            }
+            let outage_done = per_job.len() == 4 && per_job.values().all(|&n| n >= tries_each);
+            if outage_done || h.is_finished() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Glacier is back.
+        mock.clear_faults();
+        h.join().expect("export thread")
+    });
+    let report = report.expect("the export ended").expect("export");
+    assert!(
+        report.summary.failed.is_empty(),
+        "failed: {:?}",
+        report.summary.failed
+    );
+    assert_eq!(report.summary.exported, 4);
+    check_exported(&out, &data);
+    let per = jobs_per_archive(&mock);
+    assert!(per.len() == 4 && per.values().all(|&n| n == 1), "{per:?}");
 }
 
 /// ListJobs answers rewritten so that the first listing with at least two jobs names

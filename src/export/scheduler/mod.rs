@@ -148,10 +148,11 @@ fn ride_out(
     }
 }
 
-/// Downloads of one archive that a run tries again after transient faults before it
-/// lists the archive as failed (a rerun tries again): with the backoff's growing pauses
-/// this rides out an outage of many minutes, while one archive that never comes through
-/// cannot hold the run for ever.
+/// Failed downloads of one archive, each after another archive landed, before a run
+/// lists it as failed (a rerun tries again): one archive that never comes through while
+/// the others do cannot hold the run for ever. A try that fails while nothing lands is
+/// not counted: every download failing at once is an outage (Glacier's, or the link's),
+/// which the run rides out for as long as it lasts, with the backoff's growing pauses.
 const DOWNLOAD_TRIES: u32 = 12;
 
 /// Bytes that did not verify, anywhere in the chain (an S3 upload carries the download's

@@ -150,7 +150,11 @@ struct Sched<'a, 'w, 'j> {
     idle_polled: bool,
     poll_backoff: Backoff,
     download_backoff: Backoff,
-    retries: HashMap<journal::Key, u32>,
+    /// Downloads that landed in this run, so far.
+    landed: u64,
+    /// Per archive: failed tries counted against it (see [`DOWNLOAD_TRIES`]), and
+    /// `landed` at its last failure.
+    retries: HashMap<journal::Key, (u32, u64)>,
     last_status: Option<Instant>,
     /// The producer's own error: it ends the pool's source.
     error: Option<Error>,
@@ -305,6 +309,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             idle_polled: false,
             poll_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
             download_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
+            landed: 0,
             retries: HashMap::new(),
             last_status: None,
             error: None,
@@ -500,6 +505,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     self.report.exported += 1;
                     self.report.exported_bytes += p.item.size;
                     self.done += 1;
+                    self.landed += 1;
                     self.download_backoff.reset();
                 }
                 self.tell(None, 0, false);
@@ -514,8 +520,14 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     return Ok(());
                 };
                 let (id, name) = (p.item.archive_id.clone(), p.item.name.clone());
-                let tries = self.retries.entry(journal::key(&id)).or_default();
-                *tries += 1;
+                let landed = self.landed;
+                let (tries, mark) = self.retries.entry(journal::key(&id)).or_insert((0, landed));
+                // Counted only if another archive landed since this one last failed: the
+                // fault is then this archive's. Nothing landing is an outage, ridden out.
+                if *mark != landed {
+                    *tries += 1;
+                }
+                *mark = landed;
                 if *tries >= DOWNLOAD_TRIES {
                     self.fail(seq, why);
                 } else if self.opts.wait {
