@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use glacier_upload::export::{self, Options, To};
+use glacier_upload::export::{self, Options, S3Target, To};
 use glacier_upload::glacier::{Client, JobRequest, RetryPolicy};
 use glacier_upload::progress::{Counts, Reporter};
+use glacier_upload::s3::StorageClass;
 use glacier_upload::vault::{InventorySource, Selection};
 use glacier_upload::workflow::Ctx;
 
@@ -308,4 +309,47 @@ fn a_repeated_marker_in_a_poll_is_listed_again_not_taken_as_the_end() {
     check_exported(&out, &data);
     let per = jobs_per_archive(&mock);
     assert!(per.len() == 3 && per.values().all(|&n| n == 1), "{per:?}");
+}
+
+#[test]
+fn an_s3_outage_on_the_head_before_a_job_is_ridden_out() {
+    let Some((server, direct)) = crate::s3_client::setup("outage-head") else {
+        return;
+    };
+    let (mock, data, home, inv) = mock_with(2, "outage-s3-head");
+    // The first HEADs of the archives' objects (the look for an archive already in
+    // place, before its job is requested) answer 503 SlowDown, more times in a row
+    // than the S3 client's own attempts (3).
+    let failed = Arc::new(AtomicUsize::new(0));
+    let f = Arc::clone(&failed);
+    let proxy = crate::s3_faults::FaultProxy::start(
+        server.port,
+        Box::new(move |line| {
+            let head = line.starts_with("HEAD /outage-head/run/");
+            (head && f.fetch_add(1, Ordering::SeqCst) < 10).then(crate::s3_faults::slow_down)
+        }),
+    );
+    let s3 = server.client_with(|cfg| cfg.endpoint = crate::s3_faults::through(&proxy));
+    let client = one_try_client(&mock);
+    let mut opts = options(&home.join("unused"), &inv);
+    opts.to = To::S3 {
+        target: S3Target::parse("s3://outage-head/run/")
+            .expect("an S3 target")
+            .expect("valid"),
+        storage_class: StorageClass::Standard,
+        part_size: 8 << 20,
+        max_memory: 64 << 20,
+        journal: home.join("journal"),
+        client: Some(s3),
+    };
+    let report = export_within(&client, &opts, 120)
+        .expect("ended")
+        .expect("export");
+    assert!(failed.load(Ordering::SeqCst) > 10, "the outage happened");
+    assert_eq!(report.summary.exported, 2);
+    for a in mock.archives("v") {
+        let key = format!("run/{}", a.description);
+        let got = crate::s3_client::get(&direct, "outage-head", &key);
+        assert!(got == data[&a.description], "{key} differs");
+    }
 }

@@ -323,8 +323,18 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             if let Some(p) = s.pace.as_mut() {
                 p.size(k, it.size);
             }
+            let exported = lock(books).state.exported.contains(&k);
+            // A look at the destination (an S3 HEAD) rides out faults like the rest of
+            // the run.
+            let gone = exported
+                && !long_run(
+                    opts,
+                    &format!("looking for {} in {}", it.name, dest.describe()),
+                    s.note,
+                    || dest.still_there(&it),
+                )?;
             let mut b = lock(books);
-            if b.state.exported.contains(&k) && !dest.still_there(&it)? {
+            if gone {
                 // Deleted or changed since: exported again below, like any other archive.
                 (s.note)(&format!(
                     "archive {} ({}) was exported by an earlier run but is missing or changed in {}; exporting it again",
@@ -622,7 +632,9 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     continue;
                 }
             }
-            if self.work.dest.contains(&it)? {
+            let dest = self.work.dest;
+            let what = format!("looking for {} in {}", it.name, dest.describe());
+            if long_run(self.opts, &what, self.note, || dest.contains(&it))? {
                 // In place from a run that crashed before its journal line.
                 let mut b = lock(self.books);
                 let Books { journal, state } = &mut *b;
@@ -681,12 +693,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             description: Some("glacier vault export".into()),
             ..Default::default()
         };
-        let persist = Persist {
-            backoff: opts.backoff,
-            stop: &opts.stop,
-            retry_mismatch: false,
-            tries: None,
-        };
+        let persist = long_run_policy(opts);
         let Work { client, vault, .. } = *self.work;
         match retrieval::initiate_job(client, vault, &req, &persist, self.note) {
             Ok(j) => {
@@ -906,6 +913,29 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             }
         }
         Ok(adoptable)
+    }
+}
+
+/// A read-only step of the producer (a look at the destination: an S3 HEAD, a file read
+/// back) under the long run's policy ([`retrieval::persist`]): transient faults are
+/// ridden out for as long as they last, as InitiateJob's are.
+fn long_run<T>(
+    opts: &Options,
+    what: &str,
+    note: &mut dyn FnMut(&str),
+    step: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    retrieval::persist(&long_run_policy(opts), what, note, step)
+}
+
+/// The long run's policy for a step that is safe to repeat: never give up on a
+/// transient fault (Ctrl-C ends the pauses).
+fn long_run_policy(opts: &Options) -> Persist<'_> {
+    Persist {
+        backoff: opts.backoff,
+        stop: &opts.stop,
+        retry_mismatch: false,
+        tries: None,
     }
 }
 
