@@ -12,6 +12,7 @@
 //!
 //! Journal records are written at once and synced in groups ([`Journal::record`]):
 //! before each poll (which could find the jobs they record, and licenses downloads),
+//! before the InitiateJob of a restart (licensed by the record of the job found lost),
 //! and before the run returns (the manifest then names what they record). A `kill -9`
 //! loses nothing written; a machine crash can lose only the unsynced tail, whose jobs
 //! the next run adopts from ListJobs and whose exported files it finds in place.

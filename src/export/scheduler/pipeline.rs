@@ -155,6 +155,8 @@ struct Sched<'a, 'w, 'j> {
     /// Per archive: failed tries counted against it (see [`DOWNLOAD_TRIES`]), and
     /// `landed` at its last failure.
     retries: HashMap<journal::Key, (u32, u64)>,
+    /// A record that licenses an InitiateJob (a job found lost) is not synced yet.
+    license_unsynced: bool,
     last_status: Option<Instant>,
     /// The producer's own error: it ends the pool's source.
     error: Option<Error>,
@@ -311,6 +313,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             download_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
             landed: 0,
             retries: HashMap::new(),
+            license_unsynced: false,
             last_status: None,
             error: None,
             halted: false,
@@ -695,7 +698,14 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
         };
         let persist = long_run_policy(opts);
         let Work { client, vault, .. } = *self.work;
-        match retrieval::initiate_job(client, vault, &req, &persist, self.note) {
+        // A restart is licensed by the record of the job found lost: durable first, or
+        // after a machine crash the next run would find the old job in the journal,
+        // call it lost again and pay for a third retrieval (the one sent here is only
+        // adopted from ListJobs when its archive has no journaled job).
+        let sent = licensed(self.books, &mut self.license_unsynced, || {
+            retrieval::initiate_job(client, vault, &req, &persist, self.note)
+        })?;
+        match sent {
             Ok(j) => {
                 self.unstarted.pop_front();
                 let p = self
@@ -753,6 +763,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
     /// strength of its record.
     fn poll(&mut self) -> Result<()> {
         lock(self.books).journal.sync()?;
+        self.license_unsynced = false;
         self.last_poll = Some(Instant::now());
         self.refused = false;
         let wanted: HashSet<String> = self
@@ -832,6 +843,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             b.journal.record(&r)?;
             b.state.apply(&r);
         }
+        self.license_unsynced = true;
         (self.note)(&format!(
             "job {job_id} for archive {} ({}) {reason}; starting a new retrieval",
             p.item.archive_id, p.item.name
@@ -939,6 +951,21 @@ fn long_run_policy(opts: &Options) -> Persist<'_> {
     }
 }
 
+/// Sends an InitiateJob (`send`) once the records that license it are durable: a
+/// record of a job found lost licenses its restart, and must survive a machine crash
+/// before the restart is paid for. Other records stay grouped for the next poll's sync.
+fn licensed<T>(
+    books: &Mutex<Books<'_>>,
+    unsynced: &mut bool,
+    send: impl FnOnce() -> T,
+) -> Result<T> {
+    if *unsynced {
+        lock(books).journal.sync()?;
+        *unsynced = false;
+    }
+    Ok(send())
+}
+
 fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Result<()> {
     let r = Record::Exported {
         archive_id: it.archive_id.clone(),
@@ -956,4 +983,51 @@ fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Resu
 fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A restart's InitiateJob goes out only once the record of the lost job is synced,
+    /// while other records stay grouped for the next poll.
+    #[test]
+    fn the_record_of_a_lost_job_is_synced_before_its_restart_is_sent() {
+        let dir =
+            std::env::temp_dir().join(format!("glacier-sched-licensed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (mut journal, mut state) = Journal::open(&dir).expect("open");
+        let books = Mutex::new(Books {
+            journal: &mut journal,
+            state: &mut state,
+        });
+        let lost = Record::JobLost {
+            archive_id: "a".into(),
+            job_id: "j1".into(),
+            reason: "expired".into(),
+        };
+        lock(&books).journal.record(&lost).expect("record");
+        let mut unsynced = true;
+        let seen = licensed(&books, &mut unsynced, || {
+            let b = lock(&books);
+            (b.journal.unsynced(), b.journal.syncs())
+        })
+        .expect("licensed");
+        assert_eq!(seen, (0, 1), "synced when InitiateJob was sent");
+        assert!(!unsynced);
+        // A new archive's InitiateJob licenses nothing of the journal: no sync for it.
+        let job = Record::Job {
+            archive_id: "b".into(),
+            job_id: "j2".into(),
+            time: "t".into(),
+        };
+        lock(&books).journal.record(&job).expect("record");
+        let seen = licensed(&books, &mut unsynced, || {
+            let b = lock(&books);
+            (b.journal.unsynced(), b.journal.syncs())
+        })
+        .expect("licensed");
+        assert_eq!(seen, (1, 1), "left for the next poll's sync");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
