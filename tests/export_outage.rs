@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use glacier_upload::export::{self, Options, S3Target, To};
@@ -309,6 +309,77 @@ fn a_repeated_marker_in_a_poll_is_listed_again_not_taken_as_the_end() {
     check_exported(&out, &data);
     let per = jobs_per_archive(&mock);
     assert!(per.len() == 3 && per.values().all(|&n| n == 1), "{per:?}");
+}
+
+/// The run's clock for the policy tests: ten minutes later at each reading.
+static POLICY_CLOCK: AtomicI64 = AtomicI64::new(0);
+
+fn ten_minutes_a_reading() -> time::OffsetDateTime {
+    let n = POLICY_CLOCK.fetch_add(1, Ordering::SeqCst);
+    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
+}
+
+/// The same, for the test where the policy lifts.
+static LIFTING_CLOCK: AtomicI64 = AtomicI64::new(0);
+
+fn ten_minutes_a_reading_too() -> time::OffsetDateTime {
+    let n = LIFTING_CLOCK.fetch_add(1, Ordering::SeqCst);
+    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
+}
+
+#[test]
+fn a_retrieval_policy_that_keeps_refusing_stops_the_run_with_a_clear_error_and_a_rerun_resumes() {
+    let (mock, data, home, inv) = mock_with(2, "outage-policy");
+    let out = home.join("out");
+    mock.inject(FaultRule::always(
+        Fault::PolicyEnforced,
+        Some("InitiateJob"),
+    ));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.clock = ten_minutes_a_reading;
+    let err = export_within(&client, &opts, 60)
+        .expect("the run stops on its own, not at Ctrl-C")
+        .expect_err("a policy that never lifts");
+    let msg = glacier_upload::error::chain(&err);
+    assert!(msg.contains("data retrieval policy"), "{msg}");
+    assert!(msg.contains("PolicyEnforcedException"), "{msg}");
+    assert!(msg.contains("run the same command again"), "{msg}");
+    assert_eq!(err.exit_code(), 1, "{msg}");
+    assert!(
+        count(&mock, 0, "InitiateJob") >= 2,
+        "it tried again before stopping"
+    );
+    assert!(jobs_per_archive(&mock).is_empty());
+    // The journal is intact and the rerun, the policy lifted, exports everything.
+    mock.clear_faults();
+    opts.clock = time::OffsetDateTime::now_utc;
+    let again = export_within(&client, &opts, 60)
+        .expect("ended")
+        .expect("rerun");
+    assert_eq!(again.summary.exported, 2);
+    check_exported(&out, &data);
+}
+
+#[test]
+fn a_retrieval_policy_that_lifts_within_the_hour_is_waited_out() {
+    let (mock, data, home, inv) = mock_with(2, "outage-policy-lifts");
+    let out = home.join("out");
+    // Four refusals, ten minutes apart by the run's clock: well within the hour.
+    mock.inject(FaultRule::times(
+        Fault::PolicyEnforced,
+        Some("InitiateJob"),
+        4,
+    ));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.max_jobs = 1;
+    opts.clock = ten_minutes_a_reading_too;
+    let report = export_within(&client, &opts, 60)
+        .expect("ended")
+        .expect("export");
+    assert_eq!(report.summary.exported, 2);
+    check_exported(&out, &data);
 }
 
 #[test]

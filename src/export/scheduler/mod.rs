@@ -209,13 +209,38 @@ pub(crate) mod job {
     }
 }
 
-/// Throttling, or for InitiateJob a job or retrieval-policy limit: both lift with time.
+/// Throttling, or for InitiateJob too many jobs in flight (`LimitExceededException`):
+/// both lift as time passes and jobs finish. A retrieval policy's refusal is not here
+/// (see [`is_policy_refusal`]): it may never lift.
 fn is_throttled(e: &Error) -> bool {
     e.is_throttled()
-        || e.service().is_some_and(|s| {
-            s.code == "LimitExceededException" || s.code == "PolicyEnforcedException"
-        })
+        || e.service()
+            .is_some_and(|s| s.code == "LimitExceededException")
 }
+
+/// InitiateJob refused by the account's data retrieval policy (API Reference, "Initiate
+/// Job (POST jobs)", Errors: `PolicyEnforcedException`, returned if the job "would
+/// exceed the current data policy's retrieval rate limit").
+fn is_policy_refusal(e: &Error) -> bool {
+    e.service()
+        .is_some_and(|s| s.code == "PolicyEnforcedException")
+}
+
+/// How long refusals by the data retrieval policy are waited out while no job of the
+/// export is in progress, before the run stops.
+///
+/// The Developer Guide ("Data Retrieval Policies") gives three policies: No Retrieval
+/// Limit accepts every request; Free Tier Only refuses requests beyond the day's prorated
+/// free allowance; Max Retrieval Rate refuses a request that "would cause the peak
+/// retrieval rate of the in-progress jobs to exceed" its bytes-per-hour quota. So the
+/// refusal lifts as in-progress jobs finish (our own: waited for without limit) or as
+/// the day's allowance renews, but never for an archive larger than what the policy
+/// allows at all, and the refusal does not say which case it is (its message is the same
+/// for both policies). Hence a bounded wait: an hour of refusals with nothing of ours in
+/// progress, then a clear stop the user can act on (the policy applies to Standard
+/// retrievals only, so the other tiers, or a higher quota, get past it), with the
+/// journal intact for a rerun.
+const POLICY_PATIENCE: time::Duration = time::Duration::hours(1);
 
 /// What an export works on: the vault, the archives in scope, and where they go.
 #[derive(Clone, Copy)]

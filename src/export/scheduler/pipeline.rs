@@ -22,8 +22,8 @@ use super::super::destination::is_disk_full;
 use super::super::pacing::{self, Pace};
 use super::poll::{self, Finder};
 use super::{
-    DOWNLOAD_TRIES, Options, Report, Status, Work, interrupted, is_throttled, job, never_verifies,
-    ride_out,
+    DOWNLOAD_TRIES, Options, POLICY_PATIENCE, Report, Status, Work, interrupted, is_policy_refusal,
+    is_throttled, job, never_verifies, ride_out,
 };
 use crate::error::{Error, Result};
 use crate::glacier::{JobDescription, JobRequest};
@@ -155,6 +155,12 @@ struct Sched<'a, 'w, 'j> {
     /// Per archive: failed tries counted against it (see [`DOWNLOAD_TRIES`]), and
     /// `landed` at its last failure.
     retries: HashMap<journal::Key, (u32, u64)>,
+    /// Since when the data retrieval policy has refused every InitiateJob while no job of
+    /// this run was outstanding (by the run's clock).
+    policy_since: Option<time::OffsetDateTime>,
+    /// The policy's refusals were told of: `Some(bounded)` says which way they are
+    /// waited out (one line each way, not one a refusal).
+    policy_told: Option<bool>,
     /// A record that licenses an InitiateJob (a job found lost) is not synced yet.
     license_unsynced: bool,
     last_status: Option<Instant>,
@@ -313,6 +319,8 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             download_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
             landed: 0,
             retries: HashMap::new(),
+            policy_since: None,
+            policy_told: None,
             license_unsynced: false,
             last_status: None,
             error: None,
@@ -707,6 +715,8 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
         })?;
         match sent {
             Ok(j) => {
+                self.policy_since = None;
+                self.policy_told = None;
                 self.unstarted.pop_front();
                 let p = self
                     .outstanding
@@ -744,6 +754,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     ));
                 }
             }
+            Err(e) if is_policy_refusal(&e) => self.policy_refused(&e)?,
             // Glacier limits retrievals, or is failing; the client already retried (and
             // a lost answer was looked for). Wait for a poll.
             Err(e) if is_throttled(&e) || e.is_transient() => {
@@ -754,6 +765,44 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                 self.refused = true;
             }
             Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// InitiateJob refused by the data retrieval policy: waited out while it can lift,
+    /// a stop with the journal intact once it looks as if it cannot (see
+    /// [`POLICY_PATIENCE`]).
+    fn policy_refused(&mut self, e: &Error) -> Result<()> {
+        let why = crate::error::chain(e);
+        self.refused = true;
+        if self.running > 0 {
+            // Jobs of this run are outstanding: a Max Retrieval Rate allows more as they
+            // finish, and the run has work meanwhile.
+            self.policy_since = None;
+            if self.policy_told != Some(false) {
+                self.policy_told = Some(false);
+                (self.note)(&format!(
+                    "Glacier's data retrieval policy refuses more retrievals while this export's {} jobs are outstanding ({why}); trying again as they finish",
+                    self.running
+                ));
+            }
+            return Ok(());
+        }
+        let now = (self.opts.clock)();
+        let since = *self.policy_since.get_or_insert(now);
+        let waited = now - since;
+        if waited >= POLICY_PATIENCE {
+            return Err(Error::Failed(format!(
+                "Glacier's data retrieval policy refused every retrieval for {} while no job of this export was outstanding ({why}); a Free Tier Only policy allows more the next day, a Max Retrieval Rate policy never allows an archive above its rate, and neither applies to the Bulk or Expedited tier; what was exported is journaled: run the same command again to continue",
+                crate::progress::human_duration(waited.unsigned_abs())
+            )));
+        }
+        if self.policy_told != Some(true) {
+            self.policy_told = Some(true);
+            (self.note)(&format!(
+                "Glacier's data retrieval policy refuses retrievals ({why}); trying again after each poll for up to {}",
+                crate::progress::human_duration((POLICY_PATIENCE - waited).unsigned_abs())
+            ));
         }
         Ok(())
     }
