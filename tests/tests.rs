@@ -13,6 +13,7 @@ mod docs;
 mod download_small;
 mod export_cli;
 mod export_names_cli;
+mod export_outage;
 mod export_pacing;
 mod export_pipeline;
 mod export_reruns;

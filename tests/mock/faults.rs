@@ -48,6 +48,11 @@ pub enum Fault {
     /// (GET output)", Errors: ResourceNotFoundException, 404, "the specified resource
     /// ... does not exist"), while ListJobs may still list the job as Succeeded.
     NotFound,
+    /// 400 PolicyEnforcedException without performing the operation: the account's data
+    /// retrieval policy refuses the job (API Reference, "Initiate Job (POST jobs)",
+    /// Errors: "Returned if a retrieval job would exceed the current data policy's
+    /// retrieval rate limit"). Only InitiateJob answers it.
+    PolicyEnforced,
 }
 
 /// A gate a held answer waits behind; the test opens it. Clones share the gate.
@@ -89,6 +94,7 @@ impl Fault {
     fn applies_to(&self, operation: &str) -> bool {
         match self {
             Fault::Truncate | Fault::Corrupt | Fault::Paced { .. } => operation == "GetJobOutput",
+            Fault::PolicyEnforced => operation == "InitiateJob",
             _ => true,
         }
     }

@@ -305,6 +305,11 @@ fn dispatch(
             "Request timed out while receiving the request body.",
         )),
         Some(Fault::NotFound) => Some(ApiError::not_found("The job ID was not found")),
+        Some(Fault::PolicyEnforced) => Some(ApiError::new(
+            400,
+            "PolicyEnforcedException",
+            "InitiateJob request denied by current data retrieval policy.",
+        )),
         Some(Fault::InternalEmpty) => return (op, Outcome::Send(Response::new(500)), fault),
         Some(Fault::Drop) => return (op, Outcome::Drop, fault),
         _ => None,

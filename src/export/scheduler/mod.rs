@@ -12,6 +12,7 @@
 //!
 //! Journal records are written at once and synced in groups ([`Journal::record`]):
 //! before each poll (which could find the jobs they record, and licenses downloads),
+//! before the InitiateJob of a restart (licensed by the record of the job found lost),
 //! and before the run returns (the manifest then names what they record). A `kill -9`
 //! loses nothing written; a machine crash can lose only the unsynced tail, whose jobs
 //! the next run adopts from ListJobs and whose exported files it finds in place.
@@ -148,10 +149,11 @@ fn ride_out(
     }
 }
 
-/// Downloads of one archive that a run tries again after transient faults before it
-/// lists the archive as failed (a rerun tries again): with the backoff's growing pauses
-/// this rides out an outage of many minutes, while one archive that never comes through
-/// cannot hold the run for ever.
+/// Failed downloads of one archive, each after another archive landed, before a run
+/// lists it as failed (a rerun tries again): one archive that never comes through while
+/// the others do cannot hold the run for ever. A try that fails while nothing lands is
+/// not counted: every download failing at once is an outage (Glacier's, or the link's),
+/// which the run rides out for as long as it lasts, with the backoff's growing pauses.
 const DOWNLOAD_TRIES: u32 = 12;
 
 /// Bytes that did not verify, anywhere in the chain (an S3 upload carries the download's
@@ -207,13 +209,38 @@ pub(crate) mod job {
     }
 }
 
-/// Throttling, or for InitiateJob a job or retrieval-policy limit: both lift with time.
+/// Throttling, or for InitiateJob too many jobs in flight (`LimitExceededException`):
+/// both lift as time passes and jobs finish. A retrieval policy's refusal is not here
+/// (see [`is_policy_refusal`]): it may never lift.
 fn is_throttled(e: &Error) -> bool {
     e.is_throttled()
-        || e.service().is_some_and(|s| {
-            s.code == "LimitExceededException" || s.code == "PolicyEnforcedException"
-        })
+        || e.service()
+            .is_some_and(|s| s.code == "LimitExceededException")
 }
+
+/// InitiateJob refused by the account's data retrieval policy (API Reference, "Initiate
+/// Job (POST jobs)", Errors: `PolicyEnforcedException`, returned if the job "would
+/// exceed the current data policy's retrieval rate limit").
+fn is_policy_refusal(e: &Error) -> bool {
+    e.service()
+        .is_some_and(|s| s.code == "PolicyEnforcedException")
+}
+
+/// How long refusals by the data retrieval policy are waited out while no job of the
+/// export is in progress, before the run stops.
+///
+/// The Developer Guide ("Data Retrieval Policies") gives three policies: No Retrieval
+/// Limit accepts every request; Free Tier Only refuses requests beyond the day's prorated
+/// free allowance; Max Retrieval Rate refuses a request that "would cause the peak
+/// retrieval rate of the in-progress jobs to exceed" its bytes-per-hour quota. So the
+/// refusal lifts as in-progress jobs finish (our own: waited for without limit) or as
+/// the day's allowance renews, but never for an archive larger than what the policy
+/// allows at all, and the refusal does not say which case it is (its message is the same
+/// for both policies). Hence a bounded wait: an hour of refusals with nothing of ours in
+/// progress, then a clear stop the user can act on (the policy applies to Standard
+/// retrievals only, so the other tiers, or a higher quota, get past it), with the
+/// journal intact for a rerun.
+const POLICY_PATIENCE: time::Duration = time::Duration::hours(1);
 
 /// What an export works on: the vault, the archives in scope, and where they go.
 #[derive(Clone, Copy)]

@@ -22,8 +22,8 @@ use super::super::destination::is_disk_full;
 use super::super::pacing::{self, Pace};
 use super::poll::{self, Finder};
 use super::{
-    DOWNLOAD_TRIES, Options, Report, Status, Work, interrupted, is_throttled, job, never_verifies,
-    ride_out,
+    DOWNLOAD_TRIES, Options, POLICY_PATIENCE, Report, Status, Work, interrupted, is_policy_refusal,
+    is_throttled, job, never_verifies, ride_out,
 };
 use crate::error::{Error, Result};
 use crate::glacier::{JobDescription, JobRequest};
@@ -150,7 +150,19 @@ struct Sched<'a, 'w, 'j> {
     idle_polled: bool,
     poll_backoff: Backoff,
     download_backoff: Backoff,
-    retries: HashMap<journal::Key, u32>,
+    /// Downloads that landed in this run, so far.
+    landed: u64,
+    /// Per archive: failed tries counted against it (see [`DOWNLOAD_TRIES`]), and
+    /// `landed` at its last failure.
+    retries: HashMap<journal::Key, (u32, u64)>,
+    /// Since when the data retrieval policy has refused every InitiateJob while no job of
+    /// this run was outstanding (by the run's clock).
+    policy_since: Option<time::OffsetDateTime>,
+    /// The policy's refusals were told of: `Some(bounded)` says which way they are
+    /// waited out (one line each way, not one a refusal).
+    policy_told: Option<bool>,
+    /// A record that licenses an InitiateJob (a job found lost) is not synced yet.
+    license_unsynced: bool,
     last_status: Option<Instant>,
     /// The producer's own error: it ends the pool's source.
     error: Option<Error>,
@@ -305,7 +317,11 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             idle_polled: false,
             poll_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
             download_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
+            landed: 0,
             retries: HashMap::new(),
+            policy_since: None,
+            policy_told: None,
+            license_unsynced: false,
             last_status: None,
             error: None,
             halted: false,
@@ -318,8 +334,18 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             if let Some(p) = s.pace.as_mut() {
                 p.size(k, it.size);
             }
+            let exported = lock(books).state.exported.contains(&k);
+            // A look at the destination (an S3 HEAD) rides out faults like the rest of
+            // the run.
+            let gone = exported
+                && !long_run(
+                    opts,
+                    &format!("looking for {} in {}", it.name, dest.describe()),
+                    s.note,
+                    || dest.still_there(&it),
+                )?;
             let mut b = lock(books);
-            if b.state.exported.contains(&k) && !dest.still_there(&it)? {
+            if gone {
                 // Deleted or changed since: exported again below, like any other archive.
                 (s.note)(&format!(
                     "archive {} ({}) was exported by an earlier run but is missing or changed in {}; exporting it again",
@@ -500,6 +526,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     self.report.exported += 1;
                     self.report.exported_bytes += p.item.size;
                     self.done += 1;
+                    self.landed += 1;
                     self.download_backoff.reset();
                 }
                 self.tell(None, 0, false);
@@ -514,8 +541,14 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     return Ok(());
                 };
                 let (id, name) = (p.item.archive_id.clone(), p.item.name.clone());
-                let tries = self.retries.entry(journal::key(&id)).or_default();
-                *tries += 1;
+                let landed = self.landed;
+                let (tries, mark) = self.retries.entry(journal::key(&id)).or_insert((0, landed));
+                // Counted only if another archive landed since this one last failed: the
+                // fault is then this archive's. Nothing landing is an outage, ridden out.
+                if *mark != landed {
+                    *tries += 1;
+                }
+                *mark = landed;
                 if *tries >= DOWNLOAD_TRIES {
                     self.fail(seq, why);
                 } else if self.opts.wait {
@@ -610,7 +643,9 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     continue;
                 }
             }
-            if self.work.dest.contains(&it)? {
+            let dest = self.work.dest;
+            let what = format!("looking for {} in {}", it.name, dest.describe());
+            if long_run(self.opts, &what, self.note, || dest.contains(&it))? {
                 // In place from a run that crashed before its journal line.
                 let mut b = lock(self.books);
                 let Books { journal, state } = &mut *b;
@@ -669,15 +704,19 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             description: Some("glacier vault export".into()),
             ..Default::default()
         };
-        let persist = Persist {
-            backoff: opts.backoff,
-            stop: &opts.stop,
-            retry_mismatch: false,
-            tries: None,
-        };
+        let persist = long_run_policy(opts);
         let Work { client, vault, .. } = *self.work;
-        match retrieval::initiate_job(client, vault, &req, &persist, self.note) {
+        // A restart is licensed by the record of the job found lost: durable first, or
+        // after a machine crash the next run would find the old job in the journal,
+        // call it lost again and pay for a third retrieval (the one sent here is only
+        // adopted from ListJobs when its archive has no journaled job).
+        let sent = licensed(self.books, &mut self.license_unsynced, || {
+            retrieval::initiate_job(client, vault, &req, &persist, self.note)
+        })?;
+        match sent {
             Ok(j) => {
+                self.policy_since = None;
+                self.policy_told = None;
                 self.unstarted.pop_front();
                 let p = self
                     .outstanding
@@ -715,6 +754,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                     ));
                 }
             }
+            Err(e) if is_policy_refusal(&e) => self.policy_refused(&e)?,
             // Glacier limits retrievals, or is failing; the client already retried (and
             // a lost answer was looked for). Wait for a poll.
             Err(e) if is_throttled(&e) || e.is_transient() => {
@@ -729,11 +769,50 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
         Ok(())
     }
 
+    /// InitiateJob refused by the data retrieval policy: waited out while it can lift,
+    /// a stop with the journal intact once it looks as if it cannot (see
+    /// [`POLICY_PATIENCE`]).
+    fn policy_refused(&mut self, e: &Error) -> Result<()> {
+        let why = crate::error::chain(e);
+        self.refused = true;
+        if self.running > 0 {
+            // Jobs of this run are outstanding: a Max Retrieval Rate allows more as they
+            // finish, and the run has work meanwhile.
+            self.policy_since = None;
+            if self.policy_told != Some(false) {
+                self.policy_told = Some(false);
+                (self.note)(&format!(
+                    "Glacier's data retrieval policy refuses more retrievals while this export's {} jobs are outstanding ({why}); trying again as they finish",
+                    self.running
+                ));
+            }
+            return Ok(());
+        }
+        let now = (self.opts.clock)();
+        let since = *self.policy_since.get_or_insert(now);
+        let waited = now - since;
+        if waited >= POLICY_PATIENCE {
+            return Err(Error::Failed(format!(
+                "Glacier's data retrieval policy refused every retrieval for {} while no job of this export was outstanding ({why}); a Free Tier Only policy allows more the next day, a Max Retrieval Rate policy never allows an archive above its rate, and neither applies to the Bulk or Expedited tier; what was exported is journaled: run the same command again to continue",
+                crate::progress::human_duration(waited.unsigned_abs())
+            )));
+        }
+        if self.policy_told != Some(true) {
+            self.policy_told = Some(true);
+            (self.note)(&format!(
+                "Glacier's data retrieval policy refuses retrievals ({why}); trying again after each poll for up to {}",
+                crate::progress::human_duration((POLICY_PATIENCE - waited).unsigned_abs())
+            ));
+        }
+        Ok(())
+    }
+
     /// One poll of the jobs waiting: which finished, failed or expired. The journal is
     /// synced first: a job the poll finds ready is downloaded and exported on the
     /// strength of its record.
     fn poll(&mut self) -> Result<()> {
         lock(self.books).journal.sync()?;
+        self.license_unsynced = false;
         self.last_poll = Some(Instant::now());
         self.refused = false;
         let wanted: HashSet<String> = self
@@ -813,6 +892,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             b.journal.record(&r)?;
             b.state.apply(&r);
         }
+        self.license_unsynced = true;
         (self.note)(&format!(
             "job {job_id} for archive {} ({}) {reason}; starting a new retrieval",
             p.item.archive_id, p.item.name
@@ -897,6 +977,44 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
     }
 }
 
+/// A read-only step of the producer (a look at the destination: an S3 HEAD, a file read
+/// back) under the long run's policy ([`retrieval::persist`]): transient faults are
+/// ridden out for as long as they last, as InitiateJob's are.
+fn long_run<T>(
+    opts: &Options,
+    what: &str,
+    note: &mut dyn FnMut(&str),
+    step: impl FnMut() -> Result<T>,
+) -> Result<T> {
+    retrieval::persist(&long_run_policy(opts), what, note, step)
+}
+
+/// The long run's policy for a step that is safe to repeat: never give up on a
+/// transient fault (Ctrl-C ends the pauses).
+fn long_run_policy(opts: &Options) -> Persist<'_> {
+    Persist {
+        backoff: opts.backoff,
+        stop: &opts.stop,
+        retry_mismatch: false,
+        tries: None,
+    }
+}
+
+/// Sends an InitiateJob (`send`) once the records that license it are durable: a
+/// record of a job found lost licenses its restart, and must survive a machine crash
+/// before the restart is paid for. Other records stay grouped for the next poll's sync.
+fn licensed<T>(
+    books: &Mutex<Books<'_>>,
+    unsynced: &mut bool,
+    send: impl FnOnce() -> T,
+) -> Result<T> {
+    if *unsynced {
+        lock(books).journal.sync()?;
+        *unsynced = false;
+    }
+    Ok(send())
+}
+
 fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Result<()> {
     let r = Record::Exported {
         archive_id: it.archive_id.clone(),
@@ -914,4 +1032,51 @@ fn journal_exported(journal: &mut Journal, state: &mut State, it: &Item) -> Resu
 fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A restart's InitiateJob goes out only once the record of the lost job is synced,
+    /// while other records stay grouped for the next poll.
+    #[test]
+    fn the_record_of_a_lost_job_is_synced_before_its_restart_is_sent() {
+        let dir =
+            std::env::temp_dir().join(format!("glacier-sched-licensed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (mut journal, mut state) = Journal::open(&dir).expect("open");
+        let books = Mutex::new(Books {
+            journal: &mut journal,
+            state: &mut state,
+        });
+        let lost = Record::JobLost {
+            archive_id: "a".into(),
+            job_id: "j1".into(),
+            reason: "expired".into(),
+        };
+        lock(&books).journal.record(&lost).expect("record");
+        let mut unsynced = true;
+        let seen = licensed(&books, &mut unsynced, || {
+            let b = lock(&books);
+            (b.journal.unsynced(), b.journal.syncs())
+        })
+        .expect("licensed");
+        assert_eq!(seen, (0, 1), "synced when InitiateJob was sent");
+        assert!(!unsynced);
+        // A new archive's InitiateJob licenses nothing of the journal: no sync for it.
+        let job = Record::Job {
+            archive_id: "b".into(),
+            job_id: "j2".into(),
+            time: "t".into(),
+        };
+        lock(&books).journal.record(&job).expect("record");
+        let seen = licensed(&books, &mut unsynced, || {
+            let b = lock(&books);
+            (b.journal.unsynced(), b.journal.syncs())
+        })
+        .expect("licensed");
+        assert_eq!(seen, (1, 1), "left for the next poll's sync");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -9,10 +9,13 @@
 //! polls start there. Nothing here relies on that order for correctness: a job not found
 //! from the frontier is looked for again from the start before it counts as gone, and a
 //! marker Glacier no longer takes (its job expired) sends the listing back to the start.
+//! A marker the listing already met is an error the caller rides out like a transient
+//! fault, never the end of the listing: jobs after it would go unfound, and a job not
+//! found counts as gone and is bought again.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::glacier::{Client, JobDescription, JobId};
 
 /// Jobs a ListJobs page holds at most (API Reference, "List Jobs": `limit`, 1 to 1,000).
@@ -104,13 +107,12 @@ impl Finder {
             if found.len() == wanted.len() {
                 break;
             }
-            match page.marker.filter(|m| !m.is_empty()) {
-                // A marker seen before would page for ever.
-                Some(m) if seen.insert(m.clone()) => {
+            match next_marker(&mut seen, vault, page.marker)? {
+                Some(m) => {
                     page_start = Some(m.clone());
                     marker = Some(m);
                 }
-                _ if !from_start => {
+                None if !from_start => {
                     // Not all found from the frontier: look from the start before
                     // calling any gone (only an order other than Glacier's documented
                     // one, or jobs of an earlier run, get here).
@@ -120,7 +122,7 @@ impl Finder {
                     page_start = None;
                     seen.clear();
                 }
-                _ => break,
+                None => break,
             }
         }
         // After a second pass from the start the first pass's pages are not ordered
@@ -164,13 +166,57 @@ pub(super) fn list_all(
         let page = client.list_jobs_page(vault, Some(PAGE), marker.as_deref())?;
         pages += 1;
         all.extend(page.job_list.unwrap_or_default());
-        match page.marker.filter(|m| !m.is_empty()) {
-            // A marker seen before would page for ever.
-            Some(m) if seen.insert(m.clone()) => {
+        match next_marker(&mut seen, vault, page.marker)? {
+            Some(m) => {
                 last_start = Some(m.clone());
                 marker = Some(m);
             }
-            _ => return Ok((all, last_start, pages)),
+            None => return Ok((all, last_start, pages)),
         }
+    }
+}
+
+/// The marker to follow after a ListJobs page: `None` on the last page. One the listing
+/// already met would page for ever: an error, transient (a later listing may page
+/// right; the callers ride it out), as `Client::list_all_jobs` makes it.
+fn next_marker(
+    seen: &mut HashSet<String>,
+    vault: &str,
+    marker: Option<String>,
+) -> Result<Option<String>> {
+    match marker.filter(|m| !m.is_empty()) {
+        Some(m) if !seen.insert(m.clone()) => {
+            let shown: String = m.chars().take(80).collect();
+            Err(Error::Transport {
+                what: format!(
+                    "ListJobs on vault '{vault}': Glacier sent marker {shown:?} a second time"
+                ),
+                source: "a listing that pages for ever".into(),
+            })
+        }
+        m => Ok(m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_marker_is_a_transient_error_not_the_end_of_the_listing() {
+        let mut seen = HashSet::new();
+        assert_eq!(next_marker(&mut seen, "v", None).ok(), Some(None));
+        assert_eq!(
+            next_marker(&mut seen, "v", Some(String::new())).ok(),
+            Some(None)
+        );
+        let first = next_marker(&mut seen, "v", Some("M1".into()));
+        assert_eq!(first.ok().flatten().as_deref(), Some("M1"));
+        let again = next_marker(&mut seen, "v", Some("M1".into())).expect_err("repeated");
+        assert!(again.is_transient(), "{again}");
+        assert!(
+            crate::error::chain(&again).contains("a second time"),
+            "{again}"
+        );
     }
 }

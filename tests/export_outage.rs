@@ -1,0 +1,426 @@
+//! The export scheduler through outages and refusals that last: a GetJobOutput outage
+//! longer than any per-archive limit is ridden out, so is an S3 outage on the HEAD that
+//! looks for an archive already in place; a ListJobs listing that repeats a marker is
+//! listed again, never taken as ended (its unlisted jobs would be bought again); a data
+//! retrieval policy that keeps refusing stops the run with a clear error, resumable,
+//! while one that lifts is waited out. Pauses are the test hooks' milliseconds and the
+//! run's clock is injected, so nothing waits real minutes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use glacier_upload::export::{self, Options, S3Target, To};
+use glacier_upload::glacier::{Client, JobRequest, RetryPolicy};
+use glacier_upload::progress::{Counts, Reporter};
+use glacier_upload::s3::StorageClass;
+use glacier_upload::vault::{InventorySource, Selection};
+use glacier_upload::workflow::Ctx;
+
+use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
+use crate::support::{TempDir, inventory_json, mock_client, pattern};
+
+/// A vault `v` of `n` small archives; each one's data by name.
+fn seed(mock: &MockGlacier, n: usize) -> HashMap<String, Vec<u8>> {
+    mock.create_vault("v");
+    (0..n)
+        .map(|i| {
+            let name = format!("d/f{i}.bin");
+            let data = pattern(300 + i * 41, i as u64 + 11);
+            mock.put_archive("v", &data, &name);
+            (name, data)
+        })
+        .collect()
+}
+
+/// A mock whose jobs finish at once, `n` archives, their inventory in a fresh home.
+fn mock_with(n: usize, tag: &str) -> (MockGlacier, HashMap<String, Vec<u8>>, TempDir, PathBuf) {
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(0),
+        ..MockConfig::default()
+    });
+    let data = seed(&mock, n);
+    let home = TempDir::new(tag);
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    (mock, data, home, inv)
+}
+
+/// A client for the mock that gives up after one attempt with 1 ms pauses: every fault
+/// the mock injects reaches the scheduler, whose own policy must get past it.
+fn one_try_client(mock: &MockGlacier) -> Client {
+    use glacier_upload::config::{self, MapEnv, Settings};
+    let env = MapEnv::new()
+        .with("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
+        .with("AWS_SECRET_ACCESS_KEY", crate::mock::SECRET_KEY)
+        .with("AWS_REGION", crate::mock::REGION)
+        .with("AWS_ENDPOINT_URL_GLACIER", &mock.url())
+        .with("AWS_EC2_METADATA_DISABLED", "true");
+    let resolved = config::resolve(&Settings::default(), &env).expect("mock settings resolve");
+    let credentials = glacier_upload::credentials::chain(&resolved, &env).expect("credentials");
+    let mut cfg = glacier_upload::glacier::ClientConfig::new(resolved, credentials);
+    cfg.retry = RetryPolicy {
+        max_attempts: 1,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(1),
+    };
+    Client::new(cfg).expect("client for the mock")
+}
+
+fn options(out: &Path, inv: &Path) -> Options {
+    Options {
+        vault: "v".into(),
+        to: To::Dir {
+            dir: out.to_path_buf(),
+            free_bytes: None,
+        },
+        source: InventorySource::File(inv.to_path_buf()),
+        selection: Selection::default(),
+        names: None,
+        tier: "Standard".into(),
+        max_jobs: 100,
+        max_pending: u64::MAX,
+        max_bytes_per_day: None,
+        threads: 2,
+        poll: Some(Duration::from_millis(1)),
+        wait: true,
+        backoff: (Duration::from_millis(1), Duration::from_millis(8)),
+        clock: time::OffsetDateTime::now_utc,
+        refresh_hint: String::new(),
+    }
+}
+
+/// Runs the export on a thread; `None` if it has not ended within `secs` (it is then
+/// stopped as Ctrl-C would).
+fn export_within(
+    client: &Client,
+    opts: &Options,
+    secs: u64,
+) -> Option<glacier_upload::Result<export::Report>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let reporter: Arc<dyn Reporter> = Arc::new(Counts::new());
+            let ctx = Ctx {
+                glacier: client,
+                data_dir: None,
+                stop: &stop,
+            };
+            export::run(&ctx, opts, &reporter)
+        });
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !h.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let ended = h.is_finished();
+        stop.store(true, Ordering::Relaxed);
+        let r = h.join().expect("export thread");
+        ended.then_some(r)
+    })
+}
+
+fn check_exported(out: &Path, data: &HashMap<String, Vec<u8>>) {
+    for (name, bytes) in data {
+        let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(got == *bytes, "{name} differs");
+    }
+}
+
+/// Retrieval jobs in the vault, by archive.
+fn jobs_per_archive(mock: &MockGlacier) -> HashMap<String, usize> {
+    let mut per = HashMap::new();
+    for j in mock_client(mock)
+        .list_jobs("v", None, None)
+        .expect("list jobs")
+    {
+        if let Some(a) = j.archive_id {
+            *per.entry(a).or_default() += 1;
+        }
+    }
+    per
+}
+
+fn count(mock: &MockGlacier, from: usize, op: &str) -> usize {
+    mock.requests()[from..]
+        .iter()
+        .filter(|r| r.operation == op)
+        .count()
+}
+
+#[test]
+fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
+    let (mock, data, home, inv) = mock_with(4, "outage-gjo");
+    let out = home.join("out");
+    // Every download fails, for as long as the test says: far more tries per archive
+    // than the per-archive limit (12), with nothing landing meanwhile.
+    mock.inject(FaultRule::always(Fault::Unavailable, Some("GetJobOutput")));
+    let client = one_try_client(&mock);
+    let opts = options(&out, &inv);
+    let tries_each = 40;
+    let report = std::thread::scope(|s| {
+        let h = s.spawn(|| export_within(&client, &opts, 120));
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let mut per_job: BTreeMap<String, usize> = BTreeMap::new();
+            for r in mock.requests() {
+                if r.operation == "GetJobOutput" {
+                    *per_job.entry(r.path.clone()).or_default() += 1;
+                }
+            }
+            let outage_done = per_job.len() == 4 && per_job.values().all(|&n| n >= tries_each);
+            if outage_done || h.is_finished() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Glacier is back.
+        mock.clear_faults();
+        h.join().expect("export thread")
+    });
+    let report = report.expect("the export ended").expect("export");
+    assert!(
+        report.summary.failed.is_empty(),
+        "failed: {:?}",
+        report.summary.failed
+    );
+    assert_eq!(report.summary.exported, 4);
+    check_exported(&out, &data);
+    let per = jobs_per_archive(&mock);
+    assert!(per.len() == 4 && per.values().all(|&n| n == 1), "{per:?}");
+}
+
+/// ListJobs answers rewritten so that the first listing with at least two jobs names
+/// its second job as the next page's marker and keeps only the first, and the next
+/// page (from that marker) names the same marker again: a listing that took the repeat
+/// as its end would miss every job after the second.
+fn repeat_a_marker_once(mock: &MockGlacier) -> Arc<AtomicUsize> {
+    let rewritten = Arc::new(AtomicUsize::new(0));
+    let n = Arc::clone(&rewritten);
+    mock.rewrite_json(Some(Arc::new(
+        move |op: &str, v: &mut serde_json::Value| {
+            if op != "ListJobs" {
+                return;
+            }
+            let Some(list) = v["JobList"].as_array().cloned() else {
+                return;
+            };
+            match n.load(Ordering::SeqCst) {
+                0 if list.len() >= 3 => {
+                    v["JobList"] = serde_json::json!([list[0]]);
+                    v["Marker"] = list[1]["JobId"].clone();
+                }
+                1 if list.len() >= 2 => {
+                    // The page starts at the marker asked for; it is sent again.
+                    v["JobList"] = serde_json::json!([list[0]]);
+                    v["Marker"] = list[0]["JobId"].clone();
+                }
+                _ => return,
+            }
+            n.fetch_add(1, Ordering::SeqCst);
+        },
+    )));
+    rewritten
+}
+
+#[test]
+fn a_repeated_marker_in_the_listing_for_adoption_is_listed_again_not_taken_as_the_end() {
+    let (mock, data, home, inv) = mock_with(3, "outage-adopt-marker");
+    let out = home.join("out");
+    let client = one_try_client(&mock);
+    // Jobs an earlier run started and whose journal lines a crash lost: adopted from
+    // ListJobs, not bought again.
+    for a in mock.archives("v") {
+        let req = JobRequest {
+            kind: "archive-retrieval".into(),
+            archive_id: Some(a.archive_id.clone()),
+            tier: Some("Standard".into()),
+            description: Some("glacier vault export".into()),
+            ..Default::default()
+        };
+        client.initiate_job("v", &req).expect("earlier job");
+    }
+    let rewritten = repeat_a_marker_once(&mock);
+    let from = mock.requests().len();
+    let report = export_within(&client, &options(&out, &inv), 60)
+        .expect("the export ended")
+        .expect("export");
+    assert_eq!(
+        rewritten.load(Ordering::SeqCst),
+        2,
+        "the marker was repeated"
+    );
+    assert_eq!(
+        count(&mock, from, "InitiateJob"),
+        0,
+        "every job was adopted"
+    );
+    assert_eq!(report.summary.exported, 3);
+    check_exported(&out, &data);
+    let per = jobs_per_archive(&mock);
+    assert!(per.len() == 3 && per.values().all(|&n| n == 1), "{per:?}");
+}
+
+#[test]
+fn a_repeated_marker_in_a_poll_is_listed_again_not_taken_as_the_end() {
+    let mock = MockGlacier::start();
+    let data = seed(&mock, 3);
+    let home = TempDir::new("outage-poll-marker");
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    let client = one_try_client(&mock);
+    // A first run without waiting starts the 3 jobs and journals them.
+    let mut opts = options(&out, &inv);
+    opts.wait = false;
+    let first = export_within(&client, &opts, 60)
+        .expect("ended")
+        .expect("first run");
+    assert_eq!(first.summary.jobs_started, 3);
+    mock.complete_jobs();
+    // The second run's poll lists the 3 jobs (more than it describes one by one).
+    let rewritten = repeat_a_marker_once(&mock);
+    let from = mock.requests().len();
+    opts.wait = true;
+    // Jobs finish as soon as they are started: a job bought again (the failure this
+    // test looks for) ends the run too, and the counts below say what happened.
+    let second = std::thread::scope(|s| {
+        let h = s.spawn(|| export_within(&client, &opts, 60));
+        while !h.is_finished() {
+            mock.complete_jobs();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        h.join().expect("export thread")
+    })
+    .expect("ended")
+    .expect("second run");
+    assert_eq!(
+        rewritten.load(Ordering::SeqCst),
+        2,
+        "the marker was repeated"
+    );
+    assert_eq!(
+        count(&mock, from, "InitiateJob"),
+        0,
+        "no live job was taken for expired"
+    );
+    assert_eq!(second.summary.exported, 3);
+    check_exported(&out, &data);
+    let per = jobs_per_archive(&mock);
+    assert!(per.len() == 3 && per.values().all(|&n| n == 1), "{per:?}");
+}
+
+/// The run's clock for the policy tests: ten minutes later at each reading.
+static POLICY_CLOCK: AtomicI64 = AtomicI64::new(0);
+
+fn ten_minutes_a_reading() -> time::OffsetDateTime {
+    let n = POLICY_CLOCK.fetch_add(1, Ordering::SeqCst);
+    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
+}
+
+/// The same, for the test where the policy lifts.
+static LIFTING_CLOCK: AtomicI64 = AtomicI64::new(0);
+
+fn ten_minutes_a_reading_too() -> time::OffsetDateTime {
+    let n = LIFTING_CLOCK.fetch_add(1, Ordering::SeqCst);
+    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
+}
+
+#[test]
+fn a_retrieval_policy_that_keeps_refusing_stops_the_run_with_a_clear_error_and_a_rerun_resumes() {
+    let (mock, data, home, inv) = mock_with(2, "outage-policy");
+    let out = home.join("out");
+    mock.inject(FaultRule::always(
+        Fault::PolicyEnforced,
+        Some("InitiateJob"),
+    ));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.clock = ten_minutes_a_reading;
+    let err = export_within(&client, &opts, 60)
+        .expect("the run stops on its own, not at Ctrl-C")
+        .expect_err("a policy that never lifts");
+    let msg = glacier_upload::error::chain(&err);
+    assert!(msg.contains("data retrieval policy"), "{msg}");
+    assert!(msg.contains("PolicyEnforcedException"), "{msg}");
+    assert!(msg.contains("run the same command again"), "{msg}");
+    assert_eq!(err.exit_code(), 1, "{msg}");
+    assert!(
+        count(&mock, 0, "InitiateJob") >= 2,
+        "it tried again before stopping"
+    );
+    assert!(jobs_per_archive(&mock).is_empty());
+    // The journal is intact and the rerun, the policy lifted, exports everything.
+    mock.clear_faults();
+    opts.clock = time::OffsetDateTime::now_utc;
+    let again = export_within(&client, &opts, 60)
+        .expect("ended")
+        .expect("rerun");
+    assert_eq!(again.summary.exported, 2);
+    check_exported(&out, &data);
+}
+
+#[test]
+fn a_retrieval_policy_that_lifts_within_the_hour_is_waited_out() {
+    let (mock, data, home, inv) = mock_with(2, "outage-policy-lifts");
+    let out = home.join("out");
+    // Four refusals, ten minutes apart by the run's clock: well within the hour.
+    mock.inject(FaultRule::times(
+        Fault::PolicyEnforced,
+        Some("InitiateJob"),
+        4,
+    ));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.max_jobs = 1;
+    opts.clock = ten_minutes_a_reading_too;
+    let report = export_within(&client, &opts, 60)
+        .expect("ended")
+        .expect("export");
+    assert_eq!(report.summary.exported, 2);
+    check_exported(&out, &data);
+}
+
+#[test]
+fn an_s3_outage_on_the_head_before_a_job_is_ridden_out() {
+    let Some((server, direct)) = crate::s3_client::setup("outage-head") else {
+        return;
+    };
+    let (mock, data, home, inv) = mock_with(2, "outage-s3-head");
+    // The first HEADs of the archives' objects (the look for an archive already in
+    // place, before its job is requested) answer 503 SlowDown, more times in a row
+    // than the S3 client's own attempts (3).
+    let failed = Arc::new(AtomicUsize::new(0));
+    let f = Arc::clone(&failed);
+    let proxy = crate::s3_faults::FaultProxy::start(
+        server.port,
+        Box::new(move |line| {
+            let head = line.starts_with("HEAD /outage-head/run/");
+            (head && f.fetch_add(1, Ordering::SeqCst) < 10).then(crate::s3_faults::slow_down)
+        }),
+    );
+    let s3 = server.client_with(|cfg| cfg.endpoint = crate::s3_faults::through(&proxy));
+    let client = one_try_client(&mock);
+    let mut opts = options(&home.join("unused"), &inv);
+    opts.to = To::S3 {
+        target: S3Target::parse("s3://outage-head/run/")
+            .expect("an S3 target")
+            .expect("valid"),
+        storage_class: StorageClass::Standard,
+        part_size: 8 << 20,
+        max_memory: 64 << 20,
+        journal: home.join("journal"),
+        client: Some(s3),
+    };
+    let report = export_within(&client, &opts, 120)
+        .expect("ended")
+        .expect("export");
+    assert!(failed.load(Ordering::SeqCst) > 10, "the outage happened");
+    assert_eq!(report.summary.exported, 2);
+    for a in mock.archives("v") {
+        let key = format!("run/{}", a.description);
+        let got = crate::s3_client::get(&direct, "outage-head", &key);
+        assert!(got == data[&a.description], "{key} differs");
+    }
+}
