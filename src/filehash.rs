@@ -225,11 +225,15 @@ fn sha256_range(file: &File, offset: u64, len: u64, stop: &AtomicBool) -> io::Re
     Ok(h.finalize().into())
 }
 
-/// Hashes a stream to its end in one pass.
+/// Hashes a stream to its end in one pass (both hashes in the same pass when the plain
+/// SHA-256 is asked for: [`treehash::LinearTreeHasher`]).
 pub fn hash_reader(mut r: impl Read, opts: Options<'_>) -> io::Result<Digests> {
     let mut buf = AlignedBuf::new(CHUNK_SIZE as usize);
-    let mut tree = TreeHasher::new();
-    let mut linear = opts.sha256.then(Sha256::new);
+    let mut hasher = if opts.sha256 {
+        StreamHasher::Both(treehash::LinearTreeHasher::new())
+    } else {
+        StreamHasher::Tree(TreeHasher::new())
+    };
     loop {
         let n = match r.read(&mut buf) {
             Ok(0) => break,
@@ -237,19 +241,36 @@ pub fn hash_reader(mut r: impl Read, opts: Options<'_>) -> io::Result<Digests> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        tree.update(&buf[..n]);
-        if let Some(l) = linear.as_mut() {
-            l.update(&buf[..n]);
+        match &mut hasher {
+            StreamHasher::Tree(h) => h.update(&buf[..n]),
+            StreamHasher::Both(h) => h.update(&buf[..n]),
         }
         if let Some(p) = opts.progress {
             p.add_bytes(n as u64);
         }
     }
-    Ok(Digests {
-        size: tree.len(),
-        tree_hash: tree.finish(),
-        sha256: linear.map(|l| l.finalize().into()),
+    Ok(match hasher {
+        StreamHasher::Tree(h) => Digests {
+            size: h.len(),
+            tree_hash: h.finish(),
+            sha256: None,
+        },
+        StreamHasher::Both(h) => {
+            let size = h.len();
+            let (linear, tree_hash) = h.finish();
+            Digests {
+                size,
+                tree_hash,
+                sha256: Some(linear),
+            }
+        }
     })
+}
+
+/// What a stream is hashed with: the tree hash alone, or with the plain SHA-256.
+enum StreamHasher {
+    Tree(TreeHasher),
+    Both(treehash::LinearTreeHasher),
 }
 
 #[cfg(test)]
@@ -298,17 +319,21 @@ mod tests {
                 assert_eq!(d.sha256, Some(Sha256::digest(&data).into()));
                 assert_eq!(counter.snapshot().bytes, len as u64);
             }
-            let d = hash_reader(
-                &data[..],
-                Options {
-                    threads: 1,
-                    sha256: false,
-                    progress: None,
-                },
-            )
-            .expect("hash stream");
-            assert_eq!(d.tree_hash, reference::tree_hash(&data));
-            assert_eq!(d.size, len as u64);
+            for sha256 in [false, true] {
+                let d = hash_reader(
+                    &data[..],
+                    Options {
+                        threads: 1,
+                        sha256,
+                        progress: None,
+                    },
+                )
+                .expect("hash stream");
+                assert_eq!(d.tree_hash, reference::tree_hash(&data));
+                assert_eq!(d.size, len as u64);
+                let want = sha256.then(|| <[u8; 32]>::from(Sha256::digest(&data)));
+                assert_eq!(d.sha256, want, "stream of {len}, sha256 {sha256}");
+            }
         }
     }
 
