@@ -1,5 +1,6 @@
 //! The export scheduler through outages and refusals that last: a GetJobOutput outage
-//! longer than any per-archive limit is ridden out, so is an S3 outage on the HEAD that
+//! longer than any per-archive limit is ridden out (but a lone archive that never comes
+//! through is failed after hours, not bought again), so is an S3 outage on the HEAD that
 //! looks for an archive already in place; a ListJobs listing that repeats a marker is
 //! listed again, never taken as ended (its unlisted jobs would be bought again); a data
 //! retrieval policy that keeps refusing stops the run with a clear error, resumable,
@@ -189,6 +190,48 @@ fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
     check_exported(&out, &data);
     let per = jobs_per_archive(&mock);
     assert!(per.len() == 4 && per.values().all(|&n| n == 1), "{per:?}");
+}
+
+/// The run's clock for the lone-archive test: ten minutes later at each reading.
+static LONE_CLOCK: AtomicI64 = AtomicI64::new(0);
+
+fn ten_minutes_a_reading_lone() -> time::OffsetDateTime {
+    let n = LONE_CLOCK.fetch_add(1, Ordering::SeqCst);
+    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
+}
+
+#[test]
+fn a_lone_archive_whose_downloads_never_succeed_is_failed_after_hours_not_bought_again() {
+    // One archive, nothing else to land: its failures cannot be told from an outage, so
+    // they are ridden out, but only for hours of the run's clock (ten minutes a reading
+    // here). Riding on would let its job's output expire and the retrieval be bought
+    // again, and the run would never end.
+    let (mock, _data, home, inv) = mock_with(1, "outage-lone");
+    let out = home.join("out");
+    mock.inject(FaultRule::always(Fault::Unavailable, Some("GetJobOutput")));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.clock = ten_minutes_a_reading_lone;
+    let report = export_within(&client, &opts, 60)
+        .expect("the run ends on its own")
+        .expect("export");
+    assert_eq!(report.summary.exported, 0);
+    assert_eq!(
+        report.summary.failed.len(),
+        1,
+        "{:?}",
+        report.summary.failed
+    );
+    let tries = count(&mock, 0, "GetJobOutput");
+    assert!(
+        tries > 12,
+        "ridden out past the per-archive count first: {tries} tries"
+    );
+    let per = jobs_per_archive(&mock);
+    assert!(
+        per.len() == 1 && per.values().all(|&n| n == 1),
+        "one job: {per:?}"
+    );
 }
 
 /// ListJobs answers rewritten so that the first listing with at least two jobs names

@@ -156,6 +156,14 @@ fn ride_out(
 /// which the run rides out for as long as it lasts, with the backoff's growing pauses.
 const DOWNLOAD_TRIES: u32 = 12;
 
+/// How long (by the run's clock) one archive's downloads may keep failing before it is
+/// listed as failed even though nothing else lands, in seconds: the last archive of a run
+/// has no others to tell its own fault from an outage, and riding on would end in its
+/// job's output expiring (Glacier keeps it 24 hours) and the retrieval being bought
+/// again, day after day. Six hours outlasts any outage a run should wait through and
+/// leaves the job most of its day for a rerun.
+const DOWNLOAD_PATIENCE_SECS: i64 = 6 * 3600;
+
 /// Bytes that did not verify, anywhere in the chain (an S3 upload carries the download's
 /// error inside an I/O error): the download already fetched them again, chunk by chunk,
 /// so another try will not help.

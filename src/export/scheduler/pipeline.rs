@@ -22,8 +22,8 @@ use super::super::destination::is_disk_full;
 use super::super::pacing::{self, Pace};
 use super::poll::{self, Finder};
 use super::{
-    DOWNLOAD_TRIES, Options, POLICY_PATIENCE, Report, Status, Work, interrupted, is_policy_refusal,
-    is_throttled, job, never_verifies, ride_out,
+    DOWNLOAD_PATIENCE_SECS, DOWNLOAD_TRIES, Options, POLICY_PATIENCE, Report, Status, Work,
+    interrupted, is_policy_refusal, is_throttled, job, never_verifies, ride_out,
 };
 use crate::error::{Error, Result};
 use crate::glacier::{JobDescription, JobRequest};
@@ -152,9 +152,9 @@ struct Sched<'a, 'w, 'j> {
     download_backoff: Backoff,
     /// Downloads that landed in this run, so far.
     landed: u64,
-    /// Per archive: failed tries counted against it (see [`DOWNLOAD_TRIES`]), and
-    /// `landed` at its last failure.
-    retries: HashMap<journal::Key, (u32, u64)>,
+    /// Per archive: failed tries counted against it (see [`DOWNLOAD_TRIES`]), `landed`
+    /// at its last failure, and when (the run's clock, Unix seconds) it first failed.
+    retries: HashMap<journal::Key, (u32, u64, i64)>,
     /// Since when the data retrieval policy has refused every InitiateJob while no job of
     /// this run was outstanding (by the run's clock).
     policy_since: Option<time::OffsetDateTime>,
@@ -542,14 +542,19 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                 };
                 let (id, name) = (p.item.archive_id.clone(), p.item.name.clone());
                 let landed = self.landed;
-                let (tries, mark) = self.retries.entry(journal::key(&id)).or_insert((0, landed));
+                let now = (self.opts.clock)().unix_timestamp();
+                let (tries, mark, since) = self
+                    .retries
+                    .entry(journal::key(&id))
+                    .or_insert((0, landed, now));
                 // Counted only if another archive landed since this one last failed: the
-                // fault is then this archive's. Nothing landing is an outage, ridden out.
+                // fault is then this archive's. Nothing landing is an outage, ridden out,
+                // but not past DOWNLOAD_PATIENCE_SECS of this archive's failures.
                 if *mark != landed {
                     *tries += 1;
                 }
                 *mark = landed;
-                if *tries >= DOWNLOAD_TRIES {
+                if *tries >= DOWNLOAD_TRIES || now - *since >= DOWNLOAD_PATIENCE_SECS {
                     self.fail(seq, why);
                 } else if self.opts.wait {
                     (self.note)(&format!(
