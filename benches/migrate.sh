@@ -16,7 +16,7 @@ part_mib=${2:-16}
 threads=${3:-4}
 
 cargo build --release --locked --quiet --bin glacier --example mock-glacier
-bin=target/release/glacier
+bin=${GLACIER_BIN:-target/release/glacier}   # GLACIER_BIN: compare another build in the same session
 work=$(mktemp -d /dev/shm/glacier-migrate.XXXXXX)   # tmpfs: the disk is not what we measure
 mock_pid= moto_pid=
 cleanup() {

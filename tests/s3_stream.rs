@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use glacier_upload::Error;
 use glacier_upload::s3::{
-    Client, ObjectOptions, ObjectSpec, RangeSource, StorageClass, StreamOptions, Uploaded,
-    Verified, upload_streamed,
+    Client, Hashing, ObjectOptions, ObjectSpec, PartSource, RangeSource, StorageClass,
+    StreamOptions, Uploaded, Verified, upload_streamed,
 };
 use glacier_upload::treehash::TreeHash;
 
@@ -65,7 +65,7 @@ impl Slices<'_> {
 }
 
 impl RangeSource for Slices<'_> {
-    fn open(&self, start: u64, end: u64) -> glacier_upload::Result<Box<dyn Read + Send>> {
+    fn open(&self, start: u64, end: u64) -> glacier_upload::Result<Box<dyn PartSource>> {
         self.opened.fetch_add(1, Ordering::Relaxed);
         let mut bad = self.bad.lock().expect("lock");
         let fail_at_end = match bad.iter().position(|b| *b == start) {
@@ -75,10 +75,10 @@ impl RangeSource for Slices<'_> {
             }
             None => false,
         };
-        Ok(Box::new(Range {
+        Ok(Box::new(Hashing::new(Range {
             data: std::io::Cursor::new(self.data[start as usize..=end as usize].to_vec()),
             fail_at_end,
-        }))
+        })))
     }
 }
 

@@ -60,12 +60,62 @@ pub fn encoded_len(decoded: u64) -> u64 {
 /// The SHA-256 of what was sent, filled in when the trailer is written.
 pub type SentDigest = Arc<Mutex<Option<[u8; 32]>>>;
 
+/// A part's bytes: a reader that also takes their SHA-256 as they pass, so that a source
+/// which hashes them anyway (a Glacier range, checked against its tree hash) computes
+/// both in one pass instead of the body hashing them a second time.
+pub trait PartSource: Read + Send {
+    /// The SHA-256 of every byte read, once the reader has answered end-of-file; `None`
+    /// before.
+    fn sha256(&self) -> Option<[u8; 32]>;
+}
+
+impl<T: PartSource + ?Sized> PartSource for Box<T> {
+    fn sha256(&self) -> Option<[u8; 32]> {
+        (**self).sha256()
+    }
+}
+
+/// Any reader as a [`PartSource`]: hashes what passes, finished at its end-of-file.
+pub struct Hashing<R> {
+    inner: R,
+    sha: Sha256,
+    digest: Option<[u8; 32]>,
+}
+
+impl<R: Read> Hashing<R> {
+    /// `inner`, hashed as it is read.
+    pub fn new(inner: R) -> Self {
+        Hashing {
+            inner,
+            sha: Sha256::new(),
+            digest: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.sha.update(&buf[..n]);
+        } else if !buf.is_empty() && self.digest.is_none() {
+            self.digest = Some(std::mem::take(&mut self.sha).finalize().into());
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Read + Send> PartSource for Hashing<R> {
+    fn sha256(&self) -> Option<[u8; 32]> {
+        self.digest
+    }
+}
+
 /// Encodes exactly `len` bytes of a source as `aws-chunked` with the SHA-256 trailer;
 /// see the module docs for when the last chunk is written.
 pub struct ChunkedBody<R> {
     source: R,
     remaining: u64,
-    sha: Sha256,
     data: Vec<u8>,
     out: Vec<u8>,
     pos: usize,
@@ -73,14 +123,13 @@ pub struct ChunkedBody<R> {
     digest: SentDigest,
 }
 
-impl<R: Read> ChunkedBody<R> {
-    /// Encodes `len` bytes of `source`; `digest` receives their SHA-256 once the
-    /// trailer is written.
+impl<R: PartSource> ChunkedBody<R> {
+    /// Encodes `len` bytes of `source`; `digest` receives their SHA-256 (the source's,
+    /// see [`PartSource`]) once the trailer is written.
     pub fn new(source: R, len: u64, digest: SentDigest) -> Self {
         ChunkedBody {
             source,
             remaining: len,
-            sha: Sha256::new(),
             data: vec![0; CHUNK],
             out: Vec::with_capacity(CHUNK + 16),
             pos: 0,
@@ -109,7 +158,6 @@ impl<R: Read> ChunkedBody<R> {
                     Err(e) => return Err(e),
                 }
             }
-            self.sha.update(&self.data[..want]);
             self.out
                 .extend_from_slice(format!("{want:x}\r\n").as_bytes());
             self.out.extend_from_slice(&self.data[..want]);
@@ -128,7 +176,10 @@ impl<R: Read> ChunkedBody<R> {
                 ));
             }
         }
-        let digest: [u8; 32] = std::mem::take(&mut self.sha).finalize().into();
+        let digest = self
+            .source
+            .sha256()
+            .ok_or_else(|| io::Error::other("the part's source gave no SHA-256 at its end"))?;
         self.out.extend_from_slice(b"0\r\n");
         self.out
             .extend_from_slice(format!("{TRAILER}:{}\r\n\r\n", BASE64.encode(digest)).as_bytes());
@@ -138,7 +189,7 @@ impl<R: Read> ChunkedBody<R> {
     }
 }
 
-impl<R: Read> Read for ChunkedBody<R> {
+impl<R: PartSource> Read for ChunkedBody<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos == self.out.len() {
             if self.finished {
@@ -160,7 +211,8 @@ mod tests {
     fn encode(data: &[u8]) -> io::Result<(Vec<u8>, SentDigest)> {
         let digest = SentDigest::default();
         let mut out = Vec::new();
-        ChunkedBody::new(data, data.len() as u64, digest.clone()).read_to_end(&mut out)?;
+        ChunkedBody::new(Hashing::new(data), data.len() as u64, digest.clone())
+            .read_to_end(&mut out)?;
         Ok((out, digest))
     }
 
@@ -220,7 +272,7 @@ mod tests {
         let data = vec![9u8; CHUNK + 10];
         let digest = SentDigest::default();
         let mut body = ChunkedBody::new(
-            FailsAtEnd(io::Cursor::new(data.clone())),
+            Hashing::new(FailsAtEnd(io::Cursor::new(data.clone()))),
             data.len() as u64,
             digest.clone(),
         );
@@ -231,13 +283,40 @@ mod tests {
         assert!(out.len() as u64 <= encoded_len(data.len() as u64) - 3);
         assert!(digest.lock_unpoisoned().is_none());
         // Short and long sources are refused too.
-        let short = ChunkedBody::new(&data[..10], 11, SentDigest::default())
+        let short = ChunkedBody::new(Hashing::new(&data[..10]), 11, SentDigest::default())
             .read_to_end(&mut Vec::new())
             .expect_err("short");
         assert_eq!(short.kind(), io::ErrorKind::UnexpectedEof);
-        let long = ChunkedBody::new(&data[..], 10, SentDigest::default())
+        let long = ChunkedBody::new(Hashing::new(&data[..]), 10, SentDigest::default())
             .read_to_end(&mut Vec::new())
             .expect_err("long");
         assert_eq!(long.kind(), io::ErrorKind::InvalidData);
+    }
+
+    /// Ends cleanly but never says what it hashed.
+    struct NoDigest<'a>(&'a [u8]);
+
+    impl Read for NoDigest<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+
+    impl PartSource for NoDigest<'_> {
+        fn sha256(&self) -> Option<[u8; 32]> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_source_that_gives_no_sha256_gets_no_trailer() {
+        let data = vec![3u8; 100];
+        let digest = SentDigest::default();
+        let mut out = Vec::new();
+        ChunkedBody::new(NoDigest(&data), data.len() as u64, digest.clone())
+            .read_to_end(&mut out)
+            .expect_err("no checksum to send");
+        assert!(!String::from_utf8_lossy(&out).contains(TRAILER));
+        assert!(digest.lock_unpoisoned().is_none());
     }
 }

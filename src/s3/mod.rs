@@ -20,6 +20,7 @@ mod stream;
 mod writer;
 
 pub use crate::aws::Location;
+pub use chunked::{Hashing, PartSource};
 pub use endpoint::{S3Endpoint, check_bucket_name, check_key, location, resolve_endpoint};
 pub use metadata::{ArchiveMetadata, MAX_METADATA_BYTES, percent_decode, percent_encode};
 pub use objects::{

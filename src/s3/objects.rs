@@ -282,7 +282,7 @@ impl Client {
         &self,
         part: (&str, &str, &str, u32),
         len: u64,
-        source: Box<dyn std::io::Read + Send>,
+        source: Box<dyn super::chunked::PartSource>,
     ) -> Result<CompletedPart> {
         let (bucket, key, upload_id, part_number) = part;
         let sent = super::chunked::SentDigest::default();

@@ -13,11 +13,11 @@
 //! the object is completed only with a [`Verified`] token, asked for after every part is
 //! in, and any other ending aborts the multipart upload.
 
-use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::chunked::PartSource;
 use super::objects::CompletedPart;
 use super::writer::{MAX_PARTS, MIN_PART_SIZE, complete_checked};
 use super::{Body, Client, ObjectSpec, Uploaded, Verified};
@@ -79,7 +79,9 @@ pub fn parts_in_flight(threads: usize, max_memory: u64) -> usize {
 pub trait RangeSource: Sync {
     /// A reader of bytes `start..=end`: it gives exactly those bytes, then end-of-file
     /// only once they were checked; when the check fails it returns an error instead.
-    fn open(&self, start: u64, end: u64) -> Result<Box<dyn Read + Send>>;
+    /// At its end it gives their SHA-256 too ([`PartSource`]; wrap a reader that does not
+    /// hash in [`Hashing`](super::Hashing)).
+    fn open(&self, start: u64, end: u64) -> Result<Box<dyn PartSource>>;
 }
 
 /// How to stream.

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::glacier::{Client, JobId, JobOutput};
 use crate::progress::Reporter;
-use crate::s3::RangeSource;
+use crate::s3::{PartSource, RangeSource};
 use crate::sync::LockExt;
-use crate::treehash::{TreeHash, TreeHasher};
+use crate::treehash::{LinearTreeHasher, TreeHash};
 
 /// The ranges of one job's output, each checked against the tree hash Glacier sends for
 /// it (every part is a power of two MiB, so each range is tree-hash aligned); the hashes
@@ -29,7 +29,7 @@ pub(super) struct GlacierRanges<'a> {
 }
 
 impl RangeSource for GlacierRanges<'_> {
-    fn open(&self, start: u64, end: u64) -> Result<Box<dyn Read + Send>> {
+    fn open(&self, start: u64, end: u64) -> Result<Box<dyn PartSource>> {
         if self.stop.load(Ordering::Relaxed) {
             return Err(Error::Interrupted("export interrupted".into()));
         }
@@ -48,7 +48,8 @@ impl RangeSource for GlacierRanges<'_> {
             start,
             len: end - start + 1,
             got: 0,
-            hasher: Some(TreeHasher::new()),
+            hasher: Some(LinearTreeHasher::new()),
+            sha256: None,
             expected,
             checked: self.checked.clone(),
             reporter: Arc::clone(&self.reporter),
@@ -59,18 +60,27 @@ impl RangeSource for GlacierRanges<'_> {
 
 /// One range of a job's output as it arrives, hashed on the way; it ends (end-of-file)
 /// only when the range matched the tree hash Glacier sent for it, and fails otherwise,
-/// so the S3 part it feeds is never stored unchecked.
+/// so the S3 part it feeds is never stored unchecked. The same pass takes the range's
+/// SHA-256, the S3 part's checksum ([`PartSource`]).
 struct CheckedRange {
     output: JobOutput,
     start: u64,
     len: u64,
     got: u64,
     /// Taken when the range ends.
-    hasher: Option<TreeHasher>,
+    hasher: Option<LinearTreeHasher>,
+    /// The range's SHA-256, once it matched.
+    sha256: Option<[u8; 32]>,
     expected: TreeHash,
     checked: Arc<Mutex<BTreeMap<u64, TreeHash>>>,
     reporter: Arc<dyn Reporter>,
     stop: Arc<AtomicBool>,
+}
+
+impl PartSource for CheckedRange {
+    fn sha256(&self) -> Option<[u8; 32]> {
+        self.sha256
+    }
 }
 
 impl Read for CheckedRange {
@@ -91,7 +101,7 @@ impl Read for CheckedRange {
                     "Glacier sent more bytes than the range",
                 ));
             }
-            let actual = hasher.finish();
+            let (sha256, actual) = hasher.finish();
             if actual != self.expected {
                 return Err(IoError::new(
                     ErrorKind::InvalidData,
@@ -102,6 +112,7 @@ impl Read for CheckedRange {
                 ));
             }
             self.checked.lock_unpoisoned().insert(self.start, actual);
+            self.sha256 = Some(sha256);
             self.reporter.add_bytes(self.len);
             return Ok(0);
         }
