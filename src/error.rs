@@ -553,9 +553,168 @@ impl fmt::Display for Setting {
     }
 }
 
+/// Something the library's advice tells the caller to do next (list the jobs, abort an
+/// upload...), as its messages name it. Like [`Setting`], the library never spells a
+/// command: by default an action reads as the Glacier operation it comes down to, or a
+/// plain phrase (`ListMultipartUploads for vault photos`); a program installs its own
+/// words once with [`name_actions`] (the `glacier` CLI names its commands, `glacier
+/// uploads list photos`). A message keeps its own quoting around the action.
+///
+/// ```
+/// use glacier_upload::error::Action;
+/// let list = Action::ListUploads { vault: "photos" };
+/// assert_eq!(list.to_string(), "ListMultipartUploads for vault photos");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action<'a> {
+    /// Listing a vault's jobs, to see whether one was started (ListJobs).
+    ListJobs {
+        /// The vault.
+        vault: &'a str,
+    },
+    /// Describing a job of another kind than the one asked for (DescribeJob).
+    DescribeJob,
+    /// Fetching an archive retrieval job's output (GetJobOutput).
+    GetArchiveOutput,
+    /// Fetching an inventory retrieval job's output (GetJobOutput).
+    GetInventoryOutput,
+    /// Listing a vault's multipart uploads, to see whether one was started
+    /// (ListMultipartUploads).
+    ListUploads {
+        /// The vault.
+        vault: &'a str,
+    },
+    /// Ending a multipart upload, its parts discarded (AbortMultipartUpload).
+    AbortUpload {
+        /// The vault.
+        vault: &'a str,
+        /// The upload's ID.
+        upload_id: &'a str,
+    },
+    /// Deleting an archive (DeleteArchive).
+    DeleteArchive,
+    /// Exporting the vault's archives (the export workflow).
+    ExportVault,
+    /// Deleting a vault once Glacier's inventory shows it empty (DeleteVault, with
+    /// [`Setting::WhenEmpty`]).
+    DeleteVault {
+        /// The vault.
+        vault: &'a str,
+    },
+}
+
+impl Action<'_> {
+    /// The action in the library's own words: the Glacier operation, else a plain phrase.
+    fn plain(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::ListJobs { vault } => write!(f, "ListJobs for vault {vault}"),
+            Action::DescribeJob => f.write_str("DescribeJob"),
+            Action::GetArchiveOutput => f.write_str("GetJobOutput for an archive retrieval"),
+            Action::GetInventoryOutput => f.write_str("GetJobOutput for an inventory retrieval"),
+            Action::ListUploads { vault } => {
+                write!(f, "ListMultipartUploads for vault {vault}")
+            }
+            Action::AbortUpload { vault, upload_id } => {
+                write!(
+                    f,
+                    "AbortMultipartUpload for upload {upload_id} in vault {vault}"
+                )
+            }
+            Action::DeleteArchive => f.write_str("DeleteArchive"),
+            Action::ExportVault => f.write_str("an export"),
+            Action::DeleteVault { vault } => {
+                write!(
+                    f,
+                    "DeleteVault for vault {vault} with {}",
+                    Setting::WhenEmpty
+                )
+            }
+        }
+    }
+}
+
+/// The program's words for actions, once installed.
+static ACTION_WORDS: std::sync::OnceLock<fn(Action<'_>) -> String> = std::sync::OnceLock::new();
+
+/// Installs the words every later message uses for an action (the CLI: its commands, with
+/// their arguments). The first call wins; call it before anything that may fail.
+pub fn name_actions(words: fn(Action<'_>) -> String) {
+    let _ = ACTION_WORDS.set(words);
+}
+
+impl fmt::Display for Action<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match ACTION_WORDS.get() {
+            Some(words) => f.write_str(&words(*self)),
+            None => self.plain(f),
+        }
+    }
+}
+
+/// One of each action, for tests of every program's words for them. The match fails to
+/// compile when an action is added, so the list is looked at.
+#[cfg(test)]
+pub(crate) fn every_action() -> Vec<Action<'static>> {
+    let all = vec![
+        Action::ListJobs { vault: "v" },
+        Action::DescribeJob,
+        Action::GetArchiveOutput,
+        Action::GetInventoryOutput,
+        Action::ListUploads { vault: "v" },
+        Action::AbortUpload {
+            vault: "v",
+            upload_id: "U",
+        },
+        Action::DeleteArchive,
+        Action::ExportVault,
+        Action::DeleteVault { vault: "v" },
+    ];
+    for a in &all {
+        match a {
+            Action::ListJobs { .. }
+            | Action::DescribeJob
+            | Action::GetArchiveOutput
+            | Action::GetInventoryOutput
+            | Action::ListUploads { .. }
+            | Action::AbortUpload { .. }
+            | Action::DeleteArchive
+            | Action::ExportVault
+            | Action::DeleteVault { .. } => {}
+        }
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A library user's messages name Glacier operations and options, never a command of
+    /// the `glacier` CLI, whose words only `cli::main` installs.
+    #[test]
+    fn actions_read_as_operations_until_a_program_names_them() {
+        assert!(ACTION_WORDS.get().is_none(), "no unit test installs words");
+        assert!(SETTING_NAMES.get().is_none(), "no unit test installs words");
+        let plain: Vec<String> = every_action().iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            plain,
+            [
+                "ListJobs for vault v",
+                "DescribeJob",
+                "GetJobOutput for an archive retrieval",
+                "GetJobOutput for an inventory retrieval",
+                "ListMultipartUploads for vault v",
+                "AbortMultipartUpload for upload U in vault v",
+                "DeleteArchive",
+                "an export",
+                "DeleteVault for vault v with when_empty",
+            ]
+        );
+        for p in &plain {
+            assert!(!p.contains("glacier") && !p.contains("--"), "{p}");
+        }
+    }
 
     fn svc(status: u16, code: &str) -> Error {
         Error::Service(Box::new(ServiceError {

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `glacier` binary driven against files and
 //! the mock Glacier server.
 
+mod advice_cli;
 mod archive_delete_cli;
 mod bad_input;
 mod common_cli;

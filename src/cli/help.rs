@@ -4,10 +4,11 @@
 //! lists are generated from `flags`, so a flag cannot be parsed without being listed.
 //! [`ACTIONS`] is the one table of what the command line offers: help pages, the man
 //! page and the shell completions (`generate.rs`) are all made from it and the flag
-//! lists it points at.
+//! lists it points at. [`action_command`] is the command line for each thing the
+//! library's advice tells the user to do next.
 
 use super::flags::{self, Flag, options};
-use crate::error::{Error, Result};
+use crate::error::{self, Error, Result};
 
 /// One thing the command line does: `glacier vault export`, `glacier upload`.
 #[derive(Debug)]
@@ -334,6 +335,27 @@ pub fn has_action(words: &str) -> bool {
     ACTIONS.iter().any(|a| a.words == words)
 }
 
+/// The command that does each library [`error::Action`], with its arguments: the words the
+/// library's advice uses once `cli::main` installs this ([`error::name_actions`]).
+pub fn action_command(action: error::Action<'_>) -> String {
+    use error::Action as A;
+    match action {
+        A::ListJobs { vault } => format!("glacier jobs list {vault}"),
+        A::DescribeJob => "glacier jobs describe".into(),
+        A::GetArchiveOutput => "glacier archive get".into(),
+        A::GetInventoryOutput => "glacier inventory get".into(),
+        A::ListUploads { vault } => format!("glacier uploads list {vault}"),
+        A::AbortUpload { vault, upload_id } => {
+            format!("glacier uploads abort {vault} {upload_id}")
+        }
+        A::DeleteArchive => "glacier archive delete".into(),
+        A::ExportVault => "glacier vault export".into(),
+        A::DeleteVault { vault } => {
+            format!("glacier vault delete {} {vault}", flags::WHEN_EMPTY.long)
+        }
+    }
+}
+
 /// A group's index: each action's usage and summary, then what they share.
 fn group_page(g: &Group) -> String {
     let mut out = format!("glacier {} - {}\n\nUsage:\n", g.name, g.title);
@@ -541,6 +563,45 @@ mod tests {
         match super::super::parse(argv.iter().map(std::ffi::OsString::from).collect()) {
             Err(Error::Usage(m)) => m,
             other => panic!("{argv:?}: expected a usage error, got {other:?}"),
+        }
+    }
+
+    /// Each thing the library's advice tells the user to do reads as the command that does
+    /// it, word for word what the CLI printed before the library named actions; each is a
+    /// command with a page, and one given with its arguments is a line the parser takes.
+    #[test]
+    fn every_library_action_is_a_command_the_parser_takes() {
+        let commands: Vec<String> = error::every_action()
+            .into_iter()
+            .map(action_command)
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                "glacier jobs list v",
+                "glacier jobs describe",
+                "glacier archive get",
+                "glacier inventory get",
+                "glacier uploads list v",
+                "glacier uploads abort v U",
+                "glacier archive delete",
+                "glacier vault export",
+                "glacier vault delete --when-empty v",
+            ]
+        );
+        for c in &commands {
+            let words: Vec<&str> = c
+                .strip_prefix("glacier ")
+                .expect("a glacier command")
+                .split(' ')
+                .collect();
+            assert!(has_action(&words[..2].join(" ")), "{c}: no such command");
+            if words.len() > 2 {
+                let argv = words.iter().map(std::ffi::OsString::from).collect();
+                if let Err(e) = super::super::parse(argv) {
+                    panic!("{c}: {e}");
+                }
+            }
         }
     }
 

@@ -287,6 +287,8 @@ pub(crate) fn run(global: &Global, cmd: Command, out: &mut Output) -> Result<()>
 pub fn main(argv: Vec<std::ffi::OsString>) -> i32 {
     // The library names settings; the CLI's words for them are its flags.
     error::name_settings(flags::setting_flag);
+    // The library names what to do next; the CLI's words for it are its commands.
+    error::name_actions(help::action_command);
     let mut out = Output::stdout();
     let result = parse(argv).and_then(|(global, cmd)| run(&global, cmd, &mut out));
     let result = result.and_then(|()| out.flush());

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::error::{Error, Result, Setting};
+use crate::error::{Action, Error, Result, Setting};
 use crate::export::{S3Destination, S3Target};
 use crate::s3::{self, StorageClass};
 use crate::sync::LockExt;
@@ -189,10 +189,11 @@ impl ExportRecord for DirExport {
         let f = File::open(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::Input(format!(
-                    "{} {}: no export journal there ({} is missing); export the vault into it with `glacier vault export` first",
+                    "{} {}: no export journal there ({} is missing); export the vault into it with `{}` first",
                     Setting::OnlyExported,
                     self.root.display(),
-                    path.display()
+                    path.display(),
+                    Action::ExportVault
                 ))
             } else {
                 Error::io(&path, e)
@@ -267,6 +268,26 @@ fn file_matches(path: &Path, size: u64, tree_hash: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No export in DIR: the error says to export first, naming the library's way to
+    /// (the CLI installs its command instead).
+    #[test]
+    fn a_dir_without_a_journal_says_to_export_it_first() {
+        let root = std::env::temp_dir().join(format!("no-export-{}", std::process::id()));
+        let err = DirExport { root: root.clone() }
+            .verified()
+            .expect_err("no journal there");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "only_exported {}: no export journal there (",
+                root.display()
+            )) && text.ends_with(" is missing); export the vault into it with `an export` first"),
+            "{text}"
+        );
+        assert!(!text.contains("glacier "), "{text}");
+        assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+    }
 
     #[test]
     fn only_records_whose_file_is_whole_count() {

@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use super::{DeleteOptions, Deleted, ExportedTo, Plan, Scope, Verified, delete_planned, scope};
-use crate::error::{Error, Result, Setting};
+use crate::error::{Action, Error, Result};
 use crate::progress::Reporter;
 use crate::s3;
 use crate::vault::inventory::{Acquire, Acquired, acquire};
@@ -285,6 +285,14 @@ fn delete_vault(ctx: &Ctx<'_>, vault: &str, left: u64) -> Result<VaultEnd> {
     }
 }
 
+/// A vault still not deletable after the wait, and how to delete it later.
+fn not_yet(why: &str, vault: &str) -> Error {
+    Error::JobInProgress(format!(
+        "not yet: {why}; run '{}' later",
+        Action::DeleteVault { vault }
+    ))
+}
+
 /// Checks (every `delete_poll`) until Glacier's inventory shows the vault empty, then
 /// deletes it; the stop flag ends the wait.
 fn wait_and_delete_vault(
@@ -303,10 +311,23 @@ fn wait_and_delete_vault(
     match vault_delete::run(ctx, &how, reporter)? {
         Outcome::Deleted => Ok(VaultEnd::Deleted),
         // A wait ends only when the vault is gone or by an error; kept for safety.
-        Outcome::NotYet { why, .. } => Err(Error::JobInProgress(format!(
-            "not yet: {why}; run 'glacier vault delete {} {}' later",
-            Setting::WhenEmpty,
-            opts.vault
-        ))),
+        Outcome::NotYet { why, .. } => Err(not_yet(&why, &opts.vault)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vault still there after the wait: how to delete it later, in the library's words
+    /// (the CLI installs its command instead).
+    #[test]
+    fn a_vault_not_deleted_yet_says_how_to_delete_it_later() {
+        let err = not_yet("its inventory still lists 3 archives", "v");
+        assert_eq!(
+            err.to_string(),
+            "not yet: its inventory still lists 3 archives; run 'DeleteVault for vault v with when_empty' later"
+        );
+        assert_eq!(err.exit_code(), crate::error::EXIT_IN_PROGRESS);
     }
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::{Persist, Wait, age, initiate_job, persist, wait_for_job};
-use crate::error::{Error, Result};
+use crate::error::{Action, Error, Result};
 use crate::glacier::{JobDescription, JobId, JobRequest};
 use crate::progress::Reporter;
 use crate::workflow::Ctx;
@@ -59,14 +59,7 @@ pub fn finished_job(
         ctx.glacier.describe_job(vault, job_id)?
     };
     if job.action.as_deref() != Some(action) {
-        let (is, use_cmd) = match job.action_name() {
-            "InventoryRetrieval" => ("an inventory retrieval", "glacier inventory get"),
-            "ArchiveRetrieval" => ("an archive retrieval", "glacier archive get"),
-            other => (other, "glacier jobs describe"),
-        };
-        return Err(Error::Job(format!(
-            "job {job_id} in vault '{vault}' is {is}; use '{use_cmd}'"
-        )));
+        return Err(other_kind(vault, job_id, job.action_name()));
     }
     match job.status() {
         "Succeeded" => Ok(job),
@@ -79,6 +72,18 @@ pub fn finished_job(
             age(job.creation_date.as_deref())
         ))),
     }
+}
+
+/// A job of another kind (`is`: its Action) than the one asked for, with what fetches it.
+fn other_kind(vault: &str, job_id: &JobId, is: &str) -> Error {
+    let (is, fetch) = match is {
+        "InventoryRetrieval" => ("an inventory retrieval", Action::GetInventoryOutput),
+        "ArchiveRetrieval" => ("an archive retrieval", Action::GetArchiveOutput),
+        other => (other, Action::DescribeJob),
+    };
+    Error::Job(format!(
+        "job {job_id} in vault '{vault}' is {is}; use '{fetch}'"
+    ))
 }
 
 /// A job to start.
@@ -119,4 +124,29 @@ pub fn start(ctx: &Ctx<'_>, s: &Start<'_>, reporter: &dyn Reporter) -> Result<Jo
             })
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job of another kind names what fetches it, in the library's words (the CLI
+    /// installs its commands instead).
+    #[test]
+    fn a_job_of_another_kind_says_what_fetches_it() {
+        let id = JobId::from_server("J");
+        let text = |is| other_kind("v", &id, is).to_string();
+        assert_eq!(
+            text("InventoryRetrieval"),
+            "job J in vault 'v' is an inventory retrieval; use 'GetJobOutput for an inventory retrieval'"
+        );
+        assert_eq!(
+            text("ArchiveRetrieval"),
+            "job J in vault 'v' is an archive retrieval; use 'GetJobOutput for an archive retrieval'"
+        );
+        assert_eq!(
+            text("Select"),
+            "job J in vault 'v' is Select; use 'DescribeJob'"
+        );
+    }
 }

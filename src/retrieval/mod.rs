@@ -23,7 +23,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::error::{Error, Result};
+use crate::error::{Action, Error, Result};
 use crate::glacier::{Client, JobDescription, JobId, JobRequest};
 
 pub use create::{Create, create};
@@ -114,6 +114,15 @@ fn same_inventory(request: &JobRequest, j: &JobDescription) -> bool {
         && want.limit == got.limit
 }
 
+/// What to do when looking for the job a lost InitiateJob started failed: the job may
+/// exist (and be billed), so look before starting it again.
+fn look_advice(vault: &str) -> String {
+    format!(
+        "check '{}' before starting it again",
+        Action::ListJobs { vault }
+    )
+}
+
 /// Starts a job: the one policy for a call that creates something. When the outcome of
 /// a request is unknown (sent, then no answer or a 5xx), the job may exist and be billed:
 /// ListJobs is asked for one the request started ([`find_started_job`]) and that job is
@@ -129,7 +138,7 @@ pub fn initiate_job(
     note: &mut dyn FnMut(&str),
 ) -> Result<JobId> {
     let first_sent = OffsetDateTime::now_utc();
-    let advice = format!("check 'glacier jobs list {vault}' before starting it again");
+    let advice = look_advice(vault);
     // Both the policy and the lookup's pauses speak, never at the same time.
     let note = std::cell::RefCell::new(note);
     create(
@@ -246,6 +255,16 @@ pub fn age(created: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failed look for a lost job's start says how to look, in the library's words (the
+    /// CLI installs its command instead).
+    #[test]
+    fn the_advice_after_a_failed_look_names_listjobs() {
+        assert_eq!(
+            look_advice("v"),
+            "check 'ListJobs for vault v' before starting it again"
+        );
+    }
 
     fn job(id: &str, archive: &str, range: &str, tier: &str, created: &str) -> JobDescription {
         serde_json::from_value(serde_json::json!({

@@ -18,7 +18,7 @@ use std::fs::File;
 use std::path::Path;
 
 use super::{Events, Outcome, Settings, state};
-use crate::error::{Error, Result};
+use crate::error::{Action, Error, Result};
 use crate::filehash;
 use crate::glacier::{Client, UploadDescription, UploadId};
 use crate::retrieval::{Create, create};
@@ -53,6 +53,15 @@ pub fn find_initiated(
         .map(|(_, id)| id)
 }
 
+/// What to do when looking for the upload a lost InitiateMultipartUpload started failed:
+/// the upload may exist (its parts billed until it is aborted).
+fn look_advice(vault: &str) -> String {
+    format!(
+        "check '{}' (and abort it if unwanted)",
+        Action::ListUploads { vault }
+    )
+}
+
 /// Initiates a multipart upload through the one policy for calls that create something
 /// ([`crate::retrieval::create`]): if the answer is lost, the upload the request made is
 /// used (see the module comment); only when Glacier shows none is the request sent again.
@@ -68,10 +77,7 @@ pub fn initiate(
             .as_ref()
             .is_some_and(|d| state::load(d, id).is_some())
     };
-    let advice = format!(
-        "check 'glacier uploads list {}' (and abort it if unwanted)",
-        opts.vault
-    );
+    let advice = look_advice(&opts.vault);
     create(
         Create {
             operation: "InitiateMultipartUpload",
@@ -174,6 +180,16 @@ pub fn complete_again(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failed look for a lost upload's start says how to look, in the library's words
+    /// (the CLI installs its command instead).
+    #[test]
+    fn the_advice_after_a_failed_look_names_listmultipartuploads() {
+        assert_eq!(
+            look_advice("v"),
+            "check 'ListMultipartUploads for vault v' (and abort it if unwanted)"
+        );
+    }
 
     fn upload(id: &str, desc: &str, part: u64, created: &str) -> UploadDescription {
         UploadDescription {

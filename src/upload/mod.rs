@@ -28,9 +28,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
 
-use crate::error::{Error, Result, Setting};
+use crate::error::{Action, Error, Result, Setting};
 use crate::filehash;
-use crate::glacier::{ArchiveCreated, Client, Description, Payload, UploadId};
+use crate::glacier::{ArchiveCreated, ArchiveId, Client, Description, Payload, UploadId};
 use crate::progress::Reporter;
 use crate::treehash::{self, LinearTreeHasher, TreeHash};
 
@@ -256,11 +256,14 @@ fn check_same_description(
     };
     let ways = if explicit {
         format!(
-            "add {} {} to resume it under that description, or leave {} out to upload this input as a new archive (then end upload {id} with: glacier uploads abort {} {id})",
+            "add {} {} to resume it under that description, or leave {} out to upload this input as a new archive (then end upload {id} with: {})",
             Setting::Description,
             quoted(d),
             Setting::UploadId,
-            opts.vault
+            Action::AbortUpload {
+                vault: &opts.vault,
+                upload_id: id.as_str()
+            }
         )
     } else {
         format!(
@@ -509,6 +512,14 @@ fn upload_file(
         .map_err(after_sent)
 }
 
+/// The hint on a failure after a one-request upload made its archive: never lose its ID.
+fn created_anyway(archive_id: &ArchiveId) -> String {
+    format!(
+        "an archive WAS created from what was read: archive ID {archive_id} (delete it with '{}' if unwanted)",
+        Action::DeleteArchive
+    )
+}
+
 /// A file small enough for one request: hashed in parallel, then sent whole.
 fn one_request(
     client: &Client,
@@ -537,10 +548,7 @@ fn one_request(
     // the file changed meanwhile it may mix versions. Never lose its ID.
     local.check_unchanged().map_err(|e| Error::WithHint {
         error: Box::new(after_sent(e)),
-        hint: format!(
-            "an archive WAS created from what was read: archive ID {} (delete it with 'glacier archive delete' if unwanted)",
-            archive.archive_id
-        ),
+        hint: created_anyway(&archive.archive_id),
     })?;
     Ok(Outcome {
         archive,
@@ -650,6 +658,42 @@ fn upload_stream(
 mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
+
+    /// The advice of an upload's errors names Glacier operations and options, in the
+    /// library's words (the CLI installs its commands and flags instead).
+    #[test]
+    fn advice_names_operations_and_options() {
+        let archive = ArchiveId::from_server("A");
+        assert_eq!(
+            created_anyway(&archive),
+            "an archive WAS created from what was read: archive ID A (delete it with 'DeleteArchive' if unwanted)"
+        );
+        let opts = Settings {
+            vault: "v".into(),
+            description: Description::new("mine").expect("description"),
+            part_size: None,
+            part_size_given: false,
+            threads: 1,
+            max_memory: 1 << 30,
+            upload_id: None,
+            stop: Arc::default(),
+            reporter: Arc::new(crate::progress::Counts::new()),
+            state_dir: None,
+            origin: String::new(),
+            auto_resume: false,
+        };
+        let id = UploadId::from_server("U");
+        let err = check_same_description(&opts, &id, Some("theirs"), true)
+            .expect_err("another description");
+        let text = err.to_string();
+        assert!(
+            text.ends_with(
+                "add description 'theirs' to resume it under that description, or leave upload_id out to upload this input as a new archive (then end upload U with: AbortMultipartUpload for upload U in vault v)"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("glacier "), "{text}");
+    }
 
     #[test]
     fn one_pass_hashes_match_the_separate_ones() {
