@@ -160,7 +160,13 @@ fn only_exported_to_s3_deletes_exactly_the_verified_objects_still_in_the_bucket(
             "v",
         ],
     );
-    assert!(e.fails(2).contains("no export manifest"), "{}", e.stderr);
+    let err = e.fails(2);
+    assert!(err.contains("no export manifest"), "{}", e.stderr);
+    assert!(
+        err.contains("export the vault there with `glacier vault export` first"),
+        "{}",
+        e.stderr
+    );
     assert_eq!(mock.requests().len(), before);
 
     // --s3-endpoint-url belongs to an S3 export only.

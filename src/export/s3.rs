@@ -36,7 +36,7 @@ use ranges::GlacierRanges;
 use super::Destination;
 use crate::config::Env;
 use crate::download;
-use crate::error::{Error, Result, Setting};
+use crate::error::{Action, Error, Result, Setting};
 use crate::glacier::{Client, JobDescription};
 use crate::progress::{Counts, Reporter};
 use crate::s3::{
@@ -394,8 +394,10 @@ impl S3Destination {
             .is_none()
         {
             return Err(Error::Input(format!(
-                "{}: no export manifest (s3://{}/{key} is missing); export the vault there with `glacier vault export` first",
-                self.target, self.target.bucket
+                "{}: no export manifest (s3://{}/{key} is missing); export the vault there with `{}` first",
+                self.target,
+                self.target.bucket,
+                Action::ExportVault
             )));
         }
         let mut lines = Lines::default();
