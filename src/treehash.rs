@@ -3,8 +3,10 @@
 //! Glacier checks every upload and download with a hash tree: SHA-256 over each 1 MiB
 //! chunk, then adjacent pairs hashed together level by level, an odd node at the end of a
 //! level carried up unchanged, until one root remains ("Computing Checksums" in the
-//! Amazon S3 Glacier Developer Guide). This module owns that algorithm and nothing else:
-//! it is pure (no files, no threads, no clock), so the file-level parallel hasher lives in
+//! Amazon S3 Glacier Developer Guide). This module owns that algorithm, and the one-pass
+//! pairing of it with the plain SHA-256 an upload part also needs ([`LinearTreeHasher`]),
+//! over the SHA-256 block functions of its `sha256x2` submodule; nothing else: it is pure
+//! (no files, no threads, no clock), so the file-level parallel hasher lives in
 //! [`crate::filehash`] and builds on the pieces here.
 
 use std::fmt;
@@ -176,8 +178,12 @@ impl Default for TreeHasher {
 impl TreeHasher {
     /// A hasher that has seen nothing.
     pub fn new() -> Self {
+        Self::with_kernel(sha256x2::Kernel::detect())
+    }
+
+    fn with_kernel(kernel: sha256x2::Kernel) -> Self {
         TreeHasher {
-            kernel: sha256x2::Kernel::detect(),
+            kernel,
             current: Sha256::new(),
             current_len: 0,
             stack: Vec::with_capacity(48),
@@ -368,6 +374,7 @@ impl LinearTreeHasher {
 
     /// Whole blocks, all within the current leaf, into both states.
     fn compress(&mut self, blocks: &[u8]) {
+        debug_assert!(self.leaf_len + blocks.len() as u64 <= CHUNK_SIZE);
         self.kernel
             .compress_same(&mut self.linear, &mut self.leaf, blocks);
         self.leaf_len += blocks.len() as u64;
@@ -564,8 +571,8 @@ mod tests {
     fn linear_and_tree_in_one_pass_match_the_definitions_with_every_kernel() {
         let data = pattern(3 * MIB + 1000, 5);
         let mut kernels = vec![sha256x2::Kernel::Portable];
-        if sha256x2::Kernel::detect() != sha256x2::Kernel::Portable {
-            kernels.push(sha256x2::Kernel::detect());
+        if sha256x2::Kernel::fastest() != sha256x2::Kernel::Portable {
+            kernels.push(sha256x2::Kernel::fastest());
         }
         let lens = [
             0,
@@ -635,10 +642,26 @@ mod tests {
                 "aa315fc3563b1d03dd5dcd2526fd6eda45f5662d0523278b98d82fe2f868abfc",
             ),
         ];
+        let mut kernels = vec![sha256x2::Kernel::Portable];
+        if sha256x2::Kernel::fastest() != sha256x2::Kernel::Portable {
+            kernels.push(sha256x2::Kernel::fastest());
+        }
         for &(len, want) in cases {
             let data = vec![b'a'; len];
             assert_eq!(tree_hash(&data).to_hex(), want, "len {len}");
             assert_eq!(reference::tree_hash(&data).to_hex(), want, "ref len {len}");
+            for &kernel in &kernels {
+                let mut tree = TreeHasher::with_kernel(kernel);
+                tree.update(&data);
+                assert_eq!(tree.finish().to_hex(), want, "{kernel:?}, len {len}");
+                let mut both = LinearTreeHasher::with_kernel(kernel);
+                both.update(&data);
+                assert_eq!(
+                    both.finish().1.to_hex(),
+                    want,
+                    "{kernel:?} one pass, len {len}"
+                );
+            }
         }
     }
 
