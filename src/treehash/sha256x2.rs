@@ -20,10 +20,17 @@
 //! caller's (`super::LinearTreeHasher`). It must not grow anything else: every line here is
 //! checked against `sha2` by the tests below and the `treehash_streaming` fuzz target.
 //!
-//! Without SHA-NI (an older x86_64, or aarch64) the portable kernel hands each state to
-//! `sha2::compress256` in turn, which is what two `sha2` hashers did before. (On aarch64
-//! that is `sha2`'s software code: its ARM SHA-2 backend needs its `asm` feature, which
-//! this crate does not enable.)
+//! On aarch64 the Armv8 SHA-256 instructions get the same two kernels (`armv8`), detected
+//! at run time like SHA-NI. That matters more there: `sha2` 0.10 uses them only with its
+//! `asm` feature (a C build this crate does not take), so on a Graviton host every hash
+//! ran in software before. They are checked against `sha2`'s software code by the tests
+//! below, cross-built and run under `qemu-aarch64-static` (which has the instructions),
+//! and by CI's aarch64 round trip; no speed is claimed, since emulation says nothing of
+//! real hardware.
+//!
+//! Without either (an older x86_64, an Arm core without the extension) the portable
+//! kernel hands each state to `sha2::compress256` in turn, which is what two `sha2`
+//! hashers did before.
 #![allow(unsafe_code)]
 
 use sha2::digest::generic_array::{GenericArray, typenum::U64};
@@ -36,6 +43,18 @@ pub(crate) const H0: State = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
+/// SHA-256's round constants (FIPS 180-4, 4.2.2).
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
 /// Which block function this CPU runs, chosen by [`Kernel::detect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kernel {
@@ -45,7 +64,17 @@ pub(crate) enum Kernel {
     /// [`Kernel::fastest`] makes this value, after the CPU said it has them.
     #[cfg(target_arch = "x86_64")]
     ShaNi(ShaNiToken),
+    /// The Armv8 SHA-256 instructions with the two states' rounds interleaved. Only
+    /// [`Kernel::fastest`] makes this value, after the CPU said it has them.
+    #[cfg(target_arch = "aarch64")]
+    Armv8(Armv8Token),
 }
+
+/// Proof that the CPU has the Armv8 SHA-256 instructions (`sha2`): made only by
+/// [`Kernel::fastest`], as [`ShaNiToken`] is on x86_64.
+#[cfg(target_arch = "aarch64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Armv8Token(());
 
 /// Proof that the CPU has SHA-NI, SSSE3 and SSE4.1: it can only be made by
 /// [`Kernel::fastest`], so holding a [`Kernel::ShaNi`] is what makes calling the
@@ -77,6 +106,10 @@ impl Kernel {
         {
             return Kernel::ShaNi(ShaNiToken(()));
         }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("sha2") {
+            return Kernel::Armv8(Armv8Token(()));
+        }
         Kernel::Portable
     }
 
@@ -88,6 +121,9 @@ impl Kernel {
             // SAFETY: the token exists only when the CPU has the features enabled.
             #[cfg(target_arch = "x86_64")]
             Kernel::ShaNi(_) => unsafe { shani::compress(state, blocks) },
+            // SAFETY: the token exists only when the CPU has the feature enabled.
+            #[cfg(target_arch = "aarch64")]
+            Kernel::Armv8(_) => unsafe { armv8::compress(state, blocks) },
         }
     }
 
@@ -107,6 +143,9 @@ impl Kernel {
             // SAFETY: the token exists only when the CPU has the features enabled.
             #[cfg(target_arch = "x86_64")]
             Kernel::ShaNi(_) => unsafe { shani::compress_same(a, b, blocks) },
+            // SAFETY: the token exists only when the CPU has the feature enabled.
+            #[cfg(target_arch = "aarch64")]
+            Kernel::Armv8(_) => unsafe { armv8::compress_same(a, b, blocks) },
         }
     }
 
@@ -133,6 +172,9 @@ impl Kernel {
             // SAFETY: the token exists only when the CPU has the features enabled.
             #[cfg(target_arch = "x86_64")]
             Kernel::ShaNi(_) => unsafe { shani::compress_two(a, a_blocks, b, b_blocks) },
+            // SAFETY: the token exists only when the CPU has the feature enabled.
+            #[cfg(target_arch = "aarch64")]
+            Kernel::Armv8(_) => unsafe { armv8::compress_two(a, a_blocks, b, b_blocks) },
         }
     }
 }
@@ -152,21 +194,7 @@ fn as_blocks(bytes: &[u8]) -> &[GenericArray<u8, U64>] {
 mod shani {
     use std::arch::x86_64::*;
 
-    use super::State;
-
-    /// SHA-256's round constants (FIPS 180-4, 4.2.2).
-    const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-        0xc67178f2,
-    ];
+    use super::{K, State};
 
     /// `state` (a..h) as the registers ABEF and CDGH, each with its first letter in the
     /// highest lane.
@@ -323,6 +351,145 @@ mod shani {
     }
 }
 
+/// The Armv8 block functions (Arm Architecture Reference Manual, SHA256H, SHA256H2,
+/// SHA256SU0, SHA256SU1): the state is kept as the registers ABCD and EFGH; each
+/// `vsha256hq_u32`/`vsha256h2q_u32` pair does four rounds.
+#[cfg(target_arch = "aarch64")]
+mod armv8 {
+    use std::arch::aarch64::*;
+
+    use super::{K, State};
+
+    /// The first 16 message words of `block` (64 bytes), big-endian, four to a register.
+    #[inline(always)]
+    unsafe fn words(block: &[u8]) -> [uint32x4_t; 4] {
+        debug_assert_eq!(block.len(), 64);
+        // SAFETY: `block` holds 64 bytes, the four loads read them; neon is always on.
+        unsafe {
+            let p = block.as_ptr();
+            [
+                vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p))),
+                vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p.add(16)))),
+                vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p.add(32)))),
+                vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p.add(48)))),
+            ]
+        }
+    }
+
+    /// Message words 4g..4g+3 plus their round constants, for group `g` (0..16); `w`
+    /// as in the x86_64 `schedule` (group g-4 in slot `g % 4`, overwritten with group g).
+    /// It carries the feature itself: Arm's intrinsics are `inline(always)` and would
+    /// stay calls in a helper without it.
+    #[target_feature(enable = "sha2")]
+    #[inline]
+    unsafe fn schedule(w: &mut [uint32x4_t; 4], g: usize) -> uint32x4_t {
+        // SAFETY: sha2 is enabled in every caller; the K load reads 16 of its 256 bytes.
+        unsafe {
+            if g >= 4 {
+                w[g & 3] = vsha256su1q_u32(
+                    vsha256su0q_u32(w[g & 3], w[(g + 1) & 3]),
+                    w[(g + 2) & 3],
+                    w[(g + 3) & 3],
+                );
+            }
+            vaddq_u32(w[g & 3], vld1q_u32(K.as_ptr().add(4 * g)))
+        }
+    }
+
+    /// One state over `blocks` (whole blocks).
+    #[target_feature(enable = "sha2")]
+    pub(super) unsafe fn compress(state: &mut State, blocks: &[u8]) {
+        // SAFETY: this function's feature is enabled; the loads and stores stay within
+        // `state`, each 64-byte block and `K`.
+        unsafe {
+            let mut abcd = vld1q_u32(state.as_ptr());
+            let mut efgh = vld1q_u32(state.as_ptr().add(4));
+            for block in blocks.chunks_exact(64) {
+                let (abcd0, efgh0) = (abcd, efgh);
+                let mut w = words(block);
+                for g in 0..16 {
+                    let wk = schedule(&mut w, g);
+                    let prev = abcd;
+                    abcd = vsha256hq_u32(abcd, efgh, wk);
+                    efgh = vsha256h2q_u32(efgh, prev, wk);
+                }
+                abcd = vaddq_u32(abcd, abcd0);
+                efgh = vaddq_u32(efgh, efgh0);
+            }
+            vst1q_u32(state.as_mut_ptr(), abcd);
+            vst1q_u32(state.as_mut_ptr().add(4), efgh);
+        }
+    }
+
+    /// Two states over the same `blocks`: one message schedule, the rounds interleaved.
+    #[target_feature(enable = "sha2")]
+    pub(super) unsafe fn compress_same(a: &mut State, b: &mut State, blocks: &[u8]) {
+        // SAFETY: as in `compress`.
+        unsafe {
+            let (mut a_abcd, mut a_efgh) = (vld1q_u32(a.as_ptr()), vld1q_u32(a.as_ptr().add(4)));
+            let (mut b_abcd, mut b_efgh) = (vld1q_u32(b.as_ptr()), vld1q_u32(b.as_ptr().add(4)));
+            for block in blocks.chunks_exact(64) {
+                let saved = [a_abcd, a_efgh, b_abcd, b_efgh];
+                let mut w = words(block);
+                for g in 0..16 {
+                    let wk = schedule(&mut w, g);
+                    let (a_prev, b_prev) = (a_abcd, b_abcd);
+                    a_abcd = vsha256hq_u32(a_abcd, a_efgh, wk);
+                    b_abcd = vsha256hq_u32(b_abcd, b_efgh, wk);
+                    a_efgh = vsha256h2q_u32(a_efgh, a_prev, wk);
+                    b_efgh = vsha256h2q_u32(b_efgh, b_prev, wk);
+                }
+                a_abcd = vaddq_u32(a_abcd, saved[0]);
+                a_efgh = vaddq_u32(a_efgh, saved[1]);
+                b_abcd = vaddq_u32(b_abcd, saved[2]);
+                b_efgh = vaddq_u32(b_efgh, saved[3]);
+            }
+            vst1q_u32(a.as_mut_ptr(), a_abcd);
+            vst1q_u32(a.as_mut_ptr().add(4), a_efgh);
+            vst1q_u32(b.as_mut_ptr(), b_abcd);
+            vst1q_u32(b.as_mut_ptr().add(4), b_efgh);
+        }
+    }
+
+    /// Two states over two runs of blocks of the same length: two message schedules,
+    /// the rounds interleaved.
+    #[target_feature(enable = "sha2")]
+    pub(super) unsafe fn compress_two(
+        a: &mut State,
+        a_blocks: &[u8],
+        b: &mut State,
+        b_blocks: &[u8],
+    ) {
+        // SAFETY: as in `compress`; the caller passes runs of equal length.
+        unsafe {
+            let (mut a_abcd, mut a_efgh) = (vld1q_u32(a.as_ptr()), vld1q_u32(a.as_ptr().add(4)));
+            let (mut b_abcd, mut b_efgh) = (vld1q_u32(b.as_ptr()), vld1q_u32(b.as_ptr().add(4)));
+            for (a_block, b_block) in a_blocks.chunks_exact(64).zip(b_blocks.chunks_exact(64)) {
+                let saved = [a_abcd, a_efgh, b_abcd, b_efgh];
+                let mut a_w = words(a_block);
+                let mut b_w = words(b_block);
+                for g in 0..16 {
+                    let a_wk = schedule(&mut a_w, g);
+                    let b_wk = schedule(&mut b_w, g);
+                    let (a_prev, b_prev) = (a_abcd, b_abcd);
+                    a_abcd = vsha256hq_u32(a_abcd, a_efgh, a_wk);
+                    b_abcd = vsha256hq_u32(b_abcd, b_efgh, b_wk);
+                    a_efgh = vsha256h2q_u32(a_efgh, a_prev, a_wk);
+                    b_efgh = vsha256h2q_u32(b_efgh, b_prev, b_wk);
+                }
+                a_abcd = vaddq_u32(a_abcd, saved[0]);
+                a_efgh = vaddq_u32(a_efgh, saved[1]);
+                b_abcd = vaddq_u32(b_abcd, saved[2]);
+                b_efgh = vaddq_u32(b_efgh, saved[3]);
+            }
+            vst1q_u32(a.as_mut_ptr(), a_abcd);
+            vst1q_u32(a.as_mut_ptr().add(4), a_efgh);
+            vst1q_u32(b.as_mut_ptr(), b_abcd);
+            vst1q_u32(b.as_mut_ptr().add(4), b_efgh);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +571,10 @@ mod tests {
             && std::arch::is_x86_feature_detected!("sse4.1")
         {
             assert!(matches!(Kernel::fastest(), Kernel::ShaNi(_)));
+        }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("sha2") {
+            assert!(matches!(Kernel::fastest(), Kernel::Armv8(_)));
         }
     }
 
