@@ -21,7 +21,7 @@ use glacier_upload::vault::{InventorySource, Selection};
 use glacier_upload::workflow::Ctx;
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{TempDir, inventory_json, mock_client, pattern};
+use crate::support::{TempDir, inventory_json, mock_client, mock_client_config, pattern};
 
 /// A vault `v` of `n` small archives; each one's data by name.
 fn seed(mock: &MockGlacier, n: usize) -> HashMap<String, Vec<u8>> {
@@ -52,16 +52,7 @@ fn mock_with(n: usize, tag: &str) -> (MockGlacier, HashMap<String, Vec<u8>>, Tem
 /// A client for the mock that gives up after one attempt with 1 ms pauses: every fault
 /// the mock injects reaches the scheduler, whose own policy must get past it.
 fn one_try_client(mock: &MockGlacier) -> Client {
-    use glacier_upload::config::{self, MapEnv, Settings};
-    let env = MapEnv::new()
-        .with("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
-        .with("AWS_SECRET_ACCESS_KEY", crate::mock::SECRET_KEY)
-        .with("AWS_REGION", crate::mock::REGION)
-        .with("AWS_ENDPOINT_URL_GLACIER", &mock.url())
-        .with("AWS_EC2_METADATA_DISABLED", "true");
-    let resolved = config::resolve(&Settings::default(), &env).expect("mock settings resolve");
-    let credentials = glacier_upload::credentials::chain(&resolved, &env).expect("credentials");
-    let mut cfg = glacier_upload::glacier::ClientConfig::new(resolved, credentials);
+    let mut cfg = mock_client_config(mock);
     cfg.retry = RetryPolicy {
         max_attempts: 1,
         base_delay: Duration::from_millis(1),

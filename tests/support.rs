@@ -187,6 +187,14 @@ pub fn run_mock(mock: &crate::mock::MockGlacier, args: &[&str]) -> Run {
 /// quickly (it keeps connections alive and sends each request in one piece, where the
 /// raw test client pays a delayed-ACK wait per request with a body).
 pub fn mock_client(mock: &crate::mock::MockGlacier) -> glacier_upload::glacier::Client {
+    glacier_upload::glacier::Client::new(mock_client_config(mock)).expect("client for the mock")
+}
+
+/// The configuration [`mock_client`] builds its client from, for a test that changes a
+/// setting (its retry policy, say) first.
+pub fn mock_client_config(
+    mock: &crate::mock::MockGlacier,
+) -> glacier_upload::glacier::ClientConfig {
     use glacier_upload::config::{self, MapEnv, Settings};
     let env = MapEnv::new()
         .with("AWS_ACCESS_KEY_ID", crate::mock::ACCESS_KEY)
@@ -197,8 +205,7 @@ pub fn mock_client(mock: &crate::mock::MockGlacier) -> glacier_upload::glacier::
     let resolved = config::resolve(&Settings::default(), &env).expect("mock settings resolve");
     let credentials =
         glacier_upload::credentials::chain(&resolved, &env).expect("mock credentials");
-    let cfg = glacier_upload::glacier::ClientConfig::new(resolved, credentials);
-    glacier_upload::glacier::Client::new(cfg).expect("client for the mock")
+    glacier_upload::glacier::ClientConfig::new(resolved, credentials)
 }
 
 /// The bytes of an archive as the mock stores them.
