@@ -460,9 +460,11 @@ struct Arrived<'a> {
     data: &'a mut [u8],
     /// Their offset in the job output.
     at: u64,
-    /// The chunk's hasher: the sink feeds it the bytes it stored, in order (a file sink
-    /// feeds what it read back, so the one hash covers download and disk alike).
-    hasher: &'a mut TreeHasher,
+    /// The chunk's hasher: the sink feeds it the bytes it stored (a file sink feeds what
+    /// it read back, so the one hash covers download and disk alike).
+    hasher: &'a mut ChunkHasher,
+    /// The chunk's inclusive byte range in the job output.
+    range: (u64, u64),
     /// Glacier sent no tree hash for this range, so nothing will check what the sink
     /// hashes: a sink that reads back must compare the bytes themselves.
     unchecked: bool,
@@ -496,7 +498,7 @@ fn fetch_chunk(
         let range = if whole { None } else { Some((start, end)) };
         let mut resp = client.job_output(vault, job_id, range)?;
         let sent = resp.tree_hash;
-        let mut hasher = TreeHasher::new();
+        let mut hasher = ChunkHasher::new();
         let mut got = 0u64;
         let outcome: std::result::Result<(), String> = loop {
             let want = (buf.len() as u64).min(len - got) as usize;
@@ -525,6 +527,7 @@ fn fetch_chunk(
                 data: &mut buf[..filled],
                 at: start + got,
                 hasher: &mut hasher,
+                range: (start, end),
                 unchecked: sent.is_none(),
             })?;
             got += filled as u64;
@@ -550,6 +553,58 @@ fn fetch_chunk(
         expected: "data matching Glacier's tree hash".into(),
         actual: last,
     })
+}
+
+/// A chunk's tree hash as its bytes come in: in order ([`ChunkHasher::update`]), or, for
+/// whole pairs of leaves, side by side ([`ChunkHasher::update_pair`]: leaf `2k`'s bytes
+/// are hashed with leaf `2k+1`'s at the same offset, the two SHA-256 states' rounds
+/// interleaved, as `TreeHasher` does with whole chunks in memory).
+struct ChunkHasher {
+    tree: TreeHasher,
+    pair: treehash::LeafPair,
+}
+
+impl ChunkHasher {
+    fn new() -> ChunkHasher {
+        ChunkHasher {
+            tree: TreeHasher::new(),
+            pair: treehash::LeafPair::new(),
+        }
+    }
+
+    /// The next bytes in order (none of a leaf pair's in progress).
+    fn update(&mut self, data: &[u8]) {
+        self.tree.update(data);
+    }
+
+    /// The next bytes of a whole leaf pair: `first` of leaf `2k`, `second` of leaf `2k+1`,
+    /// at the same offset in each.
+    fn update_pair(&mut self, first: &[u8], second: &[u8]) {
+        self.pair.update(first, second);
+        if self.pair.is_full() {
+            let (a, b) = self.pair.finish();
+            self.tree.push_subtree(0, a);
+            self.tree.push_subtree(0, b);
+        }
+    }
+
+    fn finish(self) -> TreeHash {
+        self.tree.finish()
+    }
+}
+
+/// Whether the block of `block` bytes at `offset` (from the start of a chunk of `len`
+/// bytes) is hashed side by side with its pair's ([`write_checked`]): its leaf is one of
+/// a whole pair, leaves `2k` and `2k+1` both full (any other leaf is the chunk's last, or
+/// the archive's short last one), and the blocks tile a leaf in whole 64-byte blocks, so
+/// the same offset in the other leaf holds a block of the same size.
+fn in_whole_pair(offset: u64, len: u64, block: u64) -> bool {
+    let second = (offset / CHUNK_SIZE) | 1;
+    block > 0
+        && block % 64 == 0
+        && CHUNK_SIZE % block == 0
+        && offset % block == 0
+        && (second + 1) * CHUNK_SIZE <= len
 }
 
 /// A download worker's buffers, allocated on its first chunk and reused for every later
@@ -598,10 +653,29 @@ fn write_checked(file: &File, part: &Path, block: Arrived<'_>, back: &mut Vec<u8
         data,
         at,
         hasher,
+        range: (start, end),
         unchecked,
     } = block;
     file.write_all_at(data, at)
         .map_err(|e| Error::io(part, e))?;
+    let offset = at - start;
+    if !unchecked && in_whole_pair(offset, end - start + 1, data.len() as u64) {
+        // Leaf 2k's blocks are read back and hashed with leaf 2k+1's at the same offset
+        // (written a leaf ago, still in cache): the two hashes' rounds interleave.
+        if (offset / CHUNK_SIZE) % 2 == 0 {
+            return Ok(());
+        }
+        if back.len() < data.len() {
+            back.resize(data.len(), 0);
+        }
+        let first = &mut back[..data.len()];
+        file.read_exact_at(first, at - CHUNK_SIZE)
+            .map_err(|e| Error::io(part, e))?;
+        file.read_exact_at(data, at)
+            .map_err(|e| Error::io(part, e))?;
+        hasher.update_pair(first, data);
+        return Ok(());
+    }
     if !unchecked {
         file.read_exact_at(data, at)
             .map_err(|e| Error::io(part, e))?;
@@ -722,6 +796,32 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
+    #[test]
+    fn only_whole_leaf_pairs_tiled_by_the_block_are_hashed_side_by_side() {
+        const MIB: u64 = CHUNK_SIZE;
+        let block = 128 << 10;
+        // A chunk of 5 MiB + 3: leaves 0-1 and 2-3 are whole pairs, leaf 4 and the tail not.
+        let len = 5 * MIB + 3;
+        for (offset, want) in [
+            (0, true),
+            (MIB - block, true),
+            (MIB, true),
+            (3 * MIB + block, true),
+        ] {
+            assert_eq!(in_whole_pair(offset, len, block), want, "offset {offset}");
+        }
+        for offset in [4 * MIB, 5 * MIB] {
+            assert!(!in_whole_pair(offset, len, block), "offset {offset}");
+        }
+        // A pair whose second leaf is short is not whole.
+        assert!(!in_whole_pair(0, 2 * MIB - 1, block));
+        assert!(in_whole_pair(MIB, 2 * MIB, block));
+        // Blocks that do not tile a leaf, or are not whole SHA-256 blocks, go in order.
+        assert!(!in_whole_pair(0, 4 * MIB, 100 << 10));
+        assert!(!in_whole_pair(0, 4 * MIB, 96));
+        assert!(!in_whole_pair(block / 2, 4 * MIB, block));
+    }
+
     /// A write that lands elsewhere than asked is caught by the read-back: the hash
     /// covers the bytes read back (so it is not that of the bytes sent), and where no
     /// hash from Glacier would check it, the bytes are compared. pwrite(2) on Linux
@@ -735,7 +835,8 @@ mod tests {
         let mut back = Vec::new();
         let mut write = |f: &File, data: &[u8], unchecked: bool| {
             let mut data = data.to_vec();
-            let mut hasher = TreeHasher::new();
+            let mut hasher = ChunkHasher::new();
+            let end = data.len() as u64 - 1;
             let r = write_checked(
                 f,
                 &p,
@@ -743,6 +844,7 @@ mod tests {
                     data: &mut data,
                     at: 0,
                     hasher: &mut hasher,
+                    range: (0, end),
                     unchecked,
                 },
                 &mut back,
@@ -772,6 +874,44 @@ mod tests {
         let err =
             write(&appending, b"XXX bytes", true).expect_err("it went to the end, not to offset 0");
         assert!(err.to_string().contains("read back"), "{err}");
+
+        // A chunk of two whole leaves and a short one, in 128 KiB blocks: leaf 0's blocks
+        // are read back only when leaf 1's arrive, and the hash is still that of what the
+        // file holds, so the same misdirected writes are caught there too.
+        let chunk: Vec<u8> = (0..2 * CHUNK_SIZE as usize + 5000)
+            .map(|i| (i * 13 % 251) as u8)
+            .collect();
+        let write_chunk = |f: &File| {
+            let mut hasher = ChunkHasher::new();
+            let end = chunk.len() as u64 - 1;
+            let mut back = Vec::new();
+            for (i, piece) in chunk.chunks(BLOCK_SIZE as usize).enumerate() {
+                let mut data = piece.to_vec();
+                write_checked(
+                    f,
+                    &p,
+                    Arrived {
+                        data: &mut data,
+                        at: i as u64 * BLOCK_SIZE,
+                        hasher: &mut hasher,
+                        range: (0, end),
+                        unchecked: false,
+                    },
+                    &mut back,
+                )
+                .expect("write");
+            }
+            hasher.finish()
+        };
+        assert_eq!(write_chunk(&good), treehash::tree_hash(&chunk));
+        assert_eq!(fs::read(&p).expect("read"), chunk);
+        // Other bytes where the chunk should land; the appending handle puts it after them.
+        fs::write(&p, vec![7u8; chunk.len()]).expect("overwrite");
+        assert_ne!(
+            write_chunk(&appending),
+            treehash::tree_hash(&chunk),
+            "hashed what the file holds"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
