@@ -458,3 +458,118 @@ fn an_s3_outage_on_the_head_before_a_job_is_ridden_out() {
         assert!(got == data[&a.description], "{key} differs");
     }
 }
+
+/// The run's clock for the restart test: three hours later at each reading.
+static RESTART_CLOCK: AtomicI64 = AtomicI64::new(0);
+
+fn three_hours_a_reading() -> time::OffsetDateTime {
+    let n = RESTART_CLOCK.fetch_add(1, Ordering::SeqCst);
+    time::OffsetDateTime::now_utc() + time::Duration::hours(3 * n)
+}
+
+#[test]
+fn an_archive_restarted_after_its_output_expired_gets_retries_on_its_new_job() {
+    // A transient fault, then the job's output is gone (404: a new job is bought), then a
+    // transient fault on the new job's first download, hours later by the run's clock:
+    // the new job's download is tried again, not failed on the old job's account.
+    let (mock, data, home, inv) = mock_with(1, "outage-restart");
+    let out = home.join("out");
+    mock.inject(FaultRule::times(
+        Fault::Unavailable,
+        Some("GetJobOutput"),
+        1,
+    ));
+    mock.inject(FaultRule::times(Fault::NotFound, Some("GetJobOutput"), 1));
+    mock.inject(FaultRule::times(
+        Fault::Unavailable,
+        Some("GetJobOutput"),
+        1,
+    ));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.clock = three_hours_a_reading;
+    let report = export_within(&client, &opts, 60)
+        .expect("the run ends")
+        .expect("export");
+    assert_eq!(count(&mock, 0, "InitiateJob"), 2, "restarted once");
+    assert!(
+        report.summary.failed.is_empty(),
+        "failed: {:?}",
+        report.summary.failed
+    );
+    assert_eq!(report.summary.exported, 1);
+    check_exported(&out, &data);
+}
+
+/// An export to `bucket` on `s3` (an S3 client), `wait` or not.
+fn to_s3(opts: &mut Options, home: &TempDir, bucket: &str, s3: Arc<glacier_upload::s3::Client>) {
+    opts.to = To::S3 {
+        target: S3Target::parse(&format!("s3://{bucket}/run/"))
+            .expect("an S3 target")
+            .expect("valid"),
+        storage_class: StorageClass::Standard,
+        part_size: 8 << 20,
+        max_memory: 64 << 20,
+        journal: home.join("journal"),
+        client: Some(s3),
+    };
+}
+
+#[test]
+fn without_wait_an_s3_outage_on_the_head_returns_not_now() {
+    let Some((server, _direct)) = crate::s3_client::setup("outage-nowait") else {
+        return;
+    };
+    let (mock, _data, home, inv) = mock_with(1, "outage-nowait");
+    let proxy = crate::s3_faults::FaultProxy::start(
+        server.port,
+        Box::new(|line| {
+            line.starts_with("HEAD /outage-nowait/run/")
+                .then(crate::s3_faults::slow_down)
+        }),
+    );
+    let s3 = server.client_with(|cfg| cfg.endpoint = crate::s3_faults::through(&proxy));
+    let client = one_try_client(&mock);
+    let mut opts = options(&home.join("unused"), &inv);
+    opts.wait = false;
+    to_s3(&mut opts, &home, "outage-nowait", s3);
+    let e = export_within(&client, &opts, 60)
+        .expect("a run without --wait returns")
+        .map(|_| ())
+        .expect_err("not now");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    assert!(e.to_string().contains("again later"), "{e}");
+    assert_eq!(count(&mock, 0, "InitiateJob"), 0, "nothing bought");
+}
+
+#[test]
+fn an_s3_endpoint_nobody_listens_on_stops_the_run_even_with_wait() {
+    let Some((server, _direct)) = crate::s3_client::setup("outage-closed") else {
+        return;
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let (mock, _data, home, inv) = mock_with(1, "outage-closed");
+    let s3 = server.client_with(|cfg| {
+        cfg.endpoint = glacier_upload::s3::S3Endpoint::custom(
+            &format!("http://127.0.0.1:{port}"),
+            "closed",
+            false,
+        )
+        .expect("endpoint")
+    });
+    let client = one_try_client(&mock);
+    let mut opts = options(&home.join("unused"), &inv);
+    to_s3(&mut opts, &home, "outage-closed", s3);
+    let e = export_within(&client, &opts, 60)
+        .expect("the run stops on its own")
+        .map(|_| ())
+        .expect_err("an error");
+    assert_eq!(e.exit_code(), 1, "{e}");
+    assert!(
+        e.to_string().contains("no connection to it has worked"),
+        "{e}"
+    );
+    assert_eq!(count(&mock, 0, "InitiateJob"), 0, "nothing bought");
+}

@@ -92,7 +92,17 @@ impl Read for CheckedRange {
         let end = self.start + self.len - 1;
         if self.got == self.len {
             let Some(hasher) = self.hasher.take() else {
-                return Ok(0);
+                // Checked already: end-of-file again only if the check passed.
+                return match self.sha256 {
+                    Some(_) => Ok(0),
+                    None => Err(IoError::new(
+                        ErrorKind::InvalidData,
+                        format!(
+                            "bytes {}-{end} of the job output failed their check",
+                            self.start
+                        ),
+                    )),
+                };
             };
             let mut extra = [0u8; 1];
             if self.output.read(&mut extra)? > 0 {

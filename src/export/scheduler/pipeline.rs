@@ -25,7 +25,7 @@ use super::{
     DOWNLOAD_PATIENCE_SECS, DOWNLOAD_TRIES, Options, POLICY_PATIENCE, Report, Status, Work,
     interrupted, is_policy_refusal, is_throttled, job, never_verifies, ride_out,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, NetworkFault, Result};
 use crate::glacier::{JobDescription, JobRequest};
 use crate::retrieval::{self, Backoff, Persist, pause};
 use crate::vault::journal::{self, Journal, Record, State};
@@ -148,6 +148,8 @@ struct Sched<'a, 'w, 'j> {
     last_poll: Option<Instant>,
     /// A poll found nothing since the last job started (a run without waiting ends).
     idle_polled: bool,
+    /// The destination has answered once in this run (see [`long_run`]).
+    dest_answered: bool,
     poll_backoff: Backoff,
     download_backoff: Backoff,
     /// Downloads that landed in this run, so far.
@@ -315,6 +317,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             finder: Finder::default(),
             last_poll: None,
             idle_polled: false,
+            dest_answered: false,
             poll_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
             download_backoff: Backoff::new(opts.backoff.0, opts.backoff.1),
             landed: 0,
@@ -341,6 +344,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                 && !long_run(
                     opts,
                     &format!("looking for {} in {}", it.name, dest.describe()),
+                    &mut s.dest_answered,
                     s.note,
                     || dest.still_there(&it),
                 )?;
@@ -408,6 +412,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
     /// Takes an archive out (exported, failed, or left for a rerun).
     fn remove(&mut self, seq: u64) -> Option<Pending> {
         let p = self.outstanding.remove(&seq)?;
+        self.retries.remove(&journal::key(&p.item.archive_id));
         if p.job.is_some() {
             self.running -= 1;
             self.pending_bytes = self.pending_bytes.saturating_sub(p.item.size);
@@ -650,7 +655,9 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
             }
             let dest = self.work.dest;
             let what = format!("looking for {} in {}", it.name, dest.describe());
-            if long_run(self.opts, &what, self.note, || dest.contains(&it))? {
+            if long_run(self.opts, &what, &mut self.dest_answered, self.note, || {
+                dest.contains(&it)
+            })? {
                 // In place from a run that crashed before its journal line.
                 let mut b = lock(self.books);
                 let Books { journal, state } = &mut *b;
@@ -804,10 +811,17 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
         }
         if self.policy_told != Some(true) {
             self.policy_told = Some(true);
-            (self.note)(&format!(
-                "Glacier's data retrieval policy refuses retrievals ({why}); trying again after each poll for up to {}",
-                crate::progress::human_duration((POLICY_PATIENCE - waited).unsigned_abs())
-            ));
+            if self.opts.wait {
+                (self.note)(&format!(
+                    "Glacier's data retrieval policy refuses retrievals ({why}); trying again after each poll for up to {}",
+                    crate::progress::human_duration((POLICY_PATIENCE - waited).unsigned_abs())
+                ));
+            } else {
+                // The run returns "not now" after this round (exit 3).
+                (self.note)(&format!(
+                    "Glacier's data retrieval policy refuses retrievals ({why})"
+                ));
+            }
         }
         Ok(())
     }
@@ -908,6 +922,7 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
         }
         p.restart = true;
         p.phase = Phase::Unstarted;
+        self.retries.remove(&journal::key(&p.item.archive_id));
         // Restarts go first.
         self.unstarted.push_front(seq);
         Ok(())
@@ -983,15 +998,51 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
 }
 
 /// A read-only step of the producer (a look at the destination: an S3 HEAD, a file read
-/// back) under the long run's policy ([`retrieval::persist`]): transient faults are
-/// ridden out for as long as they last, as InitiateJob's are.
+/// back) under the long run's policy ([`retrieval::persist`]): with `--wait`, transient
+/// faults are ridden out for as long as they last, as InitiateJob's are, except a
+/// connection that has never worked in this run (`answered` is set by the first answer,
+/// an error answer included): an endpoint nobody listens on is a setting to fix, not an
+/// outage, and would otherwise hold the run for ever.
 fn long_run<T>(
     opts: &Options,
     what: &str,
+    answered: &mut bool,
     note: &mut dyn FnMut(&str),
-    step: impl FnMut() -> Result<T>,
+    mut step: impl FnMut() -> Result<T>,
 ) -> Result<T> {
-    retrieval::persist(&long_run_policy(opts), what, note, step)
+    let step = || {
+        let r = step();
+        match &r {
+            Err(e) if e.network_fault().is_some() => {
+                if !*answered && e.network_fault() == Some(NetworkFault::Connect) {
+                    return Err(Error::Failed(format!(
+                        "{what}: {}; no connection to it has worked in this run, so this is not waited out: check its endpoint and the network",
+                        crate::error::chain(e)
+                    )));
+                }
+            }
+            _ => *answered = true,
+        }
+        r
+    };
+    if opts.wait {
+        return retrieval::persist(&long_run_policy(opts), what, note, step);
+    }
+    // Without waiting: a few tries, then "not now" (exit 3), as ride_out does.
+    let p = Persist {
+        tries: Some(3),
+        ..long_run_policy(opts)
+    };
+    retrieval::persist(&p, what, note, step).map_err(|e| {
+        if e.is_transient() {
+            Error::JobInProgress(format!(
+                "{what}: {}; run the same command again later",
+                crate::error::chain(&e)
+            ))
+        } else {
+            e
+        }
+    })
 }
 
 /// The long run's policy for a step that is safe to repeat: never give up on a

@@ -107,7 +107,21 @@ impl Finder {
             if found.len() == wanted.len() {
                 break;
             }
-            match next_marker(&mut seen, vault, page.marker)? {
+            let next = match next_marker(&mut seen, vault, page.marker) {
+                // A repeat met from the frontier: look from the start, as below, rather
+                // than repeat the same pass at every poll; from the start it is an error
+                // (transient: the poll is tried again).
+                Err(_) if !from_start => {
+                    from_start = true;
+                    restarted = true;
+                    marker = None;
+                    page_start = None;
+                    seen.clear();
+                    continue;
+                }
+                r => r?,
+            };
+            match next {
                 Some(m) => {
                     page_start = Some(m.clone());
                     marker = Some(m);
