@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use glacier_upload::export::{self, Options, S3Target, To};
@@ -22,6 +22,19 @@ use glacier_upload::workflow::Ctx;
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
 use crate::support::{TempDir, inventory_json, mock_client, mock_client_config, pattern};
+
+/// A run's clock (`fn() -> OffsetDateTime`, as `Options::clock` takes) that moves `step`
+/// further at each reading, each function with its own count.
+macro_rules! stepping_clock {
+    ($(#[$doc:meta])* $name:ident, $step:expr) => {
+        $(#[$doc])*
+        fn $name() -> time::OffsetDateTime {
+            static READINGS: AtomicI32 = AtomicI32::new(0);
+            let n = READINGS.fetch_add(1, Ordering::SeqCst);
+            time::OffsetDateTime::now_utc() + $step * n
+        }
+    };
+}
 
 /// A vault `v` of `n` small archives; each one's data by name.
 fn seed(mock: &MockGlacier, n: usize) -> HashMap<String, Vec<u8>> {
@@ -183,13 +196,11 @@ fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
     assert!(per.len() == 4 && per.values().all(|&n| n == 1), "{per:?}");
 }
 
-/// The run's clock for the lone-archive test: ten minutes later at each reading.
-static LONE_CLOCK: AtomicI64 = AtomicI64::new(0);
-
-fn ten_minutes_a_reading_lone() -> time::OffsetDateTime {
-    let n = LONE_CLOCK.fetch_add(1, Ordering::SeqCst);
-    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
-}
+stepping_clock!(
+    /// The run's clock for the lone-archive test: ten minutes later at each reading.
+    ten_minutes_a_reading_lone,
+    time::Duration::minutes(10)
+);
 
 #[test]
 fn a_lone_archive_whose_downloads_never_succeed_is_failed_after_hours_not_bought_again() {
@@ -345,21 +356,16 @@ fn a_repeated_marker_in_a_poll_is_listed_again_not_taken_as_the_end() {
     assert!(per.len() == 3 && per.values().all(|&n| n == 1), "{per:?}");
 }
 
-/// The run's clock for the policy tests: ten minutes later at each reading.
-static POLICY_CLOCK: AtomicI64 = AtomicI64::new(0);
-
-fn ten_minutes_a_reading() -> time::OffsetDateTime {
-    let n = POLICY_CLOCK.fetch_add(1, Ordering::SeqCst);
-    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
-}
-
-/// The same, for the test where the policy lifts.
-static LIFTING_CLOCK: AtomicI64 = AtomicI64::new(0);
-
-fn ten_minutes_a_reading_too() -> time::OffsetDateTime {
-    let n = LIFTING_CLOCK.fetch_add(1, Ordering::SeqCst);
-    time::OffsetDateTime::now_utc() + time::Duration::minutes(10 * n)
-}
+stepping_clock!(
+    /// The run's clock for the policy tests: ten minutes later at each reading.
+    ten_minutes_a_reading,
+    time::Duration::minutes(10)
+);
+stepping_clock!(
+    /// The same, for the test where the policy lifts.
+    ten_minutes_a_reading_too,
+    time::Duration::minutes(10)
+);
 
 #[test]
 fn a_retrieval_policy_that_keeps_refusing_stops_the_run_with_a_clear_error_and_a_rerun_resumes() {
@@ -459,13 +465,11 @@ fn an_s3_outage_on_the_head_before_a_job_is_ridden_out() {
     }
 }
 
-/// The run's clock for the restart test: three hours later at each reading.
-static RESTART_CLOCK: AtomicI64 = AtomicI64::new(0);
-
-fn three_hours_a_reading() -> time::OffsetDateTime {
-    let n = RESTART_CLOCK.fetch_add(1, Ordering::SeqCst);
-    time::OffsetDateTime::now_utc() + time::Duration::hours(3 * n)
-}
+stepping_clock!(
+    /// The run's clock for the restart test: three hours later at each reading.
+    three_hours_a_reading,
+    time::Duration::hours(3)
+);
 
 #[test]
 fn an_archive_restarted_after_its_output_expired_gets_retries_on_its_new_job() {

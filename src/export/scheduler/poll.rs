@@ -108,18 +108,12 @@ impl Finder {
                 break;
             }
             let next = match next_marker(&mut seen, vault, page.marker) {
-                // A repeat met from the frontier: look from the start, as below, rather
-                // than repeat the same pass at every poll; from the start it is an error
-                // (transient: the poll is tried again).
-                Err(_) if !from_start => {
-                    from_start = true;
-                    restarted = true;
-                    marker = None;
-                    page_start = None;
-                    seen.clear();
-                    continue;
-                }
-                r => r?,
+                Ok(next) => next,
+                // A repeat met from the frontier ends that pass like its last page (a
+                // look from the start follows) rather than repeat it at every poll; from
+                // the start it is an error (transient: the poll is tried again).
+                Err(_) if !from_start => None,
+                Err(e) => return Err(e),
             };
             match next {
                 Some(m) => {
