@@ -104,10 +104,20 @@ fn export_within(
     opts: &Options,
     secs: u64,
 ) -> Option<glacier_upload::Result<export::Report>> {
+    export_noting(client, opts, secs).0
+}
+
+/// [`export_within`], and the notes the run gave.
+fn export_noting(
+    client: &Client,
+    opts: &Options,
+    secs: u64,
+) -> (Option<glacier_upload::Result<export::Report>>, Vec<String>) {
     let stop = Arc::new(AtomicBool::new(false));
-    std::thread::scope(|s| {
+    let counts = Arc::new(Counts::new());
+    let result = std::thread::scope(|s| {
         let h = s.spawn(|| {
-            let reporter: Arc<dyn Reporter> = Arc::new(Counts::new());
+            let reporter: Arc<dyn Reporter> = counts.clone();
             let ctx = Ctx {
                 glacier: client,
                 data_dir: None,
@@ -123,7 +133,8 @@ fn export_within(
         stop.store(true, Ordering::Relaxed);
         let r = h.join().expect("export thread");
         ended.then_some(r)
-    })
+    });
+    (result, counts.notes())
 }
 
 fn check_exported(out: &Path, data: &HashMap<String, Vec<u8>>) {
@@ -165,7 +176,7 @@ fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
     let opts = options(&out, &inv);
     let tries_each = 40;
     let report = std::thread::scope(|s| {
-        let h = s.spawn(|| export_within(&client, &opts, 120));
+        let h = s.spawn(|| export_noting(&client, &opts, 120));
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let mut per_job: BTreeMap<String, usize> = BTreeMap::new();
@@ -184,6 +195,7 @@ fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
         mock.clear_faults();
         h.join().expect("export thread")
     });
+    let (report, notes) = report;
     let report = report.expect("the export ended").expect("export");
     assert!(
         report.summary.failed.is_empty(),
@@ -191,6 +203,12 @@ fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
         report.summary.failed
     );
     assert_eq!(report.summary.exported, 4);
+    // One note per archive at its first failure, not one per try of the outage.
+    let again = notes
+        .iter()
+        .filter(|n| n.contains("downloading it again"))
+        .count();
+    assert_eq!(again, 4, "{notes:#?}");
     check_exported(&out, &data);
     let per = jobs_per_archive(&mock);
     assert!(per.len() == 4 && per.values().all(|&n| n == 1), "{per:?}");

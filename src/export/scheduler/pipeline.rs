@@ -548,23 +548,28 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                 let (id, name) = (p.item.archive_id.clone(), p.item.name.clone());
                 let landed = self.landed;
                 let now = (self.opts.clock)().unix_timestamp();
-                let (tries, mark, since) = self
-                    .retries
-                    .entry(journal::key(&id))
-                    .or_insert((0, landed, now));
+                let k = journal::key(&id);
+                let first = !self.retries.contains_key(&k);
+                let (tries, mark, since) = self.retries.entry(k).or_insert((0, landed, now));
                 // Counted only if another archive landed since this one last failed: the
                 // fault is then this archive's. Nothing landing is an outage, ridden out,
                 // but not past DOWNLOAD_PATIENCE_SECS of this archive's failures.
-                if *mark != landed {
+                let counted = *mark != landed;
+                if counted {
                     *tries += 1;
                 }
                 *mark = landed;
                 if *tries >= DOWNLOAD_TRIES || now - *since >= DOWNLOAD_PATIENCE_SECS {
                     self.fail(seq, why);
                 } else if self.opts.wait {
-                    (self.note)(&format!(
-                        "archive {id} ({name}): {why}; downloading it again"
-                    ));
+                    // Said at an archive's first failure and at each counted one: an
+                    // outage's uncounted retries of every archive in flight (one a minute
+                    // each, for hours) would bury stderr.
+                    if first || counted {
+                        (self.note)(&format!(
+                            "archive {id} ({name}): {why}; downloading it again"
+                        ));
+                    }
                     // The same job is downloaded again after a pause that grows while
                     // the fault lasts.
                     let at = Instant::now() + self.download_backoff.next_pause();
