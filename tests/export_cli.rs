@@ -8,7 +8,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{TempDir, count, glacier_mock, inventory_json, mock_client, pattern, run};
+use crate::support::{
+    TempDir, count, glacier_mock, inventory_json, jobs_per_archive, mock_client, pattern, run,
+};
 
 fn b64url(s: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -110,20 +112,6 @@ fn check_exported(dir: &Path, data: &HashMap<String, Vec<u8>>) {
         );
         assert_eq!(&std::fs::read(&file).expect("read"), &data[id], "{path}");
     }
-}
-
-/// Archive retrieval jobs per archive ID, as Glacier (the mock) knows them.
-fn jobs_per_archive(mock: &MockGlacier) -> HashMap<String, usize> {
-    let mut m = HashMap::new();
-    for j in mock_client(mock)
-        .list_jobs("v", None, None)
-        .expect("list jobs")
-    {
-        if let Some(a) = j.archive_id {
-            *m.entry(a).or_default() += 1;
-        }
-    }
-    m
 }
 
 #[test]

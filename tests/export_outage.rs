@@ -21,7 +21,10 @@ use glacier_upload::vault::{InventorySource, Selection};
 use glacier_upload::workflow::Ctx;
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
-use crate::support::{TempDir, inventory_json, mock_client, mock_client_config, pattern};
+use crate::support::{
+    TempDir, check_exported_by_name, inventory_json, jobs_per_archive, mock_client_config,
+    seed_named,
+};
 
 /// A run's clock (`fn() -> OffsetDateTime`, as `Options::clock` takes) that moves `step`
 /// further at each reading, each function with its own count.
@@ -36,26 +39,13 @@ macro_rules! stepping_clock {
     };
 }
 
-/// A vault `v` of `n` small archives; each one's data by name.
-fn seed(mock: &MockGlacier, n: usize) -> HashMap<String, Vec<u8>> {
-    mock.create_vault("v");
-    (0..n)
-        .map(|i| {
-            let name = format!("d/f{i}.bin");
-            let data = pattern(300 + i * 41, i as u64 + 11);
-            mock.put_archive("v", &data, &name);
-            (name, data)
-        })
-        .collect()
-}
-
 /// A mock whose jobs finish at once, `n` archives, their inventory in a fresh home.
 fn mock_with(n: usize, tag: &str) -> (MockGlacier, HashMap<String, Vec<u8>>, TempDir, PathBuf) {
     let mock = MockGlacier::start_with(MockConfig {
         job_completes_after_polls: Some(0),
         ..MockConfig::default()
     });
-    let data = seed(&mock, n);
+    let data = seed_named(&mock, n);
     let home = TempDir::new(tag);
     let inv = home.join("inv.json");
     inventory_json(&mock, &inv);
@@ -137,25 +127,15 @@ fn export_noting(
     (result, counts.notes())
 }
 
-fn check_exported(out: &Path, data: &HashMap<String, Vec<u8>>) {
-    for (name, bytes) in data {
-        let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(got == *bytes, "{name} differs");
-    }
-}
-
-/// Retrieval jobs in the vault, by archive.
-fn jobs_per_archive(mock: &MockGlacier) -> HashMap<String, usize> {
-    let mut per = HashMap::new();
-    for j in mock_client(mock)
-        .list_jobs("v", None, None)
-        .expect("list jobs")
-    {
-        if let Some(a) = j.archive_id {
-            *per.entry(a).or_default() += 1;
-        }
-    }
-    per
+/// Every archive of `data` exported byte-exact into `out`, and one retrieval job bought
+/// for each.
+fn exported_with_one_job_each(mock: &MockGlacier, out: &Path, data: &HashMap<String, Vec<u8>>) {
+    check_exported_by_name(out, data);
+    let per = jobs_per_archive(mock);
+    assert!(
+        per.len() == data.len() && per.values().all(|&n| n == 1),
+        "{per:?}"
+    );
 }
 
 fn count(mock: &MockGlacier, from: usize, op: &str) -> usize {
@@ -209,9 +189,7 @@ fn a_getjoboutput_outage_longer_than_the_per_archive_limit_is_ridden_out() {
         .filter(|n| n.contains("downloading it again"))
         .count();
     assert_eq!(again, 4, "{notes:#?}");
-    check_exported(&out, &data);
-    let per = jobs_per_archive(&mock);
-    assert!(per.len() == 4 && per.values().all(|&n| n == 1), "{per:?}");
+    exported_with_one_job_each(&mock, &out, &data);
 }
 
 stepping_clock!(
@@ -320,15 +298,13 @@ fn a_repeated_marker_in_the_listing_for_adoption_is_listed_again_not_taken_as_th
         "every job was adopted"
     );
     assert_eq!(report.summary.exported, 3);
-    check_exported(&out, &data);
-    let per = jobs_per_archive(&mock);
-    assert!(per.len() == 3 && per.values().all(|&n| n == 1), "{per:?}");
+    exported_with_one_job_each(&mock, &out, &data);
 }
 
 #[test]
 fn a_repeated_marker_in_a_poll_is_listed_again_not_taken_as_the_end() {
     let mock = MockGlacier::start();
-    let data = seed(&mock, 3);
+    let data = seed_named(&mock, 3);
     let home = TempDir::new("outage-poll-marker");
     let inv = home.join("inv.json");
     inventory_json(&mock, &inv);
@@ -369,9 +345,7 @@ fn a_repeated_marker_in_a_poll_is_listed_again_not_taken_as_the_end() {
         "no live job was taken for expired"
     );
     assert_eq!(second.summary.exported, 3);
-    check_exported(&out, &data);
-    let per = jobs_per_archive(&mock);
-    assert!(per.len() == 3 && per.values().all(|&n| n == 1), "{per:?}");
+    exported_with_one_job_each(&mock, &out, &data);
 }
 
 stepping_clock!(
@@ -416,7 +390,7 @@ fn a_retrieval_policy_that_keeps_refusing_stops_the_run_with_a_clear_error_and_a
         .expect("ended")
         .expect("rerun");
     assert_eq!(again.summary.exported, 2);
-    check_exported(&out, &data);
+    check_exported_by_name(&out, &data);
 }
 
 #[test]
@@ -437,7 +411,7 @@ fn a_retrieval_policy_that_lifts_within_the_hour_is_waited_out() {
         .expect("ended")
         .expect("export");
     assert_eq!(report.summary.exported, 2);
-    check_exported(&out, &data);
+    check_exported_by_name(&out, &data);
 }
 
 #[test]
@@ -520,7 +494,7 @@ fn an_archive_restarted_after_its_output_expired_gets_retries_on_its_new_job() {
         report.summary.failed
     );
     assert_eq!(report.summary.exported, 1);
-    check_exported(&out, &data);
+    check_exported_by_name(&out, &data);
 }
 
 /// An export to `bucket` on `s3` (an S3 client), `wait` or not.

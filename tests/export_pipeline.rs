@@ -20,20 +20,10 @@ use glacier_upload::vault::{InventorySource, Selection};
 use glacier_upload::workflow::Ctx;
 
 use crate::mock::{Fault, FaultRule, Gate, MockConfig, MockGlacier};
-use crate::support::{TempDir, glacier_mock, inventory_json, mock_client, pattern};
-
-/// A vault `v` of `n` small archives; each one's data by name.
-fn seed(mock: &MockGlacier, n: usize) -> HashMap<String, Vec<u8>> {
-    mock.create_vault("v");
-    (0..n)
-        .map(|i| {
-            let name = format!("d/f{i}.bin");
-            let data = pattern(100 + i * 37, i as u64 + 3);
-            mock.put_archive("v", &data, &name);
-            (name, data)
-        })
-        .collect()
-}
+use crate::support::{
+    TempDir, check_exported_by_name, glacier_mock, inventory_json, jobs_per_archive, mock_client,
+    seed_named,
+};
 
 fn options(dir: &Path, inv: &Path, max_jobs: usize, threads: usize) -> Options {
     Options {
@@ -82,24 +72,6 @@ fn count(by: &BTreeMap<String, usize>, op: &str) -> usize {
     by.get(op).copied().unwrap_or(0)
 }
 
-fn check_exported(out: &Path, data: &HashMap<String, Vec<u8>>) {
-    for (name, bytes) in data {
-        let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(got == *bytes, "{name} differs");
-    }
-}
-
-/// Every archive with exactly one whole-archive retrieval job in the vault.
-fn jobs_per_archive(client: &Client) -> HashMap<String, usize> {
-    let mut per = HashMap::new();
-    for j in client.list_jobs("v", None, None).expect("list jobs") {
-        if let Some(a) = j.archive_id {
-            *per.entry(a).or_default() += 1;
-        }
-    }
-    per
-}
-
 /// A mock with `n` seeded archives (jobs that complete at once when `at_once`), its
 /// inventory saved in a fresh home, and where the export goes. Keep `home` bound: the
 /// directory goes with it.
@@ -120,7 +92,7 @@ fn setup(n: usize, at_once: bool, tag: &str) -> Setup {
     } else {
         MockGlacier::start()
     };
-    let data = seed(&mock, n);
+    let data = seed_named(&mock, n);
     let home = TempDir::new(tag);
     let inv = home.join("inv.json");
     inventory_json(&mock, &inv);
@@ -147,7 +119,7 @@ fn syncs_and_requests_per_archive_are_amortized() {
     let client = mock_client(&mock);
     let report = export(&client, &options(&out, &inv, 100, 4));
     assert_eq!(report.summary.exported, 300);
-    check_exported(&out, &data);
+    check_exported_by_name(&out, &data);
     let by = ops(&mock, 0);
     assert_eq!(count(&by, "InitiateJob"), 300, "{by:?}");
     assert_eq!(count(&by, "GetJobOutput"), 300, "{by:?}");
@@ -212,7 +184,7 @@ fn new_jobs_are_requested_while_an_earlier_one_downloads() {
         "only {} jobs started while the first download was held",
         reached.1
     );
-    check_exported(&out, &data);
+    check_exported_by_name(&out, &data);
 }
 
 #[test]
@@ -296,7 +268,7 @@ fn a_rerun_of_a_finished_export_sends_nothing() {
         job_completes_after_polls: Some(0),
         ..MockConfig::default()
     });
-    let data = seed(&mock, 20);
+    let data = seed_named(&mock, 20);
     mock.take_inventory("v");
     let home = TempDir::new("pipe-rerun");
     let out = home.join("out");
@@ -316,7 +288,7 @@ fn a_rerun_of_a_finished_export_sends_nothing() {
     let mut opts = options(&out, &inv, 100, 2);
     opts.source = InventorySource::Job(inv_job);
     assert_eq!(export(&client, &opts).summary.exported, 20);
-    check_exported(&out, &data);
+    check_exported_by_name(&out, &data);
     let from = mock.requests().len();
     let again = export(&client, &opts);
     assert_eq!(
@@ -407,8 +379,8 @@ fn kill_9_with_the_unsynced_tail_lost_never_starts_a_second_retrieval() {
         .output()
         .expect("run");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    check_exported(&out, &data);
-    let per = jobs_per_archive(&mock_client(&mock));
+    check_exported_by_name(&out, &data);
+    let per = jobs_per_archive(&mock);
     assert_eq!(per.len(), 40);
     assert!(per.values().all(|&n| n == 1), "{per:?}");
 }

@@ -448,3 +448,44 @@ fn s3_tests_run_unless_opted_out_with_glacier_skip_s3_tests() {
     assert!(has_moto(&python), "{}", python.display());
     assert!(crate::s3_client::setup("support-canary").is_some());
 }
+
+/// Vault `v` on `mock` with `n` small archives named `d/f{i}.bin` (their descriptions,
+/// so a directory export writes them there); each one's bytes by name.
+pub fn seed_named(
+    mock: &crate::mock::MockGlacier,
+    n: usize,
+) -> std::collections::HashMap<String, Vec<u8>> {
+    mock.create_vault("v");
+    (0..n)
+        .map(|i| {
+            let name = format!("d/f{i}.bin");
+            let data = pattern(100 + i * 37, i as u64 + 3);
+            mock.put_archive("v", &data, &name);
+            (name, data)
+        })
+        .collect()
+}
+
+/// Every file of `data` (bytes by name) is in `out` with exactly those bytes.
+pub fn check_exported_by_name(out: &Path, data: &std::collections::HashMap<String, Vec<u8>>) {
+    for (name, bytes) in data {
+        let got = std::fs::read(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(got == *bytes, "{name} differs");
+    }
+}
+
+/// Archive retrieval jobs per archive ID in vault `v`, as the mock (Glacier) lists them.
+pub fn jobs_per_archive(
+    mock: &crate::mock::MockGlacier,
+) -> std::collections::HashMap<String, usize> {
+    let mut per = std::collections::HashMap::new();
+    for j in mock_client(mock)
+        .list_jobs("v", None, None)
+        .expect("list jobs")
+    {
+        if let Some(a) = j.archive_id {
+            *per.entry(a).or_default() += 1;
+        }
+    }
+    per
+}
