@@ -131,10 +131,7 @@ fn ride_out(
         return Err(e);
     }
     if !opts.wait {
-        return Err(Error::JobInProgress(format!(
-            "Glacier is failing now ({}); run the same command again later",
-            crate::error::chain(&e)
-        )));
+        return Err(not_now("Glacier is failing now", &e));
     }
     let p = backoff.next_pause();
     note(&format!(
@@ -147,6 +144,15 @@ fn ride_out(
     } else {
         Err(interrupted())
     }
+}
+
+/// A run without `--wait` met transient fault `e` while `what`: "not now" (exit 3), to be
+/// run again later.
+fn not_now(what: &str, e: &Error) -> Error {
+    Error::JobInProgress(format!(
+        "{what} ({}); run the same command again later",
+        crate::error::chain(e)
+    ))
 }
 
 /// Failed downloads of one archive, each after another archive landed, before a run

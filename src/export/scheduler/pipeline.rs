@@ -23,7 +23,7 @@ use super::super::pacing::{self, Pace};
 use super::poll::{self, Finder};
 use super::{
     DOWNLOAD_PATIENCE_SECS, DOWNLOAD_TRIES, Options, POLICY_PATIENCE, Report, Status, Work,
-    interrupted, is_policy_refusal, is_throttled, job, never_verifies, ride_out,
+    interrupted, is_policy_refusal, is_throttled, job, never_verifies, not_now, ride_out,
 };
 use crate::error::{Error, NetworkFault, Result};
 use crate::glacier::{JobDescription, JobRequest};
@@ -1040,10 +1040,7 @@ fn long_run<T>(
     };
     retrieval::persist(&p, what, note, step).map_err(|e| {
         if e.is_transient() {
-            Error::JobInProgress(format!(
-                "{what}: {}; run the same command again later",
-                crate::error::chain(&e)
-            ))
+            not_now(what, &e)
         } else {
             e
         }
