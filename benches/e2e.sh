@@ -86,7 +86,49 @@ for run in fresh 2 steady; do
     "$run" "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
 done
 cmp "$work/src.bin" "$work/dl.bin" && echo "download block: round trip identical"
+rm -f "$work/dl.bin"
 # ---- end of download block ----
+
+# ---- disk block: the same download into a file on a disk (what a user has) ----
+# tmpfs serves O_DIRECT from its page cache, so the direct writes and read-backs the
+# download uses where the filesystem takes them only show on a real disk. E2E_DISK_DIR
+# names a directory on the disk to measure (default: target/, the build's disk);
+# E2E_DISK_RUNS the runs (default 3). Baselines in the same run: dd into a new file there
+# through the page cache, and with O_DIRECT in 1 MiB blocks (write, then read back).
+disk=$(mktemp -d "${E2E_DISK_DIR:-$PWD/target}/glacier-e2e-disk.XXXXXX")
+trap 'kill $mock_pid 2>/dev/null || true; rm -rf "$work" "$disk"' EXIT
+echo "== disk: $(df --output=source,fstype "$disk" | tail -1)"
+/usr/bin/time -f '%U %S' -o "$work/time" dd if="$work/src.bin" of="$disk/dd.bin" bs=128K status=none
+read -r user sys <"$work/time"
+printf 'dd into a new file on disk (page cache, 128 KiB): %.2f CPU-s = %.2fx one SHA-256 pass\n' \
+  "$(echo "$user + $sys" | bc)" "$(echo "($user + $sys) / $floor" | bc -l)"
+rm -f "$disk/dd.bin"
+if /usr/bin/time -f '%U %S' -o "$work/time" \
+  dd if="$work/src.bin" of="$disk/dd.bin" bs=1M oflag=direct status=none 2>/dev/null; then
+  read -r user sys <"$work/time"
+  /usr/bin/time -f '%U %S' -o "$work/time2" dd if="$disk/dd.bin" of=/dev/null bs=1M iflag=direct status=none
+  read -r user2 sys2 <"$work/time2"
+  printf 'dd O_DIRECT, 1 MiB: write %.2f + read back %.2f CPU-s (the write includes reading the source from tmpfs)\n' \
+    "$(echo "$user + $sys" | bc)" "$(echo "$user2 + $sys2" | bc)"
+else
+  echo "dd O_DIRECT: this filesystem refuses it (the download goes through the page cache)"
+fi
+rm -f "$disk/dd.bin"
+ratios=()
+for run in $(seq "${E2E_DISK_RUNS:-3}"); do
+  rm -f "$disk/dl.bin"
+  measure "get disk $run" "$bin" --quiet archive get -t "$threads" bench "$job" "$disk/dl.bin"
+  read -r _ user sys _ <"$work/time"
+  ratios+=("$(echo "($user + $sys) / $floor" | bc -l)")
+  printf '  archive get to disk (%s): %.2f CPU-s = %.2fx one SHA-256 pass (goal <= 2.0x, read-back kept)\n' \
+    "$run" "$(echo "$user + $sys" | bc)" "${ratios[-1]}"
+done
+printf '%s\n' "${ratios[@]}" | sort -g | awk '{d[NR] = $1} END {
+  printf "archive get to disk, %d runs: min %.2fx, median %.2fx, max %.2fx one pass\n",
+    NR, d[1], d[int((NR + 1) / 2)], d[NR] }'
+cmp "$work/src.bin" "$disk/dl.bin" && echo "disk block: round trip identical"
+rm -rf "$disk"
+# ---- end of disk block ----
 # == TLS next to plain HTTP. Every real Glacier request
 # is HTTPS: the same upload and download through `mock-glacier --tls` (the mock behind a
 # rustls front, test CA trusted with AWS_CA_BUNDLE), each next to a plain-HTTP run made
@@ -102,7 +144,7 @@ if [ "${E2E_TLS:-1}" != 0 ]; then
   target/release/examples/mock-glacier --tls --dir "$work/mock-tls" --vault bench --job-polls 0 \
     >"$work/url-tls" 2>"$work/mock-tls.log" &
   tls_pid=$!
-  trap 'kill $mock_pid $tls_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  trap 'kill $mock_pid $tls_pid 2>/dev/null || true; rm -rf "$work" "$disk"' EXIT
   for _ in $(seq 100); do [ -s "$work/url-tls" ] && break; sleep 0.05; done
   plain_url=$AWS_ENDPOINT_URL_GLACIER
   tls_url=$(head -1 "$work/url-tls")
