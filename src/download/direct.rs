@@ -9,11 +9,13 @@
 //! of what the disk returned, not of what the page cache kept: a stronger check for less
 //! CPU, at the cost of a device read per byte.
 //!
-//! A block goes direct only when its buffer, length and offset are all multiples of
-//! [`ALIGN`] (every whole block of a chunk is; an archive's unaligned tail is written
-//! through the cache). A filesystem that cannot open the file for direct I/O, or refuses
-//! a direct transfer (`EINVAL`), gets buffered I/O for the rest of the download; tmpfs
-//! takes `O_DIRECT` and serves it from the cache, as before. The two handles are one
+//! Only on local disk filesystems ([`LOCAL_DISK`], read from `/proc/self/mountinfo`): on
+//! a network filesystem every direct transfer is a round trip to the server, and the
+//! read-back would fetch every byte over the network again. A block goes direct only
+//! when its buffer, length and offset are all multiples of [`ALIGN`] (every whole block
+//! of a chunk is; an archive's unaligned tail is written through the cache). A
+//! filesystem that cannot open the file for direct I/O, or refuses a direct transfer
+//! (`EINVAL`), gets buffered I/O for the rest of the download. The two handles are one
 //! inode (checked), so a sync through either covers both.
 
 use std::fs::{File, OpenOptions};
@@ -49,6 +51,70 @@ const O_DIRECT: Option<i32> = None;
 /// `EINVAL`: what Linux answers a direct transfer the filesystem cannot do.
 const EINVAL: i32 = 22;
 
+/// Filesystems on local block devices whose direct I/O goes to the device. Not tmpfs
+/// (it serves `O_DIRECT` from its page cache: larger blocks would only cost cache
+/// locality), not network or FUSE filesystems (a round trip per block), not overlays
+/// (what lies below decides).
+const LOCAL_DISK: &[&str] = &["ext4", "ext3", "ext2", "xfs", "btrfs", "f2fs", "bcachefs"];
+
+/// The type of the filesystem holding `path` (absolute, symbolic links resolved), from
+/// the text of `/proc/self/mountinfo`: the last-mounted entry whose mount point is the
+/// longest whole-component prefix of `path`.
+fn fs_type<'a>(mountinfo: &'a str, path: &Path) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for line in mountinfo.lines() {
+        // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let (Some(point), Some(kind)) = (left.split(' ').nth(4), right.split(' ').next()) else {
+            continue;
+        };
+        let point = unescape(point);
+        if path.starts_with(&point) {
+            let depth = Path::new(&point).components().count();
+            if best.is_none_or(|(d, _)| depth >= d) {
+                best = Some((depth, kind));
+            }
+        }
+    }
+    best.map(|(_, kind)| kind)
+}
+
+/// A mountinfo field with its octal escapes (`\040` for a space) undone.
+fn unescape(field: &str) -> String {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push(d.iter().fold(0u8, |v, c| v.wrapping_mul(8) + (c - b'0')));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether the file at `path` is on a local disk filesystem ([`LOCAL_DISK`]).
+fn on_local_disk(path: &Path) -> bool {
+    let (Ok(real), Ok(info)) = (
+        std::fs::canonicalize(path),
+        std::fs::read_to_string("/proc/self/mountinfo"),
+    ) else {
+        return false;
+    };
+    fs_type(&info, &real).is_some_and(|k| LOCAL_DISK.contains(&k))
+}
+
 /// The part file: the buffered handle, and a direct one to the same inode while the
 /// filesystem takes direct transfers.
 pub(super) struct PartFile {
@@ -62,7 +128,7 @@ impl PartFile {
     /// `file` (opened from `path`) with a second, direct handle to the same file where
     /// the filesystem allows one.
     pub(super) fn open(file: File, path: &Path) -> PartFile {
-        let direct = O_DIRECT.and_then(|flag| {
+        let direct = O_DIRECT.filter(|_| on_local_disk(path)).and_then(|flag| {
             let d = OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -194,6 +260,42 @@ mod tests {
         part.file().sync_all().expect("sync");
         drop(part);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_filesystem_is_that_of_the_deepest_mount_last_mounted() {
+        let info = "\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+23 22 0:5 / /dev rw,nosuid - devtmpfs devtmpfs rw
+24 23 0:21 / /dev/shm rw,nosuid,nodev shared:2 - tmpfs tmpfs rw
+25 22 0:40 / /mnt/nas rw master:3 - nfs4 server:/export rw
+26 22 0:41 / /mnt/my\\040disk rw - xfs /dev/vdb rw
+27 25 0:42 / /mnt/nas/local rw - btrfs /dev/vdc rw
+28 22 0:43 / /mnt/nas rw - ext4 /dev/vdd rw
+";
+        let at = |p: &str| fs_type(info, Path::new(p));
+        assert_eq!(at("/home/me/x.tar"), Some("ext4"));
+        assert_eq!(at("/dev/shm/x"), Some("tmpfs"));
+        assert_eq!(
+            at("/dev/shmem/x"),
+            Some("devtmpfs"),
+            "whole components only"
+        );
+        assert_eq!(at("/mnt/my disk/x"), Some("xfs"), "escaped space");
+        assert_eq!(at("/mnt/nas/local/x"), Some("btrfs"));
+        assert_eq!(
+            at("/mnt/nas/x"),
+            Some("ext4"),
+            "the later mount on the same point"
+        );
+        assert_eq!(fs_type("garbage\n", Path::new("/x")), None);
+        let torn = format!("garbage\n{info}13 1");
+        assert_eq!(
+            fs_type(&torn, Path::new("/dev/shm/x")),
+            Some("tmpfs"),
+            "bad lines skipped"
+        );
+        assert_eq!(unescape("a\\011b\\134c\\9"), "a\tb\\c\\9");
     }
 
     /// A handle that is not the file at the path gets no direct twin.
