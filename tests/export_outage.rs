@@ -4,8 +4,9 @@
 //! looks for an archive already in place; a ListJobs listing that repeats a marker is
 //! listed again, never taken as ended (its unlisted jobs would be bought again); a data
 //! retrieval policy that keeps refusing stops the run with a clear error, resumable,
-//! while one that lifts is waited out. Pauses are the test hooks' milliseconds and the
-//! run's clock is injected, so nothing waits real minutes.
+//! while one that lifts is waited out, and so are its refusals while the run's own jobs
+//! are outstanding. Pauses are the test hooks' milliseconds and the run's clock is
+//! injected, so nothing waits real minutes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -391,6 +392,86 @@ fn a_retrieval_policy_that_keeps_refusing_stops_the_run_with_a_clear_error_and_a
         .expect("rerun");
     assert_eq!(again.summary.exported, 2);
     check_exported_by_name(&out, &data);
+}
+
+stepping_clock!(
+    /// The same, for the test where the policy refuses while a job of the run is
+    /// outstanding.
+    ten_minutes_a_reading_outstanding,
+    time::Duration::minutes(10)
+);
+
+#[test]
+fn a_retrieval_policy_refusal_while_the_runs_own_job_is_outstanding_waits_for_that_job() {
+    // The job of the first archive finishes after 12 polls (DescribeJob: one job is
+    // outstanding), each poll followed by another refused InitiateJob for the second
+    // archive, ten minutes apart by the run's clock: two hours of refusals, were they
+    // counted against the hour allowed with nothing of the run's outstanding.
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(12),
+        ..MockConfig::default()
+    });
+    let data = seed_named(&mock, 2);
+    let home = TempDir::new("outage-policy-outstanding");
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    // The first InitiateJob goes through (a delay of nothing), every later one is
+    // refused by the policy: a Max Retrieval Rate the first job uses up.
+    mock.inject(FaultRule::times(
+        Fault::Slow(Duration::ZERO),
+        Some("InitiateJob"),
+        1,
+    ));
+    mock.inject(FaultRule::always(
+        Fault::PolicyEnforced,
+        Some("InitiateJob"),
+    ));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.clock = ten_minutes_a_reading_outstanding;
+    let (result, notes) = export_noting(&client, &opts, 60);
+    // The policy never lifts: once that job is exported nothing of the run is
+    // outstanding, and an hour of refusals then stops the run as designed.
+    let err = result
+        .expect("the run stops on its own, not at Ctrl-C")
+        .expect_err("a policy that never lifts");
+    let msg = glacier_upload::error::chain(&err);
+    assert!(
+        msg.contains("while no job of this export was outstanding"),
+        "{msg}"
+    );
+    // The job started before the refusals was polled until it finished, and exported.
+    let per = jobs_per_archive(&mock);
+    assert_eq!(per.len(), 1, "one job bought: {per:?}");
+    let started = mock
+        .archives("v")
+        .into_iter()
+        .find(|a| per.contains_key(&a.archive_id))
+        .expect("the archive of the job");
+    let got = std::fs::read(out.join(&started.description))
+        .unwrap_or_else(|e| panic!("{} not exported: {e}", started.description));
+    assert!(
+        got == data[&started.description],
+        "{} differs",
+        started.description
+    );
+    assert!(
+        count(&mock, 0, "DescribeJob") >= 13,
+        "polled until it finished"
+    );
+    let refused = mock
+        .requests()
+        .iter()
+        .filter(|r| r.error_code.as_deref() == Some("PolicyEnforcedException"))
+        .count();
+    assert!(refused > 12, "refused all along: {refused}");
+    // Said once, not at each refusal.
+    let told = notes
+        .iter()
+        .filter(|n| n.contains("trying again as they finish"))
+        .count();
+    assert_eq!(told, 1, "{notes:#?}");
 }
 
 #[test]
