@@ -4,8 +4,10 @@
 //! looks for an archive already in place; a ListJobs listing that repeats a marker is
 //! listed again, never taken as ended (its unlisted jobs would be bought again); a data
 //! retrieval policy that keeps refusing stops the run with a clear error, resumable,
-//! while one that lifts is waited out. Pauses are the test hooks' milliseconds and the
-//! run's clock is injected, so nothing waits real minutes.
+//! while one that lifts is waited out, and so are its refusals while the run's own jobs
+//! are outstanding; a rerun's look at what was exported rides out a transient fault.
+//! Pauses are the test hooks' milliseconds and the run's clock is injected, so nothing
+//! waits real minutes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -13,11 +15,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use glacier_upload::export::{self, Options, S3Target, To};
-use glacier_upload::glacier::{Client, JobRequest, RetryPolicy};
+use glacier_upload::error::ServiceError;
+use glacier_upload::export::{self, Options, S3Target, To, scheduler};
+use glacier_upload::glacier::{Client, JobDescription, JobRequest, RetryPolicy};
 use glacier_upload::progress::{Counts, Reporter};
 use glacier_upload::s3::StorageClass;
-use glacier_upload::vault::{InventorySource, Selection};
+use glacier_upload::vault::journal::Journal;
+use glacier_upload::vault::{self, InventoryFile, InventorySource, Item, Selection};
 use glacier_upload::workflow::Ctx;
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
@@ -393,6 +397,86 @@ fn a_retrieval_policy_that_keeps_refusing_stops_the_run_with_a_clear_error_and_a
     check_exported_by_name(&out, &data);
 }
 
+stepping_clock!(
+    /// The same, for the test where the policy refuses while a job of the run is
+    /// outstanding.
+    ten_minutes_a_reading_outstanding,
+    time::Duration::minutes(10)
+);
+
+#[test]
+fn a_retrieval_policy_refusal_while_the_runs_own_job_is_outstanding_waits_for_that_job() {
+    // The job of the first archive finishes after 12 polls (DescribeJob: one job is
+    // outstanding), each poll followed by another refused InitiateJob for the second
+    // archive, ten minutes apart by the run's clock: two hours of refusals, were they
+    // counted against the hour allowed with nothing of the run's outstanding.
+    let mock = MockGlacier::start_with(MockConfig {
+        job_completes_after_polls: Some(12),
+        ..MockConfig::default()
+    });
+    let data = seed_named(&mock, 2);
+    let home = TempDir::new("outage-policy-outstanding");
+    let inv = home.join("inv.json");
+    inventory_json(&mock, &inv);
+    let out = home.join("out");
+    // The first InitiateJob goes through (a delay of nothing), every later one is
+    // refused by the policy: a Max Retrieval Rate the first job uses up.
+    mock.inject(FaultRule::times(
+        Fault::Slow(Duration::ZERO),
+        Some("InitiateJob"),
+        1,
+    ));
+    mock.inject(FaultRule::always(
+        Fault::PolicyEnforced,
+        Some("InitiateJob"),
+    ));
+    let client = one_try_client(&mock);
+    let mut opts = options(&out, &inv);
+    opts.clock = ten_minutes_a_reading_outstanding;
+    let (result, notes) = export_noting(&client, &opts, 60);
+    // The policy never lifts: once that job is exported nothing of the run is
+    // outstanding, and an hour of refusals then stops the run as designed.
+    let err = result
+        .expect("the run stops on its own, not at Ctrl-C")
+        .expect_err("a policy that never lifts");
+    let msg = glacier_upload::error::chain(&err);
+    assert!(
+        msg.contains("while no job of this export was outstanding"),
+        "{msg}"
+    );
+    // The job started before the refusals was polled until it finished, and exported.
+    let per = jobs_per_archive(&mock);
+    assert_eq!(per.len(), 1, "one job bought: {per:?}");
+    let started = mock
+        .archives("v")
+        .into_iter()
+        .find(|a| per.contains_key(&a.archive_id))
+        .expect("the archive of the job");
+    let got = std::fs::read(out.join(&started.description))
+        .unwrap_or_else(|e| panic!("{} not exported: {e}", started.description));
+    assert!(
+        got == data[&started.description],
+        "{} differs",
+        started.description
+    );
+    assert!(
+        count(&mock, 0, "DescribeJob") >= 13,
+        "polled until it finished"
+    );
+    let refused = mock
+        .requests()
+        .iter()
+        .filter(|r| r.error_code.as_deref() == Some("PolicyEnforcedException"))
+        .count();
+    assert!(refused > 12, "refused all along: {refused}");
+    // Said once, not at each refusal.
+    let told = notes
+        .iter()
+        .filter(|n| n.contains("trying again as they finish"))
+        .count();
+    assert_eq!(told, 1, "{notes:#?}");
+}
+
 #[test]
 fn a_retrieval_policy_that_lifts_within_the_hour_is_waited_out() {
     let (mock, data, home, inv) = mock_with(2, "outage-policy-lifts");
@@ -495,6 +579,132 @@ fn an_archive_restarted_after_its_output_expired_gets_retries_on_its_new_job() {
     );
     assert_eq!(report.summary.exported, 1);
     check_exported_by_name(&out, &data);
+}
+
+/// A directory destination whose look at an archive an earlier run exported
+/// (`still_there`, a rerun's check before anything else) answers S3's 503 SlowDown
+/// while `faults` lasts, then looks. No shipped destination's look fails that way (the
+/// directory's errors are local I/O, and the S3 destination keeps the trait's default,
+/// which looks at nothing), so the fault is made here.
+struct StillThereFails {
+    inner: export::DirDestination,
+    faults: AtomicUsize,
+    looks: AtomicUsize,
+}
+
+impl export::Destination for StillThereFails {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    fn contains(&self, item: &Item) -> glacier_upload::Result<bool> {
+        self.inner.contains(item)
+    }
+
+    fn still_there(&self, item: &Item) -> glacier_upload::Result<bool> {
+        self.looks.fetch_add(1, Ordering::SeqCst);
+        let left = self.faults.load(Ordering::SeqCst);
+        if left > 0 {
+            self.faults.store(left - 1, Ordering::SeqCst);
+            return Err(glacier_upload::Error::Service(Box::new(ServiceError {
+                context: format!("HeadObject of {}", item.name),
+                status: 503,
+                code: "SlowDown".into(),
+                message: "Please reduce your request rate.".into(),
+                request_id: None,
+                hint: None,
+            })));
+        }
+        self.inner.still_there(item)
+    }
+
+    fn store(
+        &self,
+        client: &Client,
+        vault: &str,
+        job: &JobDescription,
+        item: &Item,
+        threads: usize,
+    ) -> glacier_upload::Result<()> {
+        self.inner.store(client, vault, job, item, threads)
+    }
+}
+
+#[test]
+fn a_transient_fault_on_a_reruns_look_at_what_was_exported_is_ridden_out() {
+    let (mock, data, home, inv) = mock_with(2, "outage-still-there");
+    let out = home.join("out");
+    let client = one_try_client(&mock);
+    let first = export_within(&client, &options(&out, &inv), 60)
+        .expect("ended")
+        .expect("first run");
+    assert_eq!(first.summary.exported, 2);
+    // The rerun, on the scheduler itself (the workflow picks its own destination):
+    // the first archive's look fails five times in a row, more than a run without
+    // --wait tries.
+    let inventory = InventoryFile::open(&inv).expect("inventory");
+    let names = vault::count_names(&inventory).expect("names");
+    let selection = Selection::default();
+    let dest = StillThereFails {
+        inner: export::DirDestination::new(&out).expect("destination"),
+        faults: AtomicUsize::new(5),
+        looks: AtomicUsize::new(0),
+    };
+    let work = scheduler::Work {
+        client: &client,
+        vault: "v",
+        inv: &inventory,
+        names: &names,
+        selection: &selection,
+        dest: &dest,
+    };
+    let mut sched = scheduler::Options {
+        tier: "Standard".into(),
+        max_jobs: 100,
+        max_pending: u64::MAX,
+        threads: 2,
+        poll: Duration::from_millis(1),
+        wait: true,
+        stop: Arc::new(AtomicBool::new(false)),
+        backoff: (Duration::from_millis(1), Duration::from_millis(8)),
+        max_bytes_per_day: None,
+        clock: time::OffsetDateTime::now_utc,
+    };
+    let rerun = |sched: &scheduler::Options, notes: &mut Vec<String>| {
+        let (mut journal, mut state) = Journal::open(&vault::state_dir(&out)).expect("journal");
+        scheduler::run(
+            &work,
+            &mut journal,
+            &mut state,
+            sched,
+            &mut |n| notes.push(n.to_string()),
+            &mut |_| {},
+        )
+    };
+    let mut notes = Vec::new();
+    let report = rerun(&sched, &mut notes).expect("the faults are ridden out");
+    assert_eq!(report.already_exported, 2);
+    assert_eq!(report.jobs_started, 0);
+    assert_eq!(dest.looks.load(Ordering::SeqCst), 5 + 2, "looked again");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("SlowDown") && n.contains("trying again")),
+        "{notes:#?}"
+    );
+    check_exported_by_name(&out, &data);
+    // Without --wait the same fault, three times, is "not now" (exit 3): run again
+    // later, nothing bought meanwhile.
+    sched.wait = false;
+    dest.faults.store(3, Ordering::SeqCst);
+    let e = rerun(&sched, &mut notes).map(|_| ()).expect_err("not now");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    assert!(e.to_string().contains("again later"), "{e}");
+    assert_eq!(
+        count(&mock, 0, "InitiateJob"),
+        2,
+        "only the first run's jobs"
+    );
 }
 
 /// An export to `bucket` on `s3` (an S3 client), `wait` or not.

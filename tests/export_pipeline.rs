@@ -2,9 +2,10 @@
 //! the journal's sync counter (no timing): jobs are requested while earlier ones
 //! download (no rounds), a poll pages ListJobs only until every outstanding job is found
 //! and looks up few jobs with DescribeJob, a rerun of a finished export sends nothing,
-//! journal syncs are grouped, and a `kill -9` at any point (with the journal's unsynced
-//! tail lost, as a machine crash would) never starts a second retrieval of an archive
-//! nor claims an archive that is not on disk.
+//! journal syncs are grouped (but the record of a lost job is synced before its restart
+//! is bought), and a `kill -9` at any point (with the journal's unsynced tail lost, as a
+//! machine crash would) never starts a second retrieval of an archive nor claims an
+//! archive that is not on disk.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -297,6 +298,48 @@ fn a_rerun_of_a_finished_export_sends_nothing() {
     );
     let by = ops(&mock, from);
     assert!(by.is_empty(), "a finished rerun sent {by:?}");
+}
+
+#[test]
+fn the_record_of_a_lost_job_gets_its_own_sync_before_the_restart_is_bought() {
+    // Jobs finish only when the test says: every run here ends (without --wait) with a
+    // job waiting, so what each run syncs is fixed.
+    let Setup {
+        mock,
+        inv,
+        out,
+        home: _home,
+        ..
+    } = setup(1, false, "pipe-lost-sync");
+    let client = mock_client(&mock);
+    let mut opts = options(&out, &inv, 100, 2);
+    opts.wait = false;
+    let first = export(&client, &opts);
+    assert_eq!(first.summary.jobs_started, 1);
+    // A run that finds the job still running writes nothing: its syncs are those of
+    // the steps before the scheduler, which every run here makes alike.
+    let idle = export(&client, &opts);
+    assert_eq!(idle.summary.jobs_started, 0);
+    // The job expires: the next run journals it lost and buys the archive again.
+    let jobs = client.list_jobs("v", None, None).expect("list jobs");
+    let job_id = jobs[0].job_id.clone().expect("a job ID");
+    mock.expire_job("v", &job_id);
+    let from = mock.requests().len();
+    let restarted = export(&client, &opts);
+    assert_eq!(restarted.summary.jobs_restarted, 1);
+    assert_eq!(count(&ops(&mock, from), "InitiateJob"), 1);
+    // Two records, two syncs: the lost job's on its own before the InitiateJob it
+    // licenses (a machine crash must not leave the old job journaled as valid while
+    // the new one is paid for: the next run would find it lost again and pay a third
+    // time), the new job's at the poll after it. Grouped at that poll, they would take
+    // one.
+    assert_eq!(
+        restarted.summary.journal_syncs,
+        idle.summary.journal_syncs + 2,
+        "syncs: idle run {}, restart run {}",
+        idle.summary.journal_syncs,
+        restarted.summary.journal_syncs
+    );
 }
 
 /// The journal's lines, with the last `drop` lines cut off (a machine crash losing the

@@ -338,8 +338,9 @@ impl<'a, 'w, 'j> Sched<'a, 'w, 'j> {
                 p.size(k, it.size);
             }
             let exported = lock(books).state.exported.contains(&k);
-            // A look at the destination (an S3 HEAD) rides out faults like the rest of
-            // the run.
+            // A look at the destination rides out faults like the rest of the run (the
+            // directory's is local: a file's type and size, small ones read back; the
+            // S3 destination keeps the trait's default and sends nothing).
             let gone = exported
                 && !long_run(
                     opts,
