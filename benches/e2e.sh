@@ -90,8 +90,9 @@ rm -f "$work/dl.bin"
 # ---- end of download block ----
 
 # ---- disk block: the same download into a file on a disk (what a user has) ----
-# tmpfs serves O_DIRECT from its page cache, so the direct writes and read-backs the
-# download uses where the filesystem takes them only show on a real disk. E2E_DISK_DIR
+# The download writes and reads back with O_DIRECT only on a local disk filesystem
+# (ext4, XFS, ...; never tmpfs, which serves O_DIRECT from its page cache), so that path
+# only shows here. E2E_DISK_DIR
 # names a directory on the disk to measure (default: target/, the build's disk);
 # E2E_DISK_RUNS the runs (default 3). Baselines in the same run: dd into a new file there
 # through the page cache, and with O_DIRECT in 1 MiB blocks (write, then read back).

@@ -298,6 +298,29 @@ mod tests {
         assert_eq!(unescape("a\\011b\\134c\\9"), "a\tb\\c\\9");
     }
 
+    /// Where the scratch directory is on a local disk, the part file gets its direct
+    /// handle (a refusal there would silently lose the direct path); elsewhere it must
+    /// not.
+    #[test]
+    fn a_file_on_a_local_disk_gets_a_direct_handle_and_others_do_not() {
+        let dir = scratch("local");
+        let p = dir.join("part");
+        fs::write(&p, b"x").expect("write");
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&p)
+            .expect("open");
+        let local = on_local_disk(&p);
+        assert_eq!(
+            PartFile::open(f, &p).is_direct(),
+            local && O_DIRECT.is_some(),
+            "{} on a local disk: {local}",
+            p.display()
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
     /// A handle that is not the file at the path gets no direct twin.
     #[test]
     fn a_different_file_at_the_path_gets_no_direct_handle() {
