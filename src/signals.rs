@@ -12,7 +12,8 @@
 //! the ID of. Signals that arrive then are only counted.
 //!
 //! A watcher thread reads the signals (signal-hook's safe iterator), so no code runs in
-//! a signal handler. This module never prints.
+//! a signal handler. This module never prints; a command that says the signal was taken
+//! passes what to do then to [`install_with`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
@@ -104,6 +105,18 @@ pub fn action(signal: i32, first: i32, holding: bool) -> Action {
 /// Starts watching SIGINT, SIGTERM and SIGHUP; the first sets `stop`. Call once per
 /// process (each command does it at most once).
 pub fn install(stop: &Arc<AtomicBool>) -> Result<()> {
+    watch(stop, None)
+}
+
+/// [`install`], and once the first signal has set `stop`, runs `taken` (to say so on
+/// stderr): whatever `taken` shows is a sign that nothing new starts from then on. It
+/// runs on a thread of its own, so a stderr that blocks never keeps the watcher from
+/// answering a second signal.
+pub fn install_with(stop: &Arc<AtomicBool>, taken: impl FnOnce() + Send + 'static) -> Result<()> {
+    watch(stop, Some(Box::new(taken)))
+}
+
+fn watch(stop: &Arc<AtomicBool>, mut taken: Option<Box<dyn FnOnce() + Send>>) -> Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .map_err(|e| Error::Input(format!("cannot handle signals: {e}")))?;
     let stop = Arc::clone(stop);
@@ -119,7 +132,15 @@ pub fn install(stop: &Arc<AtomicBool>) -> Result<()> {
                 // held; the check and the mark are one atomic step (see `Holds`).
                 let holding = first != 0 && !HOLDS.begin_exit();
                 match action(signal, first, holding) {
-                    Action::Stop => stop.store(true, Ordering::SeqCst),
+                    Action::Stop => {
+                        stop.store(true, Ordering::SeqCst);
+                        // After the store: what `taken` shows means the flag is set.
+                        if let Some(f) = taken.take() {
+                            let _ = std::thread::Builder::new()
+                                .name("signal taken".into())
+                                .spawn(f);
+                        }
+                    }
                     Action::Hold => {
                         HELD.fetch_add(1, Ordering::SeqCst);
                     }

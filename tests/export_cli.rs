@@ -188,6 +188,43 @@ fn wait_for(mock: &MockGlacier, child: &mut std::process::Child, op: &str, n: us
     false
 }
 
+/// Reads `child`'s stderr on a thread: each line is sent on the channel as it comes, and
+/// the thread returns the whole text once the child closes it.
+fn stderr_lines(
+    child: &mut std::process::Child,
+) -> (
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<String>,
+) {
+    use std::io::BufRead;
+    let err = std::io::BufReader::new(child.stderr.take().expect("stderr piped"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in err.lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    (rx, reader)
+}
+
+/// Waits (with a deadline) for a line containing `text`; `false` if the child closed its
+/// stderr first or the deadline passed.
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, text: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(l) if l.contains(text) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
 #[test]
 fn kill_9_at_random_points_never_starts_a_second_retrieval() {
     let mock = MockGlacier::start();
@@ -885,7 +922,8 @@ fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
     ];
     assert_eq!(run(&mock, home.path(), &args).code, 3);
     mock.complete_jobs();
-    // The first download is held until the signal is in; one thread, so no other starts.
+    // The first download is held until the signal is taken; one thread, so no other
+    // starts.
     let gate = crate::mock::Gate::new();
     mock.inject(FaultRule::times(
         Fault::Hold(gate.clone()),
@@ -898,6 +936,7 @@ fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let (lines, stderr) = stderr_lines(&mut child);
     assert!(
         wait_for(&mock, &mut child, "GetJobOutput", 1),
         "ended early"
@@ -907,8 +946,22 @@ fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
         .status()
         .expect("send SIGINT");
     assert!(status.success());
+    // `kill` returning means the signal is queued, not that the process has set its stop
+    // flag (the signal watcher thread does that): a download that ended before then may
+    // take the next one. The note is printed once the flag is set.
+    let taken = wait_for_line(&lines, "interrupted: no new retrieval or download starts");
     gate.open();
-    let r: crate::support::Run = child.wait_with_output().expect("wait").into();
+    let ended = child.wait_with_output().expect("wait");
+    let r = crate::support::Run {
+        code: ended.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&ended.stdout).into_owned(),
+        stderr: stderr.join().expect("stderr reader"),
+    };
+    assert!(
+        taken,
+        "the interruption was never acknowledged: {}",
+        r.stderr
+    );
     let e = r.fails(130);
     assert!(e.contains("run the same command again to continue"), "{e}");
     assert_eq!(
