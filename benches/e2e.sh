@@ -90,12 +90,12 @@ rm -f "$work/dl.bin"
 # ---- end of download block ----
 
 # ---- disk block: the same download into a file on a disk (what a user has) ----
-# The download writes and reads back with O_DIRECT only on a local disk filesystem
-# (ext4, XFS, ...; never tmpfs, which serves O_DIRECT from its page cache), so that path
-# only shows here. E2E_DISK_DIR
-# names a directory on the disk to measure (default: target/, the build's disk);
-# E2E_DISK_RUNS the runs (default 3). Baselines in the same run: dd into a new file there
-# through the page cache, and with O_DIRECT in 1 MiB blocks (write, then read back).
+# E2E_DISK_DIR names a directory on the disk to measure (default: target/, the build's
+# disk); E2E_DISK_RUNS the runs (default 3). Baselines in the same run: dd into a new
+# file there through the page cache, and with O_DIRECT in 1 MiB blocks (write, then read
+# back): what a download that bypassed the page cache would pay instead (tried on
+# 2026-12-07 and not kept: no CPU saved once the VM's memory is warm, and 30-75% more
+# wall time, docs/benchmarks.md).
 disk=$(mktemp -d "${E2E_DISK_DIR:-$PWD/target}/glacier-e2e-disk.XXXXXX")
 trap 'kill $mock_pid 2>/dev/null || true; rm -rf "$work" "$disk"' EXIT
 echo "== disk: $(df --output=source,fstype "$disk" | tail -1)"
@@ -112,7 +112,7 @@ if /usr/bin/time -f '%U %S' -o "$work/time" \
   printf 'dd O_DIRECT, 1 MiB: write %.2f + read back %.2f CPU-s (the write includes reading the source from tmpfs)\n' \
     "$(echo "$user + $sys" | bc)" "$(echo "$user2 + $sys2" | bc)"
 else
-  echo "dd O_DIRECT: this filesystem refuses it (the download goes through the page cache)"
+  echo "dd O_DIRECT: this filesystem refuses it"
 fi
 rm -f "$disk/dd.bin"
 ratios=()

@@ -17,7 +17,6 @@
 //! downloads use too; `small.rs` the one-step path for an output that fits one chunk,
 //! which exports take. This module knows files, threads and the client; it never prints.
 
-mod direct;
 mod files;
 mod small;
 
@@ -31,7 +30,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use self::direct::PartFile;
 use crate::durable;
 use crate::error::{Error, Result, Setting};
 use crate::filehash::AlignedBuf;
@@ -276,27 +274,18 @@ fn download_locked(
         durable::open_existing(&tmp, false)?
     };
     file.set_len(size).map_err(|e| Error::io(&tmp, e))?;
-    let file = PartFile::open(file, &tmp);
     let log = ChunkLog::open(&log_path, &header, fresh)?;
 
-    // Direct transfers cost the device per request, not the CPU's cache per byte: a
-    // whole leaf per block then (1 MiB direct writes and reads cost a quarter of the
-    // system time of 128 KiB ones here, docs/benchmarks.md).
-    let block = if file.is_direct() {
-        CHUNK_SIZE
-    } else {
-        BLOCK_SIZE
-    };
     let kept = done;
     let out = Pool::new(opts.threads).stop(&opts.stop).run(
         0..chunks,
-        || Ok(Blocks::new(block.min(cs) as usize)),
+        || Ok(Blocks::new(BLOCK_SIZE.min(cs) as usize)),
         |blocks, _, chunk| {
             let start = chunk * cs;
             let end = (start + cs).min(size) - 1;
             if let Some(want) = kept[chunk as usize] {
                 // Logged by an earlier run: trust it only if the part file still holds it.
-                let got = hash_range(file.file(), &mut blocks.recv, (start, end))
+                let got = hash_range(&file, &mut blocks.recv, (start, end))
                     .map_err(|e| Error::io(&tmp, e))?;
                 if got == want {
                     opts.reporter.add_bytes(end - start + 1);
@@ -320,7 +309,7 @@ fn download_locked(
                 |block| write_checked(&file, &tmp, block, back),
                 opts.reporter.as_ref(),
             )?;
-            file.file().sync_data().map_err(|e| Error::io(&tmp, e))?;
+            file.sync_data().map_err(|e| Error::io(&tmp, e))?;
             log.record(&log_path, chunk, &hash)?;
             Ok(Chunk { hash, kept: false })
         },
@@ -349,7 +338,7 @@ fn download_locked(
     // No read-back pass here: every byte was hashed as read back from the file right
     // after it was written (`write_checked`), and kept chunks were hashed from the file
     // above, so the tree hash just checked is that of the part file's contents.
-    file.file().sync_all().map_err(|e| Error::io(&tmp, e))?;
+    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(file);
     files::publish(&tmp, target, opts.force)?;
     let _ = fs::remove_file(&log_path);
@@ -620,29 +609,20 @@ fn in_whole_pair(offset: u64, len: u64, block: u64) -> bool {
 
 /// A download worker's buffers, allocated on its first chunk and reused for every later
 /// one: `recv` gathers the socket's bytes into a block, takes them read back from the
-/// part file, and the bytes of kept chunks hashed on a resume; `back` grows to a block
-/// at the first block read back beside another one (see [`write_checked`]). Both are
-/// page aligned, as direct transfers need.
+/// part file, and the bytes of kept chunks hashed on a resume; `back` stays empty unless
+/// a range comes without Glacier's hash (see [`write_checked`]).
 struct Blocks {
     recv: AlignedBuf,
-    back: AlignedBuf,
+    back: Vec<u8>,
 }
 
 impl Blocks {
     fn new(len: usize) -> Blocks {
         Blocks {
             recv: AlignedBuf::new(len),
-            back: AlignedBuf::new(0),
+            back: Vec::new(),
         }
     }
-}
-
-/// The first `len` bytes of `back`, grown (page aligned) if it is shorter.
-fn grown(back: &mut AlignedBuf, len: usize) -> &mut [u8] {
-    if back.len() < len {
-        *back = AlignedBuf::new(len);
-    }
-    &mut back[..len]
 }
 
 /// One chunk of the part file: its tree hash, and whether an earlier run had it.
@@ -662,19 +642,13 @@ struct Chunk {
 ///
 /// What the read-back proves: the file's range holds these bytes as seen through the
 /// kernel (our offsets, a short or misdirected write, a filesystem that returns other
-/// bytes than it accepted, a writer that does not take our lock). Where the part file
-/// takes direct transfers ([`PartFile`]), the block was written to the device and is read
-/// back from it, so the bytes hashed are what the device returned; through the page
-/// cache (tmpfs, a filesystem that refuses `O_DIRECT`, an unaligned tail), the read is
-/// served from the cache, and media corruption after write-back goes unseen. Either way
-/// the device's own volatile cache may answer the read; `sync_data` after each chunk
-/// flushes it.
-fn write_checked(
-    file: &PartFile,
-    part: &Path,
-    block: Arrived<'_>,
-    back: &mut AlignedBuf,
-) -> Result<()> {
+/// bytes than it accepted, a writer that does not take our lock). What it does not prove:
+/// that the platter or flash holds them. The read is served from the page cache, so
+/// media corruption after write-back, or later, goes unseen; catching that would take
+/// O_DIRECT reads after `sync_data`, bypassing the cache at the cost of a real disk read
+/// of every byte. A pass after `sync_all` would read from the same cache and prove no
+/// more than this.
+fn write_checked(file: &File, part: &Path, block: Arrived<'_>, back: &mut Vec<u8>) -> Result<()> {
     let Arrived {
         data,
         at,
@@ -691,7 +665,10 @@ fn write_checked(
         if (offset / CHUNK_SIZE) % 2 == 0 {
             return Ok(());
         }
-        let first = grown(back, data.len());
+        if back.len() < data.len() {
+            back.resize(data.len(), 0);
+        }
+        let first = &mut back[..data.len()];
         file.read_exact_at(first, at - CHUNK_SIZE)
             .map_err(|e| Error::io(part, e))?;
         file.read_exact_at(data, at)
@@ -705,7 +682,10 @@ fn write_checked(
         hasher.update(data);
         return Ok(());
     }
-    let back = grown(back, data.len());
+    if back.len() < data.len() {
+        back.resize(data.len(), 0);
+    }
+    let back = &mut back[..data.len()];
     file.read_exact_at(back, at)
         .map_err(|e| Error::io(part, e))?;
     if back != &data[..] {
@@ -852,8 +832,8 @@ mod tests {
         fs::create_dir_all(&dir).expect("dir");
         let p = dir.join("part");
         fs::write(&p, b"old bytes here").expect("write");
-        let mut back = AlignedBuf::new(0);
-        let mut write = |f: &PartFile, data: &[u8], unchecked: bool| {
+        let mut back = Vec::new();
+        let mut write = |f: &File, data: &[u8], unchecked: bool| {
             let mut data = data.to_vec();
             let mut hasher = ChunkHasher::new();
             let end = data.len() as u64 - 1;
@@ -871,24 +851,20 @@ mod tests {
             );
             r.map(|()| hasher.finish())
         };
-        let good = PartFile::buffered(
-            fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&p)
-                .expect("open"),
-        );
+        let good = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&p)
+            .expect("open");
         for unchecked in [false, true] {
             let h = write(&good, b"new bytes", unchecked).expect("a write that lands");
             assert_eq!(h, treehash::tree_hash(b"new bytes"));
         }
-        let appending = PartFile::buffered(
-            fs::OpenOptions::new()
-                .read(true)
-                .append(true)
-                .open(&p)
-                .expect("open"),
-        );
+        let appending = fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&p)
+            .expect("open");
         let h = write(&appending, b"XXX bytes", false).expect("no compare");
         assert_ne!(
             h,
@@ -905,10 +881,10 @@ mod tests {
         let chunk: Vec<u8> = (0..2 * CHUNK_SIZE as usize + 5000)
             .map(|i| (i * 13 % 251) as u8)
             .collect();
-        let write_chunk = |f: &PartFile| {
+        let write_chunk = |f: &File| {
             let mut hasher = ChunkHasher::new();
             let end = chunk.len() as u64 - 1;
-            let mut back = AlignedBuf::new(0);
+            let mut back = Vec::new();
             for (i, piece) in chunk.chunks(BLOCK_SIZE as usize).enumerate() {
                 let mut data = piece.to_vec();
                 write_checked(

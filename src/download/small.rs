@@ -10,11 +10,9 @@ use std::fs;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::direct::PartFile;
 use super::{BLOCK_SIZE, JobRange, Options, Outcome, expected_output, fetch_chunk, write_checked};
 use crate::durable;
 use crate::error::{Error, Result};
-use crate::filehash::AlignedBuf;
 use crate::glacier::{Client, JobDescription};
 
 /// Whether the output of `job` fits one chunk of `chunk_size` bytes, so that
@@ -47,15 +45,13 @@ pub fn download_small(
     if opts.stop.load(Ordering::Relaxed) {
         return Err(Error::Interrupted("download interrupted".into()));
     }
-    // Through the page cache: one block of a small output gains nothing from direct
-    // transfers, which cost an open and a device read of their own.
-    let file = PartFile::buffered(durable::create_new(part)?);
+    let file = durable::create_new(part)?;
     let fetched = (|| {
         // The socket's bytes gather in `recv` and are read back into it: as large as the
         // output at most, never more than the general path's block (`back` grows only
         // for an output Glacier sends no hash for).
         let mut recv = vec![0u8; size.min(BLOCK_SIZE) as usize];
-        let mut back = AlignedBuf::new(0);
+        let mut back = Vec::new();
         let tree_hash = fetch_chunk(
             &JobRange {
                 client,
@@ -78,7 +74,7 @@ pub fn download_small(
             }
         }
         // What was read back is what the hash covers; the one sync makes it durable.
-        file.file().sync_all().map_err(|e| Error::io(part, e))?;
+        file.sync_all().map_err(|e| Error::io(part, e))?;
         Ok(Outcome {
             size,
             tree_hash,
