@@ -246,7 +246,7 @@ fn bad_input_is_one_line_naming_the_file_and_line_with_exit_2() {
     assert_eq!(e, "glacier: --max-bytes-per-day '0': must be more than 0");
     let e = fails_once(&run_mock(&s.m, &["vault", "plan", "v"]), 2);
     assert!(
-        e.contains("vault plan needs an inventory: give --inventory FILE"),
+        e.contains("a plan needs an inventory: give --inventory FILE"),
         "{e}"
     );
     assert!(s.m.requests().is_empty());

@@ -102,7 +102,7 @@ pub fn inventory(
 fn saved(state_dir: Option<&Path>) -> Result<InventoryFile> {
     let none = || {
         Error::Usage(format!(
-            "vault plan needs an inventory: give {} FILE or {} JOB_ID (a plan starts no job)",
+            "a plan needs an inventory: give {} FILE or {} JOB_ID (a plan starts no job)",
             Setting::Inventory,
             Setting::InventoryJob
         ))
