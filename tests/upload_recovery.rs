@@ -720,3 +720,58 @@ fn a_rerun_with_another_part_size_names_both_ways_out() {
     );
     assert_eq!(count(&mock, "InitiateMultipartUpload"), 1);
 }
+
+/// Ctrl-C while `archive get --wait` waits for its job: the acknowledgment says the wait
+/// ends at once (and what a download would do), and the run stops before any download.
+#[test]
+fn ctrl_c_while_archive_get_waits_for_the_job_ends_the_wait() {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new("sig-get-wait");
+    let archive = mock.put_archive("v", &pattern(MIB, 26), "seed");
+    let job = run(
+        &mock,
+        dir.path(),
+        &["archive", "init-retrieval", "v", &archive],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    let out = dir.join("out.bin");
+    let mut child = glacier_mock(&mock, dir.path())
+        .env("GLACIER_POLL_MS", "60000")
+        .args([
+            "archive",
+            "get",
+            "--wait",
+            "v",
+            &job,
+            out.to_str().expect("utf8"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn glacier");
+    let (lines, stderr) = stderr_lines(&mut child);
+    wait_for("a look at the job", 30, || count(&mock, "DescribeJob") >= 1);
+    kill(&child, "INT");
+    let taken = wait_for_line(
+        &lines,
+        "glacier: interrupted: the wait for the job ends at once; no new chunk starts",
+    );
+    let r = ended(child, stderr);
+    assert!(
+        taken,
+        "the interruption was never acknowledged: {}",
+        r.stderr
+    );
+    let err = r.fails(130);
+    assert!(
+        err.ends_with(&format!(
+            "waiting for job {job} interrupted; run the same command again to continue\n"
+        )),
+        "{err}"
+    );
+    assert_eq!(count(&mock, "GetJobOutput"), 0);
+    assert!(!out.exists());
+}
