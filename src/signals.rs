@@ -12,8 +12,8 @@
 //! the ID of. Signals that arrive then are only counted.
 //!
 //! A watcher thread reads the signals (signal-hook's safe iterator), so no code runs in
-//! a signal handler. This module never prints; a command that says the signal was taken
-//! passes what to do then to [`install_with`].
+//! a signal handler. This module never prints; each command says the signal was taken
+//! with what [`install_with`] runs then (`cli::stop_on_signal`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
@@ -102,21 +102,13 @@ pub fn action(signal: i32, first: i32, holding: bool) -> Action {
     }
 }
 
-/// Starts watching SIGINT, SIGTERM and SIGHUP; the first sets `stop`. Call once per
-/// process (each command does it at most once).
-pub fn install(stop: &Arc<AtomicBool>) -> Result<()> {
-    watch(stop, None)
-}
-
-/// [`install`], and once the first signal has set `stop`, runs `taken` (to say so on
-/// stderr): whatever `taken` shows is a sign that nothing new starts from then on. It
-/// runs on a thread of its own, so a stderr that blocks never keeps the watcher from
-/// answering a second signal.
+/// Starts watching SIGINT, SIGTERM and SIGHUP; the first sets `stop`, then runs `taken`
+/// (to say so on stderr): whatever `taken` shows is a sign that nothing new starts from
+/// then on. It runs on a thread of its own, so a stderr that blocks never keeps the
+/// watcher from answering a second signal. Call once per process (each command does it
+/// at most once).
 pub fn install_with(stop: &Arc<AtomicBool>, taken: impl FnOnce() + Send + 'static) -> Result<()> {
-    watch(stop, Some(Box::new(taken)))
-}
-
-fn watch(stop: &Arc<AtomicBool>, mut taken: Option<Box<dyn FnOnce() + Send>>) -> Result<()> {
+    let mut taken: Option<Box<dyn FnOnce() + Send>> = Some(Box::new(taken));
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .map_err(|e| Error::Input(format!("cannot handle signals: {e}")))?;
     let stop = Arc::clone(stop);

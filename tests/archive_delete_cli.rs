@@ -1,7 +1,12 @@
 //! `glacier archive delete` through the real binary against the mock.
 
-use crate::mock::MockGlacier;
-use crate::support::{fails_once, json, last_request_id, ops, pattern, quiet_ok, run_mock};
+use std::process::Stdio;
+
+use crate::mock::{Fault, FaultRule, Gate, MockGlacier};
+use crate::support::{
+    TempDir, count, ended, fails_once, glacier_mock, json, last_request_id, ops, pattern, quiet_ok,
+    run_mock, stderr_lines, wait_for, wait_for_line,
+};
 
 #[test]
 fn archive_delete_takes_ids_that_begin_with_a_dash() {
@@ -52,4 +57,58 @@ fn archive_delete_takes_ids_that_begin_with_a_dash() {
     let e = fails_once(&run_mock(&m, &["archive", "delete", "v", "-x"]), 2);
     assert!(e.contains("unknown flag '-x'"), "{e}");
     assert_eq!(ops(&m, "DeleteArchive").len(), 4);
+}
+
+/// Ctrl-C during `archive delete` with several IDs is acknowledged at once (the deletion
+/// in flight may take a while); that deletion finishes, no other is sent, and the error
+/// line, still the last, says the rest are still there.
+#[test]
+fn ctrl_c_is_acknowledged_at_once_and_stops_between_deletions() {
+    let m = MockGlacier::start();
+    m.create_vault("v");
+    let ids: Vec<String> = (0..6)
+        .map(|i| m.put_archive("v", &pattern(100, i), ""))
+        .collect();
+    let gate = Gate::new();
+    m.inject(FaultRule::always(
+        Fault::Hold(gate.clone()),
+        Some("DeleteArchive"),
+    ));
+    let home = TempDir::new("archive-delete-int");
+    let mut args = vec!["archive", "delete", "-t", "1", "v", "--"];
+    args.extend(ids.iter().map(String::as_str));
+    let mut child = glacier_mock(&m, home.path())
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let (lines, stderr) = stderr_lines(&mut child);
+    wait_for("a deletion", 30, || count(&m, "DeleteArchive") == 1);
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    // Printed once the stop flag is set, while the deletion is still held.
+    let taken = wait_for_line(
+        &lines,
+        "glacier: interrupted: no new deletion starts; requests in flight finish",
+    );
+    gate.open();
+    let r = ended(child, stderr);
+    assert!(
+        taken,
+        "the interruption was never acknowledged: {}",
+        r.stderr
+    );
+    let e = r.fails(130);
+    assert!(
+        e.ends_with(
+            "glacier: archive delete on vault 'v' stopped; archives not yet deleted are still there\n"
+        ),
+        "{e}"
+    );
+    assert_eq!(count(&m, "DeleteArchive"), 1, "{e}");
+    assert_eq!(m.archives("v").len(), 5, "{e}");
 }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
 use crate::support::{
-    TempDir, count, glacier_mock, inventory_json, jobs_per_archive, mock_client, pattern, run,
+    TempDir, count, ended, glacier_mock, inventory_json, jobs_per_archive, mock_client, pattern,
+    run, stderr_lines, wait_for_line,
 };
 
 fn b64url(s: &[u8]) -> String {
@@ -186,43 +187,6 @@ fn wait_for(mock: &MockGlacier, child: &mut std::process::Child, op: &str, n: us
         std::thread::yield_now();
     }
     false
-}
-
-/// Reads `child`'s stderr on a thread: each line is sent on the channel as it comes, and
-/// the thread returns the whole text once the child closes it.
-fn stderr_lines(
-    child: &mut std::process::Child,
-) -> (
-    std::sync::mpsc::Receiver<String>,
-    std::thread::JoinHandle<String>,
-) {
-    use std::io::BufRead;
-    let err = std::io::BufReader::new(child.stderr.take().expect("stderr piped"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in err.lines().map_while(Result::ok) {
-            all.push_str(&line);
-            all.push('\n');
-            let _ = tx.send(line);
-        }
-        all
-    });
-    (rx, reader)
-}
-
-/// Waits (with a deadline) for a line containing `text`; `false` if the child closed its
-/// stderr first or the deadline passed.
-fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, text: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(l) if l.contains(text) => return true,
-            Ok(_) => {}
-            Err(_) => return false,
-        }
-    }
 }
 
 #[test]
@@ -951,12 +915,7 @@ fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
     // take the next one. The note is printed once the flag is set.
     let taken = wait_for_line(&lines, "interrupted: no new retrieval or download starts");
     gate.open();
-    let ended = child.wait_with_output().expect("wait");
-    let r = crate::support::Run {
-        code: ended.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&ended.stdout).into_owned(),
-        stderr: stderr.join().expect("stderr reader"),
-    };
+    let r = ended(child, stderr);
     assert!(
         taken,
         "the interruption was never acknowledged: {}",

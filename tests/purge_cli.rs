@@ -9,7 +9,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, Gate, MockConfig, MockGlacier};
-use crate::support::{Run, TempDir, glacier_mock, inventory_json, pattern, run_with_stdin};
+use crate::support::{
+    Run, TempDir, ended, glacier_mock, inventory_json, pattern, run_with_stdin, stderr_lines,
+    wait_for_line,
+};
 
 fn run(mock: &MockGlacier, home: &Path, args: &[&str]) -> Run {
     glacier_mock(mock, home)
@@ -150,26 +153,6 @@ fn wait_for_requests(mock: &MockGlacier, child: &mut std::process::Child, n: usi
         }
         if child.try_wait().expect("try_wait").is_some() {
             return false;
-        }
-        std::thread::yield_now();
-    }
-    false
-}
-
-/// Waits (with a deadline) until signal `sig` is no longer pending for process `pid`
-/// (`/proc/PID/status`, SigPnd and ShdPnd): the process has taken it.
-fn signal_taken(pid: u32, sig: u32) -> bool {
-    let bit = 1u64 << (sig - 1);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let pending = status
-            .lines()
-            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
-            .filter_map(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
-            .fold(0, |a, m| a | m);
-        if !status.is_empty() && pending & bit == 0 {
-            return true;
         }
         std::thread::yield_now();
     }
@@ -729,17 +712,31 @@ fn ctrl_c_stops_between_deletions_and_the_same_command_continues() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let (lines, stderr) = stderr_lines(&mut child);
     assert!(wait_for_requests(&mock, &mut child, 4), "ended early");
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("send SIGINT");
     assert!(status.success());
-    assert!(signal_taken(child.id(), 2), "SIGINT still pending");
+    // Said at once, once the stop flag is set: the held deletions are still in flight.
+    let taken = wait_for_line(
+        &lines,
+        "glacier: interrupted: no new deletion starts; requests in flight finish and are journaled and the same command continues",
+    );
     gate.open();
-    let r: Run = child.wait_with_output().expect("wait").into();
+    let r = ended(child, stderr);
+    assert!(
+        taken,
+        "the interruption was never acknowledged: {}",
+        r.stderr
+    );
     let e = r.fails(130);
-    assert!(e.contains("run the same command again to continue"), "{e}");
+    let last = e.lines().last().expect("a line");
+    assert!(
+        last.contains("run the same command again to continue"),
+        "{e}"
+    );
     let left = mock.archives("v").len();
     assert!(left > 0, "stopped before the end");
     // Everything in flight finished and was journaled: the rerun sends no 404.

@@ -93,7 +93,8 @@ impl Run {
         &self.stdout
     }
 
-    /// Asserts this exit code and a single-line stderr with no panic, returning stderr.
+    /// Asserts this exit code and a stderr with no panic, returning stderr (all of it:
+    /// notes before the error line included; [`fails_once`] also asserts one line).
     #[track_caller]
     pub fn fails(&self, code: i32) -> &str {
         assert_eq!(
@@ -118,6 +119,75 @@ impl From<Output> for Run {
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         }
     }
+}
+
+/// Reads `child`'s stderr on a thread: each line is sent on the channel as it comes, and
+/// the thread returns the whole text once the child closes it. With [`wait_for_line`], a
+/// test learns that the process reached a point it announces (such as a signal taken)
+/// without sleeping; [`ended`] then collects the run.
+pub fn stderr_lines(
+    child: &mut std::process::Child,
+) -> (
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<String>,
+) {
+    use std::io::BufRead;
+    let err = std::io::BufReader::new(child.stderr.take().expect("stderr piped"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in err.lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    (rx, reader)
+}
+
+/// Waits (with a deadline) for a line containing `text`; `false` if the child closed its
+/// stderr first or the deadline passed.
+pub fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, text: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(l) if l.contains(text) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Waits for a child whose stderr [`stderr_lines`] reads; the run with all of it.
+pub fn ended(child: std::process::Child, stderr: std::thread::JoinHandle<String>) -> Run {
+    let out = child.wait_with_output().expect("wait");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+/// Waits (with a deadline) until signal `sig` is no longer pending for process `pid`
+/// (`/proc/PID/status`, SigPnd and ShdPnd): the process has taken it.
+pub fn signal_taken(pid: u32, sig: u32) -> bool {
+    let bit = 1u64 << (sig - 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let pending = status
+            .lines()
+            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+            .filter_map(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
+            .fold(0, |a, m| a | m);
+        if !status.is_empty() && pending & bit == 0 {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    false
 }
 
 /// Runs `cmd` with `data` on its standard input (fed from a thread, so a large input

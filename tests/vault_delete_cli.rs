@@ -6,7 +6,10 @@
 use std::process::Stdio;
 
 use crate::mock::MockGlacier;
-use crate::support::{TempDir, fails_once, glacier_mock, json, ops, quiet_ok, run_mock, wait_for};
+use crate::support::{
+    TempDir, ended, fails_once, glacier_mock, json, ops, quiet_ok, run_mock, stderr_lines,
+    wait_for, wait_for_line,
+};
 
 /// A vault `v` with one archive, inventoried, whose archive was then deleted: Glacier's
 /// last inventory still counts it.
@@ -118,7 +121,7 @@ fn ctrl_c_ends_the_wait_at_once_and_deletes_nothing() {
     let m = MockGlacier::start();
     emptied_vault(&m);
     let home = TempDir::new("when-empty-int");
-    let child = glacier_mock(&m, home.path())
+    let mut child = glacier_mock(&m, home.path())
         .args([
             "vault",
             "delete",
@@ -133,6 +136,7 @@ fn ctrl_c_ends_the_wait_at_once_and_deletes_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let (lines, err) = stderr_lines(&mut child);
     wait_for("the first DescribeVault", 20, || {
         !ops(&m, "DescribeVault").is_empty()
     });
@@ -143,11 +147,16 @@ fn ctrl_c_ends_the_wait_at_once_and_deletes_nothing() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let taken = wait_for_line(&lines, "glacier: interrupted: the wait ends now");
+    let r = ended(child, err);
     assert!(
-        stderr.contains("waiting to delete vault 'v' interrupted; nothing was deleted"),
+        taken,
+        "the interruption was never acknowledged: {}",
+        r.stderr
+    );
+    let stderr = r.fails(130);
+    assert!(
+        stderr.ends_with("waiting to delete vault 'v' interrupted; nothing was deleted\n"),
         "{stderr}"
     );
     assert!(ops(&m, "DeleteVault").is_empty());

@@ -327,13 +327,30 @@ fn get(
     file: &str,
 ) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
-    crate::signals::install(&stop)?;
+    let display: Arc<Display> = Arc::new(global.display());
+    // A wait for the job (or a pause before a retry) ends at once; a download lets its
+    // chunks in flight finish. Into a file each one is verified and logged, and the same
+    // command resumes from them; to stdout one chunk at a time is verified and written.
+    let wait = if opts.wait {
+        "the wait for the job ends at once; "
+    } else {
+        ""
+    };
+    let chunks = if file == "-" {
+        "no new chunk starts; the chunk in flight is verified and written out first"
+    } else {
+        "no new chunk starts; chunks in flight finish, and every verified chunk is kept for the same command to resume from"
+    };
+    super::stop_on_signal(
+        &stop,
+        &display,
+        format!("{wait}{chunks} (interrupt again to quit at once)"),
+    )?;
     let ctx = Ctx {
         glacier: client,
         data_dir: None,
         stop: &stop,
     };
-    let display: Arc<Display> = Arc::new(global.display());
     let reporter = Arc::clone(&display) as Arc<dyn Reporter>;
     let result = if file == "-" {
         out.flush()?;
@@ -400,7 +417,12 @@ fn delete_many(
 ) -> Result<()> {
     use std::io::BufRead;
     let stop = Arc::new(AtomicBool::new(false));
-    crate::signals::install(&stop)?;
+    let display = Arc::new(global.display());
+    super::stop_on_signal(
+        &stop,
+        &display,
+        "no new deletion starts; requests in flight finish (interrupt again to quit at once)",
+    )?;
     let ctx = Ctx {
         glacier: client,
         data_dir: None,
@@ -411,11 +433,10 @@ fn delete_many(
         threads,
         backoff: super::retrieval::backoff(),
     };
-    let display = global.display();
     let result = match ids {
         Some(ids) => {
             let ids = ids.into_iter().map(|i| Ok(i.as_str().to_string()));
-            crate::purge::delete_ids(&ctx, &opts, ids, &display)
+            crate::purge::delete_ids(&ctx, &opts, ids, display.as_ref())
         }
         None => {
             let stdin = std::io::stdin().lock();
@@ -424,7 +445,7 @@ fn delete_many(
                 Ok(l) => Some(Ok(l.trim().to_string())),
                 Err(e) => Some(Err(Error::io("-", e))),
             });
-            crate::purge::delete_ids(&ctx, &opts, lines, &display)
+            crate::purge::delete_ids(&ctx, &opts, lines, display.as_ref())
         }
     };
     display.finish();

@@ -230,12 +230,11 @@ impl ExportCmd {
         // SIGINT/SIGTERM/SIGHUP: the first stops between archives (the journal stays
         // consistent) and says so at once, as downloads in flight may take a while; a
         // second exits at once.
-        let taken = Arc::clone(&display);
-        crate::signals::install_with(&stop, move || {
-            taken.note(
-                "interrupted: no new retrieval or download starts; those in flight finish first (interrupt again to quit at once)",
-            );
-        })?;
+        super::stop_on_signal(
+            &stop,
+            &display,
+            "no new retrieval or download starts; those in flight finish first (interrupt again to quit at once)",
+        )?;
         let reporter: Arc<dyn Reporter> = display.clone();
         let result = export::run(&ctx, &opts, &reporter);
         // Results and errors start on a clean line.

@@ -31,6 +31,7 @@ pub(crate) use args::Args;
 pub(crate) use output::Output;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::aws::RateLimit;
@@ -150,6 +151,25 @@ pub(crate) fn note(global: &Global, msg: &str) {
     if !global.quiet {
         eprintln!("glacier: {msg}");
     }
+}
+
+/// Watches SIGINT, SIGTERM and SIGHUP for a command that stops between steps
+/// ([`crate::signals::install_with`]). Once the first has set `stop`, says so at once on
+/// stderr, as `glacier: interrupted: {then}`: work in flight may take minutes to finish,
+/// and the line is a sign that nothing new starts. `then` is the command's own sentence
+/// on what it does from then on. The line goes through `display`, the command's own, so
+/// it clears a progress line first and is silenced with `--quiet` (which turns the
+/// display's notes off).
+pub(crate) fn stop_on_signal(
+    stop: &Arc<AtomicBool>,
+    display: &Arc<crate::progress::Display>,
+    then: impl Into<String>,
+) -> Result<()> {
+    use crate::progress::Reporter;
+    let (display, then) = (Arc::clone(display), then.into());
+    crate::signals::install_with(stop, move || {
+        display.note(&format!("interrupted: {then}"));
+    })
 }
 
 /// A parsed command line.

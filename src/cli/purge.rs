@@ -170,9 +170,22 @@ impl PurgeCmd {
         if !self.yes {
             self.confirm(&sc)?;
         }
-        crate::signals::install(&stop)?;
-        let display = global.display();
-        let result = purge::run(&ctx, &opts, prepared, &display);
+        let display = Arc::new(global.display());
+        // Deletions already sent finish and are journaled; a pause (before a retry, or
+        // with --delete-vault --wait between looks at the vault) ends at once.
+        let vault_wait = if self.delete_vault && self.wait {
+            ", a wait for the vault to empty ends at once,"
+        } else {
+            ""
+        };
+        super::stop_on_signal(
+            &stop,
+            &display,
+            format!(
+                "no new deletion starts; requests in flight finish and are journaled{vault_wait} and the same command continues (interrupt again to quit at once)"
+            ),
+        )?;
+        let result = purge::run(&ctx, &opts, prepared, display.as_ref());
         display.finish();
         let report = result?;
         let r = &report.deleted;

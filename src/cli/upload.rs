@@ -237,13 +237,20 @@ impl UploadCmd {
         );
         let data = data_dir(&ProcessEnv);
         let stop = Arc::new(AtomicBool::new(false));
-        crate::signals::install(&stop)?;
+        let display = Arc::new(global.display());
+        // The pool sends no new part once the flag is set; if the parts in flight were
+        // the last, nothing is left undone and the archive is completed. Signals are held
+        // while it is being created (`crate::signals::hold_until_exit`).
+        super::stop_on_signal(
+            &stop,
+            &display,
+            "no new part starts; parts in flight finish, then the upload stops with the command that resumes it, or completes the archive if they were the last (interrupt again to quit at once, except while the archive is being created)",
+        )?;
         let ctx = Ctx {
             glacier: &client,
             data_dir: data.as_deref(),
             stop: &stop,
         };
-        let display = Arc::new(global.display());
         let reporter: Arc<dyn Reporter> = display.clone();
         let result = upload::run(&ctx, &opts, opened, &reporter);
         display.finish();

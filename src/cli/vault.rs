@@ -198,8 +198,15 @@ impl WhenEmpty {
         out: &mut Output,
     ) -> Result<()> {
         let stop = Arc::new(AtomicBool::new(false));
+        let display = Arc::new(global.display());
         if self.wait {
-            crate::signals::install(&stop)?;
+            // The pause between looks ends at once; a look under way (DescribeVault, then
+            // perhaps DeleteVault) is not cut short.
+            super::stop_on_signal(
+                &stop,
+                &display,
+                "the wait ends now, and the vault is not looked at again",
+            )?;
         }
         let ctx = Ctx {
             glacier: client,
@@ -215,8 +222,7 @@ impl WhenEmpty {
             deleted_before: None,
             now: &time::OffsetDateTime::now_utc,
         };
-        let display = global.display();
-        let outcome = vault_delete::run(&ctx, &opts, &display);
+        let outcome = vault_delete::run(&ctx, &opts, display.as_ref());
         display.finish();
         match outcome? {
             Outcome::Deleted => {
