@@ -85,7 +85,7 @@ pub fn run(ctx: &Ctx<'_>, opts: &Options<'_>, reporter: &dyn Reporter) -> Result
         ));
         if !crate::retrieval::pause(opts.poll, ctx.stop) {
             return Err(Error::Interrupted(format!(
-                "waiting to delete vault '{vault}' interrupted; nothing was deleted"
+                "waiting to delete vault '{vault}' interrupted; the vault was not deleted"
             )));
         }
     }

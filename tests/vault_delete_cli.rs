@@ -156,7 +156,7 @@ fn ctrl_c_ends_the_wait_at_once_and_deletes_nothing() {
     );
     let stderr = r.fails(130);
     assert!(
-        stderr.ends_with("waiting to delete vault 'v' interrupted; nothing was deleted\n"),
+        stderr.ends_with("waiting to delete vault 'v' interrupted; the vault was not deleted\n"),
         "{stderr}"
     );
     assert!(ops(&m, "DeleteVault").is_empty());
