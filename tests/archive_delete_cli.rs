@@ -85,11 +85,7 @@ fn ctrl_c_is_acknowledged_at_once_and_stops_between_deletions() {
         .expect("spawn");
     let (lines, stderr) = stderr_lines(&mut child);
     wait_for("a deletion", 30, || count(&m, "DeleteArchive") == 1);
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("send SIGINT");
-    assert!(status.success());
+    crate::support::send_signal(&child, "INT");
     // Printed once the stop flag is set, while the deletion is still held.
     let taken = wait_for_line(
         &lines,

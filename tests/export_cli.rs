@@ -905,11 +905,7 @@ fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
         wait_for(&mock, &mut child, "GetJobOutput", 1),
         "ended early"
     );
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("send SIGINT");
-    assert!(status.success());
+    crate::support::send_signal(&child, "INT");
     // `kill` returning means the signal is queued, not that the process has set its stop
     // flag (the signal watcher thread does that): a download that ended before then may
     // take the next one. The note is printed once the flag is set.
@@ -1046,11 +1042,7 @@ fn ctrl_c_while_waiting_for_the_inventory_job_stops_at_once() {
         .spawn()
         .expect("spawn");
     assert!(wait_for(&mock, &mut child, "DescribeJob", 1), "ended early");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("send SIGINT");
-    assert!(status.success());
+    crate::support::send_signal(&child, "INT");
     let deadline = Instant::now() + Duration::from_secs(20);
     while child.try_wait().expect("try_wait").is_none() {
         if Instant::now() >= deadline {

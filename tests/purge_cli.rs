@@ -714,11 +714,7 @@ fn ctrl_c_stops_between_deletions_and_the_same_command_continues() {
         .expect("spawn");
     let (lines, stderr) = stderr_lines(&mut child);
     assert!(wait_for_requests(&mock, &mut child, 4), "ended early");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("send SIGINT");
-    assert!(status.success());
+    crate::support::send_signal(&child, "INT");
     // Said at once, once the stop flag is set: the held deletions are still in flight.
     let taken = wait_for_line(
         &lines,

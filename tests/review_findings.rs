@@ -350,11 +350,7 @@ fn a_waiting_retrieval_shows_its_job_id_before_it_is_interrupted() {
         assert!(std::time::Instant::now() < deadline, "never polled");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
+    crate::support::send_signal(&child, "INT");
     let out = child.wait_with_output().expect("wait");
     let jobs = crate::support::mock_client(&mock)
         .list_jobs("v", None, None)

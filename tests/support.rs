@@ -170,6 +170,15 @@ pub fn ended(child: std::process::Child, stderr: std::thread::JoinHandle<String>
     }
 }
 
+/// Sends `signal` ("INT", "TERM", "HUP", ...) to `child` with kill(1).
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal}");
+}
+
 /// Waits (with a deadline) until signal `sig` is no longer pending for process `pid`
 /// (`/proc/PID/status`, SigPnd and ShdPnd): the process has taken it.
 pub fn signal_taken(pid: u32, sig: u32) -> bool {

@@ -4,21 +4,13 @@
 //! after Glacier acted, and auto-resume.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use crate::mock::{Fault, FaultRule, Gate, MockGlacier};
 use crate::support::{
-    MIB, Run, TempDir, count, ended, fails_once, glacier_mock, pattern, run, signal_taken,
-    stderr_lines, wait_for, wait_for_line,
+    MIB, Run, TempDir, count, ended, fails_once, glacier_mock, pattern, run, send_signal,
+    signal_taken, stderr_lines, wait_for, wait_for_line,
 };
-
-fn kill(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{signal}");
-}
 
 fn spawn(mock: &MockGlacier, data: &Path, args: &[&str]) -> Child {
     glacier_mock(mock, data)
@@ -66,9 +58,9 @@ fn signals_during_creation_are_held(op: &'static str, size: usize, extra: &[&str
         .spawn()
         .expect("spawn glacier");
     wait_for(op, 30, || count(&mock, op) == 1);
-    kill(&child, "INT");
-    kill(&child, "INT");
-    kill(&child, "TERM");
+    send_signal(&child, "INT");
+    send_signal(&child, "INT");
+    send_signal(&child, "TERM");
     // The signals reach the process before the answer does (kill returned after the
     // kernel queued them); the answer is let through only now.
     gate.open();
@@ -129,7 +121,7 @@ fn signals_stop_an_upload_after_the_part_in_flight_and_say_so_at_once() {
         );
         let (lines, stderr) = stderr_lines(&mut child);
         wait_for("a part", 30, || count(&mock, "UploadMultipartPart") == 1);
-        kill(&child, signal);
+        send_signal(&child, signal);
         // Printed once the stop flag is set, while the part is still held.
         let taken = wait_for_line(&lines, "glacier: interrupted: no new part starts");
         gate.open();
@@ -182,7 +174,7 @@ fn quiet_ctrl_c_says_only_how_to_resume() {
         ],
     );
     wait_for("a part", 30, || count(&mock, "UploadMultipartPart") == 1);
-    kill(&child, "INT");
+    send_signal(&child, "INT");
     // Nothing is printed to wait for: the signal is taken once the kernel no longer has
     // it pending, and the watcher sets the flag right then (acknowledged or not, the
     // test's claim is only about what is printed).
@@ -234,7 +226,7 @@ fn ctrl_c_during_a_download_keeps_the_chunk_in_flight() {
     let mut child = spawn(&mock, dir.path(), &get);
     let (lines, stderr) = stderr_lines(&mut child);
     wait_for("a chunk", 30, || count(&mock, "GetJobOutput") == 1);
-    kill(&child, "INT");
+    send_signal(&child, "INT");
     // Printed once the stop flag is set, while the chunk is still held.
     let taken = wait_for_line(
         &lines,
@@ -754,7 +746,7 @@ fn ctrl_c_while_archive_get_waits_for_the_job_ends_the_wait() {
         .expect("spawn glacier");
     let (lines, stderr) = stderr_lines(&mut child);
     wait_for("a look at the job", 30, || count(&mock, "DescribeJob") >= 1);
-    kill(&child, "INT");
+    send_signal(&child, "INT");
     let taken = wait_for_line(
         &lines,
         "glacier: interrupted: the wait for the job ends at once; no new chunk starts",

@@ -140,13 +140,8 @@ fn ctrl_c_ends_the_wait_at_once_and_deletes_nothing() {
     wait_for("the first DescribeVault", 20, || {
         !ops(&m, "DescribeVault").is_empty()
     });
-    let pid = child.id().to_string();
     // The handler is installed before the first look; a signal now interrupts the wait.
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    crate::support::send_signal(&child, "INT");
     let taken = wait_for_line(&lines, "glacier: interrupted: the wait ends now");
     let r = ended(child, err);
     assert!(
