@@ -4,8 +4,8 @@ use std::process::Stdio;
 
 use crate::mock::{Fault, FaultRule, Gate, MockGlacier};
 use crate::support::{
-    TempDir, count, ended, fails_once, glacier_mock, json, last_request_id, ops, pattern, quiet_ok,
-    run_mock, stderr_lines, wait_for, wait_for_line,
+    TempDir, count, fails_once, glacier_mock, json, last_request_id, ops, pattern, quiet_ok,
+    run_mock, stderr_lines, wait_for,
 };
 
 #[test]
@@ -85,18 +85,14 @@ fn ctrl_c_is_acknowledged_at_once_and_stops_between_deletions() {
         .expect("spawn");
     let (lines, stderr) = stderr_lines(&mut child);
     wait_for("a deletion", 30, || count(&m, "DeleteArchive") == 1);
-    crate::support::send_signal(&child, "INT");
     // Printed once the stop flag is set, while the deletion is still held.
-    let taken = wait_for_line(
+    let r = crate::support::interrupt(
+        child,
+        stderr,
         &lines,
+        "INT",
         "glacier: interrupted: no new deletion starts; requests in flight finish",
-    );
-    gate.open();
-    let r = ended(child, stderr);
-    assert!(
-        taken,
-        "the interruption was never acknowledged: {}",
-        r.stderr
+        || gate.open(),
     );
     let e = r.fails(130);
     assert!(

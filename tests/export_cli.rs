@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, MockConfig, MockGlacier};
 use crate::support::{
-    TempDir, count, ended, glacier_mock, inventory_json, jobs_per_archive, mock_client, pattern,
-    run, stderr_lines, wait_for_line,
+    TempDir, count, glacier_mock, inventory_json, jobs_per_archive, mock_client, pattern, run,
+    stderr_lines,
 };
 
 fn b64url(s: &[u8]) -> String {
@@ -905,17 +905,16 @@ fn ctrl_c_during_downloads_stops_cleanly_and_the_rerun_finishes() {
         wait_for(&mock, &mut child, "GetJobOutput", 1),
         "ended early"
     );
-    crate::support::send_signal(&child, "INT");
     // `kill` returning means the signal is queued, not that the process has set its stop
     // flag (the signal watcher thread does that): a download that ended before then may
     // take the next one. The note is printed once the flag is set.
-    let taken = wait_for_line(&lines, "interrupted: no new retrieval or download starts");
-    gate.open();
-    let r = ended(child, stderr);
-    assert!(
-        taken,
-        "the interruption was never acknowledged: {}",
-        r.stderr
+    let r = crate::support::interrupt(
+        child,
+        stderr,
+        &lines,
+        "INT",
+        "interrupted: no new retrieval or download starts",
+        || gate.open(),
     );
     let e = r.fails(130);
     assert!(e.contains("run the same command again to continue"), "{e}");

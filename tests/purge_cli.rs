@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::mock::{Fault, FaultRule, Gate, MockConfig, MockGlacier};
 use crate::support::{
-    Run, TempDir, ended, glacier_mock, inventory_json, pattern, run_with_stdin, stderr_lines,
-    wait_for_line,
+    Run, TempDir, glacier_mock, inventory_json, pattern, run_with_stdin, stderr_lines,
 };
 
 fn run(mock: &MockGlacier, home: &Path, args: &[&str]) -> Run {
@@ -714,18 +713,14 @@ fn ctrl_c_stops_between_deletions_and_the_same_command_continues() {
         .expect("spawn");
     let (lines, stderr) = stderr_lines(&mut child);
     assert!(wait_for_requests(&mock, &mut child, 4), "ended early");
-    crate::support::send_signal(&child, "INT");
     // Said at once, once the stop flag is set: the held deletions are still in flight.
-    let taken = wait_for_line(
+    let r = crate::support::interrupt(
+        child,
+        stderr,
         &lines,
+        "INT",
         "glacier: interrupted: no new deletion starts; requests in flight finish and are journaled and the same command continues",
-    );
-    gate.open();
-    let r = ended(child, stderr);
-    assert!(
-        taken,
-        "the interruption was never acknowledged: {}",
-        r.stderr
+        || gate.open(),
     );
     let e = r.fails(130);
     let last = e.lines().last().expect("a line");

@@ -179,6 +179,31 @@ pub fn send_signal(child: &std::process::Child, signal: &str) {
     assert!(status.success(), "kill -{signal}");
 }
 
+/// Interrupts a child whose stderr [`stderr_lines`] reads: sends `signal`, waits (with a
+/// deadline) for the line containing `said` (the command's acknowledgment, printed once
+/// its stop flag is set), then runs `release` (opens what the test held, such as the
+/// mock's gate on the request in flight) and waits for the child to end. Fails the test
+/// if the acknowledgment never came.
+pub fn interrupt(
+    child: std::process::Child,
+    stderr: std::thread::JoinHandle<String>,
+    lines: &std::sync::mpsc::Receiver<String>,
+    signal: &str,
+    said: &str,
+    release: impl FnOnce(),
+) -> Run {
+    send_signal(&child, signal);
+    let taken = wait_for_line(lines, said);
+    release();
+    let r = ended(child, stderr);
+    assert!(
+        taken,
+        "{signal}: the interruption was never acknowledged: {}",
+        r.stderr
+    );
+    r
+}
+
 /// Waits (with a deadline) until signal `sig` is no longer pending for process `pid`
 /// (`/proc/PID/status`, SigPnd and ShdPnd): the process has taken it.
 pub fn signal_taken(pid: u32, sig: u32) -> bool {

@@ -8,8 +8,8 @@ use std::process::{Child, Stdio};
 
 use crate::mock::{Fault, FaultRule, Gate, MockGlacier};
 use crate::support::{
-    MIB, Run, TempDir, count, ended, fails_once, glacier_mock, pattern, run, send_signal,
-    signal_taken, stderr_lines, wait_for, wait_for_line,
+    MIB, Run, TempDir, count, fails_once, glacier_mock, pattern, run, send_signal, signal_taken,
+    stderr_lines, wait_for,
 };
 
 fn spawn(mock: &MockGlacier, data: &Path, args: &[&str]) -> Child {
@@ -121,12 +121,15 @@ fn signals_stop_an_upload_after_the_part_in_flight_and_say_so_at_once() {
         );
         let (lines, stderr) = stderr_lines(&mut child);
         wait_for("a part", 30, || count(&mock, "UploadMultipartPart") == 1);
-        send_signal(&child, signal);
         // Printed once the stop flag is set, while the part is still held.
-        let taken = wait_for_line(&lines, "glacier: interrupted: no new part starts");
-        gate.open();
-        let r = ended(child, stderr);
-        assert!(taken, "{signal}: never acknowledged: {}", r.stderr);
+        let r = crate::support::interrupt(
+            child,
+            stderr,
+            &lines,
+            signal,
+            "glacier: interrupted: no new part starts",
+            || gate.open(),
+        );
         let err = r.fails(code);
         assert!(
             err.contains("glacier: interrupted: no new part starts; parts in flight finish, then the upload stops with the command that resumes it"),
@@ -226,18 +229,14 @@ fn ctrl_c_during_a_download_keeps_the_chunk_in_flight() {
     let mut child = spawn(&mock, dir.path(), &get);
     let (lines, stderr) = stderr_lines(&mut child);
     wait_for("a chunk", 30, || count(&mock, "GetJobOutput") == 1);
-    send_signal(&child, "INT");
     // Printed once the stop flag is set, while the chunk is still held.
-    let taken = wait_for_line(
+    let r = crate::support::interrupt(
+        child,
+        stderr,
         &lines,
+        "INT",
         "glacier: interrupted: no new chunk starts; chunks in flight finish, and every verified chunk is kept",
-    );
-    gate.open();
-    let r = ended(child, stderr);
-    assert!(
-        taken,
-        "the interruption was never acknowledged: {}",
-        r.stderr
+        || gate.open(),
     );
     let err = r.fails(130);
     let last = err.lines().last().expect("a line");
@@ -746,16 +745,13 @@ fn ctrl_c_while_archive_get_waits_for_the_job_ends_the_wait() {
         .expect("spawn glacier");
     let (lines, stderr) = stderr_lines(&mut child);
     wait_for("a look at the job", 30, || count(&mock, "DescribeJob") >= 1);
-    send_signal(&child, "INT");
-    let taken = wait_for_line(
+    let r = crate::support::interrupt(
+        child,
+        stderr,
         &lines,
+        "INT",
         "glacier: interrupted: the wait for the job ends at once; no new chunk starts",
-    );
-    let r = ended(child, stderr);
-    assert!(
-        taken,
-        "the interruption was never acknowledged: {}",
-        r.stderr
+        || {},
     );
     let err = r.fails(130);
     assert!(

@@ -7,8 +7,7 @@ use std::process::Stdio;
 
 use crate::mock::MockGlacier;
 use crate::support::{
-    TempDir, ended, fails_once, glacier_mock, json, ops, quiet_ok, run_mock, stderr_lines,
-    wait_for, wait_for_line,
+    TempDir, fails_once, glacier_mock, json, ops, quiet_ok, run_mock, stderr_lines, wait_for,
 };
 
 /// A vault `v` with one archive, inventoried, whose archive was then deleted: Glacier's
@@ -141,13 +140,13 @@ fn ctrl_c_ends_the_wait_at_once_and_deletes_nothing() {
         !ops(&m, "DescribeVault").is_empty()
     });
     // The handler is installed before the first look; a signal now interrupts the wait.
-    crate::support::send_signal(&child, "INT");
-    let taken = wait_for_line(&lines, "glacier: interrupted: the wait ends now");
-    let r = ended(child, err);
-    assert!(
-        taken,
-        "the interruption was never acknowledged: {}",
-        r.stderr
+    let r = crate::support::interrupt(
+        child,
+        err,
+        &lines,
+        "INT",
+        "glacier: interrupted: the wait ends now",
+        || {},
     );
     let stderr = r.fails(130);
     assert!(
