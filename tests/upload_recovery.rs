@@ -25,17 +25,30 @@ fn receipts(data: &Path) -> String {
     std::fs::read_to_string(data.join("glacier-upload/receipts.jsonl")).unwrap_or_default()
 }
 
+/// A mock with vault `v` whose `op` requests are held behind the returned gate, and a
+/// file of `size` bytes (pattern `seed`) named `name` in a fresh directory.
+fn held_at(
+    op: &'static str,
+    tag: &str,
+    name: &str,
+    size: usize,
+    seed: u64,
+) -> (MockGlacier, TempDir, std::path::PathBuf, Gate) {
+    let mock = MockGlacier::start();
+    mock.create_vault("v");
+    let dir = TempDir::new(tag);
+    let f = dir.join(name);
+    std::fs::write(&f, pattern(size, seed)).expect("write");
+    let gate = Gate::new();
+    mock.inject(FaultRule::always(Fault::Hold(gate.clone()), Some(op)));
+    (mock, dir, f, gate)
+}
+
 /// Signals sent while the request that creates the archive is on its way are held: the
 /// archive ID still reaches stdout and the receipts file, and the run succeeds.
 /// `stdin`: feed the data on standard input (`-`) instead of naming a file.
 fn signals_during_creation_are_held(op: &'static str, size: usize, extra: &[&str], stdin: bool) {
-    let mock = MockGlacier::start();
-    mock.create_vault("v");
-    let dir = TempDir::new("sig-hold");
-    let f = dir.join("a.bin");
-    std::fs::write(&f, pattern(size, 21)).expect("write");
-    let gate = Gate::new();
-    mock.inject(FaultRule::always(Fault::Hold(gate.clone()), Some(op)));
+    let (mock, dir, f, gate) = held_at(op, "sig-hold", "a.bin", size, 21);
     let mut args = vec!["upload"];
     args.extend_from_slice(extra);
     args.extend([
@@ -96,16 +109,8 @@ fn signals_during_upload_archive_are_held() {
 #[test]
 fn signals_stop_an_upload_after_the_part_in_flight_and_say_so_at_once() {
     for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
-        let mock = MockGlacier::start();
-        mock.create_vault("v");
-        let dir = TempDir::new("sig-term");
-        let f = dir.join("big.bin");
-        std::fs::write(&f, pattern(8 * MIB, 22)).expect("write");
-        let gate = Gate::new();
-        mock.inject(FaultRule::always(
-            Fault::Hold(gate.clone()),
-            Some("UploadMultipartPart"),
-        ));
+        let (mock, dir, f, gate) =
+            held_at("UploadMultipartPart", "sig-term", "big.bin", 8 * MIB, 22);
         let mut child = spawn(
             &mock,
             dir.path(),
@@ -152,16 +157,7 @@ fn signals_stop_an_upload_after_the_part_in_flight_and_say_so_at_once() {
 /// resume.
 #[test]
 fn quiet_ctrl_c_says_only_how_to_resume() {
-    let mock = MockGlacier::start();
-    mock.create_vault("v");
-    let dir = TempDir::new("sig-quiet");
-    let f = dir.join("big.bin");
-    std::fs::write(&f, pattern(8 * MIB, 25)).expect("write");
-    let gate = Gate::new();
-    mock.inject(FaultRule::always(
-        Fault::Hold(gate.clone()),
-        Some("UploadMultipartPart"),
-    ));
+    let (mock, dir, f, gate) = held_at("UploadMultipartPart", "sig-quiet", "big.bin", 8 * MIB, 25);
     let child = spawn(
         &mock,
         dir.path(),
